@@ -1,0 +1,140 @@
+// The faults the demo app can be told to have. All state is in memory: a restart clears every fault.
+import type { ErrorCounter } from './error-counter.js';
+import type { Log } from './log.js';
+import type { DemoMetrics } from './metrics.js';
+import { ALERT_TYPES, type AlertType } from './symptoms.js';
+
+/** Each fault is named after the alert it provokes. */
+export type FaultName = AlertType;
+export const FAULT_NAMES: readonly FaultName[] = ALERT_TYPES;
+
+export const FAULT_EFFECTS: Record<FaultName, string> = {
+  'memory-leak': 'retains 5 MB more memory every 200 ms, up to MEMORY_LEAK_MAX_MB',
+  'cpu-spike': 'blocks the event loop about 800 ms of every second',
+  'db-latency': 'simulated database queries take 2.5 s instead of a few ms',
+  'error-storm': 'most /api/orders requests fail with 500 and a background job fails continuously',
+  hang: 'every request except /metrics stops being answered',
+  crash: 'the process logs a fatal error, sends a crash alert and exits with code 1',
+};
+
+export function isFaultName(name: string): name is FaultName {
+  return (FAULT_NAMES as readonly string[]).includes(name);
+}
+
+const LEAK_CHUNK_MB = 5;
+const LEAK_INTERVAL_MS = 200;
+const LEAK_LOG_EVERY_MB = 100;
+const SPIKE_PERIOD_MS = 1000;
+const SPIKE_BLOCK_MS = 800;
+// 50 errors a second: over the default threshold (20 per interval) for any interval from 500 ms up.
+const ERROR_JOB_INTERVAL_MS = 20;
+/** Share of /api/orders requests that fail during an error storm. */
+export const ERROR_STORM_FAILURE_RATE = 0.8;
+
+export interface FaultControllerOptions {
+  log: Log;
+  metrics: DemoMetrics;
+  errors: ErrorCounter;
+  memoryLeakMaxMb: number;
+  /** Called once the crash fault is triggered; it ends the process. */
+  onCrash: () => void;
+  random?: () => number;
+}
+
+export class FaultController {
+  private readonly active = new Set<FaultName>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** The leak: referenced here so the garbage collector can never free it. */
+  private readonly leaked: Buffer[] = [];
+  private readonly random: () => number;
+
+  constructor(private readonly options: FaultControllerOptions) {
+    this.random = options.random ?? Math.random;
+  }
+
+  isActive(fault: FaultName): boolean {
+    return this.active.has(fault);
+  }
+
+  activeFaults(): FaultName[] {
+    return [...this.active];
+  }
+
+  /** Starts a fault; false when it was already active. */
+  activate(fault: FaultName): boolean {
+    if (this.active.has(fault)) {
+      this.options.log.info('fault already active', { fault });
+      return false;
+    }
+    this.active.add(fault);
+    this.options.metrics.activeFaults.set({ fault }, 1);
+    this.options.log.warn('fault triggered', { fault, effect: FAULT_EFFECTS[fault] });
+    switch (fault) {
+      case 'memory-leak':
+        this.every(LEAK_INTERVAL_MS, () => this.leak());
+        break;
+      case 'cpu-spike':
+        this.every(SPIKE_PERIOD_MS, () => this.blockEventLoop());
+        break;
+      case 'error-storm':
+        this.every(ERROR_JOB_INTERVAL_MS, () => this.failBackgroundJob());
+        break;
+      case 'crash':
+        this.options.onCrash();
+        break;
+      case 'db-latency':
+      case 'hang':
+        // Read by the database and the request pipeline through isActive().
+        break;
+    }
+    return true;
+  }
+
+  /** Whether this /api/orders request should fail. */
+  shouldFailRequest(): boolean {
+    return this.active.has('error-storm') && this.random() < ERROR_STORM_FAILURE_RATE;
+  }
+
+  stop(): void {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+  }
+
+  private every(ms: number, task: () => void): void {
+    this.timers.push(setInterval(task, ms));
+  }
+
+  private leak(): void {
+    const retainedMb = this.leaked.length * LEAK_CHUNK_MB;
+    if (retainedMb + LEAK_CHUNK_MB > this.options.memoryLeakMaxMb) return;
+    // Filled, not just allocated: untouched pages would not count towards RSS.
+    this.leaked.push(Buffer.allocUnsafe(LEAK_CHUNK_MB * 1024 * 1024).fill(this.leaked.length % 251));
+    const nowMb = retainedMb + LEAK_CHUNK_MB;
+    if (nowMb % LEAK_LOG_EVERY_MB === 0) {
+      this.options.log.warn('session cache growing without eviction', {
+        retainedMb: nowMb,
+        rssMb: Math.round(process.memoryUsage.rss() / 1024 / 1024),
+      });
+    }
+    if (nowMb + LEAK_CHUNK_MB > this.options.memoryLeakMaxMb) {
+      this.options.log.warn('memory leak reached its cap; memory stays retained', { retainedMb: nowMb });
+    }
+  }
+
+  private blockEventLoop(): void {
+    const started = performance.now();
+    let checksum = 0;
+    while (performance.now() - started < SPIKE_BLOCK_MS) checksum = (checksum * 31 + 7) % 1_000_003;
+    this.options.log.warn('report generation blocked the event loop', {
+      blockedMs: Math.round(performance.now() - started),
+      checksum,
+    });
+  }
+
+  private failBackgroundJob(): void {
+    this.options.errors.record();
+    this.options.log.error('payment sync failed', {
+      job: 'payment-sync',
+      error: 'ECONNRESET: upstream connection reset by peer',
+    });
+  }
+}

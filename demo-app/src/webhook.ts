@@ -1,0 +1,190 @@
+// Signed alert delivery to Medic, with exponential backoff on failures Medic may recover from.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../src/domain/webhook-signature.js';
+import { withDeadline } from './deadline.js';
+import type { Log } from './log.js';
+import type { AlertType, Severity } from './symptoms.js';
+
+/** The body of POST /webhooks/alert. */
+export interface AlertPayload {
+  incident_id: string;
+  container_name: string;
+  alert_type: AlertType;
+  severity: Severity;
+  logs: string[];
+  timestamp: string;
+}
+
+export const ALERT_LOG_LINES = 50;
+
+export function alertPayload(input: {
+  alertType: AlertType;
+  severity: Severity;
+  containerName: string;
+  log: Log;
+  nowMs: number;
+}): AlertPayload {
+  return {
+    incident_id: randomUUID(),
+    container_name: input.containerName,
+    alert_type: input.alertType,
+    severity: input.severity,
+    logs: input.log.recent(ALERT_LOG_LINES),
+    timestamp: new Date(input.nowMs).toISOString(),
+  };
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Per attempt; a timed-out attempt is retried like a network error. */
+  attemptTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 8,
+  baseDelayMs: 1000,
+  maxDelayMs: 30_000,
+  attemptTimeoutMs: 10_000,
+};
+
+/** The wait after failed attempt number `attempt` (1-based): base, 2×base, 4×base … capped. */
+export function backoffDelayMs(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
+): number {
+  return Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs);
+}
+
+export type DeliveryResult =
+  | { outcome: 'accepted'; status: number; attempts: number }
+  | { outcome: 'rejected'; status: number; attempts: number }
+  | { outcome: 'gave-up'; reason: string; attempts: number }
+  | { outcome: 'cancelled'; attempts: number };
+
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+export interface WebhookSenderOptions {
+  url: string;
+  secret: string;
+  log: Log;
+  fetch?: typeof fetch;
+  sleep?: Sleep;
+  now?: () => number;
+  retry?: Partial<RetryPolicy>;
+}
+
+const RESPONSE_EXCERPT_CHARS = 500;
+
+type AttemptResult =
+  | { answered: true; status: number; text: string; retryAfterMs: number | undefined }
+  | { answered: false; error: string };
+
+export class WebhookSender {
+  private readonly fetch: typeof fetch;
+  private readonly sleep: Sleep;
+  private readonly now: () => number;
+  private readonly policy: RetryPolicy;
+  private readonly closing = new AbortController();
+
+  constructor(private readonly options: WebhookSenderOptions) {
+    this.fetch = options.fetch ?? fetch;
+    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
+    this.now = options.now ?? Date.now;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  }
+
+  /** Delivers one alert. Never throws: every outcome is returned and logged. */
+  async send(payload: AlertPayload, override: Partial<RetryPolicy> = {}): Promise<DeliveryResult> {
+    const policy = { ...this.policy, ...override };
+    const body = JSON.stringify(payload);
+    const about = { alertType: payload.alert_type, incidentId: payload.incident_id };
+    let reason = 'no attempt made';
+    for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+      if (this.closing.signal.aborted) return { outcome: 'cancelled', attempts: attempt - 1 };
+      this.options.log.info('alert sent', { ...about, attempt, url: this.options.url });
+      const result = await this.attempt(body, policy.attemptTimeoutMs);
+      if (this.closing.signal.aborted) return { outcome: 'cancelled', attempts: attempt };
+      if (result.answered && result.status >= 200 && result.status < 300) {
+        this.options.log.info('alert accepted', { ...about, status: result.status, attempts: attempt });
+        return { outcome: 'accepted', status: result.status, attempts: attempt };
+      }
+      if (result.answered && result.status < 500 && result.status !== 429) {
+        this.options.log.error('alert rejected by Medic; not retrying', {
+          ...about,
+          status: result.status,
+          response: result.text,
+          attempts: attempt,
+          hint: 'check MEDIC_WEBHOOK_SECRET and the payload',
+        });
+        return { outcome: 'rejected', status: result.status, attempts: attempt };
+      }
+      reason = result.answered ? `HTTP ${result.status}: ${result.text}` : result.error;
+      if (attempt === policy.maxAttempts) break;
+      const retryAfterMs = result.answered ? (result.retryAfterMs ?? 0) : 0;
+      const waitMs = Math.min(Math.max(backoffDelayMs(attempt, policy), retryAfterMs), policy.maxDelayMs);
+      this.options.log.warn('alert delivery failed, will retry', {
+        ...about,
+        attempt,
+        reason,
+        retryInMs: waitMs,
+      });
+      try {
+        await this.sleep(waitMs, this.closing.signal);
+      } catch {
+        return { outcome: 'cancelled', attempts: attempt };
+      }
+    }
+    this.options.log.error('alert delivery failed, giving up', {
+      ...about,
+      attempts: policy.maxAttempts,
+      reason,
+      url: this.options.url,
+    });
+    return { outcome: 'gave-up', reason, attempts: policy.maxAttempts };
+  }
+
+  /** Cancels waits and requests in progress; pending sends resolve as cancelled. */
+  close(): void {
+    this.closing.abort();
+  }
+
+  private async attempt(body: string, timeoutMs: number): Promise<AttemptResult> {
+    const timestamp = Math.floor(this.now() / 1000);
+    try {
+      return await withDeadline(timeoutMs, this.closing.signal, async (signal) => {
+        const response = await this.fetch(this.options.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [TIMESTAMP_HEADER]: String(timestamp),
+            [SIGNATURE_HEADER]: signWebhook(this.options.secret, timestamp, body),
+          },
+          body,
+          signal,
+        });
+        const text = (await response.text()).slice(0, RESPONSE_EXCERPT_CHARS);
+        return {
+          answered: true,
+          status: response.status,
+          text,
+          retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+        } as const;
+      });
+    } catch (err) {
+      const error = err as Error & { cause?: { code?: string; message?: string } };
+      if (error.name === 'TimeoutError')
+        return { answered: false, error: `no answer within ${timeoutMs} ms` };
+      const cause = error.cause?.code ?? error.cause?.message;
+      return { answered: false, error: cause ? `${error.message} (${cause})` : error.message };
+    }
+  }
+}
+
+/** Retry-After in seconds; the HTTP-date form is ignored (the backoff applies). */
+function parseRetryAfter(header: string | null): number | undefined {
+  if (header === null || !/^\d+$/.test(header.trim())) return undefined;
+  return Number(header.trim()) * 1000;
+}

@@ -1,0 +1,156 @@
+// Builds the demo app's image without a registry, and runs it as a managed container.
+// On Linux the image is a root filesystem of this machine's node binary, its shared libraries and
+// the bundled app, imported through the Engine API (works on Docker and Podman alike). Elsewhere
+// (Docker Desktop on macOS or Windows) the engine builds demo-app/Dockerfile instead.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type Docker from 'dockerode';
+import { build } from 'esbuild';
+import { HEALTH_URL_LABEL } from '../src/activities/containers.js';
+import { PROJECT_ROOT, TOOLS_DIR } from './paths.js';
+
+const run = promisify(execFile);
+
+export const DEMO_IMAGE_REPO = 'localhost/medic-demo-app';
+const BUILD_DIR = path.join(TOOLS_DIR, 'demo-app');
+const BUNDLE = path.join(BUILD_DIR, 'server.cjs');
+const ENTRY = path.join(PROJECT_ROOT, 'demo-app', 'src', 'server.ts');
+
+/** Bundles the demo app into one file (.tools/demo-app/server.cjs) that plain node runs. */
+export async function bundleDemoApp(): Promise<{ file: string; code: string }> {
+  await fs.mkdir(BUILD_DIR, { recursive: true });
+  await build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: BUNDLE,
+    logLevel: 'error',
+    legalComments: 'none',
+  });
+  return { file: BUNDLE, code: await fs.readFile(BUNDLE, 'utf8') };
+}
+
+/** The shared libraries `ldd` lists for a binary (absolute paths only). */
+async function sharedLibraries(binary: string): Promise<string[]> {
+  const { stdout } = await run('ldd', [binary]);
+  const libs = new Set<string>();
+  for (const line of stdout.split('\n')) {
+    const match = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
+    if (match?.[1]) libs.add(match[1]);
+  }
+  return [...libs];
+}
+
+async function imageExists(docker: Docker, ref: string): Promise<boolean> {
+  try {
+    await docker.getImage(ref).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function importRootfsImage(docker: Docker, repo: string, tag: string): Promise<void> {
+  const rootfs = path.join(BUILD_DIR, 'rootfs');
+  await fs.rm(rootfs, { recursive: true, force: true });
+  const node = await fs.realpath(process.execPath);
+  const files = [[node, '/usr/local/bin/node'] as const, ...(await sharedLibraries(node)).map((l) => [l, l] as const)];
+  for (const [from, to] of files) {
+    const dest = path.join(rootfs, to);
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.copyFile(from, dest); // follows symlinks: the image gets the real file
+  }
+  await fs.mkdir(path.join(rootfs, 'app'), { recursive: true });
+  await fs.copyFile(BUNDLE, path.join(rootfs, 'app', 'server.cjs'));
+  await fs.mkdir(path.join(rootfs, 'tmp'), { recursive: true, mode: 0o1777 });
+  const tar = execFile('tar', ['-C', rootfs, '-c', '.'], { encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 });
+  if (!tar.stdout) throw new Error('tar produced no output stream');
+  const stream = await docker.importImage(tar.stdout as unknown as NodeJS.ReadableStream, {
+    // `repo:tag` in one parameter: Podman ignores a separate `tag` on import, Docker accepts both.
+    repo: `${repo}:${tag}`,
+    changes: ['CMD ["/usr/local/bin/node", "/app/server.cjs"]', 'ENV NODE_ENV=production', 'STOPSIGNAL SIGTERM'],
+  } as unknown as Record<string, unknown>);
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+  });
+  await fs.rm(rootfs, { recursive: true, force: true });
+}
+
+async function buildFromDockerfile(docker: Docker, ref: string): Promise<void> {
+  const stream = await docker.buildImage(
+    { context: PROJECT_ROOT, src: ['demo-app', 'src/domain', 'package.json', 'package-lock.json', 'tsconfig.json'] },
+    { t: ref, dockerfile: 'demo-app/Dockerfile' },
+  );
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** Builds the image if this exact app and node version have not been built yet; returns its ref. */
+export async function ensureDemoImage(docker: Docker, log: (line: string) => void = console.log): Promise<string> {
+  const bundle = await bundleDemoApp();
+  const hash = createHash('sha256')
+    .update(bundle.code)
+    .update(process.version)
+    .update(process.platform)
+    .digest('hex')
+    .slice(0, 12);
+  const ref = `${DEMO_IMAGE_REPO}:${hash}`;
+  if (await imageExists(docker, ref)) return ref;
+  const started = Date.now();
+  if (process.platform === 'linux') {
+    log(`building the demo app image ${ref} from this machine's node ${process.version} (no registry needed) ...`);
+    await importRootfsImage(docker, DEMO_IMAGE_REPO, hash);
+  } else {
+    log(`building the demo app image ${ref} from demo-app/Dockerfile ...`);
+    await buildFromDockerfile(docker, ref);
+  }
+  log(`demo app image ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return ref;
+}
+
+export interface DemoContainerOptions {
+  name: string;
+  image: string;
+  port: number;
+  env: Record<string, string>;
+  labels?: Record<string, string>;
+  memoryLimitBytes?: number;
+}
+
+/** (Re)creates and starts the demo container on the host network, labelled for Medic. */
+export async function runDemoContainer(docker: Docker, options: DemoContainerOptions): Promise<Docker.Container> {
+  await removeContainer(docker, options.name);
+  const container = await docker.createContainer({
+    name: options.name,
+    Image: options.image,
+    Env: Object.entries({ ...options.env, PORT: String(options.port), CONTAINER_NAME: options.name }).map(
+      ([k, v]) => `${k}=${v}`,
+    ),
+    Labels: {
+      'medic.managed': 'true',
+      [HEALTH_URL_LABEL]: `http://127.0.0.1:${options.port}/health`,
+      ...options.labels,
+    },
+    StopTimeout: 5,
+    HostConfig: {
+      NetworkMode: 'host',
+      ...(options.memoryLimitBytes ? { Memory: options.memoryLimitBytes } : {}),
+    },
+  });
+  await container.start();
+  return container;
+}
+
+export async function removeContainer(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getContainer(name).remove({ force: true });
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+  }
+}

@@ -1,0 +1,78 @@
+// Starts `temporal server start-dev`: the full server and Web UI in one process, SQLite on disk.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { MEDIC_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** True when a Temporal frontend answers at the address. */
+export async function temporalReachable(address: string, timeoutMs = 1500): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    await connection.withDeadline(Date.now() + timeoutMs, () => connection!.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+export async function startTemporalDevServer(options: {
+  cliPath: string;
+  ip?: string;
+  port: number;
+  uiPort?: number;
+  dbFile?: string;
+  namespace?: string;
+  log?: (line: string) => void;
+}): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const address = `${ip}:${options.port}`;
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--log-level', 'warn'];
+  args.push('--namespace', options.namespace ?? 'default');
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  for (const key of MEDIC_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+
+  const child: ChildProcess = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`temporal server start-dev exited with code ${child.exitCode}:\n${output.trim()}`);
+    }
+    if (await temporalReachable(address, 1000)) {
+      return { address, ...(options.uiPort ? { uiUrl: `http://${ip}:${options.uiPort}` } : {}), stop };
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`temporal server start-dev did not answer on ${address} within 60 s:\n${output.trim()}`);
+}

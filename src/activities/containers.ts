@@ -1,0 +1,262 @@
+// The container runtime port: what Medic needs from wherever the target runs. Two adapters:
+// the Docker Engine API through dockerode (Docker, or Podman's compatible service), and a local
+// process supervisor for machines without an engine.
+import { type ChildProcess, spawn } from 'node:child_process';
+import Docker from 'dockerode';
+
+export interface ManagedLabel {
+  key: string;
+  value: string;
+}
+
+export const HEALTH_URL_LABEL = 'medic.health-url';
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  managed: boolean;
+  state: string;
+  running: boolean;
+  /** ISO time the current process started; changes on every (re)start. */
+  startedAt: string;
+  restartCount: number;
+  exitCode: number;
+  oomKilled: boolean;
+  /** Docker HEALTHCHECK status, when the container has one. */
+  health?: string;
+  healthUrl?: string;
+}
+
+export interface ContainerRuntime {
+  readonly kind: 'docker-engine' | 'process-supervisor';
+  /** `undefined` when no container of that name exists. */
+  inspect(name: string): Promise<ContainerInfo | undefined>;
+  restart(name: string, options: { stopTimeoutMs: number }): Promise<void>;
+  /** The most recent log lines, oldest first. */
+  logs(name: string, tail: number): Promise<string[]>;
+}
+
+export class ContainerNotFoundError extends Error {
+  override name = 'ContainerNotFoundError';
+}
+
+function isManaged(labels: Record<string, string>, label: ManagedLabel): boolean {
+  return labels[label.key] === label.value;
+}
+
+/** Creates a dockerode client from a DOCKER_HOST-style address (unix:///path or tcp://host:port). */
+export function createDockerClient(dockerHost: string | undefined): Docker {
+  if (!dockerHost) return new Docker({ socketPath: '/var/run/docker.sock' });
+  if (dockerHost.startsWith('unix://')) return new Docker({ socketPath: dockerHost.slice('unix://'.length) });
+  const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
+  return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
+}
+
+/**
+ * Docker multiplexes stdout and stderr of a non-TTY container into frames with an 8-byte header
+ * (stream, 0, 0, 0, big-endian length). A TTY container's logs are raw text.
+ */
+export function demuxDockerLogs(buffer: Buffer): string {
+  const first = buffer[0];
+  const looksFramed = buffer.length >= 8 && (first === 0 || first === 1 || first === 2) && buffer[1] === 0;
+  if (!looksFramed) return buffer.toString('utf8');
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+export class DockerEngineRuntime implements ContainerRuntime {
+  readonly kind = 'docker-engine' as const;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly managedLabel: ManagedLabel,
+  ) {}
+
+  async inspect(name: string): Promise<ContainerInfo | undefined> {
+    let data: Docker.ContainerInspectInfo;
+    try {
+      data = await this.docker.getContainer(name).inspect();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+    const labels = data.Config?.Labels ?? {};
+    const state = data.State;
+    return {
+      id: data.Id,
+      name: data.Name.replace(/^\//, ''),
+      labels,
+      managed: isManaged(labels, this.managedLabel),
+      state: state.Status,
+      running: state.Running,
+      startedAt: state.StartedAt,
+      restartCount: data.RestartCount ?? 0,
+      exitCode: state.ExitCode,
+      oomKilled: state.OOMKilled,
+      health: state.Health?.Status || undefined,
+      healthUrl: labels[HEALTH_URL_LABEL],
+    };
+  }
+
+  async restart(name: string, options: { stopTimeoutMs: number }): Promise<void> {
+    try {
+      await this.docker.getContainer(name).restart({ t: Math.ceil(options.stopTimeoutMs / 1000) });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) {
+        throw new ContainerNotFoundError(`container ${name} no longer exists`);
+      }
+      throw err;
+    }
+  }
+
+  async logs(name: string, tail: number): Promise<string[]> {
+    const buffer = (await this.docker.getContainer(name).logs({
+      stdout: true,
+      stderr: true,
+      tail,
+      follow: false,
+    })) as unknown as Buffer;
+    return demuxDockerLogs(Buffer.from(buffer))
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+  }
+}
+
+export interface SupervisedProcessSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  labels: Record<string, string>;
+}
+
+interface SupervisedProcess {
+  spec: SupervisedProcessSpec;
+  child?: ChildProcess;
+  startedAt: string;
+  restartCount: number;
+  exitCode: number;
+  running: boolean;
+  lines: string[];
+  partial: string;
+}
+
+const SUPERVISOR_LOG_LINES = 1000;
+
+/**
+ * Runs named processes as stand-ins for containers when no engine is reachable. A process that exits
+ * stays exited (like a container without a restart policy) until Medic restarts it.
+ */
+export class ProcessSupervisor implements ContainerRuntime {
+  readonly kind = 'process-supervisor' as const;
+  private readonly processes = new Map<string, SupervisedProcess>();
+  private lastStart = 0;
+
+  constructor(private readonly managedLabel: ManagedLabel) {}
+
+  /** Registers and starts a process. */
+  start(spec: SupervisedProcessSpec): void {
+    if (this.processes.has(spec.name)) throw new Error(`process ${spec.name} is already supervised`);
+    const proc: SupervisedProcess = {
+      spec,
+      startedAt: '',
+      restartCount: 0,
+      exitCode: 0,
+      running: false,
+      lines: [],
+      partial: '',
+    };
+    this.processes.set(spec.name, proc);
+    this.spawn(proc);
+  }
+
+  private spawn(proc: SupervisedProcess): void {
+    // Start times must differ between starts: they are the compare-and-act key for restarts.
+    const now = Math.max(Date.now(), this.lastStart + 1);
+    this.lastStart = now;
+    const child = spawn(proc.spec.command, proc.spec.args, {
+      cwd: proc.spec.cwd,
+      env: { ...process.env, ...proc.spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proc.child = child;
+    proc.startedAt = new Date(now).toISOString();
+    proc.running = true;
+    const onData = (chunk: Buffer) => {
+      const text = proc.partial + chunk.toString('utf8');
+      const lines = text.split('\n');
+      proc.partial = lines.pop() ?? '';
+      proc.lines.push(...lines.filter((l) => l.trim() !== ''));
+      if (proc.lines.length > SUPERVISOR_LOG_LINES)
+        proc.lines.splice(0, proc.lines.length - SUPERVISOR_LOG_LINES);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code, signal) => {
+      if (proc.child !== child) return;
+      proc.running = false;
+      proc.exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
+    });
+    child.on('error', (err) => {
+      if (proc.child !== child) return;
+      proc.running = false;
+      proc.exitCode = 127;
+      proc.lines.push(JSON.stringify({ level: 'error', msg: `failed to start: ${err.message}` }));
+    });
+  }
+
+  async inspect(name: string): Promise<ContainerInfo | undefined> {
+    const proc = this.processes.get(name);
+    if (!proc) return undefined;
+    return {
+      id: `process-${proc.child?.pid ?? 0}`,
+      name,
+      labels: proc.spec.labels,
+      managed: isManaged(proc.spec.labels, this.managedLabel),
+      state: proc.running ? 'running' : 'exited',
+      running: proc.running,
+      startedAt: proc.startedAt,
+      restartCount: proc.restartCount,
+      exitCode: proc.exitCode,
+      oomKilled: false,
+      healthUrl: proc.spec.labels[HEALTH_URL_LABEL],
+    };
+  }
+
+  async restart(name: string, options: { stopTimeoutMs: number }): Promise<void> {
+    const proc = this.processes.get(name);
+    if (!proc) throw new ContainerNotFoundError(`process ${name} is not supervised`);
+    await this.stopProcess(proc, options.stopTimeoutMs);
+    proc.restartCount += 1;
+    this.spawn(proc);
+  }
+
+  async logs(name: string, tail: number): Promise<string[]> {
+    const proc = this.processes.get(name);
+    if (!proc) throw new ContainerNotFoundError(`process ${name} is not supervised`);
+    return proc.lines.slice(-tail);
+  }
+
+  /** Stops every supervised process (SIGTERM, then SIGKILL after the timeout). */
+  async stopAll(stopTimeoutMs = 5000): Promise<void> {
+    await Promise.all([...this.processes.values()].map((p) => this.stopProcess(p, stopTimeoutMs)));
+  }
+
+  private async stopProcess(proc: SupervisedProcess, stopTimeoutMs: number): Promise<void> {
+    const child = proc.child;
+    if (!child || !proc.running || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,134 @@
+// Plain rules: the provider that always answers. Alert type and log patterns give a root cause,
+// an action and a confidence.
+import { logMessage } from '../../domain/log-signature.js';
+import type { RemediationAction, TargetObservation } from '../../domain/types.js';
+
+export interface RuleInput {
+  alertType: string;
+  logs: readonly string[];
+  observed: TargetObservation;
+}
+
+export interface RuleVerdict {
+  rule: string;
+  rootCause: string;
+  action: RemediationAction;
+  confidence: number;
+  justification: string;
+}
+
+interface Rule {
+  name: string;
+  /** Alert types this rule explains. */
+  alertTypes: readonly string[];
+  /** Log evidence that confirms the rule; raises the confidence when present. */
+  evidence: RegExp;
+  rootCause: string;
+  action: RemediationAction;
+  confidence: number;
+  confirmedConfidence: number;
+}
+
+const RULES: readonly Rule[] = [
+  {
+    name: 'memory-leak',
+    alertTypes: ['memory-leak', 'high-memory', 'high-memory-usage', 'oom', 'oom-killed', 'memory'],
+    evidence: /heap|out of memory|enomem|memory (usage|leak)|rss|oom/i,
+    rootCause: 'memory grows without bound (a leak); the process will be killed when it reaches its limit',
+    action: 'RESTART',
+    confidence: 0.75,
+    confirmedConfidence: 0.9,
+  },
+  {
+    name: 'cpu-spike',
+    alertTypes: ['cpu-spike', 'high-cpu', 'high-cpu-usage', 'cpu'],
+    evidence: /event.loop|cpu|busy|lag/i,
+    rootCause: 'a runaway computation saturates the CPU and blocks the event loop',
+    action: 'RESTART',
+    confidence: 0.65,
+    confirmedConfidence: 0.8,
+  },
+  {
+    name: 'db-latency',
+    alertTypes: ['db-latency', 'database-latency', 'slow-database', 'slow-queries'],
+    evidence: /query|database|db|pool|latency/i,
+    rootCause: 'database calls are slow; the connection pool is saturated by stuck queries',
+    action: 'RESTART',
+    confidence: 0.55,
+    confirmedConfidence: 0.7,
+  },
+  {
+    name: 'error-storm',
+    alertTypes: ['error-storm', 'high-error-rate', 'error-rate', 'errors'],
+    evidence: /error|exception|5\d\d|failed/i,
+    rootCause: 'requests fail in bulk; the service is in a bad internal state',
+    action: 'RESTART',
+    confidence: 0.55,
+    confirmedConfidence: 0.7,
+  },
+  {
+    name: 'hang',
+    alertTypes: ['hang', 'unresponsive', 'health-timeout', 'deadlock'],
+    evidence: /hang|stuck|timed? ?out|unresponsive|deadlock/i,
+    rootCause: 'the service stopped answering requests (hung handlers or a deadlock)',
+    action: 'RESTART',
+    confidence: 0.7,
+    confirmedConfidence: 0.85,
+  },
+  {
+    name: 'crash',
+    alertTypes: ['crash', 'container-died', 'container-exited', 'exited'],
+    evidence: /fatal|crash|uncaught|exit(ed|ing)?|panic|segfault/i,
+    rootCause: 'the process crashed and exited',
+    action: 'RESTART',
+    confidence: 0.8,
+    confirmedConfidence: 0.9,
+  },
+];
+
+function messagesOf(logs: readonly string[]): string {
+  return logs.map((l) => logMessage(l).message).join('\n');
+}
+
+export function diagnoseByRules(input: RuleInput): RuleVerdict {
+  const text = messagesOf(input.logs);
+  const rule = RULES.find((r) => r.alertTypes.includes(input.alertType));
+  if (rule) {
+    const confirmed = rule.evidence.test(text);
+    return {
+      rule: rule.name,
+      rootCause: rule.rootCause,
+      action: rule.action,
+      confidence: confirmed ? rule.confirmedConfidence : rule.confidence,
+      justification: confirmed
+        ? `alert type ${input.alertType} and the logs both point to ${rule.name}`
+        : `alert type ${input.alertType} points to ${rule.name}; the logs do not confirm it`,
+    };
+  }
+  // No rule for the alert type: the engine's own evidence can still explain a dead container.
+  if (input.observed.oomKilled) {
+    return {
+      rule: 'oom-killed',
+      rootCause: 'the kernel killed the process for exceeding its memory limit',
+      action: 'RESTART',
+      confidence: 0.85,
+      justification: 'the engine reports the container was OOM-killed',
+    };
+  }
+  if (input.observed.exists && input.observed.running === false) {
+    return {
+      rule: 'exited',
+      rootCause: `the process exited with code ${input.observed.exitCode ?? 'unknown'}`,
+      action: 'RESTART',
+      confidence: 0.7,
+      justification: 'the engine reports the container is not running',
+    };
+  }
+  return {
+    rule: 'no-match',
+    rootCause: `no rule explains alert type ${input.alertType}`,
+    action: 'ESCALATE',
+    confidence: 0.2,
+    justification: `no rule matches alert type ${input.alertType}; a person should look`,
+  };
+}

@@ -1,0 +1,128 @@
+// Every side effect of an incident, built from injected dependencies so the worker, tests and
+// benchmarks wire in the real engine, runbook file and notifier of their choice.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
+import type { Logger } from '../logger.js';
+import { ContainerNotFoundError, type ContainerRuntime } from './containers.js';
+import { type DiagnoseInput, diagnose } from './diagnose/index.js';
+import { checkContainerHealth } from './health.js';
+import type { Notification, Notifier } from './notify.js';
+import { type OutcomeRecord, type RecordResult, RunbookFormatError, type RunbookStore } from './runbook.js';
+
+export interface ActivityDeps {
+  runtime: ContainerRuntime;
+  runbook: RunbookStore;
+  notifier: Notifier;
+  logger: Logger;
+  healthProbeTimeoutMs?: number;
+}
+
+export interface RestartInput {
+  incidentId: string;
+  target: string;
+  /** The start time seen at diagnosis: restart only if the container still runs that process. */
+  expectedStartedAt: string;
+  stopTimeoutMs: number;
+}
+
+export interface VerifyHealthInput {
+  target: string;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { runtime, runbook, notifier, logger } = deps;
+  const probeTimeoutMs = deps.healthProbeTimeoutMs ?? 3000;
+
+  return {
+    async diagnose(input: DiagnoseInput): Promise<Diagnosis> {
+      const result = await diagnose(input, { runtime });
+      logger.info(
+        { target: input.target, alertType: input.alertType, source: result.source, action: result.action },
+        'diagnosed',
+      );
+      return result;
+    },
+
+    /** Compare-and-act: a retry after a restart that already happened sees a new start time and stops. */
+    async restartContainer(input: RestartInput): Promise<Omit<ActionRecord, 'at'>> {
+      const before = await runtime.inspect(input.target);
+      if (!before) {
+        throw ApplicationFailure.nonRetryable(
+          `container ${input.target} no longer exists`,
+          'ContainerNotFound',
+        );
+      }
+      if (!before.managed) {
+        throw ApplicationFailure.nonRetryable(
+          `container ${input.target} is not managed by Medic; refusing to touch it`,
+          'TargetNotManaged',
+        );
+      }
+      if (before.startedAt !== input.expectedStartedAt) {
+        logger.info(
+          { target: input.target, incidentId: input.incidentId },
+          'restart skipped: already restarted',
+        );
+        return {
+          action: 'RESTART',
+          outcome: 'already-restarted',
+          detail: `start time changed since diagnosis (${input.expectedStartedAt} -> ${before.startedAt}); not restarting again`,
+          previousStartedAt: input.expectedStartedAt,
+          newStartedAt: before.startedAt,
+        };
+      }
+      try {
+        await runtime.restart(input.target, { stopTimeoutMs: input.stopTimeoutMs });
+      } catch (err) {
+        if (err instanceof ContainerNotFoundError)
+          throw ApplicationFailure.nonRetryable(err.message, 'ContainerNotFound');
+        throw err;
+      }
+      const after = await runtime.inspect(input.target);
+      logger.info({ target: input.target, incidentId: input.incidentId }, 'container restarted');
+      return {
+        action: 'RESTART',
+        outcome: 'restarted',
+        detail: `restarted through the ${runtime.kind}`,
+        previousStartedAt: input.expectedStartedAt,
+        newStartedAt: after?.startedAt,
+      };
+    },
+
+    /** Throws while unhealthy, so the workflow's retry policy provides the exponential backoff. */
+    async verifyHealth(input: VerifyHealthInput): Promise<VerificationResult> {
+      const { attempt } = Context.current().info;
+      const info = await runtime.inspect(input.target);
+      if (!info) {
+        throw ApplicationFailure.nonRetryable(
+          `container ${input.target} no longer exists`,
+          'ContainerNotFound',
+        );
+      }
+      const probe = await checkContainerHealth(info, probeTimeoutMs);
+      if (!probe.ok) {
+        logger.info({ target: input.target, attempt, detail: probe.detail }, 'not healthy yet');
+        throw ApplicationFailure.retryable(`attempt ${attempt}: ${probe.detail}`, 'Unhealthy');
+      }
+      return { healthy: true, attempts: attempt, detail: probe.detail, checkedAt: new Date().toISOString() };
+    },
+
+    async recordRunbookOutcome(record: OutcomeRecord): Promise<RecordResult> {
+      try {
+        const result = await runbook.recordOutcome(record);
+        logger.info({ incidentId: record.incidentId, ...result, outcome: record.outcome }, 'runbook updated');
+        return result;
+      } catch (err) {
+        if (err instanceof RunbookFormatError)
+          throw ApplicationFailure.nonRetryable(err.message, 'RunbookFormat');
+        throw err;
+      }
+    },
+
+    async notify(notification: Notification): Promise<void> {
+      await notifier.notify(notification);
+    },
+  };
+}
+
+export type MedicActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,27 @@
+// Notifications to people. For now one implementation: a structured log line an operator's log
+// pipeline can route; Slack and friends plug in behind the same interface.
+import type { Logger } from '../logger.js';
+
+export interface Notification {
+  level: 'info' | 'warning' | 'critical';
+  workflowId: string;
+  incidentId: string;
+  target: string;
+  title: string;
+  message: string;
+}
+
+export interface Notifier {
+  notify(notification: Notification): Promise<void>;
+}
+
+export class LogNotifier implements Notifier {
+  constructor(private readonly logger: Logger) {}
+
+  async notify(n: Notification): Promise<void> {
+    const line = { notification: n };
+    if (n.level === 'critical') this.logger.error(line, n.title);
+    else if (n.level === 'warning') this.logger.warn(line, n.title);
+    else this.logger.info(line, n.title);
+  }
+}

@@ -1,0 +1,230 @@
+// runbook.json: what Medic has learned, keyed by (target, alert type, error signature).
+// Readable and hand-editable; writes are atomic (temp file + rename) and serialised across
+// processes with a lock file, and recording the same incident outcome twice changes nothing.
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ACTIONS, type FixOutcome, type RemediationAction } from '../domain/types.js';
+
+const OUTCOMES = ['resolved', 'failed', 'rejected', 'did-not-stick'] as const;
+const HISTORY_LIMIT = 50;
+
+const fixSchema = z.object({
+  id: z.string().min(1),
+  match: z.object({
+    target: z.string().min(1),
+    alertType: z.string().min(1),
+    errorSignature: z.string().min(1),
+  }),
+  action: z.enum(ACTIONS),
+  rootCause: z.string(),
+  enabled: z.boolean().default(true),
+  note: z.string().optional(),
+  learnedFrom: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  stats: z.object({
+    resolved: z.number().int().min(0).default(0),
+    failed: z.number().int().min(0).default(0),
+    rejected: z.number().int().min(0).default(0),
+    didNotStick: z.number().int().min(0).default(0),
+  }),
+  history: z
+    .array(
+      z.object({
+        incidentId: z.string(),
+        workflowId: z.string(),
+        outcome: z.enum(OUTCOMES),
+        at: z.string(),
+        note: z.string().optional(),
+      }),
+    )
+    .default([]),
+});
+
+const fileSchema = z.object({ version: z.literal(1), fixes: z.array(fixSchema) });
+
+export type RunbookFix = z.output<typeof fixSchema>;
+export type RunbookFile = z.output<typeof fileSchema>;
+
+export interface OutcomeRecord {
+  incidentId: string;
+  workflowId: string;
+  target: string;
+  alertType: string;
+  errorSignature: string;
+  action: RemediationAction;
+  rootCause: string;
+  outcome: FixOutcome;
+  note?: string;
+  at: string;
+}
+
+export interface RecordResult {
+  fixId: string;
+  created: boolean;
+  /** True when this incident's outcome was already in the runbook (a retried activity). */
+  alreadyRecorded: boolean;
+}
+
+/** A runbook that cannot be read as written. Never "repaired" by overwriting: a person must look. */
+export class RunbookFormatError extends Error {
+  override name = 'RunbookFormatError';
+}
+
+const STAT_KEY: Record<FixOutcome, keyof RunbookFix['stats']> = {
+  resolved: 'resolved',
+  failed: 'failed',
+  rejected: 'rejected',
+  'did-not-stick': 'didNotStick',
+};
+
+export function fixIdFor(target: string, alertType: string, errorSignature: string): string {
+  const hash = createHash('sha256').update(errorSignature).digest('hex').slice(0, 8);
+  return `fix-${target}-${alertType}-${hash}`;
+}
+
+export class RunbookStore {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly filePath: string,
+    private readonly lockTimeoutMs = 10_000,
+  ) {}
+
+  /** Reads and validates the file; a missing file is an empty runbook. */
+  async read(): Promise<RunbookFile> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.filePath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, fixes: [] };
+      throw err;
+    }
+    if (text.trim() === '') return { version: 1, fixes: [] };
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new RunbookFormatError(
+        `${this.filePath} is not valid JSON (${(err as Error).message}); fix it by hand, Medic will not overwrite it`,
+      );
+    }
+    const parsed = fileSchema.safeParse(json);
+    if (!parsed.success) {
+      const where = parsed.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
+      throw new RunbookFormatError(`${this.filePath} does not match the runbook format: ${where}`);
+    }
+    return parsed.data;
+  }
+
+  /** Adds one incident's outcome to the fix for its signature, creating the fix if new. Idempotent. */
+  recordOutcome(record: OutcomeRecord): Promise<RecordResult> {
+    return this.exclusive(async () => {
+      const file = await this.read();
+      const fixId = fixIdFor(record.target, record.alertType, record.errorSignature);
+      let fix = file.fixes.find(
+        (f) =>
+          f.match.target === record.target &&
+          f.match.alertType === record.alertType &&
+          f.match.errorSignature === record.errorSignature,
+      );
+      if (fix?.history.some((h) => h.incidentId === record.incidentId && h.outcome === record.outcome)) {
+        return { fixId: fix.id, created: false, alreadyRecorded: true };
+      }
+      const created = !fix;
+      if (!fix) {
+        fix = {
+          id: fixId,
+          match: {
+            target: record.target,
+            alertType: record.alertType,
+            errorSignature: record.errorSignature,
+          },
+          action: record.action,
+          rootCause: record.rootCause,
+          enabled: true,
+          learnedFrom: record.incidentId,
+          createdAt: record.at,
+          updatedAt: record.at,
+          stats: { resolved: 0, failed: 0, rejected: 0, didNotStick: 0 },
+          history: [],
+        };
+        file.fixes.push(fix);
+      }
+      fix.stats[STAT_KEY[record.outcome]] += 1;
+      fix.updatedAt = record.at;
+      fix.history.push({
+        incidentId: record.incidentId,
+        workflowId: record.workflowId,
+        outcome: record.outcome,
+        at: record.at,
+        ...(record.note ? { note: record.note } : {}),
+      });
+      if (fix.history.length > HISTORY_LIMIT) fix.history.splice(0, fix.history.length - HISTORY_LIMIT);
+      await this.write(file);
+      return { fixId: fix.id, created, alreadyRecorded: false };
+    });
+  }
+
+  private async write(file: RunbookFile): Promise<void> {
+    const dir = path.dirname(this.filePath);
+    const tmp = path.join(
+      dir,
+      `.${path.basename(this.filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+    );
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(`${JSON.stringify(file, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, this.filePath);
+  }
+
+  /** Serialises work within this process, and across processes through `<file>.lock`. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      const release = await this.acquireFileLock();
+      try {
+        return await work();
+      } finally {
+        await release();
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async acquireFileLock(): Promise<() => Promise<void>> {
+    const lockPath = `${this.filePath}.lock`;
+    const deadline = Date.now() + this.lockTimeoutMs;
+    for (;;) {
+      try {
+        const handle = await fs.open(lockPath, 'wx');
+        await handle.writeFile(`${process.pid}\n`);
+        await handle.close();
+        return () => fs.rm(lockPath, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      // A lock older than the timeout was left by a process that died mid-write.
+      const stat = await fs.stat(lockPath).catch(() => undefined);
+      if (stat && Date.now() - stat.mtimeMs > this.lockTimeoutMs) {
+        await fs.rm(lockPath, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `could not lock ${lockPath} within ${this.lockTimeoutMs} ms; is another Medic writing it?`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+    }
+  }
+}

@@ -1,0 +1,162 @@
+// The API's only door into Temporal: start-or-join, read and decide incidents.
+import {
+  type Client,
+  isGrpcServiceError,
+  WorkflowNotFoundError,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import type { IncidentSettings } from '../config.js';
+import { incidentWorkflowId } from '../domain/naming.js';
+import type { Alert, DecisionPayload, IncidentState, IncidentStatus } from '../domain/types.js';
+import type { incidentWorkflow } from '../workflows/incident.js';
+import { alertSignal, approveSignal, rejectSignal, statusQuery } from '../workflows/messages.js';
+import {
+  DiagnosisSourceKey,
+  IncidentSeverityKey,
+  IncidentStatusKey,
+  IncidentTargetKey,
+} from '../workflows/search-attributes.js';
+import { HttpError } from './errors.js';
+
+export interface IncidentSummary {
+  workflowId: string;
+  runId: string;
+  target?: string;
+  alertType?: string;
+  status?: string;
+  severity?: string;
+  diagnosisSource?: string;
+  startedAt: string;
+  closedAt?: string;
+  workflowStatus: string;
+}
+
+const QUERY_DEADLINE_MS = 5000;
+/** A sender waits at most this long; past it, 503 tells it to retry (Alertmanager does). */
+const ACCEPT_DEADLINE_MS = 5000;
+const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
+
+/** Temporal could not take or answer the request: the caller should retry later (503). */
+function unavailable(err: unknown): HttpError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new HttpError(503, 'temporal_unavailable', `Temporal is unavailable: ${message}`, undefined, {
+    'Retry-After': '5',
+  });
+}
+
+function translate(err: unknown, workflowId: string): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5)) {
+    return new HttpError(404, 'incident_not_found', `no incident ${workflowId}`);
+  }
+  return unavailable(err);
+}
+
+export class IncidentGateway {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+    private readonly settings: IncidentSettings,
+  ) {}
+
+  /** Starts the incident or signals the open one; resolves once Temporal has durably accepted the alert. */
+  async openOrJoin(alert: Alert): Promise<{ workflowId: string; runId: string }> {
+    const workflowId = incidentWorkflowId(alert.target, alert.alertType);
+    try {
+      const handle = await this.client.withDeadline(Date.now() + ACCEPT_DEADLINE_MS, () =>
+        this.client.workflow.signalWithStart<typeof incidentWorkflow, [Alert]>(INCIDENT_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue: this.taskQueue,
+          args: [{ target: alert.target, alertType: alert.alertType, settings: this.settings }],
+          signal: alertSignal,
+          signalArgs: [alert],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          memo: { target: alert.target, alertType: alert.alertType },
+          typedSearchAttributes: !this.settings.searchAttributes
+            ? []
+            : [
+                { key: IncidentTargetKey, value: alert.target },
+                { key: IncidentStatusKey, value: 'OPEN' },
+                { key: IncidentSeverityKey, value: alert.severity },
+              ],
+        }),
+      );
+      return { workflowId, runId: handle.signaledRunId };
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
+  async get(workflowId: string): Promise<IncidentState> {
+    try {
+      const handle = this.client.workflow.getHandle(workflowId);
+      return await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
+    } catch (err) {
+      throw translate(err, workflowId);
+    }
+  }
+
+  async list(filter: {
+    status?: IncidentStatus;
+    target?: string;
+    limit: number;
+  }): Promise<IncidentSummary[]> {
+    const clauses = [`WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`];
+    if (filter.status) clauses.push(`IncidentStatus = '${filter.status}'`);
+    if (filter.target) clauses.push(`IncidentTarget = '${filter.target}'`);
+    const out: IncidentSummary[] = [];
+    try {
+      for await (const info of this.client.workflow.list({
+        query: clauses.join(' AND '),
+        pageSize: filter.limit,
+      })) {
+        out.push(summarise(info));
+        if (out.length >= filter.limit) break;
+      }
+    } catch (err) {
+      throw unavailable(err);
+    }
+    return out;
+  }
+
+  /** Signals approve/reject; 409 unless the incident is waiting for exactly that. */
+  async decide(
+    workflowId: string,
+    verdict: 'approve' | 'reject',
+    payload: DecisionPayload,
+  ): Promise<IncidentState> {
+    const state = await this.get(workflowId);
+    if (state.status !== 'AWAITING_APPROVAL') {
+      throw new HttpError(
+        409,
+        'not_awaiting_approval',
+        `incident ${workflowId} is ${state.status}, not AWAITING_APPROVAL; nothing to ${verdict}`,
+      );
+    }
+    try {
+      await this.client.workflow
+        .getHandle(workflowId)
+        .signal(verdict === 'approve' ? approveSignal : rejectSignal, payload);
+    } catch (err) {
+      throw translate(err, workflowId);
+    }
+    return state;
+  }
+}
+
+function summarise(info: WorkflowExecutionInfo): IncidentSummary {
+  const sa = info.typedSearchAttributes;
+  const memo = (info.memo ?? {}) as { target?: string; alertType?: string };
+  return {
+    workflowId: info.workflowId,
+    runId: info.runId,
+    target: sa.get(IncidentTargetKey) ?? memo.target,
+    alertType: memo.alertType,
+    status: sa.get(IncidentStatusKey),
+    severity: sa.get(IncidentSeverityKey),
+    diagnosisSource: sa.get(DiagnosisSourceKey),
+    startedAt: info.startTime.toISOString(),
+    ...(info.closeTime ? { closedAt: info.closeTime.toISOString() } : {}),
+    workflowStatus: info.status.name,
+  };
+}

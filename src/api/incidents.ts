@@ -1,0 +1,83 @@
+// Incident reads and approval decisions.
+import express, { type Router } from 'express';
+import { z } from 'zod';
+import { decisionSchema, describeZodError } from '../domain/alert.js';
+import { INCIDENT_STATUSES } from '../domain/types.js';
+import type { ApproverAuth } from './auth.js';
+import { HttpError, requireJsonContentType } from './errors.js';
+import type { IncidentGateway } from './incident-gateway.js';
+import type { ApiMetrics } from './metrics.js';
+
+const INCIDENT_ID = /^incident-[a-zA-Z0-9_.-]{1,200}$/;
+
+const listQuerySchema = z.object({
+  status: z.enum(INCIDENT_STATUSES).optional(),
+  target: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'target must be a container name')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+const optionalDecisionSchema = decisionSchema.partial();
+
+function incidentId(raw: string | string[] | undefined): string {
+  const id = Array.isArray(raw) ? raw[0] : raw;
+  if (!id || !INCIDENT_ID.test(id)) {
+    throw new HttpError(400, 'invalid_incident_id', 'incident ids look like incident-<target>-<alert type>');
+  }
+  return id;
+}
+
+export function incidentRoutes(deps: {
+  gateway: IncidentGateway;
+  auth: ApproverAuth;
+  metrics: ApiMetrics;
+}): Router {
+  const router = express.Router();
+
+  router.get('/incidents', async (req, res) => {
+    const parsed = listQuerySchema.safeParse(req.query);
+    if (!parsed.success)
+      throw new HttpError(400, 'invalid_query', 'invalid query', describeZodError(parsed.error));
+    res.json({ incidents: await deps.gateway.list(parsed.data) });
+  });
+
+  router.get('/incidents/:id', async (req, res) => {
+    res.json(await deps.gateway.get(incidentId(req.params.id)));
+  });
+
+  for (const verdict of ['approve', 'reject'] as const) {
+    router.post(
+      `/incidents/:id/${verdict}`,
+      (req, res, next) => {
+        // Authenticate before reading the body: strangers get nothing parsed.
+        res.locals.approver = deps.auth.authenticate(req);
+        next();
+      },
+      (req, res, next) =>
+        req.headers['content-length'] === '0' || !req.headers['content-type']
+          ? next()
+          : requireJsonContentType(req, res, next),
+      express.json({ limit: '16kb' }),
+      async (req, res) => {
+        const id = incidentId(req.params.id);
+        const parsed = optionalDecisionSchema.safeParse(req.body ?? {});
+        if (!parsed.success) {
+          throw new HttpError(
+            400,
+            'invalid_decision',
+            'invalid decision body',
+            describeZodError(parsed.error),
+          );
+        }
+        const by = res.locals.approver as string;
+        const payload = { by, ...(parsed.data.comment ? { comment: parsed.data.comment } : {}) };
+        await deps.gateway.decide(id, verdict, payload);
+        deps.metrics.decisions.inc({ decision: verdict });
+        res.status(202).json({ workflowId: id, decision: verdict, by });
+      },
+    );
+  }
+  return router;
+}

@@ -1,0 +1,274 @@
+// The one-command local stack (`npm start`): Temporal dev server with SQLite and the Web UI, the
+// worker and the API in this process, and the demo app in a container (or, without a container
+// engine, as a supervised process). The end-to-end tests start the same stack through startStack().
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { type Engine, findEngine } from '../scripts/engine.js';
+import { bundleDemoApp, ensureDemoImage, removeContainer, runDemoContainer } from '../scripts/demo-image.js';
+import { DATA_DIR, PROJECT_ROOT } from '../scripts/paths.js';
+import { type DevServer, startTemporalDevServer, temporalReachable } from '../scripts/temporal-server.js';
+import { ensureTool, TEMPORAL_CLI } from '../scripts/tools.js';
+import { createActivities } from './activities/index.js';
+import {
+  type ContainerRuntime,
+  DockerEngineRuntime,
+  HEALTH_URL_LABEL,
+  ProcessSupervisor,
+} from './activities/containers.js';
+import { LogNotifier } from './activities/notify.js';
+import { RunbookStore } from './activities/runbook.js';
+import { loadConfig, type MedicConfig } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { startApi } from './server.js';
+import { connectClient, ensureSearchAttributes } from './temporal.js';
+import { createMedicWorker, installTemporalLogging } from './worker.js';
+
+export interface StackOptions {
+  /** Environment to read the configuration from (defaults to process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Start a Temporal dev server when none answers at TEMPORAL_ADDRESS (npm start does; tests bring their own). */
+  startTemporal?: boolean;
+  temporalUiPort?: number;
+  /** An engine found by the caller; otherwise one is looked for (and Podman's service started). */
+  engine?: Engine | null;
+  demo?: { name?: string; port?: number; env?: Record<string, string> };
+  workflowBundlePath?: string;
+  logger?: Logger;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  config: MedicConfig;
+  client: Client;
+  apiUrl: string;
+  temporalUiUrl?: string;
+  demo: { name: string; url: string; mode: 'container' | 'process'; engine?: string };
+  runtime: ContainerRuntime;
+  webhookSecret: string;
+  approverTokens: MedicConfig['approverTokens'];
+  stop(): Promise<void>;
+}
+
+const DEFAULT_DEMO_NAME = 'medic-demo';
+
+async function waitForHttp200(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.body?.cancel();
+      if (res.status === 200) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const log = options.log ?? ((line: string) => console.log(`[medic] ${line}`));
+  const baseEnv = options.env ?? process.env;
+  // Local defaults: a fresh secret and approver token per run, unless the operator set their own.
+  const webhookSecret = baseEnv.MEDIC_WEBHOOK_SECRET ?? randomBytes(24).toString('hex');
+  const env: NodeJS.ProcessEnv = {
+    ...baseEnv,
+    MEDIC_WEBHOOK_SECRET: webhookSecret,
+    MEDIC_APPROVER_TOKENS: baseEnv.MEDIC_APPROVER_TOKENS || `operator:${randomBytes(18).toString('hex')}`,
+  };
+  const config = loadConfig(env);
+  const logger = options.logger ?? createLogger({ name: 'medic', level: config.logLevel });
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse())
+      await fn().catch((err) => log(`while stopping: ${(err as Error).message}`));
+    stops.length = 0;
+  };
+
+  try {
+    // 1. Temporal.
+    let devServer: DevServer | undefined;
+    if (await temporalReachable(config.temporal.address)) {
+      log(`using the Temporal server at ${config.temporal.address}`);
+    } else if (options.startTemporal) {
+      const cliPath = await ensureTool(TEMPORAL_CLI, log);
+      const [ip = '127.0.0.1', port = '7233'] = config.temporal.address.split(':');
+      log(`starting the Temporal dev server on ${config.temporal.address} (SQLite in .data/temporal.db)`);
+      devServer = await startTemporalDevServer({
+        cliPath,
+        ip,
+        port: Number(port),
+        uiPort: options.temporalUiPort ?? 8233,
+        dbFile: path.join(DATA_DIR, 'temporal.db'),
+        namespace: config.temporal.namespace,
+        log,
+      });
+      stops.push(() => devServer!.stop());
+    } else {
+      throw new Error(`no Temporal server answers at ${config.temporal.address}`);
+    }
+
+    // 2. Where the demo app runs: the engine if there is one, else a supervised process.
+    const engine =
+      options.engine === undefined ? await findEngine({ startPodman: true, log }) : options.engine;
+    if (engine && options.engine === undefined) stops.push(() => engine.stop());
+    const supervisor = engine ? undefined : new ProcessSupervisor(config.managedLabel);
+    const runtime: ContainerRuntime = engine
+      ? new DockerEngineRuntime(engine.docker, config.managedLabel)
+      : (supervisor as ProcessSupervisor);
+    const demoImage = engine ? await ensureDemoImage(engine.docker, log) : undefined;
+
+    // 3. Worker and API.
+    const client = await connectClient(config.temporal);
+    stops.push(() => client.connection.close());
+    await ensureSearchAttributes(client, config.temporal.namespace, logger);
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    stops.push(() => connection.close());
+    const worker: Worker = await createMedicWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      activities: createActivities({
+        runtime,
+        runbook: new RunbookStore(path.resolve(PROJECT_ROOT, config.runbookPath)),
+        notifier: new LogNotifier(logger.child({ component: 'notify' })),
+        logger: logger.child({ component: 'activities' }),
+      }),
+      ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+    });
+    const workerDone = worker.run();
+    stops.push(async () => {
+      worker.shutdown();
+      await workerDone;
+    });
+    const server: Server = await startApi({ client, config, logger: logger.child({ component: 'api' }) });
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const apiPort = (server.address() as AddressInfo).port;
+    const apiUrl = `http://${config.api.host}:${apiPort}`;
+
+    // 4. The demo app, reporting to this API.
+    const demoName = options.demo?.name ?? DEFAULT_DEMO_NAME;
+    const demoPort = options.demo?.port ?? Number(env.DEMO_APP_PORT ?? 8080);
+    const demoEnv = {
+      MEDIC_WEBHOOK_URL: `${apiUrl}/webhooks/alert`,
+      MEDIC_WEBHOOK_SECRET: webhookSecret,
+      MONITOR_INTERVAL_MS: env.DEMO_MONITOR_INTERVAL_MS ?? '3000',
+      ...options.demo?.env,
+    };
+    if (engine && demoImage) {
+      await runDemoContainer(engine.docker, {
+        name: demoName,
+        image: demoImage,
+        port: demoPort,
+        env: demoEnv,
+      });
+      stops.push(() => removeContainer(engine.docker, demoName));
+    } else {
+      log('no container engine is reachable: running the demo app as a supervised process instead');
+      log('  (for the container mode run `npm run setup:engine`, which installs Podman, or set DOCKER_HOST)');
+      const bundle = await bundleDemoApp();
+      supervisor?.start({
+        name: demoName,
+        command: process.execPath,
+        args: [bundle.file],
+        env: { ...demoEnv, PORT: String(demoPort), CONTAINER_NAME: demoName },
+        labels: {
+          [config.managedLabel.key]: config.managedLabel.value,
+          [HEALTH_URL_LABEL]: `http://127.0.0.1:${demoPort}/health`,
+        },
+      });
+      stops.push(() => supervisor!.stopAll());
+    }
+    const demoUrl = `http://127.0.0.1:${demoPort}`;
+    if (!(await waitForHttp200(`${demoUrl}/health`, 30_000))) {
+      const lines = await runtime.logs(demoName, 20).catch(() => []);
+      throw new Error(`the demo app did not become healthy at ${demoUrl}/health:\n${lines.join('\n')}`);
+    }
+
+    return {
+      config,
+      client,
+      apiUrl,
+      ...(devServer?.uiUrl ? { temporalUiUrl: devServer.uiUrl } : {}),
+      demo: {
+        name: demoName,
+        url: demoUrl,
+        mode: engine ? 'container' : 'process',
+        ...(engine ? { engine: engine.product } : {}),
+      },
+      runtime,
+      webhookSecret,
+      approverTokens: config.approverTokens,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function banner(stack: Stack): string {
+  const api = stack.apiUrl;
+  const demo = stack.demo.url;
+  const token = stack.approverTokens[0];
+  const where =
+    stack.demo.mode === 'container'
+      ? `container ${stack.demo.name} on ${stack.demo.engine}`
+      : `supervised process ${stack.demo.name} (no container engine)`;
+  return [
+    '',
+    'Medic is running.',
+    `  Medic API        ${api}   (GET /incidents, /healthz, /metrics)`,
+    `  Temporal Web UI  ${stack.temporalUiUrl ?? '(external server: use its UI)'}   (the incident history)`,
+    `  Demo app         ${demo}   (${where})`,
+    '',
+    'Trigger a fault and watch it heal:',
+    `  curl -X POST ${demo}/trigger/memory-leak    # medium severity: healed without asking`,
+    `  curl -X POST ${demo}/trigger/db-latency     # high severity: waits for approval`,
+    `  curl ${api}/incidents`,
+    '',
+    'Approve a waiting incident (either way works):',
+    `  curl -X POST -H 'Authorization: Bearer ${token?.token ?? '<token>'}' ${api}/incidents/incident-${stack.demo.name}-db-latency/approve`,
+    `  temporal workflow signal --workflow-id incident-${stack.demo.name}-db-latency --name approve --input '{"by":"alice"}'`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const logger = createLogger({ name: 'medic' });
+  installTemporalLogging(logger.child({ component: 'temporal-sdk' }), { handleSignals: false });
+  const stack = await startStack({ startTemporal: true, logger });
+  console.log(banner(stack));
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n[medic] ${signal}: stopping the demo app, worker, API and Temporal ...`);
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  main().catch((err) => {
+    console.error(`[medic] could not start: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,69 @@
+// Parsing of alerts from outside. Every field is validated; errors name the field.
+import { z } from 'zod';
+import { ALERT_TYPE_PATTERN, normaliseAlertType, TARGET_NAME_PATTERN } from './naming.js';
+import { type Alert, SEVERITIES } from './types.js';
+
+export const MAX_LOG_LINES = 200;
+export const MAX_LOG_LINE_CHARS = 4000;
+
+const logsSchema = z
+  .union([
+    z.array(z.string().max(MAX_LOG_LINE_CHARS * 4, 'a log line is longer than 16000 characters')),
+    z.string(),
+  ])
+  .optional()
+  .transform((logs) => {
+    const lines = logs === undefined ? [] : typeof logs === 'string' ? logs.split(/\r?\n/) : logs;
+    // Keep the most recent lines: that is where the fault is.
+    return lines
+      .filter((l) => l.trim() !== '')
+      .slice(-MAX_LOG_LINES)
+      .map((l) => l.slice(0, MAX_LOG_LINE_CHARS));
+  });
+
+/** The generic webhook payload (the demo app's, inherited from the AegisOps design). */
+export const webhookAlertSchema = z.object({
+  incident_id: z.string().min(1).max(200).optional(),
+  container_name: z
+    .string({ error: 'container_name is required (the container the alert is about)' })
+    .regex(TARGET_NAME_PATTERN, 'container_name must be a container name: letters, digits, _ . - (max 128)'),
+  alert_type: z
+    .string({ error: 'alert_type is required (e.g. memory-leak)' })
+    .min(1)
+    .max(64)
+    .transform(normaliseAlertType)
+    .pipe(z.string().regex(ALERT_TYPE_PATTERN, 'alert_type must contain letters or digits')),
+  severity: z.enum(SEVERITIES, { error: `severity must be one of ${SEVERITIES.join(', ')}` }),
+  status: z.enum(['firing', 'resolved']).default('firing'),
+  logs: logsSchema,
+  timestamp: z.iso.datetime({ offset: true, error: 'timestamp must be an ISO 8601 date-time' }),
+});
+
+export type WebhookAlertPayload = z.input<typeof webhookAlertSchema>;
+
+export function alertFromWebhook(payload: z.output<typeof webhookAlertSchema>, receivedAt: Date): Alert {
+  return {
+    source: 'webhook',
+    externalId: payload.incident_id,
+    target: payload.container_name,
+    alertType: payload.alert_type,
+    severity: payload.severity,
+    status: payload.status,
+    logs: payload.logs,
+    firedAt: new Date(payload.timestamp).toISOString(),
+    receivedAt: receivedAt.toISOString(),
+  };
+}
+
+/** Field-by-field messages, e.g. `{ path: "container_name", message: "..." }`. */
+export function describeZodError(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.map((issue) => ({
+    path: issue.path.length ? issue.path.join('.') : '(body)',
+    message: issue.message,
+  }));
+}
+
+export const decisionSchema = z.object({
+  by: z.string().trim().min(1, 'by is required: who decides').max(100),
+  comment: z.string().max(2000).optional(),
+});

@@ -1,0 +1,141 @@
+// Plain types shared by the workflows, activities and API. No runtime imports here:
+// workflow code bundles this file, so it must stay free of Node APIs.
+
+export const INCIDENT_STATUSES = [
+  'OPEN',
+  'DIAGNOSING',
+  'AWAITING_APPROVAL',
+  'REMEDIATING',
+  'VERIFYING',
+  'RESOLVED',
+  'FAILED',
+  'ESCALATED',
+  'REJECTED',
+] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly IncidentStatus[] = ['RESOLVED', 'FAILED', 'ESCALATED', 'REJECTED'];
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** What Medic may do to a target. Anything else a rule or a model proposes is refused. */
+export const ACTIONS = ['RESTART', 'NOOP', 'ESCALATE'] as const;
+export type RemediationAction = (typeof ACTIONS)[number];
+
+export type AlertSource = 'webhook' | 'alertmanager' | 'engine';
+
+/** One alert, normalised from whichever sender produced it. */
+export interface Alert {
+  source: AlertSource;
+  /** The sender's own id for the alert, if it has one (e.g. the demo app's incident_id). */
+  externalId?: string;
+  target: string;
+  alertType: string;
+  severity: Severity;
+  status: 'firing' | 'resolved';
+  /** Log lines the sender attached, oldest first. Untrusted text. */
+  logs: string[];
+  /** When the sender says the alert fired (ISO 8601). */
+  firedAt: string;
+  /** When Medic accepted it (ISO 8601). */
+  receivedAt: string;
+}
+
+/** What Medic saw of the target when it looked. */
+export interface TargetObservation {
+  name: string;
+  exists: boolean;
+  managed: boolean;
+  containerId?: string;
+  state?: string;
+  running?: boolean;
+  /** Start time of the current container process; the compare-and-act key for restarts. */
+  startedAt?: string;
+  restartCount?: number;
+  exitCode?: number;
+  oomKilled?: boolean;
+  health?: string;
+  healthUrl?: string;
+}
+
+export type DiagnosisSource = 'runbook' | 'gemini' | 'ollama' | 'rules' | 'fallback';
+
+export interface DiagnosisTrailStep {
+  provider: string;
+  outcome: 'answered' | 'skipped' | 'failed' | 'invalid';
+  detail: string;
+  latencyMs: number;
+}
+
+export interface Diagnosis {
+  source: DiagnosisSource;
+  rootCause: string;
+  action: RemediationAction;
+  confidence: number;
+  justification: string;
+  trail: DiagnosisTrailStep[];
+  /** Normalised error signature from the logs; part of the runbook key. */
+  errorSignature: string;
+  observed: TargetObservation;
+}
+
+export interface ApprovalState {
+  required: boolean;
+  reason: string;
+  decidedBy?: string;
+  decision?: 'approved' | 'rejected';
+  comment?: string;
+  decidedAt?: string;
+}
+
+export interface ActionRecord {
+  action: RemediationAction;
+  at: string;
+  outcome: 'restarted' | 'already-restarted' | 'failed';
+  detail: string;
+  previousStartedAt?: string;
+  newStartedAt?: string;
+}
+
+export interface VerificationResult {
+  healthy: boolean;
+  attempts: number;
+  detail: string;
+  checkedAt: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  event: string;
+  detail: string;
+}
+
+export interface IncidentState {
+  /** Unique per incident (the first run id of the workflow chain). */
+  id: string;
+  workflowId: string;
+  status: IncidentStatus;
+  target: string;
+  alertType: string;
+  severity: Severity;
+  openedAt: string;
+  closedAt?: string;
+  alertCount: number;
+  lastAlertAt?: string;
+  diagnosis?: Diagnosis;
+  approval?: ApprovalState;
+  actions: ActionRecord[];
+  verification?: VerificationResult;
+  runbookEntryId?: string;
+  timeline: TimelineEntry[];
+}
+
+/** Payload of the `approve` and `reject` signals. */
+export interface DecisionPayload {
+  by: string;
+  comment?: string;
+}
+
+/** Runbook outcomes that change a fix's standing. */
+export type FixOutcome = 'resolved' | 'failed' | 'rejected' | 'did-not-stick';

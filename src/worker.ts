@@ -1,0 +1,89 @@
+// The Temporal worker: runs the workflows and their activities. `npm run worker` starts it alone
+// (against the Docker engine at DOCKER_HOST); dev.ts and the tests build it with other parts.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type MedicActivities } from './activities/index.js';
+import { createDockerClient, DockerEngineRuntime } from './activities/containers.js';
+import { LogNotifier } from './activities/notify.js';
+import { RunbookStore } from './activities/runbook.js';
+import { loadConfig } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { connectClient, ensureSearchAttributes } from './temporal.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface MedicWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: MedicActivities;
+  /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled at start. */
+  workflowBundlePath?: string;
+}
+
+export function createMedicWorker(options: MedicWorkerOptions): Promise<Worker> {
+  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
+    ? { workflowBundle: { codePath: options.workflowBundlePath } }
+    : { workflowsPath: WORKFLOWS_PATH };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: options.activities,
+    ...workflows,
+  });
+}
+
+const SDK_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
+/**
+ * Routes the Temporal SDK's own logs into Medic's structured log. `handleSignals: false` leaves
+ * SIGINT/SIGTERM to the caller (dev.ts shuts several parts down in order).
+ */
+export function installTemporalLogging(logger: Logger, options: { handleSignals?: boolean } = {}): void {
+  Runtime.install({
+    ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
+    logger: {
+      log: (level, message, meta) => logger[SDK_LEVELS[level]](meta ?? {}, message),
+      trace: (message, meta) => logger.trace(meta ?? {}, message),
+      debug: (message, meta) => logger.debug(meta ?? {}, message),
+      info: (message, meta) => logger.info(meta ?? {}, message),
+      warn: (message, meta) => logger.warn(meta ?? {}, message),
+      error: (message, meta) => logger.error(meta ?? {}, message),
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ name: 'worker', level: config.logLevel });
+  installTemporalLogging(logger.child({ component: 'temporal-sdk' }));
+  const client = await connectClient(config.temporal);
+  await ensureSearchAttributes(client, config.temporal.namespace, logger);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const runtime = new DockerEngineRuntime(createDockerClient(config.dockerHost), config.managedLabel);
+  const activities = createActivities({
+    runtime,
+    runbook: new RunbookStore(path.resolve(config.runbookPath)),
+    notifier: new LogNotifier(logger.child({ component: 'notify' })),
+    logger,
+  });
+  const worker = await createMedicWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities,
+  });
+  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker running');
+  await worker.run();
+  await connection.close();
+  await client.connection.close();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

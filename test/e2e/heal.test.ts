@@ -1,0 +1,208 @@
+// The whole loop with the demo app in a real container: fault -> signed webhook -> workflow ->
+// restart through the Engine API -> healthy -> runbook entry. And a high-severity fault that waits.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { findTool, TEMPORAL_CLI } from '../../scripts/tools.js';
+import { type Stack, startStack } from '../../src/dev.js';
+import type { IncidentState } from '../../src/domain/types.js';
+import { captureLogger } from '../support/medic.js';
+import { freePort, waitFor } from '../support/ports.js';
+import { uniqueTaskQueue } from '../support/temporal.js';
+import { engineOrSkip } from './support.js';
+
+const run = promisify(execFile);
+const { engine, skipReason } = engineOrSkip();
+const DEMO = 'medic-e2e-demo';
+let stack: Stack;
+let runbookPath: string;
+
+describe.skipIf(Boolean(skipReason))('end to end with the demo app in a container', () => {
+  beforeAll(async () => {
+    runbookPath = path.join(mkdtempSync(path.join(tmpdir(), 'medic-e2e-')), 'runbook.json');
+    stack = await startStack({
+      env: {
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        MEDIC_PORT: '0',
+        MEDIC_TASK_QUEUE: uniqueTaskQueue('e2e'),
+        MEDIC_RUNBOOK_PATH: runbookPath,
+        MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
+        MEDIC_RESTART_STOP_TIMEOUT: '5s',
+      },
+      engine: engine ?? null,
+      demo: { name: DEMO, port: await freePort(), env: { MONITOR_INTERVAL_MS: '1000' } },
+      workflowBundlePath: inject('workflowBundlePath'),
+      logger: captureLogger().logger,
+      log: () => undefined,
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const container = () => engine!.docker.getContainer(DEMO);
+  const startedAt = async () => (await container().inspect()).State.StartedAt;
+  const approverToken = () => stack.approverTokens[0]!.token;
+
+  async function incident(workflowId: string): Promise<IncidentState | undefined> {
+    const res = await fetch(`${stack.apiUrl}/incidents/${workflowId}`);
+    return res.status === 200 ? ((await res.json()) as IncidentState) : undefined;
+  }
+
+  const awaitIncident = (workflowId: string, status: IncidentState['status'], timeoutMs = 90_000) =>
+    waitFor(
+      `${workflowId} to be ${status}`,
+      async () => {
+        const state = await incident(workflowId);
+        return state?.status === status ? state : undefined;
+      },
+      { timeoutMs, intervalMs: 500 },
+    );
+
+  const trigger = async (fault: string) => {
+    const res = await fetch(`${stack.demo.url}/trigger/${fault}`, { method: 'POST' });
+    expect(res.status).toBe(202);
+  };
+
+  it('heals a memory leak with no other action: one restart, healthy again, learned', {
+    timeout: 150_000,
+  }, async () => {
+    const before = await startedAt();
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await trigger('memory-leak');
+
+    const workflowId = `incident-${DEMO}-memory-leak`;
+    const state = await awaitIncident(workflowId, 'RESOLVED');
+    expect(state.diagnosis).toMatchObject({ source: 'rules', action: 'RESTART' });
+    expect(state.approval).toMatchObject({ required: false });
+    expect(state.actions).toEqual([
+      expect.objectContaining({ outcome: 'restarted', previousStartedAt: before }),
+    ]);
+    expect(state.verification?.healthy).toBe(true);
+
+    // Restarted exactly once, by the engine's own account.
+    const stream = (await engine!.docker.getEvents({
+      since,
+      until: Math.ceil(Date.now() / 1000),
+      filters: { container: [DEMO], event: ['restart', 'start'] },
+    })) as unknown as AsyncIterable<Buffer>;
+    let text = '';
+    for await (const chunk of stream) text += chunk.toString();
+    const lines = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { Action?: string; status?: string });
+    const starts = lines.filter((e) => (e.Action ?? e.status) === 'start').length;
+    expect(starts).toBe(1);
+    expect(await startedAt()).not.toBe(before);
+
+    const health = await fetch(`${stack.demo.url}/health`);
+    expect(health.status).toBe(200);
+
+    const runbook = JSON.parse(readFileSync(runbookPath, 'utf8'));
+    const fix = runbook.fixes.find(
+      (f: { match: { alertType: string } }) => f.match.alertType === 'memory-leak',
+    );
+    expect(fix.history).toEqual([
+      expect.objectContaining({ incidentId: state.id, workflowId, outcome: 'resolved' }),
+    ]);
+    expect(state.runbookEntryId).toBe(fix.id);
+
+    // It is in Temporal's visibility (the Web UI's list), with its search attributes.
+    const listed = await waitFor('the incident in visibility', async () => {
+      const res = await fetch(`${stack.apiUrl}/incidents?status=RESOLVED&target=${DEMO}`);
+      const { incidents } = (await res.json()) as {
+        incidents: Array<{ workflowId: string; status: string }>;
+      };
+      return incidents.find((i) => i.workflowId === workflowId);
+    });
+    expect(listed.status).toBe('RESOLVED');
+  });
+
+  it('holds a high-severity fault until approved with `temporal workflow signal`, then heals', {
+    timeout: 150_000,
+  }, async () => {
+    const before = await startedAt();
+    await trigger('db-latency');
+    const workflowId = `incident-${DEMO}-db-latency`;
+    const waiting = await awaitIncident(workflowId, 'AWAITING_APPROVAL');
+    expect(waiting.severity).toBe('high');
+    expect(await startedAt()).toBe(before);
+
+    const cli = findTool(TEMPORAL_CLI);
+    expect(cli).toBeDefined();
+    await run(cli!, [
+      'workflow',
+      'signal',
+      '--address',
+      inject('temporalAddress'),
+      '--workflow-id',
+      workflowId,
+      '--name',
+      'approve',
+      '--input',
+      '{"by":"alice"}',
+    ]);
+    const state = await awaitIncident(workflowId, 'RESOLVED');
+    expect(state.approval).toMatchObject({ decision: 'approved', decidedBy: 'alice' });
+    expect(await startedAt()).not.toBe(before);
+    expect((await fetch(`${stack.demo.url}/health`)).status).toBe(200);
+  });
+
+  it('approves through the API with an approver token, and refuses a second decision', {
+    timeout: 150_000,
+  }, async () => {
+    await trigger('hang');
+    const workflowId = `incident-${DEMO}-hang`;
+    await awaitIncident(workflowId, 'AWAITING_APPROVAL');
+    const approve = () =>
+      fetch(`${stack.apiUrl}/incidents/${workflowId}/approve`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${approverToken()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ comment: 'restart it' }),
+      });
+    const res = await approve();
+    expect(res.status).toBe(202);
+    const state = await awaitIncident(workflowId, 'RESOLVED');
+    expect(state.approval).toMatchObject({
+      decision: 'approved',
+      decidedBy: 'operator',
+      comment: 'restart it',
+    });
+    const again = await approve();
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('not_awaiting_approval');
+  });
+
+  it('ends REJECTED without touching the container when rejected through the API', {
+    timeout: 150_000,
+  }, async () => {
+    await trigger('db-latency');
+    const workflowId = `incident-${DEMO}-db-latency`;
+    // The earlier db-latency incident is closed: this alert opens a new one.
+    const waiting = await waitFor(
+      'a new db-latency incident to wait',
+      async () => {
+        const s = await incident(workflowId);
+        return s?.status === 'AWAITING_APPROVAL' ? s : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    const before = await startedAt();
+    const res = await fetch(`${stack.apiUrl}/incidents/${workflowId}/reject`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${approverToken()}` },
+    });
+    expect(res.status).toBe(202);
+    const state = await waitFor('REJECTED', async () => {
+      const s = await incident(workflowId);
+      return s?.status === 'REJECTED' && s.id === waiting.id ? s : undefined;
+    });
+    expect(state.actions).toEqual([]);
+    expect(await startedAt()).toBe(before);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import {
+  alertFromWebhook,
+  describeZodError,
+  MAX_LOG_LINES,
+  webhookAlertSchema,
+} from '../../src/domain/alert.js';
+import { incidentWorkflowId, normaliseAlertType } from '../../src/domain/naming.js';
+
+const valid = {
+  incident_id: 'abc-123',
+  container_name: 'medic-demo',
+  alert_type: 'memory-leak',
+  severity: 'medium',
+  logs: ['{"level":"error","msg":"memory usage above threshold"}'],
+  timestamp: '2026-11-25T10:00:00.000Z',
+};
+
+describe('webhook alert payload', () => {
+  it('parses the demo app payload into an alert', () => {
+    const parsed = webhookAlertSchema.parse(valid);
+    const alert = alertFromWebhook(parsed, new Date('2026-11-25T10:00:01Z'));
+    expect(alert).toMatchObject({
+      source: 'webhook',
+      externalId: 'abc-123',
+      target: 'medic-demo',
+      alertType: 'memory-leak',
+      severity: 'medium',
+      status: 'firing',
+      receivedAt: '2026-11-25T10:00:01.000Z',
+    });
+    expect(incidentWorkflowId(alert.target, alert.alertType)).toBe('incident-medic-demo-memory-leak');
+  });
+
+  it('names each invalid field', () => {
+    const result = webhookAlertSchema.safeParse({ ...valid, container_name: undefined, severity: 'urgent' });
+    expect(result.success).toBe(false);
+    const details = describeZodError(result.error!);
+    expect(details.map((d) => d.path).sort()).toEqual(['container_name', 'severity']);
+    expect(details.find((d) => d.path === 'container_name')?.message).toContain('container_name is required');
+  });
+
+  it('refuses container names with path, shell or control characters', () => {
+    for (const name of ['../etc', 'a;rm -rf /', 'a b', 'svc\n', '$(id)', '', '-svc', 'x'.repeat(129)]) {
+      expect(webhookAlertSchema.safeParse({ ...valid, container_name: name }).success, name).toBe(false);
+    }
+  });
+
+  it('accepts logs as one string and keeps only the most recent lines', () => {
+    const parsed = webhookAlertSchema.parse({ ...valid, logs: 'one\n\ntwo\r\nthree' });
+    expect(parsed.logs).toEqual(['one', 'two', 'three']);
+    const many = Array.from({ length: MAX_LOG_LINES + 50 }, (_, i) => `line ${i}`);
+    const kept = webhookAlertSchema.parse({ ...valid, logs: many }).logs;
+    expect(kept).toHaveLength(MAX_LOG_LINES);
+    expect(kept.at(-1)).toBe(`line ${MAX_LOG_LINES + 49}`);
+  });
+
+  it('requires an ISO timestamp', () => {
+    expect(webhookAlertSchema.safeParse({ ...valid, timestamp: 'yesterday' }).success).toBe(false);
+    expect(webhookAlertSchema.safeParse({ ...valid, timestamp: undefined }).success).toBe(false);
+  });
+
+  it('normalises alert names from other senders', () => {
+    expect(normaliseAlertType('HighMemoryUsage')).toBe('high-memory-usage');
+    expect(normaliseAlertType('memory leak!')).toBe('memory-leak-');
+    expect(webhookAlertSchema.parse({ ...valid, alert_type: 'MemoryLeak' }).alert_type).toBe('memory-leak');
+    expect(webhookAlertSchema.safeParse({ ...valid, alert_type: '!!!' }).success).toBe(false);
+  });
+});

@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type OutcomeRecord, RunbookFormatError, RunbookStore } from '../../src/activities/runbook.js';
+
+const run = promisify(execFile);
+let file: string;
+
+beforeEach(() => {
+  file = path.join(mkdtempSync(path.join(tmpdir(), 'medic-runbook-')), 'runbook.json');
+});
+
+const record = (overrides: Partial<OutcomeRecord> = {}): OutcomeRecord => ({
+  incidentId: 'run-1',
+  workflowId: 'incident-svc-memory-leak',
+  target: 'svc',
+  alertType: 'memory-leak',
+  errorSignature: 'memory usage above threshold',
+  action: 'RESTART',
+  rootCause: 'a leak',
+  outcome: 'resolved',
+  at: '2026-11-25T10:00:00.000Z',
+  ...overrides,
+});
+
+describe('RunbookStore', () => {
+  it('creates the file with one readable fix that names the incident', async () => {
+    const result = await new RunbookStore(file).recordOutcome(record());
+    expect(result).toMatchObject({ created: true, alreadyRecorded: false });
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    expect(json.fixes).toHaveLength(1);
+    expect(json.fixes[0]).toMatchObject({
+      id: result.fixId,
+      match: { target: 'svc', alertType: 'memory-leak', errorSignature: 'memory usage above threshold' },
+      action: 'RESTART',
+      enabled: true,
+      learnedFrom: 'run-1',
+      stats: { resolved: 1, failed: 0, rejected: 0, didNotStick: 0 },
+      history: [{ incidentId: 'run-1', outcome: 'resolved' }],
+    });
+    expect(readFileSync(file, 'utf8')).toContain('\n  "fixes"'); // pretty-printed for people
+  });
+
+  it('records an incident outcome exactly once, however often it is retried', async () => {
+    const store = new RunbookStore(file);
+    const first = await store.recordOutcome(record());
+    const again = await store.recordOutcome(record());
+    const elsewhere = await new RunbookStore(file).recordOutcome(record());
+    expect(again).toEqual({ fixId: first.fixId, created: false, alreadyRecorded: true });
+    expect(elsewhere.alreadyRecorded).toBe(true);
+    const fix = (await store.read()).fixes[0];
+    expect(fix?.stats.resolved).toBe(1);
+    expect(fix?.history).toHaveLength(1);
+  });
+
+  it('counts different incidents and outcomes against the same signature', async () => {
+    const store = new RunbookStore(file);
+    await store.recordOutcome(record());
+    await store.recordOutcome(record({ incidentId: 'run-2', outcome: 'failed' }));
+    await store.recordOutcome(record({ incidentId: 'run-3', errorSignature: 'other' }));
+    const { fixes } = await store.read();
+    expect(fixes).toHaveLength(2);
+    expect(fixes[0]?.stats).toMatchObject({ resolved: 1, failed: 1 });
+  });
+
+  it('loses nothing under concurrent appends from several store instances', async () => {
+    const stores = Array.from({ length: 5 }, () => new RunbookStore(file));
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        stores[i % stores.length]!.recordOutcome(
+          record({ incidentId: `run-${i}`, errorSignature: `sig-${i % 7}` }),
+        ),
+      ),
+    );
+    const { fixes } = await new RunbookStore(file).read();
+    expect(fixes).toHaveLength(7);
+    expect(fixes.reduce((n, f) => n + f.stats.resolved, 0)).toBe(60);
+  });
+
+  it('loses nothing under concurrent appends from several processes', async () => {
+    const script = path.join(path.dirname(file), 'append.mts');
+    const storeModule = path.resolve('src/activities/runbook.ts');
+    writeFileSync(
+      script,
+      `import { RunbookStore } from ${JSON.stringify(storeModule)};
+const [file, worker] = process.argv.slice(2);
+const store = new RunbookStore(file);
+for (let i = 0; i < 15; i++) {
+  await store.recordOutcome({ incidentId: worker + '-' + i, workflowId: 'w', target: 'svc', alertType: 'crash',
+    errorSignature: 'sig', action: 'RESTART', rootCause: 'x', outcome: 'resolved', at: new Date().toISOString() });
+}
+`,
+    );
+    const tsx = path.resolve('node_modules/.bin/tsx');
+    await Promise.all(['a', 'b', 'c', 'd'].map((w) => run(tsx, [script, file, w])));
+    const { fixes } = await new RunbookStore(file).read();
+    expect(fixes).toHaveLength(1);
+    expect(fixes[0]?.stats.resolved).toBe(60);
+  });
+
+  it('reports a malformed file clearly and never overwrites it', async () => {
+    writeFileSync(file, '{ "version": 1, "fixes": [ oops');
+    const store = new RunbookStore(file);
+    await expect(store.recordOutcome(record())).rejects.toThrow(RunbookFormatError);
+    await expect(store.recordOutcome(record())).rejects.toThrow(/not valid JSON.*fix it by hand/);
+    expect(readFileSync(file, 'utf8')).toBe('{ "version": 1, "fixes": [ oops');
+
+    writeFileSync(file, JSON.stringify({ version: 1, fixes: [{ id: 'x', action: 'DELETE_EVERYTHING' }] }));
+    await expect(store.read()).rejects.toThrow(/fixes\.0\.action/);
+  });
+
+  it('accepts a hand-written fix with only the essential fields', async () => {
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        fixes: [
+          {
+            id: 'manual-1',
+            match: { target: 'svc', alertType: 'hang', errorSignature: 'none' },
+            action: 'RESTART',
+            rootCause: 'known hang after deploys',
+            createdAt: '2026-01-01T00:00:00Z',
+            updatedAt: '2026-01-01T00:00:00Z',
+            stats: {},
+          },
+        ],
+      }),
+    );
+    const { fixes } = await new RunbookStore(file).read();
+    expect(fixes[0]).toMatchObject({ enabled: true, stats: { resolved: 0, failed: 0 }, history: [] });
+  });
+});
