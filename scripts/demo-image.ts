@@ -59,7 +59,10 @@ async function importRootfsImage(docker: Docker, repo: string, tag: string): Pro
   const rootfs = path.join(BUILD_DIR, 'rootfs');
   await fs.rm(rootfs, { recursive: true, force: true });
   const node = await fs.realpath(process.execPath);
-  const files = [[node, '/usr/local/bin/node'] as const, ...(await sharedLibraries(node)).map((l) => [l, l] as const)];
+  const files = [
+    [node, '/usr/local/bin/node'] as const,
+    ...(await sharedLibraries(node)).map((l) => [l, l] as const),
+  ];
   for (const [from, to] of files) {
     const dest = path.join(rootfs, to);
     await fs.mkdir(path.dirname(dest), { recursive: true });
@@ -68,13 +71,23 @@ async function importRootfsImage(docker: Docker, repo: string, tag: string): Pro
   await fs.mkdir(path.join(rootfs, 'app'), { recursive: true });
   await fs.copyFile(BUNDLE, path.join(rootfs, 'app', 'server.cjs'));
   await fs.mkdir(path.join(rootfs, 'tmp'), { recursive: true, mode: 0o1777 });
-  const tar = execFile('tar', ['-C', rootfs, '-c', '.'], { encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 });
+  const tar = execFile('tar', ['-C', rootfs, '-c', '.'], {
+    encoding: 'buffer',
+    maxBuffer: 1024 * 1024 * 1024,
+  });
   if (!tar.stdout) throw new Error('tar produced no output stream');
-  const stream = await docker.importImage(tar.stdout as unknown as NodeJS.ReadableStream, {
-    // `repo:tag` in one parameter: Podman ignores a separate `tag` on import, Docker accepts both.
-    repo: `${repo}:${tag}`,
-    changes: ['CMD ["/usr/local/bin/node", "/app/server.cjs"]', 'ENV NODE_ENV=production', 'STOPSIGNAL SIGTERM'],
-  } as unknown as Record<string, unknown>);
+  const stream = await docker.importImage(
+    tar.stdout as unknown as NodeJS.ReadableStream,
+    {
+      // `repo:tag` in one parameter: Podman ignores a separate `tag` on import, Docker accepts both.
+      repo: `${repo}:${tag}`,
+      changes: [
+        'CMD ["/usr/local/bin/node", "/app/server.cjs"]',
+        'ENV NODE_ENV=production',
+        'STOPSIGNAL SIGTERM',
+      ],
+    } as unknown as Record<string, unknown>,
+  );
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
   });
@@ -83,7 +96,10 @@ async function importRootfsImage(docker: Docker, repo: string, tag: string): Pro
 
 async function buildFromDockerfile(docker: Docker, ref: string): Promise<void> {
   const stream = await docker.buildImage(
-    { context: PROJECT_ROOT, src: ['demo-app', 'src/domain', 'package.json', 'package-lock.json', 'tsconfig.json'] },
+    {
+      context: PROJECT_ROOT,
+      src: ['demo-app/package.json', 'demo-app/src', 'demo-app/Dockerfile', 'src/domain'],
+    },
     { t: ref, dockerfile: 'demo-app/Dockerfile' },
   );
   await new Promise<void>((resolve, reject) => {
@@ -92,7 +108,10 @@ async function buildFromDockerfile(docker: Docker, ref: string): Promise<void> {
 }
 
 /** Builds the image if this exact app and node version have not been built yet; returns its ref. */
-export async function ensureDemoImage(docker: Docker, log: (line: string) => void = console.log): Promise<string> {
+export async function ensureDemoImage(
+  docker: Docker,
+  log: (line: string) => void = console.log,
+): Promise<string> {
   const bundle = await bundleDemoApp();
   const hash = createHash('sha256')
     .update(bundle.code)
@@ -104,7 +123,9 @@ export async function ensureDemoImage(docker: Docker, log: (line: string) => voi
   if (await imageExists(docker, ref)) return ref;
   const started = Date.now();
   if (process.platform === 'linux') {
-    log(`building the demo app image ${ref} from this machine's node ${process.version} (no registry needed) ...`);
+    log(
+      `building the demo app image ${ref} from this machine's node ${process.version} (no registry needed) ...`,
+    );
     await importRootfsImage(docker, DEMO_IMAGE_REPO, hash);
   } else {
     log(`building the demo app image ${ref} from demo-app/Dockerfile ...`);
@@ -124,7 +145,10 @@ export interface DemoContainerOptions {
 }
 
 /** (Re)creates and starts the demo container on the host network, labelled for Medic. */
-export async function runDemoContainer(docker: Docker, options: DemoContainerOptions): Promise<Docker.Container> {
+export async function runDemoContainer(
+  docker: Docker,
+  options: DemoContainerOptions,
+): Promise<Docker.Container> {
   await removeContainer(docker, options.name);
   const container = await docker.createContainer({
     name: options.name,

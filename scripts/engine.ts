@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { createDockerClient } from '../src/activities/containers.js';
 import { TOOLS_DIR } from './paths.js';
 
@@ -99,7 +99,9 @@ async function startPodmanService(podman: string, log: (line: string) => void): 
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill('SIGKILL');
-  log(`podman system service did not come up: ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+  log(
+    `podman system service did not come up: ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
+  );
   return undefined;
 }
 

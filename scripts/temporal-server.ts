@@ -15,8 +15,9 @@ export interface DevServer {
 export async function temporalReachable(address: string, timeoutMs = 1500): Promise<boolean> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
-    await connection.withDeadline(Date.now() + timeoutMs, () => connection!.workflowService.getSystemInfo({}));
+    const conn = await Connection.connect({ address, connectTimeout: timeoutMs });
+    connection = conn;
+    await conn.withDeadline(Date.now() + timeoutMs, () => conn.workflowService.getSystemInfo({}));
     return true;
   } catch {
     return false;

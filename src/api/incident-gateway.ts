@@ -2,8 +2,8 @@
 import {
   type Client,
   isGrpcServiceError,
-  WorkflowNotFoundError,
   type WorkflowExecutionInfo,
+  WorkflowNotFoundError,
 } from '@temporalio/client';
 import type { IncidentSettings } from '../config.js';
 import { incidentWorkflowId } from '../domain/naming.js';

@@ -1,8 +1,8 @@
 // End-to-end tests need a container engine. Without one they skip with a message, but only when
 // CI is unset: in CI a missing engine is a failure, never a silent skip.
 import { inject } from 'vitest';
-import { createDockerClient } from '../../src/activities/containers.js';
 import type { Engine } from '../../scripts/engine.js';
+import { createDockerClient } from '../../src/activities/containers.js';
 
 export function engineOrSkip(): { engine?: Engine; skipReason?: string } {
   const dockerHost = inject('dockerHost');

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { bundleDemoApp } from '../../scripts/demo-image.js';
 import {
+  type ContainerRuntime,
   HEALTH_URL_LABEL,
   ProcessSupervisor,
-  type ContainerRuntime,
 } from '../../src/activities/containers.js';
 import { createActivities } from '../../src/activities/index.js';
 import { LogNotifier } from '../../src/activities/notify.js';

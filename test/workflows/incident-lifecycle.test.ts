@@ -8,8 +8,8 @@ import type { IncidentSettings } from '../../src/config.js';
 import type { Alert, IncidentState } from '../../src/domain/types.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/messages.js';
-import { waitFor } from '../support/ports.js';
 import { buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
+import { waitFor } from '../support/ports.js';
 import {
   connectDevServer,
   type DevServerConnection,
