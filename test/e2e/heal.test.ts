@@ -16,7 +16,8 @@ import { engineOrSkip } from './support.js';
 
 const run = promisify(execFile);
 const { engine, skipReason } = engineOrSkip();
-const DEMO = 'medic-e2e-demo';
+// Unique per run, so parallel runs on one engine never fight over a container.
+const DEMO = `medic-e2e-${process.pid}`;
 let stack: Stack;
 let runbookPath: string;
 
