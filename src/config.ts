@@ -1,6 +1,7 @@
 // Every setting, read once from the environment and validated. Errors say which variable and why.
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
+import type { BudgetLimits, GuardLimits } from './domain/guard.js';
 import { type ApprovalPolicy, parseSeverityPolicy } from './domain/policy.js';
 
 const duration = (fallback: string) =>
@@ -68,7 +69,28 @@ const envSchema = z.object({
         return z.NEVER;
       }
     }),
+  MEDIC_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.6),
   MEDIC_APPROVAL_TIMEOUT: duration('15m'),
+  MEDIC_ESCALATION_LEVELS: z
+    .string()
+    .default('on-call,team-lead,engineering-manager')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    )
+    .refine((levels) => levels.length > 0, 'name at least one escalation level'),
+  MEDIC_ESCALATION_MAX_WAIT: duration('4h'),
+  MEDIC_RECURRENCE_WINDOW: duration('10m'),
+  MEDIC_DRY_RUN: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off'),
+  MEDIC_GUARD_COOLDOWN: duration('300s'),
+  MEDIC_GUARD_MAX_RESTARTS_PER_HOUR: int(3, 0, 1000),
+  MEDIC_BREAKER_THRESHOLD: int(2, 1, 100),
+  MEDIC_BREAKER_RESET: duration('30m'),
+  MEDIC_LEASE_TTL: duration('10m'),
+  MEDIC_BUDGET_PER_HOUR: int(10, 0, 100_000),
+  MEDIC_BUDGET_PER_DAY: int(50, 0, 1_000_000),
   MEDIC_HEALTH_INITIAL_INTERVAL: duration('2s'),
   MEDIC_HEALTH_BACKOFF: z.coerce.number().min(1).max(10).default(2),
   MEDIC_HEALTH_MAX_ATTEMPTS: int(6, 1, 50),
@@ -92,6 +114,16 @@ export interface IncidentSettings {
   restartStopTimeoutMs: number;
   /** Write Medic's custom search attributes (the Web UI's incident columns). */
   searchAttributes: boolean;
+  /** Everything runs, the action is recorded as "would restart", nothing is touched. */
+  dryRun: boolean;
+  /** Per-target limits, enforced by the target's guard workflow. */
+  guard: GuardLimits;
+  /** Limits across all targets, enforced by the budget workflow of this task queue. */
+  budget: BudgetLimits;
+  /** Who is told, in order, each time an approval wait times out; the incident ends ESCALATED after maxWaitMs. */
+  escalation: { levels: string[]; maxWaitMs: number };
+  /** After RESOLVED, the same alert within this window reopens the incident (the fix did not stick). */
+  recurrenceWindowMs: number;
 }
 
 export interface MedicConfig {
@@ -127,7 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     runbookPath: e.MEDIC_RUNBOOK_PATH,
     incident: {
       approvalTimeoutMs: e.MEDIC_APPROVAL_TIMEOUT,
-      policy: e.MEDIC_SEVERITY_POLICY,
+      policy: { severity: e.MEDIC_SEVERITY_POLICY, minConfidence: e.MEDIC_MIN_CONFIDENCE },
       healthRetry: {
         initialIntervalMs: e.MEDIC_HEALTH_INITIAL_INTERVAL,
         backoffCoefficient: e.MEDIC_HEALTH_BACKOFF,
@@ -135,6 +167,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
       },
       restartStopTimeoutMs: e.MEDIC_RESTART_STOP_TIMEOUT,
       searchAttributes: e.MEDIC_SEARCH_ATTRIBUTES === 'on',
+      dryRun: ['on', 'true', '1'].includes(e.MEDIC_DRY_RUN),
+      guard: {
+        cooldownMs: e.MEDIC_GUARD_COOLDOWN,
+        maxRestartsPerHour: e.MEDIC_GUARD_MAX_RESTARTS_PER_HOUR,
+        breakerThreshold: e.MEDIC_BREAKER_THRESHOLD,
+        breakerResetMs: e.MEDIC_BREAKER_RESET,
+        leaseTtlMs: e.MEDIC_LEASE_TTL,
+      },
+      budget: { perHour: e.MEDIC_BUDGET_PER_HOUR, perDay: e.MEDIC_BUDGET_PER_DAY },
+      escalation: { levels: e.MEDIC_ESCALATION_LEVELS, maxWaitMs: e.MEDIC_ESCALATION_MAX_WAIT },
+      recurrenceWindowMs: e.MEDIC_RECURRENCE_WINDOW,
     },
     logLevel: e.MEDIC_LOG_LEVEL,
     dockerHost: e.DOCKER_HOST,

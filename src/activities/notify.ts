@@ -9,6 +9,8 @@ export interface Notification {
   target: string;
   title: string;
   message: string;
+  /** Who should hear it: an escalation level such as `on-call`; absent means the usual channel. */
+  recipient?: string;
 }
 
 export interface Notifier {

@@ -37,6 +37,8 @@ export const webhookAlertSchema = z.object({
   status: z.enum(['firing', 'resolved']).default('firing'),
   logs: logsSchema,
   timestamp: z.iso.datetime({ offset: true, error: 'timestamp must be an ISO 8601 date-time' }),
+  /** Run this incident in dry-run: everything but the action itself. */
+  dry_run: z.boolean({ error: 'dry_run must be true or false' }).optional(),
 });
 
 export type WebhookAlertPayload = z.input<typeof webhookAlertSchema>;
@@ -52,6 +54,7 @@ export function alertFromWebhook(payload: z.output<typeof webhookAlertSchema>, r
     logs: payload.logs,
     firedAt: new Date(payload.timestamp).toISOString(),
     receivedAt: receivedAt.toISOString(),
+    ...(payload.dry_run ? { dryRun: true } : {}),
   };
 }
 

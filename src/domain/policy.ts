@@ -1,27 +1,45 @@
 // Whether Medic may act alone. Pure: the incident workflow calls this directly.
 import type { Diagnosis, Severity } from './types.js';
 
-export type SeverityRule = 'auto' | 'approval';
+/**
+ * What a restart at a severity needs:
+ * - `record`: record the incident, do nothing;
+ * - `auto`: act alone within the guard's limits;
+ * - `notify`: act alone within the limits, and tell people it happened;
+ * - `approval`: always ask a person first.
+ * Outside the limits (cooldown, hourly limit, breaker, budgets), `auto` and `notify` ask a person too.
+ */
+export type SeverityRule = 'record' | 'auto' | 'notify' | 'approval';
+const RULES: readonly SeverityRule[] = ['record', 'auto', 'notify', 'approval'];
 
 export interface ApprovalPolicy {
-  /** What a restart at each severity needs. */
   severity: Record<Severity, SeverityRule>;
+  /** A diagnosis less sure than this always needs approval, whatever the severity. */
+  minConfidence: number;
 }
 
 export const DEFAULT_APPROVAL_POLICY: ApprovalPolicy = {
-  severity: { low: 'auto', medium: 'auto', high: 'approval', critical: 'approval' },
+  severity: { low: 'record', medium: 'auto', high: 'notify', critical: 'approval' },
+  minConfidence: 0.6,
 };
 
 export type PolicyDecision =
-  | { kind: 'auto'; reason: string }
+  | { kind: 'auto'; notify: boolean; reason: string }
   | { kind: 'approval'; reason: string }
   | { kind: 'escalate'; reason: string }
+  | { kind: 'record'; reason: string }
   | { kind: 'none'; reason: string };
 
+export interface PolicyContext {
+  /** Set when the same fault came back after a fix: the fix did not stick. */
+  recurrence?: string;
+}
+
 export function decideRemediation(
-  diagnosis: Pick<Diagnosis, 'action' | 'justification' | 'observed'>,
+  diagnosis: Pick<Diagnosis, 'action' | 'justification' | 'observed' | 'confidence'>,
   severity: Severity,
   policy: ApprovalPolicy,
+  context: PolicyContext = {},
 ): PolicyDecision {
   if (!diagnosis.observed.exists) {
     return { kind: 'escalate', reason: `target ${diagnosis.observed.name} does not exist on the engine` };
@@ -39,15 +57,38 @@ export function decideRemediation(
       return { kind: 'none', reason: `diagnosis found nothing to do: ${diagnosis.justification}` };
     case 'RESTART': {
       const rule = policy.severity[severity];
-      return rule === 'auto'
-        ? { kind: 'auto', reason: `restart at ${severity} severity is automatic by policy` }
-        : { kind: 'approval', reason: `restart at ${severity} severity needs approval by policy` };
+      if (rule === 'record') {
+        return {
+          kind: 'record',
+          reason: `${severity} severity is recorded only, by policy; nothing was done`,
+        };
+      }
+      if (rule === 'approval') {
+        return {
+          kind: 'approval',
+          reason: `restart at ${severity} severity always needs approval by policy`,
+        };
+      }
+      if (context.recurrence) {
+        return { kind: 'approval', reason: `the previous fix did not stick (${context.recurrence})` };
+      }
+      if (diagnosis.confidence < policy.minConfidence) {
+        return {
+          kind: 'approval',
+          reason: `diagnosis confidence ${diagnosis.confidence} is below the threshold ${policy.minConfidence}`,
+        };
+      }
+      return {
+        kind: 'auto',
+        notify: rule === 'notify',
+        reason: `restart at ${severity} severity is automatic within limits by policy${rule === 'notify' ? ', with a notification' : ''}`,
+      };
     }
   }
 }
 
-/** Parses `low=auto,medium=auto,high=approval,critical=approval`; unspecified severities keep the default. */
-export function parseSeverityPolicy(text: string): ApprovalPolicy {
+/** Parses `low=record,medium=auto,high=notify,critical=approval`; unspecified severities keep the default. */
+export function parseSeverityPolicy(text: string): Record<Severity, SeverityRule> {
   const severity = { ...DEFAULT_APPROVAL_POLICY.severity };
   for (const part of text
     .split(',')
@@ -57,10 +98,10 @@ export function parseSeverityPolicy(text: string): ApprovalPolicy {
     if (key !== 'low' && key !== 'medium' && key !== 'high' && key !== 'critical') {
       throw new Error(`unknown severity "${key}" in "${part}" (expected low, medium, high or critical)`);
     }
-    if (value !== 'auto' && value !== 'approval') {
-      throw new Error(`unknown rule "${value}" for ${key} (expected auto or approval)`);
+    if (!RULES.includes(value as SeverityRule)) {
+      throw new Error(`unknown rule "${value}" for ${key} (expected ${RULES.join(', ')})`);
     }
-    severity[key] = value;
+    severity[key] = value as SeverityRule;
   }
-  return { severity };
+  return severity;
 }

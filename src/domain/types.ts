@@ -40,6 +40,8 @@ export interface Alert {
   firedAt: string;
   /** When Medic accepted it (ISO 8601). */
   receivedAt: string;
+  /** The sender asks for a dry run of this incident. */
+  dryRun?: boolean;
 }
 
 /** What Medic saw of the target when it looked. */
@@ -92,7 +94,7 @@ export interface ApprovalState {
 export interface ActionRecord {
   action: RemediationAction;
   at: string;
-  outcome: 'restarted' | 'already-restarted' | 'failed';
+  outcome: 'restarted' | 'already-restarted' | 'failed' | 'would-restart';
   detail: string;
   previousStartedAt?: string;
   newStartedAt?: string;
@@ -128,6 +130,14 @@ export interface IncidentState {
   actions: ActionRecord[];
   verification?: VerificationResult;
   runbookEntryId?: string;
+  /** Whether this incident runs without touching anything. */
+  dryRun?: boolean;
+  /** The guard's last word on this incident's action (lease and budget). */
+  guard?: { decision: 'granted' | 'denied' | 'queued'; reason: string; at: string };
+  /** Times the same fault came back after a fix (within the recurrence window). */
+  recurrences?: number;
+  /** Escalation levels notified so far while waiting for a decision. */
+  escalatedTo?: string[];
   timeline: TimelineEntry[];
 }
 

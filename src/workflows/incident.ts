@@ -4,14 +4,19 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
+  getExternalWorkflowHandle,
   isCancellation,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes as upsertOnServer,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MedicActivities } from '../activities/index.js';
 import type { IncidentSettings } from '../config.js';
+import type { BudgetDecision, LeaseDecision, ReleaseOutcome } from '../domain/guard.js';
 import { decideRemediation } from '../domain/policy.js';
 import type {
   Alert,
@@ -22,7 +27,18 @@ import type {
   IncidentStatus,
 } from '../domain/types.js';
 import { SEVERITIES } from '../domain/types.js';
-import { alertSignal, approveSignal, rejectSignal, statusQuery } from './messages.js';
+import { budgetWorkflow, budgetWorkflowId, guardWorkflow, guardWorkflowId } from './guard.js';
+import {
+  alertSignal,
+  approveSignal,
+  budgetRefundSignal,
+  budgetRequestSignal,
+  leaseReleaseSignal,
+  leaseRequestSignal,
+  permitDecisionSignal,
+  rejectSignal,
+  statusQuery,
+} from './messages.js';
 import {
   DiagnosisSourceKey,
   IncidentSeverityKey,
@@ -42,12 +58,17 @@ const TIMELINE_LIMIT = 200;
 const REPEATED_ALERTS_IN_TIMELINE = 10;
 
 const nowIso = () => new Date().toISOString();
+const secondsText = (ms: number) => `${Math.round(ms / 1000)} s`;
+/** How long the budget workflow may take to answer before the incident asks a person instead. */
+const BUDGET_ANSWER_TIMEOUT_MS = 60_000;
 
 function describeFailure(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return describeFailure(err.cause);
   if (err instanceof ApplicationFailure) return err.message;
   return err instanceof Error ? err.message : String(err);
 }
+
+type Permit = { ok: true; requestId: string } | { ok: false; reason: string };
 
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState> {
   const { settings } = input;
@@ -65,7 +86,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     timeline: [],
   };
   let firstAlert: Alert | undefined;
+  let latestAlert: Alert | undefined;
   let decision: { verdict: 'approved' | 'rejected'; payload: DecisionPayload } | undefined;
+  const permitAnswers = new Map<string, LeaseDecision | BudgetDecision>();
 
   // Search attributes need registering on the server; a server that cannot (the time-skipping test
   // server) runs incidents with indexing off.
@@ -87,6 +110,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   setHandler(alertSignal, (alert) => {
     state.alertCount += 1;
     state.lastAlertAt = alert.receivedAt;
+    latestAlert = alert;
     if (!firstAlert) {
       firstAlert = alert;
       state.severity = alert.severity;
@@ -114,11 +138,21 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   };
   setHandler(approveSignal, onDecision('approved'));
   setHandler(rejectSignal, onDecision('rejected'));
+  setHandler(permitDecisionSignal, (answer) => {
+    permitAnswers.set(`${answer.scope}:${answer.requestId}`, answer.decision);
+    state.guard = { decision: answer.decision.kind, reason: answer.decision.reason, at: nowIso() };
+    record(`${answer.scope}-${answer.decision.kind}`, answer.decision.reason);
+  });
 
   upsertSearchAttributes([{ key: IncidentTargetKey, value: input.target }]);
   setStatus('OPEN', `incident opened for ${input.target} (${input.alertType})`);
   await condition(() => firstAlert !== undefined);
   upsertSearchAttributes([{ key: IncidentSeverityKey, value: state.severity }]);
+  const dryRun = settings.dryRun || firstAlert?.dryRun === true;
+  if (dryRun) {
+    state.dryRun = true;
+    record('dry-run', 'dry run: everything runs, nothing is touched');
+  }
 
   const { diagnose } = proxyActivities<MedicActivities>({
     startToCloseTimeout: '2 minutes',
@@ -151,7 +185,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     state.closedAt = nowIso();
     return state;
   };
-  const tell = async (level: 'info' | 'warning' | 'critical', title: string, message: string) => {
+  const tell = async (
+    level: 'info' | 'warning' | 'critical',
+    title: string,
+    message: string,
+    recipient?: string,
+  ) => {
     try {
       await notify({
         level,
@@ -160,8 +199,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         target: state.target,
         title,
         message,
+        ...(recipient ? { recipient } : {}),
       });
-      record('notified', `${level}: ${title}`);
+      record('notified', `${level}${recipient ? ` to ${recipient}` : ''}: ${title}`);
     } catch (err) {
       if (isCancellation(err)) throw err;
       record('notify-failed', describeFailure(err));
@@ -190,104 +230,289 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
   };
   const escalate = async (reason: string) => {
-    await tell('critical', `incident ${state.workflowId} needs a person`, reason);
+    const levels = settings.escalation.levels;
+    await tell('critical', `incident ${state.workflowId} needs a person`, reason, levels.at(-1));
     return close('ESCALATED', reason);
   };
 
-  // 1. Diagnose.
-  setStatus('DIAGNOSING', `looking at ${state.target}`);
-  let diagnosis: Diagnosis;
-  try {
-    diagnosis = await diagnose({
-      target: state.target,
-      alertType: state.alertType,
-      severity: state.severity,
-      logs: firstAlert?.logs ?? [],
+  // ---- Guards: a lease from guard-<target>, then the global budget ----------------------------
+  const guardId = guardWorkflowId(state.target);
+  const budgetId = budgetWorkflowId(info.taskQueue);
+  /** Guards are long-lived and shared; whoever needs one first starts it, and it outlives us. */
+  const ensureRunning = async (workflowId: string, start: () => Promise<unknown>) => {
+    try {
+      await start();
+      record('guard-started', `started ${workflowId}`);
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+    }
+  };
+  const childOptions = (workflowId: string) => ({
+    workflowId,
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
+  const answered = (key: string) => {
+    const answer = permitAnswers.get(key);
+    return answer !== undefined && answer.kind !== 'queued' ? answer : undefined;
+  };
+  const release = async (requestId: string, outcome: ReleaseOutcome) => {
+    try {
+      await getExternalWorkflowHandle(guardId).signal(leaseReleaseSignal, { requestId, outcome });
+      if (outcome === 'not-acted' && !dryRun) {
+        await getExternalWorkflowHandle(budgetId).signal(budgetRefundSignal, { requestId });
+      }
+      record('lease-released', `${outcome}`);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      record('lease-release-failed', describeFailure(err));
+    }
+  };
+  const acquirePermit = async (approvedBy?: string): Promise<Permit> => {
+    const requestId = uuid4();
+    await ensureRunning(guardId, () =>
+      startChild(guardWorkflow, { ...childOptions(guardId), args: [{ target: state.target }] }),
+    );
+    await getExternalWorkflowHandle(guardId).signal(leaseRequestSignal, {
+      requestId,
+      incidentWorkflowId: state.workflowId,
+      action: 'RESTART',
+      dryRun,
+      limits: settings.guard,
+      ...(approvedBy ? { approvedBy } : {}),
     });
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    return escalate(`diagnosis failed: ${describeFailure(err)}`);
-  }
-  state.diagnosis = diagnosis;
-  upsertSearchAttributes([{ key: DiagnosisSourceKey, value: diagnosis.source }]);
-  record(
-    'diagnosed',
-    `${diagnosis.source}: ${diagnosis.rootCause} -> ${diagnosis.action} (confidence ${diagnosis.confidence})`,
-  );
+    const leaseWaitMs = settings.guard.leaseTtlMs * 2;
+    if (!(await condition(() => answered(`lease:${requestId}`) !== undefined, leaseWaitMs))) {
+      await release(requestId, 'not-acted');
+      return { ok: false, reason: `${guardId} granted no lease within ${secondsText(leaseWaitMs)}` };
+    }
+    const lease = answered(`lease:${requestId}`) as LeaseDecision;
+    if (lease.kind !== 'granted') return { ok: false, reason: lease.reason };
 
-  // 2. Decide: alone, with a person, or not at all.
-  const policy = decideRemediation(diagnosis, state.severity, settings.policy);
-  if (policy.kind === 'escalate') return escalate(policy.reason);
-  if (policy.kind === 'none') return close('RESOLVED', policy.reason);
-  if (policy.kind === 'approval') {
-    state.approval = { required: true, reason: policy.reason };
-    setStatus('AWAITING_APPROVAL', policy.reason);
+    await ensureRunning(budgetId, () =>
+      startChild(budgetWorkflow, { ...childOptions(budgetId), args: [{}] }),
+    );
+    await getExternalWorkflowHandle(budgetId).signal(budgetRequestSignal, {
+      requestId,
+      incidentWorkflowId: state.workflowId,
+      target: state.target,
+      dryRun,
+      limits: settings.budget,
+      ...(approvedBy ? { approvedBy } : {}),
+    });
+    const budgetAnswered = await condition(
+      () => answered(`budget:${requestId}`) !== undefined,
+      BUDGET_ANSWER_TIMEOUT_MS,
+    );
+    const budget = answered(`budget:${requestId}`);
+    if (!budgetAnswered || !budget || budget.kind !== 'granted') {
+      await release(requestId, 'not-acted');
+      return {
+        ok: false,
+        reason:
+          budget?.reason ?? `${budgetId} did not answer within ${secondsText(BUDGET_ANSWER_TIMEOUT_MS)}`,
+      };
+    }
+    return { ok: true, requestId };
+  };
+
+  // ---- Approval, with an escalation ladder -------------------------------------------------
+  // A getter, so the compiler does not narrow `decision` across awaits (signals set it meanwhile).
+  const currentDecision = () => decision;
+  const awaitDecision = async (
+    reason: string,
+    proposed: string,
+  ): Promise<{ verdict: 'approved' | 'rejected'; payload: DecisionPayload } | undefined> => {
+    const levels = settings.escalation.levels;
+    decision = undefined;
+    state.approval = { required: true, reason };
+    setStatus('AWAITING_APPROVAL', reason);
+    let level = 0;
+    state.escalatedTo = [levels[0] ?? 'on-call'];
     await tell(
       'warning',
       `approval needed for ${state.workflowId}`,
-      `${policy.reason}; proposed: ${diagnosis.action}`,
+      `${reason}; proposed: ${proposed}`,
+      levels[0],
     );
-    const decided = await condition(() => decision !== undefined, settings.approvalTimeoutMs);
-    if (!decided || !decision) {
-      return escalate(`no approval decision within ${Math.round(settings.approvalTimeoutMs / 1000)} s`);
+    const waitStarted = Date.now();
+    for (;;) {
+      const remaining = settings.escalation.maxWaitMs - (Date.now() - waitStarted);
+      if (remaining <= 0) return undefined;
+      if (await condition(() => decision !== undefined, Math.min(settings.approvalTimeoutMs, remaining))) {
+        return currentDecision();
+      }
+      const waited = Date.now() - waitStarted;
+      if (waited >= settings.escalation.maxWaitMs) return undefined;
+      level = Math.min(level + 1, levels.length - 1);
+      const recipient = levels[level] ?? 'on-call';
+      state.escalatedTo.push(recipient);
+      record('escalated', `no decision after ${secondsText(waited)}: escalated to ${recipient}`);
+      await tell(
+        'critical',
+        `still waiting for approval of ${state.workflowId}`,
+        `no decision after ${secondsText(waited)}; ${reason}; proposed: ${proposed}`,
+        recipient,
+      );
     }
-    const { verdict, payload } = decision;
-    state.approval = {
-      ...state.approval,
-      decision: verdict,
-      decidedBy: payload.by,
-      decidedAt: nowIso(),
-      ...(payload.comment ? { comment: payload.comment } : {}),
-    };
-    record(verdict, `by ${payload.by}${payload.comment ? `: ${payload.comment}` : ''}`);
-    if (verdict === 'rejected') {
-      await learn(diagnosis, 'rejected', `rejected by ${payload.by}`);
-      return close('REJECTED', `rejected by ${payload.by}; the container was not touched`);
+  };
+
+  // ---- One pass: diagnose, decide, act, verify, learn ------------------------------------
+  /** Returns true when Medic restarted the target and it became healthy (worth watching for recurrence). */
+  const handle = async (recurrence?: string): Promise<boolean> => {
+    setStatus('DIAGNOSING', `looking at ${state.target}`);
+    let diagnosis: Diagnosis;
+    try {
+      diagnosis = await diagnose({
+        target: state.target,
+        alertType: state.alertType,
+        severity: state.severity,
+        logs: (latestAlert ?? firstAlert)?.logs ?? [],
+      });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      await escalate(`diagnosis failed: ${describeFailure(err)}`);
+      return false;
     }
-  } else {
-    state.approval = { required: false, reason: policy.reason };
-  }
+    state.diagnosis = diagnosis;
+    upsertSearchAttributes([{ key: DiagnosisSourceKey, value: diagnosis.source }]);
+    record(
+      'diagnosed',
+      `${diagnosis.source}: ${diagnosis.rootCause} -> ${diagnosis.action} (confidence ${diagnosis.confidence})`,
+    );
 
-  // 3. Act (compare-and-act on the start time seen at diagnosis).
-  setStatus('REMEDIATING', `restarting ${state.target}`);
-  try {
-    const action = await restartContainer({
-      incidentId: state.id,
-      target: state.target,
-      expectedStartedAt: diagnosis.observed.startedAt ?? '',
-      stopTimeoutMs: settings.restartStopTimeoutMs,
-    });
-    state.actions.push({ ...action, at: nowIso() });
-    record(action.outcome, action.detail);
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const reason = `restart failed: ${describeFailure(err)}`;
-    state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'failed', detail: reason });
-    await learn(diagnosis, 'failed', reason);
-    await tell('critical', `incident ${state.workflowId} failed`, reason);
-    return close('FAILED', reason);
-  }
+    const policy = decideRemediation(
+      diagnosis,
+      state.severity,
+      settings.policy,
+      recurrence ? { recurrence } : {},
+    );
+    if (policy.kind === 'escalate') {
+      await escalate(policy.reason);
+      return false;
+    }
+    if (policy.kind === 'none' || policy.kind === 'record') {
+      state.approval = { required: false, reason: policy.reason };
+      close('RESOLVED', policy.reason);
+      return false;
+    }
 
-  // 4. Verify, with exponential backoff from the activity's retry policy.
-  setStatus('VERIFYING', `checking ${state.target} health`);
-  try {
-    state.verification = await verifyHealth({ target: state.target });
-    record('healthy', state.verification.detail);
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const reason = `still unhealthy after ${settings.healthRetry.maximumAttempts} checks: ${describeFailure(err)}`;
-    state.verification = {
-      healthy: false,
-      attempts: settings.healthRetry.maximumAttempts,
-      detail: describeFailure(err),
-      checkedAt: nowIso(),
-    };
-    await learn(diagnosis, 'failed', reason);
-    await tell('critical', `incident ${state.workflowId} failed`, reason);
-    return close('FAILED', reason);
-  }
+    let permit: Permit | undefined;
+    let approvalReason = policy.reason;
+    if (policy.kind === 'auto') {
+      state.approval = { required: false, reason: policy.reason };
+      permit = await acquirePermit();
+      if (!permit.ok) approvalReason = `outside the limits: ${permit.reason}`;
+    }
+    if (!permit?.ok) {
+      const decided = await awaitDecision(approvalReason, diagnosis.action);
+      if (!decided) {
+        await escalate(
+          `no approval decision within ${secondsText(settings.escalation.maxWaitMs)} (notified ${state.escalatedTo?.join(', ')})`,
+        );
+        return false;
+      }
+      const { verdict, payload } = decided;
+      state.approval = {
+        required: true,
+        reason: approvalReason,
+        decision: verdict,
+        decidedBy: payload.by,
+        decidedAt: nowIso(),
+        ...(payload.comment ? { comment: payload.comment } : {}),
+      };
+      record(verdict, `by ${payload.by}${payload.comment ? `: ${payload.comment}` : ''}`);
+      if (verdict === 'rejected') {
+        await learn(diagnosis, 'rejected', `rejected by ${payload.by}`);
+        close('REJECTED', `rejected by ${payload.by}; the container was not touched`);
+        return false;
+      }
+      permit = await acquirePermit(payload.by);
+      if (!permit.ok) {
+        await escalate(`approved by ${payload.by}, but ${permit.reason}`);
+        return false;
+      }
+    }
+    const { requestId } = permit;
+    if (policy.kind === 'auto' && policy.notify && !state.approval?.decidedBy) {
+      await tell('info', `restarting ${state.target}`, `${state.workflowId}: ${policy.reason}`);
+    }
 
-  // 5. Learn.
-  await learn(diagnosis, 'resolved');
-  return close('RESOLVED', `${state.target} is healthy again`);
+    if (dryRun) {
+      const detail = `dry run: would restart ${state.target} (${diagnosis.rootCause}); nothing was touched`;
+      state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'would-restart', detail });
+      record('would-restart', detail);
+      await release(requestId, 'not-acted');
+      await escalate(detail);
+      return false;
+    }
+
+    // Act (compare-and-act on the start time seen at diagnosis).
+    setStatus('REMEDIATING', `restarting ${state.target}`);
+    let restarted = false;
+    try {
+      const action = await restartContainer({
+        incidentId: state.id,
+        target: state.target,
+        expectedStartedAt: diagnosis.observed.startedAt ?? '',
+        stopTimeoutMs: settings.restartStopTimeoutMs,
+      });
+      state.actions.push({ ...action, at: nowIso() });
+      record(action.outcome, action.detail);
+      restarted = action.outcome === 'restarted';
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const reason = `restart failed: ${describeFailure(err)}`;
+      state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'failed', detail: reason });
+      await release(requestId, 'failed');
+      await learn(diagnosis, 'failed', reason);
+      await tell('critical', `incident ${state.workflowId} failed`, reason);
+      close('FAILED', reason);
+      return false;
+    }
+
+    // Verify, with exponential backoff from the activity's retry policy. The lease is held until then.
+    setStatus('VERIFYING', `checking ${state.target} health`);
+    try {
+      state.verification = await verifyHealth({ target: state.target });
+      record('healthy', state.verification.detail);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const reason = `still unhealthy after ${settings.healthRetry.maximumAttempts} checks: ${describeFailure(err)}`;
+      state.verification = {
+        healthy: false,
+        attempts: settings.healthRetry.maximumAttempts,
+        detail: describeFailure(err),
+        checkedAt: nowIso(),
+      };
+      await release(requestId, restarted ? 'failed' : 'not-acted');
+      await learn(diagnosis, 'failed', reason);
+      await tell('critical', `incident ${state.workflowId} failed`, reason);
+      close('FAILED', reason);
+      return false;
+    }
+    await release(requestId, restarted ? 'succeeded' : 'not-acted');
+    await learn(diagnosis, 'resolved');
+    close('RESOLVED', `${state.target} is healthy again`);
+    return restarted;
+  };
+
+  // ---- The incident, and its recurrence watch --------------------------------------------
+  let recurrence: string | undefined;
+  for (;;) {
+    const fixed = await handle(recurrence);
+    if (!fixed || settings.recurrenceWindowMs <= 0) return state;
+    const diagnosis = state.diagnosis as Diagnosis;
+    const alertsAtFix = state.alertCount;
+    const fixedAt = Date.now();
+    record('watching', `watching for the same alert for ${secondsText(settings.recurrenceWindowMs)}`);
+    if (!(await condition(() => state.alertCount > alertsAtFix, settings.recurrenceWindowMs))) {
+      record('watch-ended', `no recurrence within ${secondsText(settings.recurrenceWindowMs)}`);
+      return state;
+    }
+    recurrence = `the ${state.alertType} alert came back ${secondsText(Date.now() - fixedAt)} after the fix`;
+    state.recurrences = (state.recurrences ?? 0) + 1;
+    state.closedAt = undefined;
+    await learn(diagnosis, 'did-not-stick', recurrence);
+    setStatus('OPEN', `reopened: ${recurrence}`);
+  }
 }

@@ -1,1 +1,2 @@
+export { budgetWorkflow, guardWorkflow } from './guard.js';
 export { incidentWorkflow } from './incident.js';

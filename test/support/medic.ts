@@ -14,6 +14,7 @@ import { createActivities } from '../../src/activities/index.js';
 import { LogNotifier } from '../../src/activities/notify.js';
 import { RunbookStore } from '../../src/activities/runbook.js';
 import type { IncidentSettings } from '../../src/config.js';
+import { DEFAULT_GUARD_LIMITS } from '../../src/domain/guard.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/policy.js';
 import { signWebhook } from '../../src/domain/webhook-signature.js';
 import { createLogger, type Logger } from '../../src/logger.js';
@@ -52,15 +53,26 @@ export function testSettings(overrides: Partial<IncidentSettings> = {}): Inciden
     healthRetry: { initialIntervalMs: 200, backoffCoefficient: 2, maximumAttempts: 8 },
     restartStopTimeoutMs: 3000,
     searchAttributes: true,
+    dryRun: false,
+    // Permissive limits, so a test of something else is never denied by a guard by accident.
+    guard: { ...DEFAULT_GUARD_LIMITS, cooldownMs: 0, maxRestartsPerHour: 1000 },
+    budget: { perHour: 100_000, perDay: 100_000 },
+    escalation: { levels: ['on-call', 'team-lead'], maxWaitMs: 4 * 60 * 60 * 1000 },
+    recurrenceWindowMs: 0,
     ...overrides,
   };
 }
 
 /** The demo app as a real process under Medic's process supervisor. */
-export async function superviseDemoApp(options: { name: string; env?: Record<string, string> }) {
+export async function superviseDemoApp(options: {
+  name: string;
+  env?: Record<string, string>;
+  /** Add the process to this supervisor (several targets under one runtime). */
+  supervisor?: ProcessSupervisor;
+}) {
   const bundle = await bundleDemoApp();
   const port = await freePort();
-  const supervisor = new ProcessSupervisor(MANAGED);
+  const supervisor = options.supervisor ?? new ProcessSupervisor(MANAGED);
   supervisor.start({
     name: options.name,
     command: process.execPath,

@@ -3,50 +3,76 @@ import { DEFAULT_APPROVAL_POLICY, decideRemediation, parseSeverityPolicy } from 
 import type { Diagnosis } from '../../src/domain/types.js';
 
 const managed = { name: 'svc', exists: true, managed: true };
-const diagnosis = (action: Diagnosis['action'], observed = managed) => ({
+const diagnosis = (action: Diagnosis['action'], observed = managed, confidence = 0.9) => ({
   action,
   justification: 'because',
   observed,
+  confidence,
 });
+const policy = DEFAULT_APPROVAL_POLICY;
 
 describe('decideRemediation', () => {
-  it('restarts a medium-severity incident without asking, by default', () => {
-    expect(decideRemediation(diagnosis('RESTART'), 'medium', DEFAULT_APPROVAL_POLICY).kind).toBe('auto');
-    expect(decideRemediation(diagnosis('RESTART'), 'low', DEFAULT_APPROVAL_POLICY).kind).toBe('auto');
+  it('follows the default severity table: low records, medium acts, high acts and tells, critical asks', () => {
+    expect(decideRemediation(diagnosis('RESTART'), 'low', policy).kind).toBe('record');
+    expect(decideRemediation(diagnosis('RESTART'), 'medium', policy)).toMatchObject({
+      kind: 'auto',
+      notify: false,
+    });
+    expect(decideRemediation(diagnosis('RESTART'), 'high', policy)).toMatchObject({
+      kind: 'auto',
+      notify: true,
+    });
+    const critical = decideRemediation(diagnosis('RESTART'), 'critical', policy);
+    expect(critical.kind).toBe('approval');
+    expect(critical.reason).toContain('critical');
   });
 
-  it('asks for approval at high and critical severity, and says why', () => {
-    for (const severity of ['high', 'critical'] as const) {
-      const decision = decideRemediation(diagnosis('RESTART'), severity, DEFAULT_APPROVAL_POLICY);
-      expect(decision.kind).toBe('approval');
-      expect(decision.reason).toContain(severity);
-    }
+  it('asks for approval when the diagnosis is not sure enough, whatever the severity', () => {
+    const decision = decideRemediation(diagnosis('RESTART', managed, 0.3), 'medium', policy);
+    expect(decision.kind).toBe('approval');
+    expect(decision.reason).toContain('confidence 0.3 is below the threshold 0.6');
+    expect(decideRemediation(diagnosis('RESTART', managed, 0.6), 'medium', policy).kind).toBe('auto');
+  });
+
+  it('asks for approval when the previous fix did not stick', () => {
+    const decision = decideRemediation(diagnosis('RESTART'), 'medium', policy, {
+      recurrence: 'the alert came back 40 s after the restart',
+    });
+    expect(decision.kind).toBe('approval');
+    expect(decision.reason).toContain('did not stick');
   });
 
   it('follows a configured policy', () => {
-    const policy = parseSeverityPolicy('medium=approval,high=auto');
-    expect(decideRemediation(diagnosis('RESTART'), 'medium', policy).kind).toBe('approval');
-    expect(decideRemediation(diagnosis('RESTART'), 'high', policy).kind).toBe('auto');
-    expect(decideRemediation(diagnosis('RESTART'), 'critical', policy).kind).toBe('approval');
+    const configured = { ...policy, severity: parseSeverityPolicy('medium=approval,high=auto,low=notify') };
+    expect(decideRemediation(diagnosis('RESTART'), 'medium', configured).kind).toBe('approval');
+    expect(decideRemediation(diagnosis('RESTART'), 'high', configured)).toMatchObject({
+      kind: 'auto',
+      notify: false,
+    });
+    expect(decideRemediation(diagnosis('RESTART'), 'low', configured)).toMatchObject({
+      kind: 'auto',
+      notify: true,
+    });
+    expect(decideRemediation(diagnosis('RESTART'), 'critical', configured).kind).toBe('approval');
   });
 
   it('escalates when the diagnosis asks for a person, and does nothing for NOOP', () => {
-    expect(decideRemediation(diagnosis('ESCALATE'), 'low', DEFAULT_APPROVAL_POLICY).kind).toBe('escalate');
-    expect(decideRemediation(diagnosis('NOOP'), 'critical', DEFAULT_APPROVAL_POLICY).kind).toBe('none');
+    expect(decideRemediation(diagnosis('ESCALATE'), 'low', policy).kind).toBe('escalate');
+    expect(decideRemediation(diagnosis('NOOP'), 'critical', policy).kind).toBe('none');
   });
 
   it('never acts on a target that is missing or not managed, whatever the severity', () => {
     const missing = decideRemediation(
       diagnosis('RESTART', { name: 'x', exists: false, managed: false }),
-      'low',
-      DEFAULT_APPROVAL_POLICY,
+      'medium',
+      policy,
     );
     expect(missing).toMatchObject({ kind: 'escalate' });
     expect(missing.reason).toContain('does not exist');
     const unmanaged = decideRemediation(
       diagnosis('RESTART', { name: 'temporal', exists: true, managed: false }),
-      'low',
-      DEFAULT_APPROVAL_POLICY,
+      'medium',
+      policy,
     );
     expect(unmanaged).toMatchObject({ kind: 'escalate' });
     expect(unmanaged.reason).toContain('not managed');
@@ -55,12 +81,12 @@ describe('decideRemediation', () => {
 
 describe('parseSeverityPolicy', () => {
   it('keeps defaults for severities it does not mention', () => {
-    expect(parseSeverityPolicy('').severity).toEqual(DEFAULT_APPROVAL_POLICY.severity);
-    expect(parseSeverityPolicy(' low = approval ').severity.low).toBe('approval');
+    expect(parseSeverityPolicy('')).toEqual(DEFAULT_APPROVAL_POLICY.severity);
+    expect(parseSeverityPolicy(' low = approval ').low).toBe('approval');
   });
 
   it('rejects unknown severities and rules with a helpful message', () => {
     expect(() => parseSeverityPolicy('urgent=auto')).toThrow(/unknown severity "urgent"/);
-    expect(() => parseSeverityPolicy('high=sometimes')).toThrow(/expected auto or approval/);
+    expect(() => parseSeverityPolicy('high=sometimes')).toThrow(/expected record, auto, notify, approval/);
   });
 });

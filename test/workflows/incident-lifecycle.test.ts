@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerRuntime, ProcessSupervisor } from '../../src/activities/containers.js';
 import { IncidentGateway } from '../../src/api/incident-gateway.js';
 import type { IncidentSettings } from '../../src/config.js';
+import { DEFAULT_APPROVAL_POLICY, parseSeverityPolicy } from '../../src/domain/policy.js';
 import type { Alert, IncidentState } from '../../src/domain/types.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/messages.js';
@@ -153,15 +154,15 @@ describe('incident workflow', () => {
     });
   });
 
-  it('waits for approval at high severity, then heals when approved', async () => {
+  it('waits for approval at critical severity, then heals when approved', async () => {
     const target = `wf-approve-${Date.now()}`;
     await withIncident({ target }, async (ctx) => {
       const { workflowId } = await ctx.gateway.openOrJoin(
-        alertFor(target, { alertType: 'db-latency', severity: 'high' }),
+        alertFor(target, { alertType: 'db-latency', severity: 'critical' }),
       );
       const handle = ctx.handleFor(workflowId);
       const waiting = await awaitStatus(handle, 'AWAITING_APPROVAL');
-      expect(waiting.approval).toMatchObject({ required: true, reason: expect.stringContaining('high') });
+      expect(waiting.approval).toMatchObject({ required: true, reason: expect.stringContaining('critical') });
       expect((await ctx.supervisor.inspect(target))?.restartCount).toBe(0);
 
       await handle.signal(approveSignal, { by: 'alice', comment: 'go' });
@@ -196,7 +197,8 @@ describe('incident workflow', () => {
 
   it('joins duplicate alerts to the open incident and counts them', async () => {
     const target = `wf-dup-${Date.now()}`;
-    await withIncident({ target }, async (ctx) => {
+    const policy = { ...DEFAULT_APPROVAL_POLICY, severity: parseSeverityPolicy('high=approval') };
+    await withIncident({ target, settings: { policy } }, async (ctx) => {
       const first = await ctx.gateway.openOrJoin(
         alertFor(target, { alertType: 'error-storm', severity: 'high' }),
       );

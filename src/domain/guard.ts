@@ -1,0 +1,378 @@
+// The rules that keep autonomy safe, as pure functions over plain state. The guard workflow (one per
+// target) and the budget workflow (one for all targets) hold the state durably and call these; unit
+// tests call them directly. Times are epoch milliseconds handed in by the caller (the workflow clock).
+
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+/** Kept per target; more than any hourly limit anyone would configure. */
+const ACTION_HISTORY_LIMIT = 200;
+
+export interface GuardLimits {
+  /** Minimum time between two actions on one target. */
+  cooldownMs: number;
+  maxRestartsPerHour: number;
+  /** Consecutive failed remediations that open the circuit breaker. */
+  breakerThreshold: number;
+  /** How long an open breaker stays open before it closes by itself. */
+  breakerResetMs: number;
+  /** A lease not released by then is taken back (its incident died or was terminated). */
+  leaseTtlMs: number;
+}
+
+export interface BudgetLimits {
+  perHour: number;
+  perDay: number;
+}
+
+export const DEFAULT_GUARD_LIMITS: GuardLimits = {
+  cooldownMs: 300_000,
+  maxRestartsPerHour: 3,
+  breakerThreshold: 2,
+  breakerResetMs: 30 * 60 * 1000,
+  leaseTtlMs: 10 * 60 * 1000,
+};
+
+export const DEFAULT_BUDGET_LIMITS: BudgetLimits = { perHour: 10, perDay: 50 };
+
+export interface LeaseRequest {
+  requestId: string;
+  incidentWorkflowId: string;
+  action: 'RESTART';
+  /** A person approved this action: cooldown, hourly limit and breaker are waived, exclusivity is not. */
+  approvedBy?: string;
+  /** Evaluate and hold the lease, but the action will not happen and does not count. */
+  dryRun: boolean;
+  limits: GuardLimits;
+}
+
+export type ReleaseOutcome = 'succeeded' | 'failed' | 'not-acted';
+
+export interface GuardAction {
+  requestId: string;
+  incidentWorkflowId: string;
+  grantedAt: number;
+  releasedAt?: number;
+  outcome?: ReleaseOutcome;
+  dryRun: boolean;
+  approvedBy?: string;
+}
+
+export interface GuardState {
+  target: string;
+  limits: GuardLimits;
+  holder?: { requestId: string; incidentWorkflowId: string; grantedAt: number; expiresAt: number };
+  /** Actions granted, newest last; those released as `not-acted` are removed (they never happened). */
+  actions: GuardAction[];
+  consecutiveFailures: number;
+  breaker: { open: boolean; openedAt?: number; closesAt?: number; reason?: string };
+  /** Requests waiting for the holder to release, oldest first. */
+  queue: LeaseRequest[];
+  /** Recent decisions by request id, so a repeated request gets the same answer. */
+  decided: Array<{ requestId: string; decision: LeaseDecision }>;
+}
+
+export type LeaseDecision =
+  | { kind: 'granted'; reason: string }
+  | { kind: 'denied'; reason: string }
+  | { kind: 'queued'; reason: string };
+
+export function newGuardState(target: string, limits: GuardLimits = DEFAULT_GUARD_LIMITS): GuardState {
+  return {
+    target,
+    limits,
+    actions: [],
+    consecutiveFailures: 0,
+    breaker: { open: false },
+    queue: [],
+    decided: [],
+  };
+}
+
+const seconds = (ms: number) => `${Math.ceil(ms / 1000)} s`;
+const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : seconds(ms));
+
+/** Actions that count against limits: real ones that were not given back. */
+function counted(state: GuardState): GuardAction[] {
+  return state.actions.filter((a) => !a.dryRun && a.outcome !== 'not-acted');
+}
+
+/** Expires a forgotten lease and closes a breaker whose time is up. Returns what changed, for the log. */
+export function tickGuard(state: GuardState, now: number): string[] {
+  const changes: string[] = [];
+  if (state.holder && now >= state.holder.expiresAt) {
+    changes.push(`lease of ${state.holder.incidentWorkflowId} expired unreleased`);
+    releaseLease(state, state.holder.requestId, 'failed', now);
+  }
+  if (state.breaker.open && state.breaker.closesAt !== undefined && now >= state.breaker.closesAt) {
+    state.breaker = { open: false };
+    state.consecutiveFailures = 0;
+    changes.push('circuit breaker closed after its reset time');
+  }
+  const horizon = now - Math.max(HOUR_MS, state.limits.cooldownMs);
+  state.actions = state.actions.filter((a) => a === state.actions.at(-1) || a.grantedAt >= horizon);
+  if (state.actions.length > ACTION_HISTORY_LIMIT)
+    state.actions.splice(0, state.actions.length - ACTION_HISTORY_LIMIT);
+  return changes;
+}
+
+/** Decides a lease request now. A granted request becomes the holder; a busy target queues it. */
+export function requestLease(state: GuardState, request: LeaseRequest, now: number): LeaseDecision {
+  const previous = state.decided.find((d) => d.requestId === request.requestId);
+  if (previous) return previous.decision;
+  if (state.holder?.requestId === request.requestId) return { kind: 'granted', reason: 'already held' };
+  if (state.queue.some((q) => q.requestId === request.requestId)) {
+    return { kind: 'queued', reason: `waiting for ${state.holder?.incidentWorkflowId ?? 'the lease'}` };
+  }
+  state.limits = request.limits;
+  tickGuard(state, now);
+  if (state.holder) {
+    state.queue.push(request);
+    return {
+      kind: 'queued',
+      reason: `${state.target} is being acted on by ${state.holder.incidentWorkflowId}; one action at a time`,
+    };
+  }
+  return decide(state, request, now);
+}
+
+function remember(state: GuardState, requestId: string, decision: LeaseDecision): LeaseDecision {
+  state.decided.push({ requestId, decision });
+  if (state.decided.length > 50) state.decided.splice(0, state.decided.length - 50);
+  return decision;
+}
+
+function decide(state: GuardState, request: LeaseRequest, now: number): LeaseDecision {
+  const denial = request.approvedBy ? undefined : limitDenial(state, request.limits, now);
+  if (denial) return remember(state, request.requestId, { kind: 'denied', reason: denial });
+  state.holder = {
+    requestId: request.requestId,
+    incidentWorkflowId: request.incidentWorkflowId,
+    grantedAt: now,
+    expiresAt: now + request.limits.leaseTtlMs,
+  };
+  state.actions.push({
+    requestId: request.requestId,
+    incidentWorkflowId: request.incidentWorkflowId,
+    grantedAt: now,
+    dryRun: request.dryRun,
+    ...(request.approvedBy ? { approvedBy: request.approvedBy } : {}),
+  });
+  const reason = request.approvedBy
+    ? `approved by ${request.approvedBy}: target limits waived, lease granted`
+    : `within limits (${restartsInLastHour(state, now)}/${request.limits.maxRestartsPerHour} restarts this hour)`;
+  return remember(state, request.requestId, { kind: 'granted', reason });
+}
+
+function restartsInLastHour(state: GuardState, now: number): number {
+  return counted(state).filter((a) => a.grantedAt > now - HOUR_MS).length;
+}
+
+/** Why the limits forbid an action now, or undefined when they allow it. */
+export function limitDenial(state: GuardState, limits: GuardLimits, now: number): string | undefined {
+  if (state.breaker.open) {
+    const until =
+      state.breaker.closesAt !== undefined ? ` for another ${seconds(state.breaker.closesAt - now)}` : '';
+    return `circuit breaker open on ${state.target}${until}: ${state.breaker.reason ?? 'repeated failures'}`;
+  }
+  const real = counted(state);
+  const last = real.at(-1);
+  if (last && limits.cooldownMs > 0 && now - last.grantedAt < limits.cooldownMs) {
+    return `cooldown on ${state.target}: last action ${seconds(now - last.grantedAt)} ago, cooldown is ${minutes(limits.cooldownMs)}`;
+  }
+  const lastHour = real.filter((a) => a.grantedAt > now - HOUR_MS).length;
+  if (lastHour >= limits.maxRestartsPerHour) {
+    return `${lastHour} restarts of ${state.target} in the last hour; the limit is ${limits.maxRestartsPerHour} per hour`;
+  }
+  return undefined;
+}
+
+/**
+ * The holder reports its outcome. Failures in a row open the breaker; `not-acted` gives the action
+ * back. Returns the next queued request to decide, if any (the caller decides it and answers it).
+ */
+export function releaseLease(
+  state: GuardState,
+  requestId: string,
+  outcome: ReleaseOutcome,
+  now: number,
+): { released: boolean; breakerOpened?: string } {
+  if (state.holder?.requestId !== requestId) return { released: false };
+  state.holder = undefined;
+  const action = state.actions.find((a) => a.requestId === requestId);
+  if (action) {
+    action.releasedAt = now;
+    action.outcome = outcome;
+  }
+  let breakerOpened: string | undefined;
+  if (action && !action.dryRun) {
+    if (outcome === 'succeeded') state.consecutiveFailures = 0;
+    if (outcome === 'failed') {
+      state.consecutiveFailures += 1;
+      if (!state.breaker.open && state.consecutiveFailures >= state.limits.breakerThreshold) {
+        breakerOpened = `${state.consecutiveFailures} consecutive failed remediations`;
+        state.breaker = {
+          open: true,
+          openedAt: now,
+          closesAt: now + state.limits.breakerResetMs,
+          reason: breakerOpened,
+        };
+      }
+    }
+  }
+  return { released: true, ...(breakerOpened ? { breakerOpened } : {}) };
+}
+
+/** Takes the next queued request and decides it (granted or denied); undefined when none waits. */
+export function nextQueued(
+  state: GuardState,
+  now: number,
+): { request: LeaseRequest; decision: LeaseDecision } | undefined {
+  if (state.holder) return undefined;
+  const request = state.queue.shift();
+  if (!request) return undefined;
+  return { request, decision: decide(state, request, now) };
+}
+
+export function resetBreaker(state: GuardState): boolean {
+  const wasOpen = state.breaker.open;
+  state.breaker = { open: false };
+  state.consecutiveFailures = 0;
+  return wasOpen;
+}
+
+/** What `GET /guards/:target` and the guard's query show. */
+export interface GuardSnapshot {
+  target: string;
+  limits: GuardLimits;
+  holder?: { incidentWorkflowId: string; grantedAt: string; expiresAt: string };
+  queued: string[];
+  restartsLastHour: number;
+  cooldownRemainingMs: number;
+  lastActionAt?: string;
+  consecutiveFailures: number;
+  breaker: { open: boolean; openedAt?: string; closesAt?: string; reason?: string };
+  recentActions: Array<{
+    incidentWorkflowId: string;
+    grantedAt: string;
+    releasedAt?: string;
+    outcome?: ReleaseOutcome;
+    dryRun: boolean;
+    approvedBy?: string;
+  }>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function snapshotGuard(state: GuardState, now: number): GuardSnapshot {
+  const last = counted(state).at(-1);
+  return {
+    target: state.target,
+    limits: state.limits,
+    ...(state.holder
+      ? {
+          holder: {
+            incidentWorkflowId: state.holder.incidentWorkflowId,
+            grantedAt: iso(state.holder.grantedAt),
+            expiresAt: iso(state.holder.expiresAt),
+          },
+        }
+      : {}),
+    queued: state.queue.map((q) => q.incidentWorkflowId),
+    restartsLastHour: restartsInLastHour(state, now),
+    cooldownRemainingMs: last ? Math.max(0, state.limits.cooldownMs - (now - last.grantedAt)) : 0,
+    ...(last ? { lastActionAt: iso(last.grantedAt) } : {}),
+    consecutiveFailures: state.consecutiveFailures,
+    breaker: {
+      open: state.breaker.open,
+      ...(state.breaker.openedAt !== undefined ? { openedAt: iso(state.breaker.openedAt) } : {}),
+      ...(state.breaker.closesAt !== undefined ? { closesAt: iso(state.breaker.closesAt) } : {}),
+      ...(state.breaker.reason ? { reason: state.breaker.reason } : {}),
+    },
+    recentActions: state.actions.slice(-20).map((a) => ({
+      incidentWorkflowId: a.incidentWorkflowId,
+      grantedAt: iso(a.grantedAt),
+      ...(a.releasedAt !== undefined ? { releasedAt: iso(a.releasedAt) } : {}),
+      ...(a.outcome ? { outcome: a.outcome } : {}),
+      dryRun: a.dryRun,
+      ...(a.approvedBy ? { approvedBy: a.approvedBy } : {}),
+    })),
+  };
+}
+
+// ---- Global budget: actions across all targets ------------------------------------------------
+
+export interface BudgetState {
+  /** Spent actions, newest last, kept for a day. */
+  spent: Array<{ requestId: string; target: string; at: number }>;
+  decided: Array<{ requestId: string; decision: BudgetDecision }>;
+}
+
+export type BudgetDecision = { kind: 'granted'; reason: string } | { kind: 'denied'; reason: string };
+
+export interface BudgetRequest {
+  requestId: string;
+  incidentWorkflowId: string;
+  target: string;
+  approvedBy?: string;
+  dryRun: boolean;
+  limits: BudgetLimits;
+}
+
+export function newBudgetState(): BudgetState {
+  return { spent: [], decided: [] };
+}
+
+export function spendBudget(state: BudgetState, request: BudgetRequest, now: number): BudgetDecision {
+  const previous = state.decided.find((d) => d.requestId === request.requestId);
+  if (previous) return previous.decision;
+  state.spent = state.spent.filter((s) => s.at > now - DAY_MS);
+  const lastHour = state.spent.filter((s) => s.at > now - HOUR_MS).length;
+  const lastDay = state.spent.length;
+  let decision: BudgetDecision;
+  if (request.dryRun) {
+    decision = {
+      kind: 'granted',
+      reason: `dry run: not counted (${lastHour}/${request.limits.perHour} this hour)`,
+    };
+  } else if (!request.approvedBy && lastHour >= request.limits.perHour) {
+    decision = {
+      kind: 'denied',
+      reason: `global budget spent: ${lastHour} actions in the last hour across all targets (limit ${request.limits.perHour})`,
+    };
+  } else if (!request.approvedBy && lastDay >= request.limits.perDay) {
+    decision = {
+      kind: 'denied',
+      reason: `global budget spent: ${lastDay} actions in the last 24 h across all targets (limit ${request.limits.perDay})`,
+    };
+  } else {
+    state.spent.push({ requestId: request.requestId, target: request.target, at: now });
+    decision = {
+      kind: 'granted',
+      reason: `${lastHour + 1}/${request.limits.perHour} actions this hour, ${lastDay + 1}/${request.limits.perDay} today${request.approvedBy ? ` (approved by ${request.approvedBy})` : ''}`,
+    };
+  }
+  state.decided.push({ requestId: request.requestId, decision });
+  if (state.decided.length > 100) state.decided.splice(0, state.decided.length - 100);
+  return decision;
+}
+
+/** An action that was paid for but did not happen gives its budget back. */
+export function refundBudget(state: BudgetState, requestId: string): boolean {
+  const before = state.spent.length;
+  state.spent = state.spent.filter((s) => s.requestId !== requestId);
+  return state.spent.length < before;
+}
+
+export interface BudgetSnapshot {
+  limits?: BudgetLimits;
+  lastHour: number;
+  lastDay: number;
+}
+
+export function snapshotBudget(state: BudgetState, now: number, limits?: BudgetLimits): BudgetSnapshot {
+  return {
+    ...(limits ? { limits } : {}),
+    lastHour: state.spent.filter((s) => s.at > now - HOUR_MS).length,
+    lastDay: state.spent.filter((s) => s.at > now - DAY_MS).length,
+  };
+}

@@ -1,0 +1,169 @@
+// Long-lived guards. `guard-<target>` serialises actions on one target and enforces its cooldown,
+// hourly restart limit and circuit breaker; `budget-<task queue>` enforces the global action budgets.
+// Incidents ask by signal and are answered by signal (`permitDecision`); the rules themselves are
+// the pure functions of domain/guard.ts. Both continue-as-new to keep their histories bounded, so the
+// state is durable across worker restarts and never grows without limit.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  type BudgetLimits,
+  type BudgetRequest,
+  type BudgetState,
+  type GuardState,
+  type LeaseDecision,
+  type LeaseRequest,
+  newBudgetState,
+  newGuardState,
+  nextQueued,
+  type ReleaseOutcome,
+  refundBudget,
+  releaseLease,
+  requestLease,
+  resetBreaker,
+  snapshotBudget,
+  snapshotGuard,
+  spendBudget,
+  tickGuard,
+} from '../domain/guard.js';
+import {
+  budgetRefundSignal,
+  budgetRequestSignal,
+  budgetStateQuery,
+  guardStateQuery,
+  leaseReleaseSignal,
+  leaseRequestSignal,
+  type PermitAnswer,
+  permitDecisionSignal,
+  resetBreakerSignal,
+} from './messages.js';
+
+/** Messages handled per run before continuing as new; keeps each run's history small. */
+const MESSAGES_PER_RUN = 500;
+
+export const guardWorkflowId = (target: string) => `guard-${target}`;
+export const budgetWorkflowId = (taskQueue: string) => `budget-${taskQueue}`;
+
+async function answer(incidentWorkflowId: string, message: PermitAnswer): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(incidentWorkflowId).signal(permitDecisionSignal, message);
+  } catch (err) {
+    // The incident ended (or was terminated) while waiting: nobody to tell.
+    log.warn('could not answer an incident', { incidentWorkflowId, error: String(err) });
+  }
+}
+
+type GuardMessage =
+  | { kind: 'request'; request: LeaseRequest }
+  | { kind: 'release'; requestId: string; outcome: ReleaseOutcome }
+  | { kind: 'reset'; by: string };
+
+export interface GuardWorkflowInput {
+  target: string;
+  /** Carried over by continue-as-new. */
+  state?: GuardState;
+}
+
+export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
+  const state = input.state ?? newGuardState(input.target);
+  const inbox: GuardMessage[] = [];
+  setHandler(leaseRequestSignal, (request) => void inbox.push({ kind: 'request', request }));
+  setHandler(
+    leaseReleaseSignal,
+    ({ requestId, outcome }) => void inbox.push({ kind: 'release', requestId, outcome }),
+  );
+  setHandler(resetBreakerSignal, ({ by }) => void inbox.push({ kind: 'reset', by }));
+  setHandler(guardStateQuery, () => snapshotGuard(state, Date.now()));
+
+  const tell = (request: LeaseRequest, decision: LeaseDecision) =>
+    answer(request.incidentWorkflowId, { requestId: request.requestId, scope: 'lease', decision });
+
+  let handled = 0;
+  for (;;) {
+    // Sleep until a message arrives, a lease expires or the breaker's time is up.
+    const deadlines = [
+      state.holder?.expiresAt,
+      state.breaker.open ? state.breaker.closesAt : undefined,
+    ].filter((d): d is number => d !== undefined);
+    const wakeIn = deadlines.length ? Math.max(1, Math.min(...deadlines) - Date.now()) : undefined;
+    if (wakeIn === undefined) await condition(() => inbox.length > 0);
+    else await condition(() => inbox.length > 0, wakeIn);
+
+    for (const change of tickGuard(state, Date.now())) log.info(change, { target: state.target });
+    while (inbox.length > 0) {
+      const message = inbox.shift() as GuardMessage;
+      handled += 1;
+      const now = Date.now();
+      if (message.kind === 'request') {
+        const decision = requestLease(state, message.request, now);
+        log.info('lease request', {
+          target: state.target,
+          incident: message.request.incidentWorkflowId,
+          decision,
+        });
+        await tell(message.request, decision);
+      } else if (message.kind === 'release') {
+        const { released, breakerOpened } = releaseLease(state, message.requestId, message.outcome, now);
+        if (released) log.info('lease released', { target: state.target, outcome: message.outcome });
+        if (breakerOpened)
+          log.warn('circuit breaker opened', { target: state.target, reason: breakerOpened });
+      } else if (resetBreaker(state)) {
+        log.info('circuit breaker reset by a person', { target: state.target, by: message.by });
+      }
+      // The lease may be free now: serve whoever waited longest.
+      for (let next = nextQueued(state, Date.now()); next; next = nextQueued(state, Date.now())) {
+        await tell(next.request, next.decision);
+      }
+    }
+
+    if (handled >= MESSAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (inbox.length === 0) await continueAsNew<typeof guardWorkflow>({ target: state.target, state });
+    }
+  }
+}
+
+type BudgetMessage = { kind: 'request'; request: BudgetRequest } | { kind: 'refund'; requestId: string };
+
+export interface BudgetWorkflowInput {
+  state?: BudgetState;
+  limits?: BudgetLimits;
+}
+
+export async function budgetWorkflow(input: BudgetWorkflowInput = {}): Promise<void> {
+  const state = input.state ?? newBudgetState();
+  let limits = input.limits;
+  const inbox: BudgetMessage[] = [];
+  setHandler(budgetRequestSignal, (request) => void inbox.push({ kind: 'request', request }));
+  setHandler(budgetRefundSignal, ({ requestId }) => void inbox.push({ kind: 'refund', requestId }));
+  setHandler(budgetStateQuery, () => snapshotBudget(state, Date.now(), limits));
+
+  let handled = 0;
+  for (;;) {
+    await condition(() => inbox.length > 0);
+    while (inbox.length > 0) {
+      const message = inbox.shift() as BudgetMessage;
+      handled += 1;
+      if (message.kind === 'refund') {
+        refundBudget(state, message.requestId);
+        continue;
+      }
+      const { request } = message;
+      limits = request.limits;
+      const decision = spendBudget(state, request, Date.now());
+      log.info('budget request', { target: request.target, incident: request.incidentWorkflowId, decision });
+      await answer(request.incidentWorkflowId, { requestId: request.requestId, scope: 'budget', decision });
+    }
+    if (handled >= MESSAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (inbox.length === 0)
+        await continueAsNew<typeof budgetWorkflow>({ state, ...(limits ? { limits } : {}) });
+    }
+  }
+}
