@@ -278,9 +278,20 @@ describe('guardrails (time-skipping server)', () => {
       // Compare-and-act: whichever came second restarted again only if it saw the new process.
       expect(await ctx.restarts(target)).toBeLessThanOrEqual(2);
       const outcomes = results.flatMap((r) => r.actions.map((x) => x.outcome)).sort();
-      for (const id of [a.workflowId, b.workflowId, guardWorkflowId(target), budgetWorkflowId(ctx.taskQueue)]) {
+      for (const id of [
+        a.workflowId,
+        b.workflowId,
+        guardWorkflowId(target),
+        budgetWorkflowId(ctx.taskQueue),
+      ]) {
         const d = await env.client.workflow.getHandle(id).describe();
-        console.log('DEBUG', id, d.status.name, JSON.stringify(d.raw.pendingActivities), JSON.stringify(d.raw.pendingWorkflowTask));
+        console.log(
+          'DEBUG',
+          id,
+          d.status.name,
+          JSON.stringify(d.raw.pendingActivities),
+          JSON.stringify(d.raw.pendingWorkflowTask),
+        );
       }
       expect(outcomes[0]).toMatch(/already-restarted|restarted/);
     });
@@ -294,10 +305,12 @@ describe('guardrails (time-skipping server)', () => {
     };
     await withTargets({ targets: [target], settings }, async (ctx) => {
       const before = await ctx.supervisor.inspect(target);
-      // Nothing runs but timers, so result() may skip the hour.
-      const result = (await (
-        await ctx.open(alertFor(target, 'hang', { severity: 'critical' }))
-      ).result()) as IncidentState;
+      // env.sleep moves the clock by exactly this much. (result() would let the server skip on, past
+      // the end of the incident, to the next timer anywhere, such as a guard's run timeout years ahead.)
+      const handle = await ctx.open(alertFor(target, 'hang', { severity: 'critical' }));
+      await awaitStatus(handle, 'AWAITING_APPROVAL');
+      await env.sleep(60 * MINUTE + 1000);
+      const result = await awaitSettled(handle);
       expect(result.status).toBe('ESCALATED');
       expect(result.escalatedTo).toEqual(['on-call', 'team-lead', 'manager', 'manager']);
       expect(result.timeline.at(-1)?.detail).toContain('no approval decision within 3600 s');
@@ -335,7 +348,13 @@ describe('guardrails (time-skipping server)', () => {
       await awaitStatus(handle, 'RESOLVED');
       expect(await ctx.restarts(target)).toBe(2);
       // Nothing comes back within the window: the incident ends, and a later alert is a new incident.
-      const done = (await handle.result()) as IncidentState;
+      await env.sleep(10 * MINUTE + 1000);
+      const done = await waitFor('the watch to end', async () => {
+        const d = await handle.describe();
+        return d.status.name === 'COMPLETED'
+          ? ((await handle.query(statusQuery)) as IncidentState)
+          : undefined;
+      });
       expect(done.timeline.at(-1)?.event).toBe('watch-ended');
       const later = await ctx.gateway.openOrJoin(alertFor(target, 'memory-leak'));
       expect(later.runId).not.toBe(opened.runId);
