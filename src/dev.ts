@@ -139,6 +139,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         runbook: new RunbookStore(path.resolve(PROJECT_ROOT, config.runbookPath)),
         notifier: new LogNotifier(logger.child({ component: 'notify' })),
         logger: logger.child({ component: 'activities' }),
+        diagnosis: config.diagnosis,
       }),
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     });

@@ -10,6 +10,7 @@ import {
   HEALTH_URL_LABEL,
   ProcessSupervisor,
 } from '../../src/activities/containers.js';
+import type { DiagnosisSettings } from '../../src/activities/diagnose/settings.js';
 import { createActivities } from '../../src/activities/index.js';
 import { LogNotifier } from '../../src/activities/notify.js';
 import { RunbookStore } from '../../src/activities/runbook.js';
@@ -37,9 +38,19 @@ export function tempRunbook(): RunbookStore {
   return new RunbookStore(path.join(mkdtempSync(path.join(tmpdir(), 'medic-test-')), 'runbook.json'));
 }
 
-export function buildActivities(runtime: ContainerRuntime, runbook = tempRunbook()) {
+export function buildActivities(
+  runtime: ContainerRuntime,
+  runbook = tempRunbook(),
+  diagnosis?: DiagnosisSettings,
+) {
   const { logger, lines } = captureLogger();
-  const activities = createActivities({ runtime, runbook, notifier: new LogNotifier(logger), logger });
+  const activities = createActivities({
+    runtime,
+    runbook,
+    notifier: new LogNotifier(logger),
+    logger,
+    ...(diagnosis ? { diagnosis } : {}),
+  });
   const notifications = () =>
     lines.filter((l) => l.notification).map((l) => l.notification as Record<string, unknown>);
   return { activities, runbook, logLines: lines, notifications };
