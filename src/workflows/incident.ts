@@ -7,12 +7,14 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes as upsertOnServer,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MedicActivities } from '../activities/index.js';
 import type { IncidentSettings } from '../config.js';
 import { decideRemediation } from '../domain/policy.js';
+import { describeTrail } from '../domain/trail.js';
 import type {
   Alert,
   DecisionPayload,
@@ -214,6 +216,18 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     'diagnosed',
     `${diagnosis.source}: ${diagnosis.rootCause} -> ${diagnosis.action} (confidence ${diagnosis.confidence})`,
   );
+  record('diagnosis-trail', describeTrail(diagnosis.trail));
+  if (diagnosis.knownFix)
+    record('runbook-standing', `${diagnosis.knownFix.fixId}: ${diagnosis.knownFix.standing}`);
+  // The memo shows in the Web UI's workflow view: how this incident was diagnosed, at a glance.
+  upsertMemo({
+    diagnosis: {
+      source: diagnosis.source,
+      action: diagnosis.action,
+      confidence: diagnosis.confidence,
+      trail: describeTrail(diagnosis.trail),
+    },
+  });
 
   // 2. Decide: alone, with a person, or not at all.
   const policy = decideRemediation(diagnosis, state.severity, settings.policy);

@@ -243,8 +243,3 @@ export function createDiagnosisPipeline(deps: DiagnosisPipelineDeps): DiagnosisP
     },
   };
 }
-
-/** One line per provider tried, for timelines, reports and logs. */
-export function describeTrail(trail: readonly DiagnosisTrailStep[]): string {
-  return trail.map((t) => `${t.provider}: ${t.outcome}, ${t.detail}`).join('; ');
-}
