@@ -51,7 +51,7 @@ describe('bad-config', () => {
       );
       const alert = medic.received.find((r) => r.json.alert_type === 'bad-config');
       expect(alert?.json.severity).toBe('medium');
-      const messages = (alert?.json.logs as string[]).map(
+      const messages = ((alert?.json.logs ?? []) as string[]).map(
         (l) => JSON.parse(l) as { msg: string; problem?: string },
       );
       expect(messages).toContainEqual(
