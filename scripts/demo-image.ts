@@ -142,7 +142,12 @@ export interface DemoContainerOptions {
   env: Record<string, string>;
   labels?: Record<string, string>;
   memoryLimitBytes?: number;
+  /** A host directory mounted at /data, holding the app's settings file: faults written there survive restarts. */
+  settingsDir?: string;
 }
+
+/** Where the settings file is inside the container when `settingsDir` is mounted. */
+export const CONTAINER_SETTINGS_FILE = '/data/settings.json';
 
 /** (Re)creates and starts the demo container on the host network, labelled for Medic. */
 export async function runDemoContainer(
@@ -153,9 +158,12 @@ export async function runDemoContainer(
   const container = await docker.createContainer({
     name: options.name,
     Image: options.image,
-    Env: Object.entries({ ...options.env, PORT: String(options.port), CONTAINER_NAME: options.name }).map(
-      ([k, v]) => `${k}=${v}`,
-    ),
+    Env: Object.entries({
+      ...options.env,
+      PORT: String(options.port),
+      CONTAINER_NAME: options.name,
+      ...(options.settingsDir ? { DEMO_SETTINGS_FILE: CONTAINER_SETTINGS_FILE } : {}),
+    }).map(([k, v]) => `${k}=${v}`),
     Labels: {
       'medic.managed': 'true',
       [HEALTH_URL_LABEL]: `http://127.0.0.1:${options.port}/health`,
@@ -164,6 +172,7 @@ export async function runDemoContainer(
     StopTimeout: 5,
     HostConfig: {
       NetworkMode: 'host',
+      ...(options.settingsDir ? { Binds: [`${options.settingsDir}:/data`] } : {}),
       ...(options.memoryLimitBytes ? { Memory: options.memoryLimitBytes } : {}),
     },
   });

@@ -1,8 +1,9 @@
 // Every setting, read once from the environment and validated. Errors say which variable and why.
 import { z } from 'zod';
+import type { DiagnosisSettings } from './activities/diagnose/settings.js';
 import { parseDuration } from './domain/duration.js';
 import type { BudgetLimits, GuardLimits } from './domain/guard.js';
-import { type ApprovalPolicy, parseSeverityPolicy } from './domain/policy.js';
+import { type ApprovalPolicy, DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
 
 const duration = (fallback: string) =>
   z
@@ -69,7 +70,6 @@ const envSchema = z.object({
         return z.NEVER;
       }
     }),
-  MEDIC_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.6),
   MEDIC_APPROVAL_TIMEOUT: duration('15m'),
   MEDIC_ESCALATION_LEVELS: z
     .string()
@@ -97,6 +97,34 @@ const envSchema = z.object({
   MEDIC_RESTART_STOP_TIMEOUT: duration('10s'),
   MEDIC_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
   MEDIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  MEDIC_PROVIDERS: z
+    .string()
+    .default('gemini,ollama')
+    .transform((text, ctx) => {
+      const names = text
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      const unknown = names.filter((n) => n !== 'gemini' && n !== 'ollama');
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown provider ${unknown.join(', ')} (expected gemini, ollama, or empty for rules only)`,
+        });
+        return z.NEVER;
+      }
+      return names as Array<'gemini' | 'ollama'>;
+    }),
+  GEMINI_API_KEY: z.string().optional(),
+  MEDIC_GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
+  MEDIC_GEMINI_BASE_URL: z.url().optional(),
+  OLLAMA_HOST: z.string().min(1).default('http://127.0.0.1:11434'),
+  MEDIC_OLLAMA_MODEL: z.string().min(1).default('llama3.2:3b'),
+  MEDIC_PROVIDER_TIMEOUT: duration('20s'),
+  MEDIC_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(DEFAULT_MIN_CONFIDENCE),
+  MEDIC_PROMPT_LOG_CHARS: int(2000, 100, 100_000),
+  MEDIC_RUNBOOK_MIN_SUCCESS_RATE: z.coerce.number().min(0).max(1).default(0.8),
+  MEDIC_RUNBOOK_MIN_USES: int(5, 1, 10_000),
   DOCKER_HOST: z.string().optional(),
 });
 
@@ -134,6 +162,7 @@ export interface MedicConfig {
   managedLabel: { key: string; value: string };
   runbookPath: string;
   incident: IncidentSettings;
+  diagnosis: DiagnosisSettings;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   dockerHost: string | undefined;
 }
@@ -178,6 +207,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
       budget: { perHour: e.MEDIC_BUDGET_PER_HOUR, perDay: e.MEDIC_BUDGET_PER_DAY },
       escalation: { levels: e.MEDIC_ESCALATION_LEVELS, maxWaitMs: e.MEDIC_ESCALATION_MAX_WAIT },
       recurrenceWindowMs: e.MEDIC_RECURRENCE_WINDOW,
+    },
+    diagnosis: {
+      // Gemini is tried only with a key; without one the trail says so.
+      gemini: e.MEDIC_PROVIDERS.includes('gemini')
+        ? {
+            apiKey: e.GEMINI_API_KEY || undefined,
+            model: e.MEDIC_GEMINI_MODEL,
+            baseUrl: e.MEDIC_GEMINI_BASE_URL,
+            timeoutMs: e.MEDIC_PROVIDER_TIMEOUT,
+          }
+        : undefined,
+      ollama: e.MEDIC_PROVIDERS.includes('ollama')
+        ? { host: e.OLLAMA_HOST, model: e.MEDIC_OLLAMA_MODEL, timeoutMs: e.MEDIC_PROVIDER_TIMEOUT }
+        : undefined,
+      promptLogChars: e.MEDIC_PROMPT_LOG_CHARS,
+      runbookTrust: { minSuccessRate: e.MEDIC_RUNBOOK_MIN_SUCCESS_RATE, minUses: e.MEDIC_RUNBOOK_MIN_USES },
     },
     logLevel: e.MEDIC_LOG_LEVEL,
     dockerHost: e.DOCKER_HOST,

@@ -2,6 +2,7 @@
 // worker and the API in this process, and the demo app in a container (or, without a container
 // engine, as a supervised process). The end-to-end tests start the same stack through startStack().
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -36,7 +37,7 @@ export interface StackOptions {
   temporalUiPort?: number;
   /** An engine found by the caller; otherwise one is looked for (and Podman's service started). */
   engine?: Engine | null;
-  demo?: { name?: string; port?: number; env?: Record<string, string> };
+  demo?: { name?: string; port?: number; env?: Record<string, string>; settingsDir?: string };
   workflowBundlePath?: string;
   logger?: Logger;
   log?: (line: string) => void;
@@ -47,7 +48,14 @@ export interface Stack {
   client: Client;
   apiUrl: string;
   temporalUiUrl?: string;
-  demo: { name: string; url: string; mode: 'container' | 'process'; engine?: string };
+  demo: {
+    name: string;
+    url: string;
+    mode: 'container' | 'process';
+    engine?: string;
+    /** The host file bad-config writes; deleting it heals the demo app. */
+    settingsFile: string;
+  };
   runtime: ContainerRuntime;
   webhookSecret: string;
   approverTokens: MedicConfig['approverTokens'];
@@ -139,6 +147,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         runbook: new RunbookStore(path.resolve(PROJECT_ROOT, config.runbookPath)),
         notifier: new LogNotifier(logger.child({ component: 'notify' })),
         logger: logger.child({ component: 'activities' }),
+        diagnosis: config.diagnosis,
       }),
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     });
@@ -167,12 +176,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       MONITOR_INTERVAL_MS: env.DEMO_MONITOR_INTERVAL_MS ?? '3000',
       ...options.demo?.env,
     };
+    // The settings file outlives restarts (that is the bad-config fault); a new stack starts clean.
+    const settingsDir = options.demo?.settingsDir ?? path.join(DATA_DIR, `${demoName}-settings`);
+    const settingsFile = path.join(settingsDir, 'settings.json');
+    await fs.mkdir(settingsDir, { recursive: true });
+    await fs.rm(settingsFile, { force: true });
     if (engine && demoImage) {
       await runDemoContainer(engine.docker, {
         name: demoName,
         image: demoImage,
         port: demoPort,
         env: demoEnv,
+        settingsDir,
       });
       stops.push(() => removeContainer(engine.docker, demoName));
     } else {
@@ -184,7 +199,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         name: demoName,
         command: process.execPath,
         args: [bundle.file],
-        env: { ...demoEnv, PORT: String(demoPort), CONTAINER_NAME: demoName },
+        env: {
+          ...demoEnv,
+          PORT: String(demoPort),
+          CONTAINER_NAME: demoName,
+          DEMO_SETTINGS_FILE: settingsFile,
+        },
         labels: {
           [config.managedLabel.key]: config.managedLabel.value,
           [HEALTH_URL_LABEL]: `http://127.0.0.1:${demoPort}/health`,
@@ -208,6 +228,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         url: demoUrl,
         mode: engine ? 'container' : 'process',
         ...(engine ? { engine: engine.product } : {}),
+        settingsFile,
       },
       runtime,
       webhookSecret,
@@ -238,6 +259,8 @@ function banner(stack: Stack): string {
     'Trigger a fault and watch it heal:',
     `  curl -X POST ${demo}/trigger/memory-leak    # medium severity: healed without asking`,
     `  curl -X POST ${demo}/trigger/db-latency     # high severity: waits for approval`,
+    `  curl -X POST ${demo}/trigger/bad-config     # survives a restart: fails once, then Medic asks`,
+    `  curl -X DELETE ${demo}/trigger/bad-config   # (or rm ${stack.demo.settingsFile}) heals it`,
     `  curl ${api}/incidents`,
     '',
     'Approve a waiting incident (either way works):',

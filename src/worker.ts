@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     runbook: new RunbookStore(path.resolve(config.runbookPath)),
     notifier: new LogNotifier(logger.child({ component: 'notify' })),
     logger,
+    diagnosis: config.diagnosis,
   });
   const worker = await createMedicWorker({
     connection,

@@ -9,6 +9,7 @@ import { FAULT_EFFECTS, FAULT_NAMES, FaultController, isFaultName } from './faul
 import { Log } from './log.js';
 import { createMetrics } from './metrics.js';
 import { Monitor } from './monitor.js';
+import { checkSettings, clearSettings } from './settings-file.js';
 import { ALERT_SEVERITY } from './symptoms.js';
 import { alertPayload, WebhookSender } from './webhook.js';
 
@@ -70,6 +71,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
     metrics,
     errors,
     memoryLeakMaxMb: config.memoryLeakMaxMb,
+    settingsFile: config.settingsFile,
     onCrash: crash,
     random: deps.random,
   });
@@ -103,7 +105,10 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
     res.json({
       service: 'medic-demo-app',
       container_name: config.containerName,
-      active_faults: faults.activeFaults(),
+      active_faults: [
+        ...faults.activeFaults(),
+        ...(checkSettings(config.settingsFile).problem ? ['bad-config'] : []),
+      ],
       triggers: FAULT_NAMES.map((fault) => ({
         fault,
         method: 'POST',
@@ -118,6 +123,8 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
     const reasons = new Set<string>();
     if (Date.now() - startedAt < config.startupDelayMs) reasons.add('warming up');
     for (const symptom of monitor.symptoms()) if (symptom.healthReason) reasons.add(symptom.healthReason);
+    // Read now, not at the last monitor round: fixing the file heals /health at once.
+    if (checkSettings(config.settingsFile).problem) reasons.add('invalid configuration');
     res.set('cache-control', 'no-store');
     if (reasons.size === 0) res.json({ status: 'ok' });
     else res.status(503).json({ status: 'degraded', reasons: [...reasons] });
@@ -159,6 +166,13 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
     if (fault === 'crash') res.once('finish', () => faults.activate(fault));
     else faults.activate(fault);
     res.status(202).json({ fault, active: true });
+  });
+
+  // The one fault a restart does not clear has its own way out.
+  app.delete('/trigger/bad-config', (_req, res) => {
+    clearSettings(config.settingsFile);
+    log.info('settings file removed: defaults apply again', { file: config.settingsFile });
+    res.json({ fault: 'bad-config', active: false });
   });
 
   app.use((req, res) => {

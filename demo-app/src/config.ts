@@ -1,5 +1,7 @@
 // Every setting of the demo app, read once from the environment and validated.
 // Errors name the variable, the value and what is expected, all at once.
+import os from 'node:os';
+import path from 'node:path';
 import { TARGET_NAME_PATTERN } from '../../src/domain/naming.js';
 
 export interface Thresholds {
@@ -22,6 +24,8 @@ export interface DemoConfig {
   hangProbeTimeoutMs: number;
   startupDelayMs: number;
   memoryLeakMaxMb: number;
+  /** The settings file that outlives restarts (a mounted volume in a container). */
+  settingsFile: string;
   thresholds: Thresholds;
 }
 
@@ -86,6 +90,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): DemoConfig {
     hangProbeTimeoutMs: integer('HANG_PROBE_TIMEOUT_MS', 2000, 10, 600_000),
     startupDelayMs: integer('STARTUP_DELAY_MS', 0, 0, 3_600_000),
     memoryLeakMaxMb: integer('MEMORY_LEAK_MAX_MB', 600, 5, 65_536),
+    settingsFile: text(
+      'DEMO_SETTINGS_FILE',
+      path.join(os.tmpdir(), `medic-demo-${containerName}`, 'settings.json'),
+    ),
     thresholds: {
       memoryGrowthMb: integer('MEMORY_THRESHOLD_MB', 150, 1, 65_536),
       eventLoopLagMs: integer('EVENT_LOOP_LAG_THRESHOLD_MS', 200, 1, 600_000),

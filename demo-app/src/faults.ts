@@ -1,7 +1,9 @@
-// The faults the demo app can be told to have. All state is in memory: a restart clears every fault.
+// The faults the demo app can be told to have. All state is in memory, so a restart clears every
+// fault, except bad-config, which lives in the settings file and survives restarts.
 import type { ErrorCounter } from './error-counter.js';
 import type { Log } from './log.js';
 import type { DemoMetrics } from './metrics.js';
+import { writeBadSettings } from './settings-file.js';
 import { ALERT_TYPES, type AlertType } from './symptoms.js';
 
 /** Each fault is named after the alert it provokes. */
@@ -15,6 +17,8 @@ export const FAULT_EFFECTS: Record<FaultName, string> = {
   'error-storm': 'most /api/orders requests fail with 500 and a background job fails continuously',
   hang: 'every request except /metrics stops being answered',
   crash: 'the process logs a fatal error, sends a crash alert and exits with code 1',
+  'bad-config':
+    'writes an invalid db.poolSize into the settings file (DEMO_SETTINGS_FILE): /health fails, and keeps failing after a restart until the file is fixed or DELETE /trigger/bad-config',
 };
 
 export function isFaultName(name: string): name is FaultName {
@@ -36,6 +40,8 @@ export interface FaultControllerOptions {
   metrics: DemoMetrics;
   errors: ErrorCounter;
   memoryLeakMaxMb: number;
+  /** Where bad-config writes its invalid setting. */
+  settingsFile: string;
   /** Called once the crash fault is triggered; it ends the process. */
   onCrash: () => void;
   random?: () => number;
@@ -62,6 +68,13 @@ export class FaultController {
 
   /** Starts a fault; false when it was already active. */
   activate(fault: FaultName): boolean {
+    if (fault === 'bad-config') {
+      // Its state is the file, not this process: writing it again is harmless.
+      writeBadSettings(this.options.settingsFile);
+      this.options.log.warn('fault triggered', { fault, effect: FAULT_EFFECTS[fault] });
+      this.options.log.warn('settings file rewritten', { file: this.options.settingsFile });
+      return true;
+    }
     if (this.active.has(fault)) {
       this.options.log.info('fault already active', { fault });
       return false;

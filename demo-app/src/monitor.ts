@@ -7,6 +7,7 @@ import { EventLoopLag } from './event-loop-lag.js';
 import type { Log } from './log.js';
 import type { DemoMetrics } from './metrics.js';
 import { OpenAlerts } from './open-alerts.js';
+import { checkSettings } from './settings-file.js';
 import { evaluateSymptoms, type ProbeOutcome, type Symptom, type SymptomReadings } from './symptoms.js';
 import { alertPayload, type WebhookSender } from './webhook.js';
 
@@ -98,6 +99,7 @@ export class Monitor {
       dbLatencyMs: this.options.database.takeLatencyReading(),
       errors: this.options.errors.take(),
       healthProbe: this.lastProbe,
+      configProblem: checkSettings(this.options.config.settingsFile).problem,
     };
   }
 

@@ -8,6 +8,7 @@ export const ALERT_TYPES = [
   'error-storm',
   'hang',
   'crash',
+  'bad-config',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 
@@ -20,6 +21,7 @@ export const ALERT_SEVERITY: Record<AlertType, Severity> = {
   'error-storm': 'medium',
   hang: 'high',
   crash: 'high',
+  'bad-config': 'medium',
 };
 
 export type ProbeOutcome = 'answered' | 'timed-out' | 'failed';
@@ -37,6 +39,8 @@ export interface SymptomReadings {
   errors: number;
   /** How the latest finished self-probe of /health went; undefined before the first one finished. */
   healthProbe: ProbeOutcome | undefined;
+  /** What is wrong with the settings file; undefined when it is fine. */
+  configProblem?: string;
 }
 
 export interface Symptom {
@@ -82,6 +86,12 @@ export function evaluateSymptoms(readings: SymptomReadings, thresholds: Threshol
     add('error-storm', 'error rate', 'error rate above threshold', {
       errors: readings.errors,
       threshold: thresholds.errorsPerInterval,
+    });
+  }
+  if (readings.configProblem) {
+    // A constant message: the diagnosis keys its runbook on it; the detail goes in the fields.
+    add('bad-config', 'invalid configuration', 'invalid configuration: refusing to serve orders', {
+      problem: readings.configProblem,
     });
   }
   if (readings.healthProbe === 'timed-out') {

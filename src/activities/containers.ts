@@ -35,6 +35,15 @@ export interface ContainerRuntime {
   restart(name: string, options: { stopTimeoutMs: number }): Promise<void>;
   /** The most recent log lines, oldest first. */
   logs(name: string, tail: number): Promise<string[]>;
+  /** Resource usage, where the runtime can measure it. */
+  stats?(name: string): Promise<ResourceStats>;
+}
+
+export interface ResourceStats {
+  memoryBytes?: number;
+  memoryLimitBytes?: number;
+  cpuPercent?: number;
+  pids?: number;
 }
 
 export class ContainerNotFoundError extends Error {
@@ -126,6 +135,21 @@ export class DockerEngineRuntime implements ContainerRuntime {
     return demuxDockerLogs(Buffer.from(buffer))
       .split('\n')
       .filter((l) => l.trim() !== '');
+  }
+
+  async stats(name: string): Promise<ResourceStats> {
+    const s = (await this.docker.getContainer(name).stats({ stream: false })) as Docker.ContainerStats;
+    const cpuDelta = s.cpu_stats.cpu_usage.total_usage - (s.precpu_stats?.cpu_usage?.total_usage ?? 0);
+    const systemDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats?.system_cpu_usage ?? 0);
+    const cpus = s.cpu_stats.online_cpus || 1;
+    return {
+      memoryBytes: s.memory_stats?.usage,
+      memoryLimitBytes: s.memory_stats?.limit,
+      ...(systemDelta > 0 && cpuDelta >= 0
+        ? { cpuPercent: Math.round((cpuDelta / systemDelta) * cpus * 1000) / 10 }
+        : {}),
+      pids: s.pids_stats?.current,
+    };
   }
 }
 

@@ -4,7 +4,13 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { ContainerNotFoundError, type ContainerRuntime } from './containers.js';
-import { type DiagnoseInput, diagnose } from './diagnose/index.js';
+import {
+  createDiagnosisPipeline,
+  type DiagnoseInput,
+  type DiagnosisSettings,
+  describeTrail,
+  RULES_ONLY,
+} from './diagnose/index.js';
 import { checkContainerHealth } from './health.js';
 import type { Notification, Notifier } from './notify.js';
 import { type OutcomeRecord, type RecordResult, RunbookFormatError, type RunbookStore } from './runbook.js';
@@ -15,6 +21,8 @@ export interface ActivityDeps {
   notifier: Notifier;
   logger: Logger;
   healthProbeTimeoutMs?: number;
+  /** Providers and their settings; without it only the runbook and the rules diagnose. */
+  diagnosis?: DiagnosisSettings;
 }
 
 export interface RestartInput {
@@ -32,12 +40,20 @@ export interface VerifyHealthInput {
 export function createActivities(deps: ActivityDeps) {
   const { runtime, runbook, notifier, logger } = deps;
   const probeTimeoutMs = deps.healthProbeTimeoutMs ?? 3000;
+  const pipeline = createDiagnosisPipeline({ runtime, runbook, settings: deps.diagnosis ?? RULES_ONLY });
 
   return {
     async diagnose(input: DiagnoseInput): Promise<Diagnosis> {
-      const result = await diagnose(input, { runtime });
+      const result = await pipeline.diagnose(input);
       logger.info(
-        { target: input.target, alertType: input.alertType, source: result.source, action: result.action },
+        {
+          target: input.target,
+          alertType: input.alertType,
+          source: result.source,
+          action: result.action,
+          confidence: result.confidence,
+          trail: describeTrail(result.trail),
+        },
         'diagnosed',
       );
       return result;

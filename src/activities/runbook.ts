@@ -5,7 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ACTIONS, type FixOutcome, type RemediationAction } from '../domain/types.js';
+import { ACTIONS, type FixOutcome, type KnownFix, type RemediationAction } from '../domain/types.js';
+import type { RunbookTrust } from './diagnose/settings.js';
 
 const OUTCOMES = ['resolved', 'failed', 'rejected', 'did-not-stick'] as const;
 const HISTORY_LIMIT = 50;
@@ -85,6 +86,48 @@ export function fixIdFor(target: string, alertType: string, errorSignature: stri
   return `fix-${target}-${alertType}-${hash}`;
 }
 
+/**
+ * Whether a fix may be applied without asking a model: enabled, and either it worked the last time
+ * it was used (it has not failed since), or it meets the success rate over enough uses. Rejections
+ * count as uses that did not succeed: a person said no.
+ */
+export function judgeFix(fix: RunbookFix, trust: RunbookTrust): KnownFix {
+  const { resolved, failed, rejected, didNotStick } = fix.stats;
+  const uses = resolved + failed + rejected + didNotStick;
+  const last = fix.history.at(-1);
+  const rate = uses > 0 ? resolved / uses : 0;
+  const pct = `${Math.round(rate * 100)}%`;
+  let trusted = false;
+  let standing: string;
+  if (!fix.enabled) {
+    standing = `disabled by hand${fix.note ? ` (${fix.note})` : ''}`;
+  } else if (last?.outcome === 'resolved') {
+    trusted = true;
+    standing = `worked last time (incident ${last.incidentId}), ${resolved}/${uses} resolved`;
+  } else if (uses >= trust.minUses && rate >= trust.minSuccessRate) {
+    trusted = true;
+    standing = `${pct} of ${uses} uses resolved, at least ${Math.round(trust.minSuccessRate * 100)}% over ${trust.minUses} required`;
+  } else if (!last && resolved > 0 && failed + didNotStick + rejected === 0) {
+    // Written by hand with counts but no history: the counts speak for themselves.
+    trusted = true;
+    standing = `${resolved} resolved and never failed (no history recorded)`;
+  } else {
+    standing = last
+      ? `last outcome ${last.outcome} (incident ${last.incidentId}), ${pct} of ${uses} uses resolved`
+      : 'never used successfully';
+  }
+  return {
+    fixId: fix.id,
+    action: fix.action,
+    enabled: fix.enabled,
+    trusted,
+    stats: { resolved, failed, rejected, didNotStick },
+    ...(last ? { lastOutcome: last.outcome, lastIncidentId: last.incidentId } : {}),
+    ...(last?.note ? { lastNote: last.note } : {}),
+    standing,
+  };
+}
+
 export class RunbookStore {
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -120,6 +163,17 @@ export class RunbookStore {
       throw new RunbookFormatError(`${this.filePath} does not match the runbook format: ${where}`);
     }
     return parsed.data;
+  }
+
+  /** The fix for one signature, if the runbook has one. */
+  async find(target: string, alertType: string, errorSignature: string): Promise<RunbookFix | undefined> {
+    const { fixes } = await this.read();
+    return fixes.find(
+      (f) =>
+        f.match.target === target &&
+        f.match.alertType === alertType &&
+        f.match.errorSignature === errorSignature,
+    );
   }
 
   /** Adds one incident's outcome to the fix for its signature, creating the fix if new. Idempotent. */

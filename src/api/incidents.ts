@@ -6,6 +6,7 @@ import { INCIDENT_STATUSES } from '../domain/types.js';
 import type { ApproverAuth } from './auth.js';
 import { HttpError, requireJsonContentType } from './errors.js';
 import type { IncidentGateway } from './incident-gateway.js';
+import { renderIncidentReport } from './incident-report.js';
 import type { ApiMetrics } from './metrics.js';
 
 const INCIDENT_ID = /^incident-[a-zA-Z0-9_.-]{1,200}$/;
@@ -45,6 +46,17 @@ export function incidentRoutes(deps: {
 
   router.get('/incidents/:id', async (req, res) => {
     res.json(await deps.gateway.get(incidentId(req.params.id)));
+  });
+
+  // Markdown for people; `?format=json` gives the same state as GET /incidents/:id.
+  router.get('/incidents/:id/report', async (req, res) => {
+    const format = req.query.format ?? 'markdown';
+    if (format !== 'markdown' && format !== 'json') {
+      throw new HttpError(400, 'invalid_query', 'format must be markdown or json');
+    }
+    const state = await deps.gateway.get(incidentId(req.params.id));
+    if (format === 'json') res.json(state);
+    else res.type('text/markdown; charset=utf-8').send(renderIncidentReport(state));
   });
 
   for (const verdict of ['approve', 'reject'] as const) {

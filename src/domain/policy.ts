@@ -14,14 +14,29 @@ const RULES: readonly SeverityRule[] = ['record', 'auto', 'notify', 'approval'];
 
 export interface ApprovalPolicy {
   severity: Record<Severity, SeverityRule>;
-  /** A diagnosis less sure than this always needs approval, whatever the severity. */
-  minConfidence: number;
+  /** A diagnosis less confident than this needs approval, whatever the severity (0: never). */
+  minConfidence?: number;
 }
+
+export const DEFAULT_MIN_CONFIDENCE = 0.5;
 
 export const DEFAULT_APPROVAL_POLICY: ApprovalPolicy = {
   severity: { low: 'record', medium: 'auto', high: 'notify', critical: 'approval' },
-  minConfidence: 0.6,
+  minConfidence: DEFAULT_MIN_CONFIDENCE,
 };
+
+/** Outcomes after which the same fix is never applied alone again until it works once more. */
+const FAILED_OUTCOMES: ReadonlyArray<string> = ['failed', 'did-not-stick'];
+
+/** Why this action must not run unattended because it already failed for the same signature. */
+export function knownFailure(diagnosis: Pick<Diagnosis, 'action' | 'knownFix'>): string | undefined {
+  const fix = diagnosis.knownFix;
+  if (!fix || fix.action !== diagnosis.action || !fix.lastOutcome) return undefined;
+  if (!FAILED_OUTCOMES.includes(fix.lastOutcome)) return undefined;
+  const where = fix.lastIncidentId ? ` in incident ${fix.lastIncidentId}` : '';
+  const note = fix.lastNote ? ` (${fix.lastNote})` : '';
+  return `${diagnosis.action} already ${fix.lastOutcome === 'failed' ? 'failed' : 'did not stick'} for this error signature${where}${note}; runbook ${fix.fixId} has ${fix.stats.resolved} resolved, ${fix.stats.failed} failed`;
+}
 
 export type PolicyDecision =
   | { kind: 'auto'; notify: boolean; reason: string }
@@ -36,7 +51,7 @@ export interface PolicyContext {
 }
 
 export function decideRemediation(
-  diagnosis: Pick<Diagnosis, 'action' | 'justification' | 'observed' | 'confidence'>,
+  diagnosis: Pick<Diagnosis, 'action' | 'justification' | 'observed' | 'confidence' | 'knownFix'>,
   severity: Severity,
   policy: ApprovalPolicy,
   context: PolicyContext = {},
@@ -63,21 +78,20 @@ export function decideRemediation(
           reason: `${severity} severity is recorded only, by policy; nothing was done`,
         };
       }
-      if (rule === 'approval') {
-        return {
-          kind: 'approval',
-          reason: `restart at ${severity} severity always needs approval by policy`,
-        };
+      // Every reason that stops an unattended restart is given, so the approver sees all of them.
+      const reasons: string[] = [];
+      const failedBefore = knownFailure(diagnosis);
+      if (failedBefore) reasons.push(`not restarting automatically: ${failedBefore}`);
+      if (context.recurrence) reasons.push(`the previous fix did not stick (${context.recurrence})`);
+      const minConfidence = policy.minConfidence ?? 0;
+      if (diagnosis.confidence < minConfidence) {
+        reasons.push(
+          `diagnosis confidence ${diagnosis.confidence} is below the approval threshold ${minConfidence}`,
+        );
       }
-      if (context.recurrence) {
-        return { kind: 'approval', reason: `the previous fix did not stick (${context.recurrence})` };
-      }
-      if (diagnosis.confidence < policy.minConfidence) {
-        return {
-          kind: 'approval',
-          reason: `diagnosis confidence ${diagnosis.confidence} is below the threshold ${policy.minConfidence}`,
-        };
-      }
+      if (rule === 'approval')
+        reasons.push(`restart at ${severity} severity always needs approval by policy`);
+      if (reasons.length > 0) return { kind: 'approval', reason: reasons.join('; ') };
       return {
         kind: 'auto',
         notify: rule === 'notify',

@@ -70,6 +70,21 @@ export interface DiagnosisTrailStep {
   latencyMs: number;
 }
 
+/** What the runbook already knows about this signature, whoever diagnosed it this time. */
+export interface KnownFix {
+  fixId: string;
+  action: RemediationAction;
+  enabled: boolean;
+  /** Applied without asking a model: it worked and has not failed since, or meets the success rate. */
+  trusted: boolean;
+  stats: { resolved: number; failed: number; rejected: number; didNotStick: number };
+  lastOutcome?: FixOutcome;
+  lastIncidentId?: string;
+  lastNote?: string;
+  /** Why it is (not) trusted, in words for the incident's reader. */
+  standing: string;
+}
+
 export interface Diagnosis {
   source: DiagnosisSource;
   rootCause: string;
@@ -80,6 +95,10 @@ export interface Diagnosis {
   /** Normalised error signature from the logs; part of the runbook key. */
   errorSignature: string;
   observed: TargetObservation;
+  /** The runbook's fix for this signature, if there is one (trusted or not). */
+  knownFix?: KnownFix;
+  /** Evidence that could not be gathered (timed out, failed), noted instead of failing the diagnosis. */
+  evidenceNotes?: string[];
 }
 
 export interface ApprovalState {

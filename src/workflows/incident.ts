@@ -10,6 +10,7 @@ import {
   proxyActivities,
   setHandler,
   startChild,
+  upsertMemo,
   upsertSearchAttributes as upsertOnServer,
   uuid4,
   workflowInfo,
@@ -18,6 +19,7 @@ import type { MedicActivities } from '../activities/index.js';
 import type { IncidentSettings } from '../config.js';
 import type { BudgetDecision, LeaseDecision, ReleaseOutcome } from '../domain/guard.js';
 import { decideRemediation } from '../domain/policy.js';
+import { describeTrail } from '../domain/trail.js';
 import type {
   Alert,
   DecisionPayload,
@@ -210,7 +212,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const learn = async (diagnosis: Diagnosis, outcome: FixOutcome, note?: string) => {
     try {
       const result = await recordRunbookOutcome({
-        incidentId: state.id,
+        // The runbook keeps one entry per incident and outcome; a reopened incident's passes are distinct.
+        incidentId: state.recurrences ? `${state.id}/reopened-${state.recurrences}` : state.id,
         workflowId: state.workflowId,
         target: state.target,
         alertType: state.alertType,
@@ -379,6 +382,18 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       'diagnosed',
       `${diagnosis.source}: ${diagnosis.rootCause} -> ${diagnosis.action} (confidence ${diagnosis.confidence})`,
     );
+    record('diagnosis-trail', describeTrail(diagnosis.trail));
+    if (diagnosis.knownFix)
+      record('runbook-standing', `${diagnosis.knownFix.fixId}: ${diagnosis.knownFix.standing}`);
+    // The memo shows in the Web UI's workflow view: how this incident was diagnosed, at a glance.
+    upsertMemo({
+      diagnosis: {
+        source: diagnosis.source,
+        action: diagnosis.action,
+        confidence: diagnosis.confidence,
+        trail: describeTrail(diagnosis.trail),
+      },
+    });
 
     const policy = decideRemediation(
       diagnosis,

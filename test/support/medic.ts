@@ -10,12 +10,14 @@ import {
   HEALTH_URL_LABEL,
   ProcessSupervisor,
 } from '../../src/activities/containers.js';
+import type { DiagnosisSettings } from '../../src/activities/diagnose/settings.js';
 import { createActivities } from '../../src/activities/index.js';
 import { LogNotifier } from '../../src/activities/notify.js';
 import { RunbookStore } from '../../src/activities/runbook.js';
 import type { IncidentSettings } from '../../src/config.js';
 import { DEFAULT_GUARD_LIMITS } from '../../src/domain/guard.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/policy.js';
+import type { Alert } from '../../src/domain/types.js';
 import { signWebhook } from '../../src/domain/webhook-signature.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { freePort, waitFor } from './ports.js';
@@ -38,12 +40,37 @@ export function tempRunbook(): RunbookStore {
   return new RunbookStore(path.join(mkdtempSync(path.join(tmpdir(), 'medic-test-')), 'runbook.json'));
 }
 
-export function buildActivities(runtime: ContainerRuntime, runbook = tempRunbook()) {
+export function buildActivities(
+  runtime: ContainerRuntime,
+  runbook = tempRunbook(),
+  diagnosis?: DiagnosisSettings,
+) {
   const { logger, lines } = captureLogger();
-  const activities = createActivities({ runtime, runbook, notifier: new LogNotifier(logger), logger });
+  const activities = createActivities({
+    runtime,
+    runbook,
+    notifier: new LogNotifier(logger),
+    logger,
+    ...(diagnosis ? { diagnosis } : {}),
+  });
   const notifications = () =>
     lines.filter((l) => l.notification).map((l) => l.notification as Record<string, unknown>);
   return { activities, runbook, logLines: lines, notifications };
+}
+
+/** A firing medium-severity memory-leak alert about `target`, as the demo app sends it. */
+export function alertFor(target: string, overrides: Partial<Alert> = {}): Alert {
+  return {
+    source: 'webhook',
+    target,
+    alertType: 'memory-leak',
+    severity: 'medium',
+    status: 'firing',
+    logs: ['{"level":"error","msg":"memory usage above threshold","rssMb":300}'],
+    firedAt: new Date().toISOString(),
+    receivedAt: new Date().toISOString(),
+    ...overrides,
+  };
 }
 
 export function testSettings(overrides: Partial<IncidentSettings> = {}): IncidentSettings {

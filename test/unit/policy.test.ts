@@ -30,8 +30,8 @@ describe('decideRemediation', () => {
   it('asks for approval when the diagnosis is not sure enough, whatever the severity', () => {
     const decision = decideRemediation(diagnosis('RESTART', managed, 0.3), 'medium', policy);
     expect(decision.kind).toBe('approval');
-    expect(decision.reason).toContain('confidence 0.3 is below the threshold 0.6');
-    expect(decideRemediation(diagnosis('RESTART', managed, 0.6), 'medium', policy).kind).toBe('auto');
+    expect(decision.reason).toContain('confidence 0.3 is below the approval threshold 0.5');
+    expect(decideRemediation(diagnosis('RESTART', managed, 0.5), 'medium', policy).kind).toBe('auto');
   });
 
   it('asks for approval when the previous fix did not stick', () => {
@@ -88,5 +88,66 @@ describe('parseSeverityPolicy', () => {
   it('rejects unknown severities and rules with a helpful message', () => {
     expect(() => parseSeverityPolicy('urgent=auto')).toThrow(/unknown severity "urgent"/);
     expect(() => parseSeverityPolicy('high=sometimes')).toThrow(/expected record, auto, notify, approval/);
+  });
+});
+
+describe('decideRemediation: confidence and what the runbook knows', () => {
+  const knownFix = (lastOutcome: 'resolved' | 'failed' | 'did-not-stick') => ({
+    fixId: 'fix-svc-bad-config-1234',
+    action: 'RESTART' as const,
+    enabled: true,
+    trusted: lastOutcome === 'resolved',
+    stats: { resolved: 0, failed: 1, rejected: 0, didNotStick: 0 },
+    lastOutcome,
+    lastIncidentId: 'run-1',
+    lastNote: 'still unhealthy after 3 checks',
+    standing: 'failed last time',
+  });
+
+  it('asks for approval below the confidence threshold, whatever the severity', () => {
+    const decision = decideRemediation(
+      { ...diagnosis('RESTART'), confidence: 0.3 },
+      'medium',
+      DEFAULT_APPROVAL_POLICY,
+    );
+    expect(decision.kind).toBe('approval');
+    expect(decision.reason).toContain('confidence 0.3 is below the approval threshold 0.5');
+    expect(
+      decideRemediation({ ...diagnosis('RESTART'), confidence: 0.3 }, 'medium', {
+        ...DEFAULT_APPROVAL_POLICY,
+        minConfidence: 0.2,
+      }).kind,
+    ).toBe('auto');
+  });
+
+  it('never repeats alone a fix that failed (or did not stick) for the same signature, and says why', () => {
+    for (const outcome of ['failed', 'did-not-stick'] as const) {
+      const decision = decideRemediation(
+        { ...diagnosis('RESTART'), knownFix: knownFix(outcome) },
+        'medium',
+        DEFAULT_APPROVAL_POLICY,
+      );
+      expect(decision.kind).toBe('approval');
+      expect(decision.reason).toContain('not restarting automatically');
+      expect(decision.reason).toContain('run-1');
+      expect(decision.reason).toContain('fix-svc-bad-config-1234');
+    }
+    // Once it worked again, the fix is trusted again.
+    expect(
+      decideRemediation(
+        { ...diagnosis('RESTART'), knownFix: knownFix('resolved') },
+        'medium',
+        DEFAULT_APPROVAL_POLICY,
+      ).kind,
+    ).toBe('auto');
+  });
+
+  it('gives every reason at once', () => {
+    const decision = decideRemediation(
+      { ...diagnosis('RESTART'), confidence: 0.2, knownFix: knownFix('failed') },
+      'critical',
+      DEFAULT_APPROVAL_POLICY,
+    );
+    expect(decision.reason.split('; ').length).toBeGreaterThanOrEqual(3);
   });
 });

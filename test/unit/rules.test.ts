@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ALERT_TYPES } from '../../demo-app/src/symptoms.js';
 import { diagnoseByRules } from '../../src/activities/diagnose/rules.js';
 import { errorSignature } from '../../src/domain/log-signature.js';
 
@@ -6,7 +7,8 @@ const running = { name: 'svc', exists: true, managed: true, running: true };
 
 describe('rules', () => {
   it('explains each demo fault by its alert type, more confidently when the logs agree', () => {
-    for (const alertType of ['memory-leak', 'cpu-spike', 'db-latency', 'error-storm', 'hang', 'crash']) {
+    // Every alert the demo app can send.
+    for (const alertType of ALERT_TYPES) {
       const verdict = diagnoseByRules({ alertType, logs: [], observed: running });
       expect(verdict.rule).toBe(alertType);
       expect(verdict.action).toBe('RESTART');

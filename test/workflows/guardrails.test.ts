@@ -358,7 +358,12 @@ describe('guardrails (time-skipping server)', () => {
       expect(done.timeline.at(-1)?.event).toBe('watch-ended');
       const later = await ctx.gateway.openOrJoin(alertFor(target, 'memory-leak'));
       expect(later.runId).not.toBe(opened.runId);
-      await awaitStatus(env.client.workflow.getHandle(later.workflowId, later.runId), 'RESOLVED');
+      // The fix worked the second time, so the runbook trusts it again and the next incident acts alone.
+      const fresh = await awaitStatus(
+        env.client.workflow.getHandle(later.workflowId, later.runId),
+        'RESOLVED',
+      );
+      expect(fresh.approval).toMatchObject({ required: false });
     });
   });
 

@@ -6,10 +6,10 @@ import type { ContainerRuntime, ProcessSupervisor } from '../../src/activities/c
 import { IncidentGateway } from '../../src/api/incident-gateway.js';
 import type { IncidentSettings } from '../../src/config.js';
 import { DEFAULT_APPROVAL_POLICY, parseSeverityPolicy } from '../../src/domain/policy.js';
-import type { Alert, IncidentState } from '../../src/domain/types.js';
+import type { IncidentState } from '../../src/domain/types.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/messages.js';
-import { buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
+import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
 import {
   connectDevServer,
@@ -24,18 +24,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await temporal?.close();
-});
-
-const alertFor = (target: string, overrides: Partial<Alert> = {}): Alert => ({
-  source: 'webhook',
-  target,
-  alertType: 'memory-leak',
-  severity: 'medium',
-  status: 'firing',
-  logs: ['{"level":"error","msg":"memory usage above threshold","rssMb":300}'],
-  firedAt: new Date().toISOString(),
-  receivedAt: new Date().toISOString(),
-  ...overrides,
 });
 
 /** Runs one incident against its own demo process and task queue. */

@@ -76,6 +76,17 @@ const RULES: readonly Rule[] = [
     confirmedConfidence: 0.85,
   },
   {
+    // A restart re-reads the configuration: it helps only if someone fixed the source. The runbook
+    // learns from the first failure that it did not, and the next time a person decides.
+    name: 'bad-config',
+    alertTypes: ['bad-config', 'config-error', 'invalid-configuration'],
+    evidence: /invalid config|configuration|settings/i,
+    rootCause: 'the service reports an invalid configuration; a restart re-reads it',
+    action: 'RESTART',
+    confidence: 0.55,
+    confirmedConfidence: 0.6,
+  },
+  {
     name: 'crash',
     alertTypes: ['crash', 'container-died', 'container-exited', 'exited'],
     evidence: /fatal|crash|uncaught|exit(ed|ing)?|panic|segfault/i,

@@ -170,6 +170,7 @@ describe('demo app', () => {
       '/trigger/error-storm',
       '/trigger/hang',
       '/trigger/crash',
+      '/trigger/bad-config',
     ]);
     const orders = await fetch(`${base}/api/orders`);
     expect(orders.status).toBe(200);

@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../demo-app/src/config.js';
 
@@ -13,6 +15,7 @@ describe('loadConfig', () => {
       hangProbeTimeoutMs: 2000,
       startupDelayMs: 0,
       memoryLeakMaxMb: 600,
+      settingsFile: path.join(os.tmpdir(), 'medic-demo-medic-demo', 'settings.json'),
       thresholds: { memoryGrowthMb: 150, eventLoopLagMs: 200, dbLatencyMs: 1000, errorsPerInterval: 20 },
     });
   });
@@ -32,6 +35,7 @@ describe('loadConfig', () => {
       EVENT_LOOP_LAG_THRESHOLD_MS: '150',
       DB_LATENCY_THRESHOLD_MS: '800',
       ERROR_RATE_THRESHOLD: '3',
+      DEMO_SETTINGS_FILE: '/data/settings.json',
     });
     expect(config).toEqual({
       port: 9090,
@@ -43,6 +47,7 @@ describe('loadConfig', () => {
       hangProbeTimeoutMs: 500,
       startupDelayMs: 3000,
       memoryLeakMaxMb: 300,
+      settingsFile: '/data/settings.json',
       thresholds: { memoryGrowthMb: 64, eventLoopLagMs: 150, dbLatencyMs: 800, errorsPerInterval: 3 },
     });
   });

@@ -1,0 +1,104 @@
+// Diagnosis latency by source: the whole diagnose() call (evidence included) and the step that
+// answered, over a real process runtime, with Gemini and Ollama as local wire-format servers
+// (so the numbers are Medic's own overhead, not a model's thinking time).
+//   npx tsx bench/diagnosis-latency.ts [runs]
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ProcessSupervisor } from '../src/activities/containers.js';
+import { createDiagnosisPipeline } from '../src/activities/diagnose/graph.js';
+import type { DiagnosisSettings } from '../src/activities/diagnose/settings.js';
+import { RunbookStore } from '../src/activities/runbook.js';
+import { startFakeGemini } from '../test/support/fake-gemini.js';
+import { startFakeOllama } from '../test/support/fake-ollama.js';
+
+const RUNS = Number(process.argv[2] ?? 50);
+const TARGET = 'bench-svc';
+const LOGS = ['{"level":"error","msg":"memory usage above threshold","rssMb":412}'];
+const ANSWER = { rootCause: 'a leak', action: 'RESTART', confidence: 0.8, justification: 'rss grows' };
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function main() {
+  const supervisor = new ProcessSupervisor({ key: 'medic.managed', value: 'true' });
+  supervisor.start({
+    name: TARGET,
+    command: process.execPath,
+    args: ['-e', 'setInterval(() => {}, 1000)'],
+    labels: { 'medic.managed': 'true' },
+  });
+  const [gemini, ollama] = await Promise.all([startFakeGemini(), startFakeOllama()]);
+  gemini.answer(ANSWER);
+  ollama.answer(ANSWER);
+  const dir = mkdtempSync(path.join(tmpdir(), 'medic-bench-'));
+  const base: DiagnosisSettings = { promptLogChars: 2000, runbookTrust: { minSuccessRate: 0.8, minUses: 5 } };
+  const geminiSettings = { apiKey: 'bench', model: 'bench', baseUrl: gemini.url, timeoutMs: 5000 };
+  const ollamaSettings = { host: ollama.url, model: 'bench', timeoutMs: 5000 };
+
+  const learned = new RunbookStore(path.join(dir, 'learned.json'));
+  await learned.recordOutcome({
+    incidentId: 'bench-1',
+    workflowId: 'w',
+    target: TARGET,
+    alertType: 'memory-leak',
+    errorSignature: 'memory usage above threshold',
+    action: 'RESTART',
+    rootCause: 'a leak',
+    outcome: 'resolved',
+    at: new Date().toISOString(),
+  });
+  const empty = () => new RunbookStore(path.join(dir, `empty-${Math.random()}.json`));
+
+  const cases = [
+    {
+      source: 'runbook',
+      runbook: learned,
+      settings: { ...base, gemini: geminiSettings, ollama: ollamaSettings },
+    },
+    {
+      source: 'gemini',
+      runbook: empty(),
+      settings: { ...base, gemini: geminiSettings, ollama: ollamaSettings },
+    },
+    { source: 'ollama', runbook: empty(), settings: { ...base, ollama: ollamaSettings } },
+    { source: 'rules', runbook: empty(), settings: base },
+  ];
+  console.log(`diagnosis latency over ${RUNS} runs each (ms): whole diagnose() | answering step`);
+  console.log('source    p50     p95     max    | step p50  step p95');
+  for (const c of cases) {
+    const pipeline = createDiagnosisPipeline({
+      runtime: supervisor,
+      runbook: c.runbook,
+      settings: c.settings,
+    });
+    const whole: number[] = [];
+    const steps: number[] = [];
+    for (let i = 0; i < RUNS + 3; i++) {
+      const started = performance.now();
+      const d = await pipeline.diagnose({
+        target: TARGET,
+        alertType: 'memory-leak',
+        severity: 'medium',
+        logs: LOGS,
+      });
+      if (d.source !== c.source) throw new Error(`expected source ${c.source}, got ${d.source}`);
+      if (i < 3) continue; // warm-up
+      whole.push(performance.now() - started);
+      steps.push(d.trail.at(-1)?.latencyMs ?? Number.NaN);
+    }
+    whole.sort((a, b) => a - b);
+    steps.sort((a, b) => a - b);
+    const f = (n: number) => n.toFixed(1).padStart(6);
+    console.log(
+      `${c.source.padEnd(8)} ${f(percentile(whole, 50))}  ${f(percentile(whole, 95))}  ${f(whole.at(-1) ?? 0)}   | ${f(percentile(steps, 50))}    ${f(percentile(steps, 95))}`,
+    );
+  }
+  await Promise.all([gemini.close(), ollama.close(), supervisor.stopAll()]);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

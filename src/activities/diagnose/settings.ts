@@ -1,0 +1,40 @@
+// How the diagnosis pipeline is configured: which providers, where, how long they may take.
+
+export interface GeminiSettings {
+  /** Without a key Gemini is skipped (the trail says so). */
+  apiKey: string | undefined;
+  model: string;
+  /** Another endpoint speaking the Gemini API (a proxy, or a local test server). */
+  baseUrl?: string;
+  timeoutMs: number;
+}
+
+export interface OllamaSettings {
+  host: string;
+  model: string;
+  timeoutMs: number;
+}
+
+export interface RunbookTrust {
+  /** A fix whose last outcome was not a success is still trusted at this success rate ... */
+  minSuccessRate: number;
+  /** ... over at least this many uses. */
+  minUses: number;
+}
+
+export interface DiagnosisSettings {
+  /** Undefined: Gemini is not in the provider list. */
+  gemini?: GeminiSettings;
+  /** Undefined: Ollama is not in the provider list. */
+  ollama?: OllamaSettings;
+  /** Logs are cut to their last this many characters in a prompt. */
+  promptLogChars: number;
+  runbookTrust: RunbookTrust;
+  /** Time box of each piece of evidence (inspect, logs, stats, health probe). */
+  evidenceTimeoutMs?: number;
+}
+
+export const RULES_ONLY: DiagnosisSettings = {
+  promptLogChars: 2000,
+  runbookTrust: { minSuccessRate: 0.8, minUses: 5 },
+};
