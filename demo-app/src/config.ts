@@ -22,6 +22,8 @@ export interface DemoConfig {
   hangProbeTimeoutMs: number;
   startupDelayMs: number;
   memoryLeakMaxMb: number;
+  /** The oom fault stops allocating here, so without a container memory limit it cannot take the host down. */
+  oomMaxMb: number;
   thresholds: Thresholds;
 }
 
@@ -86,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): DemoConfig {
     hangProbeTimeoutMs: integer('HANG_PROBE_TIMEOUT_MS', 2000, 10, 600_000),
     startupDelayMs: integer('STARTUP_DELAY_MS', 0, 0, 3_600_000),
     memoryLeakMaxMb: integer('MEMORY_LEAK_MAX_MB', 600, 5, 65_536),
+    oomMaxMb: integer('OOM_MAX_MB', 2048, 5, 65_536),
     thresholds: {
       memoryGrowthMb: integer('MEMORY_THRESHOLD_MB', 150, 1, 65_536),
       eventLoopLagMs: integer('EVENT_LOOP_LAG_THRESHOLD_MS', 200, 1, 600_000),

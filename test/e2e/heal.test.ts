@@ -32,6 +32,8 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
         MEDIC_RUNBOOK_PATH: runbookPath,
         MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
         MEDIC_RESTART_STOP_TIMEOUT: '5s',
+        // The webhook path alone; the engine watcher has its own e2e (watcher.test.ts).
+        MEDIC_WATCHER: 'off',
       },
       engine: engine ?? null,
       demo: { name: DEMO, port: await freePort(), env: { MONITOR_INTERVAL_MS: '1000' } },
