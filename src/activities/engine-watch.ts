@@ -352,6 +352,9 @@ export function createEngineWatchActivities(deps: EngineWatchDeps) {
             { target: anomaly.target, check: anomaly.check, open },
             'anomaly already has an open incident',
           );
+          // Not reported after all: if that incident ends and the anomaly stays, the next sweep raises it.
+          const remembered = memory.containers[anomaly.target];
+          if (remembered) remembered.reported = remembered.reported.filter((c) => c !== anomaly.check);
           continue;
         }
         const info = inspected.get(anomaly.containerId);

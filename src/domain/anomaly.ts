@@ -51,6 +51,7 @@ const IMMEDIATE: ReadonlySet<SweepCheck> = new Set(['exited', 'restart-loop', 'u
 
 export interface ContainerMemory {
   id: string;
+  startedAt: string;
   restartCount: number;
   cpu?: CpuCounters;
   streaks: Partial<Record<SweepCheck, number>>;
@@ -163,7 +164,16 @@ export function evaluateSweep(
   for (const sample of samples) {
     const remembered = previous?.containers[sample.name];
     // A container recreated under the same name starts with a clean slate.
-    const before = remembered && remembered.id === sample.id ? remembered : undefined;
+    const before =
+      remembered && remembered.id === sample.id
+        ? { ...remembered, streaks: { ...remembered.streaks }, reported: [...remembered.reported] }
+        : undefined;
+    // Started again since the last sweep (by Medic or anyone): a death now is a new death, even when
+    // no sweep saw it running in between.
+    if (before && before.startedAt !== sample.startedAt) {
+      before.reported = before.reported.filter((c) => c !== 'exited');
+      delete before.streaks.exited;
+    }
     const found = findings(sample, before, thresholds);
     const streaks: Partial<Record<SweepCheck, number>> = {};
     const reported: SweepCheck[] = [];
@@ -192,6 +202,7 @@ export function evaluateSweep(
     }
     containers[sample.name] = {
       id: sample.id,
+      startedAt: sample.startedAt,
       restartCount: sample.restartCount,
       ...(sample.cpu ? { cpu: sample.cpu } : {}),
       streaks,

@@ -67,6 +67,11 @@ describe('evaluateSweep', () => {
     expect(anomalies[1]?.evidence).toEqual({ exitCode: 137, oomKilled: true, restartCount: 0 });
   });
 
+  it('reports a second death even when no sweep saw the container running in between', () => {
+    const dead = (startedAt: string) => ({ ...base, state: 'exited', exitCode: 137, startedAt });
+    expect(sweeps([[dead('t1')], [dead('t1')], [dead('t2')]])).toEqual([['exited'], [], ['exited']]);
+  });
+
   it('leaves a container stopped cleanly (exit code 0) alone', () => {
     expect(evaluateSweep([{ ...base, state: 'exited', exitCode: 0 }], undefined).anomalies).toEqual([]);
   });
