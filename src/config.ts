@@ -1,6 +1,7 @@
 // Every setting, read once from the environment and validated. Errors say which variable and why.
 import { z } from 'zod';
 import type { DiagnosisSettings } from './activities/diagnose/settings.js';
+import type { SweepThresholds } from './domain/anomaly.js';
 import { parseDuration } from './domain/duration.js';
 import type { BudgetLimits, GuardLimits } from './domain/guard.js';
 import { type ApprovalPolicy, DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
@@ -96,6 +97,12 @@ const envSchema = z.object({
   MEDIC_HEALTH_MAX_ATTEMPTS: int(6, 1, 50),
   MEDIC_RESTART_STOP_TIMEOUT: duration('10s'),
   MEDIC_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
+  MEDIC_WATCHER: z.enum(['on', 'off']).default('on'),
+  MEDIC_WATCHER_HEARTBEAT_TIMEOUT: duration('10s'),
+  MEDIC_SWEEP_INTERVAL: duration('15s'),
+  MEDIC_SWEEP_CPU_PERCENT: z.coerce.number().min(1).max(10_000).default(85),
+  MEDIC_SWEEP_MEMORY_PERCENT: z.coerce.number().min(1).max(100).default(80),
+  MEDIC_SWEEP_SUSTAINED: int(2, 1, 100),
   MEDIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   MEDIC_PROVIDERS: z
     .string()
@@ -154,6 +161,15 @@ export interface IncidentSettings {
   recurrenceWindowMs: number;
 }
 
+/** Medic's own watch on the engine: the event watcher and the scheduled sweep. */
+export interface WatchSettings {
+  enabled: boolean;
+  heartbeatTimeoutMs: number;
+  /** 0: no sweep schedule. */
+  sweepIntervalMs: number;
+  thresholds: SweepThresholds;
+}
+
 export interface MedicConfig {
   api: { host: string; port: number };
   temporal: { address: string; namespace: string; taskQueue: string };
@@ -163,6 +179,7 @@ export interface MedicConfig {
   runbookPath: string;
   incident: IncidentSettings;
   diagnosis: DiagnosisSettings;
+  watch: WatchSettings;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   dockerHost: string | undefined;
 }
@@ -223,6 +240,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
         : undefined,
       promptLogChars: e.MEDIC_PROMPT_LOG_CHARS,
       runbookTrust: { minSuccessRate: e.MEDIC_RUNBOOK_MIN_SUCCESS_RATE, minUses: e.MEDIC_RUNBOOK_MIN_USES },
+    },
+    watch: {
+      enabled: e.MEDIC_WATCHER === 'on',
+      heartbeatTimeoutMs: e.MEDIC_WATCHER_HEARTBEAT_TIMEOUT,
+      sweepIntervalMs: e.MEDIC_SWEEP_INTERVAL,
+      thresholds: {
+        cpuPercent: e.MEDIC_SWEEP_CPU_PERCENT,
+        memoryPercent: e.MEDIC_SWEEP_MEMORY_PERCENT,
+        sustainedSweeps: e.MEDIC_SWEEP_SUSTAINED,
+      },
     },
     logLevel: e.MEDIC_LOG_LEVEL,
     dockerHost: e.DOCKER_HOST,

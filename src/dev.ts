@@ -27,6 +27,7 @@ import { loadConfig, type MedicConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApi } from './server.js';
 import { connectClient, ensureSearchAttributes } from './temporal.js';
+import { createWatchActivities, ensureEngineWatch } from './watching.js';
 import { createMedicWorker, installTemporalLogging } from './worker.js';
 
 export interface StackOptions {
@@ -37,7 +38,13 @@ export interface StackOptions {
   temporalUiPort?: number;
   /** An engine found by the caller; otherwise one is looked for (and Podman's service started). */
   engine?: Engine | null;
-  demo?: { name?: string; port?: number; env?: Record<string, string>; settingsDir?: string };
+  demo?: {
+    name?: string;
+    port?: number;
+    env?: Record<string, string>;
+    settingsDir?: string;
+    memoryLimitBytes?: number;
+  };
   workflowBundlePath?: string;
   logger?: Logger;
   log?: (line: string) => void;
@@ -138,17 +145,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await ensureSearchAttributes(client, config.temporal.namespace, logger);
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     stops.push(() => connection.close());
+    const watching = config.watch.enabled && engine !== null && engine !== undefined;
     const worker: Worker = await createMedicWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({
-        runtime,
-        runbook: new RunbookStore(path.resolve(PROJECT_ROOT, config.runbookPath)),
-        notifier: new LogNotifier(logger.child({ component: 'notify' })),
-        logger: logger.child({ component: 'activities' }),
-        diagnosis: config.diagnosis,
-      }),
+      activities: {
+        ...createActivities({
+          runtime,
+          runbook: new RunbookStore(path.resolve(PROJECT_ROOT, config.runbookPath)),
+          notifier: new LogNotifier(logger.child({ component: 'notify' })),
+          logger: logger.child({ component: 'activities' }),
+          diagnosis: config.diagnosis,
+        }),
+        ...(watching
+          ? createWatchActivities({
+              docker: engine.docker,
+              client,
+              config,
+              logger: logger.child({ component: 'activities' }),
+              engineIsLocal: engine.dockerHost.startsWith('unix://'),
+            })
+          : {}),
+      },
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     });
     const workerDone = worker.run();
@@ -156,6 +175,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       worker.shutdown();
       await workerDone;
     });
+    if (watching) {
+      await ensureEngineWatch(client, config, logger);
+      log(
+        `watching managed containers (${config.managedLabel.key}=${config.managedLabel.value}): engine events, and a sweep every ${config.watch.sweepIntervalMs / 1000} s`,
+      );
+    } else if (config.watch.enabled) {
+      log('the engine watcher and sweep need a container engine: off for this run');
+    }
     const server: Server = await startApi({ client, config, logger: logger.child({ component: 'api' }) });
     stops.push(
       () =>
@@ -188,6 +215,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         port: demoPort,
         env: demoEnv,
         settingsDir,
+        labels: { [config.managedLabel.key]: config.managedLabel.value },
+        ...(options.demo?.memoryLimitBytes ? { memoryLimitBytes: options.demo.memoryLimitBytes } : {}),
       });
       stops.push(() => removeContainer(engine.docker, demoName));
     } else {

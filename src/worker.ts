@@ -4,12 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createDockerClient, DockerEngineRuntime } from './activities/containers.js';
+import type { EngineWatchActivities } from './activities/engine-watch.js';
 import { createActivities, type MedicActivities } from './activities/index.js';
 import { LogNotifier } from './activities/notify.js';
 import { RunbookStore } from './activities/runbook.js';
 import { loadConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectClient, ensureSearchAttributes } from './temporal.js';
+import { createWatchActivities, ensureEngineWatch } from './watching.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -17,7 +19,8 @@ export interface MedicWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  activities: MedicActivities;
+  /** Incident activities, plus the watcher's and the sweep's where this worker can reach the engine. */
+  activities: MedicActivities & Partial<EngineWatchActivities>;
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
 }
@@ -62,7 +65,8 @@ async function main(): Promise<void> {
   const client = await connectClient(config.temporal);
   await ensureSearchAttributes(client, config.temporal.namespace, logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const runtime = new DockerEngineRuntime(createDockerClient(config.dockerHost), config.managedLabel);
+  const docker = createDockerClient(config.dockerHost);
+  const runtime = new DockerEngineRuntime(docker, config.managedLabel);
   const activities = createActivities({
     runtime,
     runbook: new RunbookStore(path.resolve(config.runbookPath)),
@@ -70,12 +74,23 @@ async function main(): Promise<void> {
     logger,
     diagnosis: config.diagnosis,
   });
+  const watch = config.watch.enabled
+    ? createWatchActivities({
+        docker,
+        client,
+        config,
+        logger,
+        engineIsLocal: !config.dockerHost || config.dockerHost.startsWith('unix://'),
+      })
+    : {};
   const worker = await createMedicWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities,
+    activities: { ...activities, ...watch },
   });
+  if (config.watch.enabled) await ensureEngineWatch(client, config, logger);
+  else logger.info('engine watcher and sweep are off (MEDIC_WATCHER=off)');
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker running');
   await worker.run();
   await connection.close();

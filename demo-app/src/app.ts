@@ -10,11 +10,7 @@ import { Log } from './log.js';
 import { createMetrics } from './metrics.js';
 import { Monitor } from './monitor.js';
 import { checkSettings, clearSettings } from './settings-file.js';
-import { ALERT_SEVERITY } from './symptoms.js';
-import { alertPayload, WebhookSender } from './webhook.js';
-
-/** The crash alert gets one short attempt: the process is about to exit. */
-const CRASH_ALERT_POLICY = { maxAttempts: 1, attemptTimeoutMs: 2000 };
+import { WebhookSender } from './webhook.js';
 
 export interface DemoAppDeps {
   /** Where log lines go; stdout by default. */
@@ -51,19 +47,10 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
     });
   }
 
+  // Like a real crash: no goodbye. Medic learns of it from the engine (the container's `die`).
   const crash = () => {
     log.fatal('uncaught exception: simulated crash, process exiting', { fault: 'crash', exitCode: 1 });
-    const alert = sender?.send(
-      alertPayload({
-        alertType: 'crash',
-        severity: ALERT_SEVERITY.crash,
-        containerName: config.containerName,
-        log,
-        nowMs: Date.now(),
-      }),
-      CRASH_ALERT_POLICY,
-    );
-    void Promise.resolve(alert).then(() => exit(1));
+    exit(1);
   };
 
   const faults = new FaultController({
@@ -72,6 +59,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
     errors,
     memoryLeakMaxMb: config.memoryLeakMaxMb,
     settingsFile: config.settingsFile,
+    oomMaxMb: config.oomMaxMb,
     onCrash: crash,
     random: deps.random,
   });

@@ -26,6 +26,8 @@ export interface DemoConfig {
   memoryLeakMaxMb: number;
   /** The settings file that outlives restarts (a mounted volume in a container). */
   settingsFile: string;
+  /** The oom fault stops allocating here, so without a container memory limit it cannot take the host down. */
+  oomMaxMb: number;
   thresholds: Thresholds;
 }
 
@@ -94,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): DemoConfig {
       'DEMO_SETTINGS_FILE',
       path.join(os.tmpdir(), `medic-demo-${containerName}`, 'settings.json'),
     ),
+    oomMaxMb: integer('OOM_MAX_MB', 2048, 5, 65_536),
     thresholds: {
       memoryGrowthMb: integer('MEMORY_THRESHOLD_MB', 150, 1, 65_536),
       eventLoopLagMs: integer('EVENT_LOOP_LAG_THRESHOLD_MS', 200, 1, 600_000),

@@ -4,11 +4,14 @@ import type { ErrorCounter } from './error-counter.js';
 import type { Log } from './log.js';
 import type { DemoMetrics } from './metrics.js';
 import { writeBadSettings } from './settings-file.js';
-import { ALERT_TYPES, type AlertType } from './symptoms.js';
+import { ALERT_TYPES } from './symptoms.js';
 
-/** Each fault is named after the alert it provokes. */
-export type FaultName = AlertType;
-export const FAULT_NAMES: readonly FaultName[] = ALERT_TYPES;
+/**
+ * Each fault is named after the alert it provokes; `oom` provokes none from the app itself (the kernel
+ * kills it first): only a watcher of the engine can see it.
+ */
+export const FAULT_NAMES = [...ALERT_TYPES, 'oom'] as const;
+export type FaultName = (typeof FAULT_NAMES)[number];
 
 export const FAULT_EFFECTS: Record<FaultName, string> = {
   'memory-leak': 'retains 5 MB more memory every 200 ms, up to MEMORY_LEAK_MAX_MB',
@@ -16,7 +19,8 @@ export const FAULT_EFFECTS: Record<FaultName, string> = {
   'db-latency': 'simulated database queries take 2.5 s instead of a few ms',
   'error-storm': 'most /api/orders requests fail with 500 and a background job fails continuously',
   hang: 'every request except /metrics stops being answered',
-  crash: 'the process logs a fatal error, sends a crash alert and exits with code 1',
+  crash: 'the process logs a fatal error and exits at once with code 1; a dead process sends no alert',
+  oom: 'allocates memory as fast as it can until the kernel OOM-kills it (run with a container memory limit; stops at OOM_MAX_MB)',
   'bad-config':
     'writes an invalid db.poolSize into the settings file (DEMO_SETTINGS_FILE): /health fails, and keeps failing after a restart until the file is fixed or DELETE /trigger/bad-config',
 };
@@ -28,6 +32,8 @@ export function isFaultName(name: string): name is FaultName {
 const LEAK_CHUNK_MB = 5;
 const LEAK_INTERVAL_MS = 200;
 const LEAK_LOG_EVERY_MB = 100;
+const OOM_CHUNK_MB = 16;
+const OOM_INTERVAL_MS = 10;
 const SPIKE_PERIOD_MS = 1000;
 const SPIKE_BLOCK_MS = 800;
 // 50 errors a second: over the default threshold (20 per interval) for any interval from 500 ms up.
@@ -42,6 +48,8 @@ export interface FaultControllerOptions {
   memoryLeakMaxMb: number;
   /** Where bad-config writes its invalid setting. */
   settingsFile: string;
+  /** Where the oom fault stops allocating when nothing killed the process first. */
+  oomMaxMb: number;
   /** Called once the crash fault is triggered; it ends the process. */
   onCrash: () => void;
   random?: () => number;
@@ -52,6 +60,7 @@ export class FaultController {
   private readonly timers: NodeJS.Timeout[] = [];
   /** The leak: referenced here so the garbage collector can never free it. */
   private readonly leaked: Buffer[] = [];
+  private readonly hoarded: Buffer[] = [];
   private readonly random: () => number;
 
   constructor(private readonly options: FaultControllerOptions) {
@@ -95,6 +104,9 @@ export class FaultController {
       case 'crash':
         this.options.onCrash();
         break;
+      case 'oom':
+        this.every(OOM_INTERVAL_MS, () => this.exhaustMemory());
+        break;
       case 'db-latency':
       case 'hang':
         // Read by the database and the request pipeline through isActive().
@@ -130,6 +142,29 @@ export class FaultController {
     }
     if (nowMb + LEAK_CHUNK_MB > this.options.memoryLeakMaxMb) {
       this.options.log.warn('memory leak reached its cap; memory stays retained', { retainedMb: nowMb });
+    }
+  }
+
+  private exhaustMemory(): void {
+    const heldMb = this.hoarded.length * OOM_CHUNK_MB;
+    if (heldMb + OOM_CHUNK_MB > this.options.oomMaxMb) {
+      if (this.timers.length > 0) {
+        this.stop();
+        this.options.log.error(
+          'out of memory fault reached OOM_MAX_MB without being killed; is there a memory limit?',
+          {
+            heldMb,
+          },
+        );
+      }
+      return;
+    }
+    this.hoarded.push(Buffer.allocUnsafe(OOM_CHUNK_MB * 1024 * 1024).fill(1));
+    if ((heldMb + OOM_CHUNK_MB) % 64 === 0) {
+      this.options.log.warn('allocating memory without bound', {
+        heldMb: heldMb + OOM_CHUNK_MB,
+        rssMb: Math.round(process.memoryUsage.rss() / 1024 / 1024),
+      });
     }
   }
 

@@ -19,7 +19,7 @@ export const ALERT_SEVERITY: Record<AlertType, Severity> = {
   'cpu-spike': 'medium',
   'db-latency': 'high',
   'error-storm': 'medium',
-  hang: 'high',
+  hang: 'critical',
   crash: 'high',
   'bad-config': 'medium',
 };

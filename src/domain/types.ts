@@ -42,6 +42,24 @@ export interface Alert {
   receivedAt: string;
   /** The sender asks for a dry run of this incident. */
   dryRun?: boolean;
+  /** What the engine showed, when Medic found the fault itself (source `engine`). */
+  evidence?: EngineEvidence;
+}
+
+/** The engine's own account of a fault that no one alerted about. */
+export interface EngineEvidence {
+  /** The event stream (`die`, `oom`, `health_status`) or the scheduled sweep. */
+  via: 'event' | 'sweep';
+  /** The event or sweep check that found it, e.g. `die`, `oom`, `restart-loop`, `memory`. */
+  check: string;
+  containerId: string;
+  exitCode?: number;
+  oomKilled?: boolean;
+  /** How the OOM kill is known: the engine's flag, its `oom` event, or the kernel's log. */
+  oomKilledSource?: 'engine-state' | 'oom-event' | 'kernel-log';
+  restartCount?: number;
+  memoryLimitBytes?: number;
+  detail: string;
 }
 
 /** What Medic saw of the target when it looked. */
@@ -157,6 +175,8 @@ export interface IncidentState {
   recurrences?: number;
   /** Escalation levels notified so far while waiting for a decision. */
   escalatedTo?: string[];
+  /** The engine's evidence, when the incident was found by the watcher or the sweep. */
+  evidence?: EngineEvidence;
   timeline: TimelineEntry[];
 }
 

@@ -113,6 +113,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     state.alertCount += 1;
     state.lastAlertAt = alert.receivedAt;
     latestAlert = alert;
+    if (alert.evidence && !state.evidence) state.evidence = alert.evidence;
     if (!firstAlert) {
       firstAlert = alert;
       state.severity = alert.severity;

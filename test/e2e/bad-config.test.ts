@@ -38,6 +38,7 @@ describe.skipIf(Boolean(skipReason))('bad-config end to end', () => {
         // A fresh machine: no key, no Ollama.
         GEMINI_API_KEY: '',
         OLLAMA_HOST: `http://127.0.0.1:${await freePort()}`,
+        MEDIC_WATCHER: 'off',
       },
       engine: engine ?? null,
       demo: { name: DEMO, port: await freePort(), env: { MONITOR_INTERVAL_MS: '1000' }, settingsDir },

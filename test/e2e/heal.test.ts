@@ -20,6 +20,8 @@ const { engine, skipReason } = engineOrSkip();
 const DEMO = `medic-e2e-${process.pid}`;
 let stack: Stack;
 let runbookPath: string;
+/** The hang incidents follow each other: each waits for one that is not the last. */
+let lastHangIncident = '';
 
 describe.skipIf(Boolean(skipReason))('end to end with the demo app in a container', () => {
   beforeAll(async () => {
@@ -32,6 +34,15 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
         MEDIC_RUNBOOK_PATH: runbookPath,
         MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
         MEDIC_RESTART_STOP_TIMEOUT: '5s',
+        // The webhook path alone; the engine watcher has its own e2e (watcher.test.ts).
+        MEDIC_WATCHER: 'off',
+        // Several faults on one container in a minute: the guard's limits have their own tests.
+        MEDIC_GUARD_COOLDOWN: '0s',
+        MEDIC_GUARD_MAX_RESTARTS_PER_HOUR: '100',
+        MEDIC_RECURRENCE_WINDOW: '0s',
+        // A machine without keys or a local model: the rules diagnose.
+        GEMINI_API_KEY: '',
+        OLLAMA_HOST: `http://127.0.0.1:${await freePort()}`,
       },
       engine: engine ?? null,
       demo: { name: DEMO, port: await freePort(), env: { MONITOR_INTERVAL_MS: '1000' } },
@@ -62,6 +73,16 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
         return state?.status === status ? state : undefined;
       },
       { timeoutMs, intervalMs: 500 },
+    );
+
+  const awaitNewIncident = (workflowId: string, status: IncidentState['status'], notId: string) =>
+    waitFor(
+      `a new ${workflowId} to be ${status}`,
+      async () => {
+        const state = await incident(workflowId);
+        return state?.status === status && state.id !== notId ? state : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
     );
 
   const trigger = async (fault: string) => {
@@ -126,14 +147,28 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
     expect(listed.status).toBe('RESOLVED');
   });
 
-  it('holds a high-severity fault until approved with `temporal workflow signal`, then heals', {
+  it('heals a high-severity fault within limits without asking, and tells people it did', {
     timeout: 150_000,
   }, async () => {
     const before = await startedAt();
     await trigger('db-latency');
-    const workflowId = `incident-${DEMO}-db-latency`;
+    const state = await awaitIncident(`incident-${DEMO}-db-latency`, 'RESOLVED');
+    expect(state.severity).toBe('high');
+    expect(state.approval).toMatchObject({ required: false });
+    expect(state.approval?.reason).toContain('with a notification');
+    expect(state.timeline.some((t) => t.event === 'notified' && t.detail.startsWith('info'))).toBe(true);
+    expect(state.guard).toMatchObject({ decision: 'granted' });
+    expect(await startedAt()).not.toBe(before);
+  });
+
+  it('holds a critical fault until approved with `temporal workflow signal`, then heals', {
+    timeout: 150_000,
+  }, async () => {
+    const before = await startedAt();
+    await trigger('hang');
+    const workflowId = `incident-${DEMO}-hang`;
     const waiting = await awaitIncident(workflowId, 'AWAITING_APPROVAL');
-    expect(waiting.severity).toBe('high');
+    expect(waiting.severity).toBe('critical');
     expect(await startedAt()).toBe(before);
 
     const cli = findTool(TEMPORAL_CLI);
@@ -154,6 +189,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
     expect(state.approval).toMatchObject({ decision: 'approved', decidedBy: 'alice' });
     expect(await startedAt()).not.toBe(before);
     expect((await fetch(`${stack.demo.url}/health`)).status).toBe(200);
+    lastHangIncident = state.id;
   });
 
   it('approves through the API with an approver token, and refuses a second decision', {
@@ -161,7 +197,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
   }, async () => {
     await trigger('hang');
     const workflowId = `incident-${DEMO}-hang`;
-    await awaitIncident(workflowId, 'AWAITING_APPROVAL');
+    await awaitNewIncident(workflowId, 'AWAITING_APPROVAL', lastHangIncident);
     const approve = () =>
       fetch(`${stack.apiUrl}/incidents/${workflowId}/approve`, {
         method: 'POST',
@@ -170,7 +206,8 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
       });
     const res = await approve();
     expect(res.status).toBe(202);
-    const state = await awaitIncident(workflowId, 'RESOLVED');
+    const state = await awaitNewIncident(workflowId, 'RESOLVED', lastHangIncident);
+    lastHangIncident = state.id;
     expect(state.approval).toMatchObject({
       decision: 'approved',
       decidedBy: 'operator',
@@ -184,17 +221,10 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
   it('ends REJECTED without touching the container when rejected through the API', {
     timeout: 150_000,
   }, async () => {
-    await trigger('db-latency');
-    const workflowId = `incident-${DEMO}-db-latency`;
-    // The earlier db-latency incident is closed: this alert opens a new one.
-    const waiting = await waitFor(
-      'a new db-latency incident to wait',
-      async () => {
-        const s = await incident(workflowId);
-        return s?.status === 'AWAITING_APPROVAL' ? s : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 500 },
-    );
+    await trigger('hang');
+    const workflowId = `incident-${DEMO}-hang`;
+    // The earlier hang incident is closed: this alert opens a new one.
+    const waiting = await awaitNewIncident(workflowId, 'AWAITING_APPROVAL', lastHangIncident);
     const before = await startedAt();
     const res = await fetch(`${stack.apiUrl}/incidents/${workflowId}/reject`, {
       method: 'POST',

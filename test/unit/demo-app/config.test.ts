@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       startupDelayMs: 0,
       memoryLeakMaxMb: 600,
       settingsFile: path.join(os.tmpdir(), 'medic-demo-medic-demo', 'settings.json'),
+      oomMaxMb: 2048,
       thresholds: { memoryGrowthMb: 150, eventLoopLagMs: 200, dbLatencyMs: 1000, errorsPerInterval: 20 },
     });
   });
@@ -31,6 +32,7 @@ describe('loadConfig', () => {
       HANG_PROBE_TIMEOUT_MS: '500',
       STARTUP_DELAY_MS: '3000',
       MEMORY_LEAK_MAX_MB: '300',
+      OOM_MAX_MB: '512',
       MEMORY_THRESHOLD_MB: '64',
       EVENT_LOOP_LAG_THRESHOLD_MS: '150',
       DB_LATENCY_THRESHOLD_MS: '800',
@@ -48,6 +50,7 @@ describe('loadConfig', () => {
       startupDelayMs: 3000,
       memoryLeakMaxMb: 300,
       settingsFile: '/data/settings.json',
+      oomMaxMb: 512,
       thresholds: { memoryGrowthMb: 64, eventLoopLagMs: 150, dbLatencyMs: 800, errorsPerInterval: 3 },
     });
   });

@@ -35,7 +35,7 @@ describe('evaluateSymptoms', () => {
       [
         { healthProbe: 'timed-out' },
         'hang',
-        'high',
+        'critical',
         undefined,
         'service unresponsive: health probe got no answer',
       ],

@@ -1,0 +1,98 @@
+// Starts Medic's own watch on the engine when a worker starts: the singleton watcher workflow and the
+// sweep's Temporal Schedule, both created or updated idempotently, so every worker start may call this.
+import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import type Docker from 'dockerode';
+import { createEngineWatchActivities, type EngineWatchActivities } from './activities/engine-watch.js';
+import { readKernelOomKills } from './activities/kernel-log.js';
+import { IncidentGateway } from './api/incident-gateway.js';
+import type { MedicConfig } from './config.js';
+import type { Logger } from './logger.js';
+import type { SweepWorkflowInput } from './workflows/sweep.js';
+import type { WatcherInput } from './workflows/watcher.js';
+
+/** How long one run of the watch activity lasts before it hands its cursor back to the workflow. */
+const WATCH_RUN_MS = 30 * 60_000;
+const HEALTH_PROBE_TIMEOUT_MS = 3000;
+
+/**
+ * `watcher` and `sweep` for the default task queue. Each Medic deployment (task queue) watches its own
+ * engine, so another queue gets its own ids (tests run several deployments on one Temporal server).
+ */
+export function watchIds(taskQueue: string): { watcherId: string; scheduleId: string } {
+  return taskQueue === 'medic'
+    ? { watcherId: 'watcher', scheduleId: 'sweep' }
+    : { watcherId: `watcher-${taskQueue}`, scheduleId: `sweep-${taskQueue}` };
+}
+
+/** The activities behind the watcher and the sweep, for a worker that can reach the engine. */
+export function createWatchActivities(deps: {
+  docker: Docker;
+  client: Client;
+  config: MedicConfig;
+  logger: Logger;
+  /** The kernel log is read only where the engine runs on this host (a unix socket). */
+  engineIsLocal: boolean;
+}): EngineWatchActivities {
+  const { config } = deps;
+  return createEngineWatchActivities({
+    docker: deps.docker,
+    client: deps.client,
+    managedLabel: config.managedLabel,
+    gateway: new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident),
+    logger: deps.logger,
+    ...(deps.engineIsLocal ? { kernelOomKills: readKernelOomKills } : {}),
+  });
+}
+
+export async function ensureEngineWatch(client: Client, config: MedicConfig, logger: Logger): Promise<void> {
+  const { taskQueue } = config.temporal;
+  const { watcherId, scheduleId } = watchIds(taskQueue);
+  const watcherInput: WatcherInput = {
+    heartbeatTimeoutMs: config.watch.heartbeatTimeoutMs,
+    runForMs: WATCH_RUN_MS,
+  };
+  const handle = await client.workflow.start('watcherWorkflow', {
+    workflowId: watcherId,
+    taskQueue,
+    args: [watcherInput],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  logger.info({ workflowId: watcherId, runId: handle.firstExecutionRunId }, 'engine event watcher running');
+
+  if (config.watch.sweepIntervalMs <= 0) {
+    try {
+      await client.schedule.getHandle(scheduleId).delete();
+      logger.info({ scheduleId }, 'sweep schedule removed (MEDIC_SWEEP_INTERVAL=0)');
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+    return;
+  }
+  const sweepInput: SweepWorkflowInput = {
+    thresholds: config.watch.thresholds,
+    healthProbeTimeoutMs: HEALTH_PROBE_TIMEOUT_MS,
+    searchAttributes: config.incident.searchAttributes,
+  };
+  const every = config.watch.sweepIntervalMs;
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'sweepWorkflow',
+    workflowId: scheduleId,
+    taskQueue,
+    args: [sweepInput],
+    // A sweep nobody ran (no worker) must not linger: the next one will look again.
+    workflowExecutionTimeout: Math.max(60_000, every * 4),
+  };
+  const spec = { intervals: [{ every }] };
+  const policies = { overlap: 'SKIP' as const, catchupWindow: Math.max(60_000, every * 2) };
+  try {
+    await client.schedule.create({ scheduleId, spec, action, policies });
+    logger.info({ scheduleId, everyMs: every }, 'sweep schedule created');
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule
+      .getHandle(scheduleId)
+      .update((previous) => ({ ...previous, spec, action, policies }));
+    logger.info({ scheduleId, everyMs: every }, 'sweep schedule updated');
+  }
+}

@@ -1,0 +1,22 @@
+// One health sweep, run by a Temporal Schedule every N seconds. What a sweep must remember for the
+// next one (streaks, restart counts, CPU counters) travels as the schedule's last completion result,
+// so "sustained over two sweeps" survives worker restarts and works across workers.
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { EngineWatchActivities, SweepResult } from '../activities/engine-watch.js';
+import type { SweepMemory, SweepThresholds } from '../domain/anomaly.js';
+
+export interface SweepWorkflowInput {
+  thresholds: SweepThresholds;
+  healthProbeTimeoutMs: number;
+  searchAttributes: boolean;
+}
+
+export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepResult> {
+  const { sweepContainers } = proxyActivities<EngineWatchActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 2, initialInterval: '1s' },
+  });
+  const previous = workflowInfo().lastResult as SweepResult | undefined;
+  const memory: SweepMemory | undefined = previous?.memory;
+  return sweepContainers({ ...input, ...(memory ? { memory } : {}) });
+}

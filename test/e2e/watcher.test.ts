@@ -1,0 +1,311 @@
+// Medic sees trouble itself: the demo app in a real container is killed (kill -9, the OOM killer) with no
+// webhook anywhere, and the engine's event stream alone opens the incident that heals it. A container
+// without the managed label is never reported, and a watcher whose worker dies is carried on by the next.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { removeContainer, runDemoContainer } from '../../scripts/demo-image.js';
+import { PROJECT_ROOT } from '../../scripts/paths.js';
+import { DockerEngineRuntime } from '../../src/activities/containers.js';
+import { createActivities } from '../../src/activities/index.js';
+import { LogNotifier } from '../../src/activities/notify.js';
+import { RunbookStore } from '../../src/activities/runbook.js';
+import { loadConfig } from '../../src/config.js';
+import { type Stack, startStack } from '../../src/dev.js';
+import type { IncidentState } from '../../src/domain/types.js';
+import { createWatchActivities, watchIds } from '../../src/watching.js';
+import { createMedicWorker } from '../../src/worker.js';
+import { statusQuery } from '../../src/workflows/messages.js';
+import { captureLogger } from '../support/medic.js';
+import { freePort, waitFor } from '../support/ports.js';
+import { uniqueTaskQueue } from '../support/temporal.js';
+import { engineOrSkip } from './support.js';
+
+const { engine, skipReason } = engineOrSkip();
+const DEMO = `medic-e2e-watch-${process.pid}`;
+const UNMANAGED = `medic-e2e-unmanaged-${process.pid}`;
+const DEMO2 = `medic-e2e-watch2-${process.pid}`;
+// A label of this run's own: other runs share the engine, and this watcher must never see their containers.
+const LABEL = { key: 'medic.managed', value: `w${process.pid}` };
+const LABEL2 = { key: 'medic.managed', value: `k${process.pid}` };
+/** The demo app idles at about 60 MB; the oom fault must hit the limit, nothing else may. */
+const MEMORY_LIMIT = 192 * 1024 * 1024;
+/** Nowhere: the demo app must not alert anyone (and without a secret it does not try). */
+const NO_WEBHOOK = { MEDIC_WEBHOOK_URL: 'http://127.0.0.1:9/nowhere', MEDIC_WEBHOOK_SECRET: '' };
+
+let stack: Stack;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody reported', () => {
+  beforeAll(async () => {
+    const runbookPath = path.join(mkdtempSync(path.join(tmpdir(), 'medic-watch-')), 'runbook.json');
+    stack = await startStack({
+      env: {
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        MEDIC_PORT: '0',
+        MEDIC_TASK_QUEUE: uniqueTaskQueue('watch'),
+        MEDIC_RUNBOOK_PATH: runbookPath,
+        MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
+        MEDIC_RESTART_STOP_TIMEOUT: '5s',
+        MEDIC_MANAGED_LABEL: `${LABEL.key}=${LABEL.value}`,
+        MEDIC_WATCHER: 'on',
+        MEDIC_SWEEP_INTERVAL: '0',
+        // These tests heal one container several times in a row: no cooldown between restarts.
+        MEDIC_GUARD_COOLDOWN: '1s',
+        MEDIC_GUARD_MAX_RESTARTS_PER_HOUR: '100',
+        // ... and each death is a new fault here, not the recurrence of the one before.
+        MEDIC_RECURRENCE_WINDOW: '1s',
+      },
+      engine: engine ?? null,
+      demo: { name: DEMO, port: await freePort(), env: NO_WEBHOOK, memoryLimitBytes: MEMORY_LIMIT },
+      workflowBundlePath: inject('workflowBundlePath'),
+      logger: captureLogger().logger,
+      log: () => undefined,
+    });
+    // The watcher is following the stream once its activity has heartbeated.
+    await watcherHeartbeated(watchIds(stack.config.temporal.taskQueue).watcherId);
+  });
+
+  afterAll(async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+    await stack?.stop();
+  });
+
+  const docker = () => engine!.docker;
+  const inspect = (name: string) => docker().getContainer(name).inspect();
+
+  async function watcherHeartbeated(workflowId: string): Promise<void> {
+    await waitFor(
+      `${workflowId} to follow the event stream`,
+      async () => {
+        const { raw } = await stack.client.workflow.getHandle(workflowId).describe();
+        return (raw.pendingActivities ?? []).some((a) => a.lastHeartbeatTime);
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+  }
+
+  async function incident(workflowId: string): Promise<IncidentState | undefined> {
+    try {
+      return await stack.client.workflow.getHandle(workflowId).query(statusQuery);
+    } catch {
+      return undefined;
+    }
+  }
+
+  const awaitResolved = (workflowId: string, notRunId?: string) =>
+    waitFor(
+      `${workflowId} to be RESOLVED`,
+      async () => {
+        const s = await incident(workflowId);
+        if (s?.status === 'FAILED' || s?.status === 'ESCALATED')
+          throw new Error(`${workflowId} ended ${s.status}: ${JSON.stringify(s.timeline.slice(-3))}`);
+        return s?.status === 'RESOLVED' && s.id !== notRunId ? s : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+
+  async function killHard(name: string): Promise<void> {
+    const { State } = await inspect(name);
+    expect(State.Running).toBe(true);
+    process.kill(State.Pid, 'SIGKILL');
+    // The process being gone is the fact; the container may already be restarted by the time we look.
+    await waitFor(`${name}'s process to be gone`, async () => {
+      try {
+        process.kill(State.Pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  }
+
+  it('kill -9 of the demo app, with no webhook anywhere, becomes an incident that heals it', {
+    timeout: 90_000,
+  }, async () => {
+    const before = (await inspect(DEMO)).State.StartedAt;
+    await killHard(DEMO);
+
+    const state = await awaitResolved(`incident-${DEMO}-crash`);
+    expect(state.alertCount).toBe(1);
+    expect(state.timeline.find((t) => t.event === 'alert')?.detail).toContain('from engine');
+    expect(state.evidence).toMatchObject({ via: 'event', check: 'die', exitCode: 137, oomKilled: false });
+    expect(state.actions).toEqual([
+      expect.objectContaining({ outcome: 'restarted', previousStartedAt: before }),
+    ]);
+    const after = await inspect(DEMO);
+    expect(after.State.Running).toBe(true);
+    expect(after.State.StartedAt).not.toBe(before);
+    expect((await fetch(`${stack.demo.url}/health`)).status).toBe(200);
+  });
+
+  it('an OOM kill under a memory limit becomes an oom incident that heals it', {
+    timeout: 90_000,
+  }, async () => {
+    const before = (await inspect(DEMO)).State.StartedAt;
+    const res = await fetch(`${stack.demo.url}/trigger/oom`, { method: 'POST' });
+    expect(res.status).toBe(202);
+
+    const state = await awaitResolved(`incident-${DEMO}-oom`);
+    expect(state.evidence).toMatchObject({
+      via: 'event',
+      exitCode: 137,
+      oomKilled: true,
+      memoryLimitBytes: MEMORY_LIMIT,
+    });
+    expect(['engine-state', 'oom-event', 'kernel-log']).toContain(state.evidence?.oomKilledSource);
+    expect(state.diagnosis?.action).toBe('RESTART');
+    expect(state.actions).toEqual([
+      expect.objectContaining({ outcome: 'restarted', previousStartedAt: before }),
+    ]);
+    expect((await fetch(`${stack.demo.url}/health`)).status).toBe(200);
+  });
+
+  it('a container without the managed label, killed, produces no incident and is not touched', {
+    timeout: 90_000,
+  }, async () => {
+    await runDemoContainer(docker(), {
+      name: UNMANAGED,
+      image: inject('demoImage')!,
+      port: await freePort(),
+      env: NO_WEBHOOK,
+      // runDemoContainer labels for Medic; this one carries another value, so it is not ours to watch.
+      labels: { [LABEL.key]: 'someone-else' },
+    });
+    cleanups.push(() => removeContainer(docker(), UNMANAGED));
+    await waitFor('the unmanaged container to run', async () => (await inspect(UNMANAGED)).State.Running);
+    const previous = await incident(`incident-${DEMO}-crash`);
+    await killHard(UNMANAGED);
+    await waitFor(
+      'the unmanaged container to be exited',
+      async () => !(await inspect(UNMANAGED)).State.Running,
+    );
+    // Then a managed death: events are handled in order, so once this one is an incident the
+    // unmanaged death before it has been passed over, if it was ever seen.
+    await killHard(DEMO);
+    await awaitResolved(`incident-${DEMO}-crash`, previous?.id);
+
+    expect(await incident(`incident-${UNMANAGED}-crash`)).toBeUndefined();
+    const { executions } = await stack.client.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      query: `WorkflowId STARTS_WITH 'incident-${UNMANAGED}'`,
+    });
+    expect(executions).toEqual([]);
+    const unmanaged = await inspect(UNMANAGED);
+    expect(unmanaged.State.Running).toBe(false);
+    expect(unmanaged.RestartCount ?? 0).toBe(0);
+  });
+
+  it('the worker dies while watching, the container dies while no worker runs, a new worker opens the incident', {
+    timeout: 150_000,
+  }, async () => {
+    const taskQueue = uniqueTaskQueue('watch-kill');
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      MEDIC_TASK_QUEUE: taskQueue,
+      MEDIC_MANAGED_LABEL: `${LABEL2.key}=${LABEL2.value}`,
+      MEDIC_RUNBOOK_PATH: path.join(mkdtempSync(path.join(tmpdir(), 'medic-watch2-')), 'runbook.json'),
+      MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
+      MEDIC_RESTART_STOP_TIMEOUT: '5s',
+      MEDIC_WATCHER: 'on',
+      MEDIC_WATCHER_HEARTBEAT_TIMEOUT: '3s',
+      MEDIC_SWEEP_INTERVAL: '0',
+      MEDIC_LOG_LEVEL: 'warn',
+      DOCKER_HOST: inject('dockerHost')!,
+    };
+    const port = await freePort();
+    await runDemoContainer(docker(), {
+      name: DEMO2,
+      image: inject('demoImage')!,
+      port,
+      env: NO_WEBHOOK,
+      labels: { [LABEL2.key]: LABEL2.value },
+    });
+    cleanups.push(() => removeContainer(docker(), DEMO2));
+    await waitFor(
+      'demo 2 to answer',
+      async () => (await fetch(`http://127.0.0.1:${port}/health`)).status === 200,
+    );
+
+    // Worker A: `npm run worker` as its own process, killed with SIGKILL while it watches.
+    const workerA: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    workerA.stderr?.on('data', (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-4000);
+    });
+    cleanups.push(async () => workerA.kill('SIGKILL'));
+    const { watcherId } = watchIds(taskQueue);
+    await waitFor(
+      `${watcherId} to follow the event stream in worker A`,
+      async () => {
+        if (workerA.exitCode !== null) throw new Error(`worker A exited: ${stderr}`);
+        const { raw } = await stack.client.workflow.getHandle(watcherId).describe();
+        return (raw.pendingActivities ?? []).some((a) => a.lastHeartbeatTime);
+      },
+      { timeoutMs: 90_000, intervalMs: 250 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nworker A stderr: ${stderr}`);
+    });
+    // Let the heartbeat carrying the cursor reach the server.
+    await new Promise((r) => setTimeout(r, 1500));
+    const exited = new Promise((r) => workerA.once('exit', r));
+    workerA.kill('SIGKILL');
+    await exited;
+
+    await killHard(DEMO2);
+    const diedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await incident(`incident-${DEMO2}-crash`)).toBeUndefined();
+
+    // Worker B, in this process, with the same settings: it takes over the watch from the heartbeat.
+    const config = loadConfig(env);
+    const { logger } = captureLogger();
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const runtime = new DockerEngineRuntime(docker(), config.managedLabel);
+    const workerB = await createMedicWorker({
+      connection,
+      namespace: 'default',
+      taskQueue,
+      activities: {
+        ...createActivities({
+          runtime,
+          runbook: new RunbookStore(config.runbookPath),
+          notifier: new LogNotifier(logger),
+          logger,
+        }),
+        ...createWatchActivities({
+          docker: docker(),
+          client: stack.client,
+          config,
+          logger,
+          engineIsLocal: true,
+        }),
+      },
+      workflowBundlePath: inject('workflowBundlePath'),
+    });
+    const running = workerB.run();
+    cleanups.push(async () => {
+      await stack.client.workflow
+        .getHandle(watcherId)
+        .terminate('test over')
+        .catch(() => undefined);
+      workerB.shutdown();
+      await running;
+      await connection.close();
+    });
+
+    const state = await awaitResolved(`incident-${DEMO2}-crash`);
+    expect(state.evidence).toMatchObject({ via: 'event', check: 'die', exitCode: 137 });
+    // Opened by worker B, about the death that happened while no worker ran.
+    expect(Date.parse(state.openedAt)).toBeGreaterThan(diedAt);
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+  });
+});
