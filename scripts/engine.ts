@@ -69,6 +69,8 @@ async function startPodmanService(podman: string, log: (line: string) => void): 
   rmSync(PODMAN_SOCKET, { force: true }); // a socket left by a service that died
   const child: ChildProcess = spawn(podman, ['system', 'service', '--time=0', dockerHost], {
     env: { ...process.env, CONTAINERS_CONF: conf },
+    // conmon leaves files (such as `oom`) in its working directory: keep them out of the project root.
+    cwd: path.dirname(PODMAN_SOCKET),
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: false,
   });
