@@ -6,6 +6,7 @@ import type { MedicConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { ApproverAuth } from './auth.js';
 import { errorHandler, notFound } from './errors.js';
+import { guardRoutes } from './guards.js';
 import { IncidentGateway } from './incident-gateway.js';
 import { incidentRoutes } from './incidents.js';
 import { createApiMetrics } from './metrics.js';
@@ -61,7 +62,9 @@ export function createApp(deps: AppDeps): Express {
       ...(deps.now ? { now: deps.now } : {}),
     }),
   );
-  app.use(incidentRoutes({ gateway, auth: new ApproverAuth(config.approverTokens), metrics }));
+  const auth = new ApproverAuth(config.approverTokens);
+  app.use(incidentRoutes({ gateway, auth, metrics }));
+  app.use(guardRoutes({ gateway, auth }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

@@ -6,10 +6,19 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import type { IncidentSettings } from '../config.js';
-import { incidentWorkflowId } from '../domain/naming.js';
+import type { BudgetSnapshot, GuardSnapshot } from '../domain/guard.js';
+import { budgetWorkflowId, guardWorkflowId, incidentWorkflowId } from '../domain/naming.js';
 import type { Alert, DecisionPayload, IncidentState, IncidentStatus } from '../domain/types.js';
 import type { incidentWorkflow } from '../workflows/incident.js';
-import { alertSignal, approveSignal, rejectSignal, statusQuery } from '../workflows/messages.js';
+import {
+  alertSignal,
+  approveSignal,
+  budgetStateQuery,
+  guardStateQuery,
+  rejectSignal,
+  resetBreakerSignal,
+  statusQuery,
+} from '../workflows/messages.js';
 import {
   DiagnosisSourceKey,
   IncidentSeverityKey,
@@ -117,6 +126,50 @@ export class IncidentGateway {
       throw unavailable(err);
     }
     return out;
+  }
+
+  /** A target's guard and the global budget, as their queries answer; 404 before the first action. */
+  async guard(target: string): Promise<{ guard: GuardSnapshot; budget: BudgetSnapshot | null }> {
+    const guardId = guardWorkflowId(target);
+    let guard: GuardSnapshot;
+    try {
+      guard = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(guardId).query(guardStateQuery),
+      );
+    } catch (err) {
+      const translated = translate(err, guardId);
+      if (translated.status === 404) {
+        throw new HttpError(404, 'guard_not_found', `no guard for ${target} yet: Medic has not acted on it`);
+      }
+      throw translated;
+    }
+    let budget: BudgetSnapshot | null = null;
+    try {
+      budget = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(budgetWorkflowId(this.taskQueue)).query(budgetStateQuery),
+      );
+    } catch (err) {
+      if (translate(err, 'budget').status !== 404) throw unavailable(err);
+    }
+    return { guard, budget };
+  }
+
+  /** Asks the target's guard to close its circuit breaker. */
+  async resetBreaker(target: string, by: string): Promise<void> {
+    const guardId = guardWorkflowId(target);
+    try {
+      await this.client.workflow.getHandle(guardId).signal(resetBreakerSignal, { by });
+    } catch (err) {
+      const translated = translate(err, guardId);
+      if (translated.status === 404) {
+        throw new HttpError(
+          404,
+          'guard_not_found',
+          `no guard for ${target} yet: there is no breaker to reset`,
+        );
+      }
+      throw translated;
+    }
   }
 
   /** Signals approve/reject; 409 unless the incident is waiting for exactly that. */

@@ -21,3 +21,9 @@ export function normaliseAlertType(raw: string): string {
     .replace(/^[^a-z0-9]+/, '')
     .slice(0, 64);
 }
+
+/** `guard-<target>`: the one workflow that serialises actions on a target. */
+export const guardWorkflowId = (target: string) => `guard-${target}`;
+
+/** `budget-<task queue>`: the global action budget of the workers on one task queue. */
+export const budgetWorkflowId = (taskQueue: string) => `budget-${taskQueue}`;

@@ -47,9 +47,6 @@ import {
 /** Messages handled per run before continuing as new; keeps each run's history small. */
 const MESSAGES_PER_RUN = 500;
 
-export const guardWorkflowId = (target: string) => `guard-${target}`;
-export const budgetWorkflowId = (taskQueue: string) => `budget-${taskQueue}`;
-
 async function answer(incidentWorkflowId: string, message: PermitAnswer): Promise<void> {
   try {
     await getExternalWorkflowHandle(incidentWorkflowId).signal(permitDecisionSignal, message);

@@ -18,6 +18,7 @@ import {
 import type { MedicActivities } from '../activities/index.js';
 import type { IncidentSettings } from '../config.js';
 import type { BudgetDecision, LeaseDecision, ReleaseOutcome } from '../domain/guard.js';
+import { budgetWorkflowId, guardWorkflowId } from '../domain/naming.js';
 import { decideRemediation } from '../domain/policy.js';
 import { describeTrail } from '../domain/trail.js';
 import type {
@@ -29,7 +30,7 @@ import type {
   IncidentStatus,
 } from '../domain/types.js';
 import { SEVERITIES } from '../domain/types.js';
-import { budgetWorkflow, budgetWorkflowId, guardWorkflow, guardWorkflowId } from './guard.js';
+import { budgetWorkflow, guardWorkflow } from './guard.js';
 import {
   alertSignal,
   approveSignal,

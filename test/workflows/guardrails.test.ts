@@ -8,8 +8,8 @@ import { ProcessSupervisor } from '../../src/activities/containers.js';
 import { IncidentGateway } from '../../src/api/incident-gateway.js';
 import type { IncidentSettings } from '../../src/config.js';
 import type { GuardSnapshot } from '../../src/domain/guard.js';
+import { budgetWorkflowId, guardWorkflowId } from '../../src/domain/naming.js';
 import type { Alert, IncidentState } from '../../src/domain/types.js';
-import { budgetWorkflowId, guardWorkflowId } from '../../src/workflows/guard.js';
 import {
   approveSignal,
   budgetStateQuery,

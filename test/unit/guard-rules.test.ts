@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_GUARD_LIMITS,
+  type LeaseRequest,
+  newBudgetState,
+  newGuardState,
+  nextQueued,
+  refundBudget,
+  releaseLease,
+  requestLease,
+  snapshotGuard,
+  spendBudget,
+  tickGuard,
+} from '../../src/domain/guard.js';
+
+const MINUTE = 60_000;
+const limits = { ...DEFAULT_GUARD_LIMITS, cooldownMs: 5 * MINUTE, maxRestartsPerHour: 3 };
+let n = 0;
+const request = (overrides: Partial<LeaseRequest> = {}): LeaseRequest => ({
+  requestId: `r${++n}`,
+  incidentWorkflowId: `incident-svc-${n}`,
+  action: 'RESTART',
+  dryRun: false,
+  limits,
+  ...overrides,
+});
+
+describe('guard rules', () => {
+  it('grants one lease at a time and queues the rest in order', () => {
+    const state = newGuardState('svc', limits);
+    const a = request();
+    const b = request();
+    const c = request();
+    expect(requestLease(state, a, 0).kind).toBe('granted');
+    expect(requestLease(state, b, 1).kind).toBe('queued');
+    expect(requestLease(state, c, 2).kind).toBe('queued');
+    expect(nextQueued(state, 3)).toBeUndefined(); // still held
+    releaseLease(state, a.requestId, 'not-acted', 10);
+    const next = nextQueued(state, 10);
+    expect(next?.request.requestId).toBe(b.requestId);
+    expect(next?.decision.kind).toBe('granted');
+    expect(snapshotGuard(state, 10).queued).toEqual([c.incidentWorkflowId]);
+  });
+
+  it('answers a repeated request the same way instead of counting it twice', () => {
+    const state = newGuardState('svc', limits);
+    const a = request();
+    expect(requestLease(state, a, 0).kind).toBe('granted');
+    expect(requestLease(state, a, 1).kind).toBe('granted');
+    expect(state.actions).toHaveLength(1);
+  });
+
+  it('enforces the cooldown from the last real action, and gives back actions that did not happen', () => {
+    const state = newGuardState('svc', limits);
+    const a = request();
+    requestLease(state, a, 0);
+    releaseLease(state, a.requestId, 'succeeded', 1000);
+    const denied = requestLease(state, request(), 4 * MINUTE);
+    expect(denied).toMatchObject({ kind: 'denied' });
+    expect(denied.reason).toContain('cooldown is 5 min');
+    expect(requestLease(state, request(), 5 * MINUTE).kind).toBe('granted');
+
+    // An action released as not-acted (nothing was restarted) starts no cooldown.
+    const fresh = newGuardState('svc2', limits);
+    const b = request();
+    requestLease(fresh, b, 0);
+    releaseLease(fresh, b.requestId, 'not-acted', 10);
+    expect(requestLease(fresh, request(), 20).kind).toBe('granted');
+  });
+
+  it('allows at most maxRestartsPerHour in any hour, and a person may waive it', () => {
+    const state = newGuardState('svc', { ...limits, cooldownMs: 0 });
+    const noCooldown = { ...limits, cooldownMs: 0 };
+    for (let i = 0; i < 3; i++) {
+      const r = request({ limits: noCooldown });
+      expect(requestLease(state, r, i * MINUTE).kind).toBe('granted');
+      releaseLease(state, r.requestId, 'succeeded', i * MINUTE + 1);
+    }
+    const fourth = requestLease(state, request({ limits: noCooldown }), 10 * MINUTE);
+    expect(fourth.reason).toBe('3 restarts of svc in the last hour; the limit is 3 per hour');
+    expect(
+      requestLease(state, request({ limits: noCooldown, approvedBy: 'alice' }), 11 * MINUTE),
+    ).toMatchObject({
+      kind: 'granted',
+      reason: expect.stringContaining('approved by alice'),
+    });
+  });
+
+  it('opens the breaker after consecutive failures, resets the count on success, and closes after its time', () => {
+    const state = newGuardState('svc', { ...limits, cooldownMs: 0 });
+    const l = {
+      ...limits,
+      cooldownMs: 0,
+      maxRestartsPerHour: 100,
+      breakerThreshold: 2,
+      breakerResetMs: 30 * MINUTE,
+    };
+    const act = (at: number, outcome: 'succeeded' | 'failed') => {
+      const r = request({ limits: l });
+      expect(requestLease(state, r, at).kind).toBe('granted');
+      return releaseLease(state, r.requestId, outcome, at + 1);
+    };
+    act(0, 'failed');
+    act(1000, 'succeeded');
+    expect(act(2000, 'failed').breakerOpened).toBeUndefined();
+    expect(act(3000, 'failed').breakerOpened).toBe('2 consecutive failed remediations');
+    expect(requestLease(state, request({ limits: l }), 4000).reason).toContain('circuit breaker open on svc');
+    expect(tickGuard(state, 3001 + 30 * MINUTE)).toContain('circuit breaker closed after its reset time');
+    expect(state.breaker.open).toBe(false);
+  });
+
+  it('takes back a lease its holder never released, and counts it as a failure', () => {
+    const state = newGuardState('svc', limits);
+    const a = request();
+    requestLease(state, a, 0);
+    expect(tickGuard(state, limits.leaseTtlMs)).toEqual([
+      `lease of ${a.incidentWorkflowId} expired unreleased`,
+    ]);
+    expect(state.holder).toBeUndefined();
+    expect(state.consecutiveFailures).toBe(1);
+  });
+
+  it('does not count dry runs against any limit', () => {
+    const state = newGuardState('svc', limits);
+    for (let i = 0; i < 5; i++) {
+      const r = request({ dryRun: true });
+      expect(requestLease(state, r, i).kind).toBe('granted');
+      releaseLease(state, r.requestId, 'failed', i);
+    }
+    expect(snapshotGuard(state, 10)).toMatchObject({ restartsLastHour: 0, consecutiveFailures: 0 });
+    expect(state.breaker.open).toBe(false);
+  });
+});
+
+describe('global budget', () => {
+  const budget = (overrides = {}) => ({
+    requestId: `b${++n}`,
+    incidentWorkflowId: 'incident-x',
+    target: 'x',
+    dryRun: false,
+    limits: { perHour: 2, perDay: 3 },
+    ...overrides,
+  });
+
+  it('denies past the hourly and the daily budget, refunds actions that did not happen, and rolls over', () => {
+    const state = newBudgetState();
+    expect(spendBudget(state, budget(), 0).kind).toBe('granted');
+    const second = budget();
+    expect(spendBudget(state, second, 1).kind).toBe('granted');
+    expect(spendBudget(state, budget(), 2).reason).toContain(
+      '2 actions in the last hour across all targets (limit 2)',
+    );
+    expect(refundBudget(state, second.requestId)).toBe(true);
+    expect(spendBudget(state, budget(), 3).kind).toBe('granted');
+    expect(spendBudget(state, budget(), 61 * MINUTE).kind).toBe('granted');
+    expect(spendBudget(state, budget(), 62 * MINUTE).reason).toContain('3 actions in the last 24 h');
+    expect(spendBudget(state, budget(), 25 * 60 * MINUTE).kind).toBe('granted');
+  });
+});
