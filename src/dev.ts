@@ -13,7 +13,7 @@ import { bundleDemoApp, ensureDemoImage, removeContainer, runDemoContainer } fro
 import { type Engine, findEngine } from '../scripts/engine.js';
 import { DATA_DIR, PROJECT_ROOT } from '../scripts/paths.js';
 import { type DevServer, startTemporalDevServer, temporalReachable } from '../scripts/temporal-server.js';
-import { ensureTool, TEMPORAL_CLI } from '../scripts/tools.js';
+import { ensureTool, findTool, TEMPORAL_CLI } from '../scripts/tools.js';
 import {
   type ContainerRuntime,
   DockerEngineRuntime,
@@ -287,18 +287,30 @@ function banner(stack: Stack): string {
     '',
     'Trigger a fault and watch it heal:',
     `  curl -X POST ${demo}/trigger/memory-leak    # medium severity: healed without asking`,
-    `  curl -X POST ${demo}/trigger/db-latency     # high severity: waits for approval`,
+    `  curl -X POST ${demo}/trigger/hang           # critical severity: waits for approval`,
+    `  curl -X POST ${demo}/trigger/db-latency     # high: healed and notified, or (within the 5 min cooldown) waits`,
     `  curl -X POST ${demo}/trigger/bad-config     # survives a restart: fails once, then Medic asks`,
     `  curl -X DELETE ${demo}/trigger/bad-config   # (or rm ${stack.demo.settingsFile}) heals it`,
     `  curl ${api}/incidents`,
     '',
     'Approve a waiting incident (either way works):',
-    `  curl -X POST -H 'Authorization: Bearer ${token?.token ?? '<token>'}' ${api}/incidents/incident-${stack.demo.name}-db-latency/approve`,
-    `  temporal workflow signal --workflow-id incident-${stack.demo.name}-db-latency --name approve --input '{"by":"alice"}'`,
+    `  curl -X POST -H 'Authorization: Bearer ${token?.token ?? '<token>'}' ${api}/incidents/incident-${stack.demo.name}-hang/approve`,
+    `  ${temporalCli()} workflow signal --workflow-id incident-${stack.demo.name}-hang --name approve --input '{"by":"alice"}'`,
+    `  curl ${api}/guards/${stack.demo.name}     # the guard: restarts this hour, cooldown, breaker, budget`,
     '',
     'Ctrl-C stops everything.',
     '',
   ].join('\n');
+}
+
+/** `temporal` when it is on PATH, else the path of the binary setup installed. */
+function temporalCli(): string {
+  const found = findTool(TEMPORAL_CLI);
+  if (!found) return 'temporal';
+  const onPath = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .some((dir) => path.join(dir, 'temporal') === found);
+  return onPath ? 'temporal' : found;
 }
 
 async function main(): Promise<void> {
