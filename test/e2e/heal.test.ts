@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findTool, TEMPORAL_CLI } from '../../scripts/tools.js';
 import { type Stack, startStack } from '../../src/dev.js';
 import type { IncidentState } from '../../src/domain/types.js';
-import { captureLogger } from '../support/medic.js';
+import { captureLogger, signedRequest } from '../support/medic.js';
 import { freePort, waitFor } from '../support/ports.js';
 import { uniqueTaskQueue } from '../support/temporal.js';
 import { engineOrSkip } from './support.js';
@@ -236,6 +236,29 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
       return s?.status === 'REJECTED' && s.id === waiting.id ? s : undefined;
     });
     expect(state.actions).toEqual([]);
+    expect(await startedAt()).toBe(before);
+  });
+
+  it('runs an incident dry when its alert asks: everything runs, the container is not touched', {
+    timeout: 150_000,
+  }, async () => {
+    const before = await startedAt();
+    const res = await fetch(
+      `${stack.apiUrl}/webhooks/alert`,
+      signedRequest(stack.webhookSecret, {
+        container_name: DEMO,
+        alert_type: 'error-storm',
+        severity: 'medium',
+        logs: ['{"level":"error","msg":"request failed: 500"}'],
+        timestamp: new Date().toISOString(),
+        dry_run: true,
+      }),
+    );
+    expect(res.status).toBe(202);
+    const state = await awaitIncident(`incident-${DEMO}-error-storm`, 'ESCALATED');
+    expect(state.dryRun).toBe(true);
+    expect(state.diagnosis?.action).toBe('RESTART');
+    expect(state.actions).toEqual([expect.objectContaining({ outcome: 'would-restart' })]);
     expect(await startedAt()).toBe(before);
   });
 });
