@@ -38,6 +38,8 @@ export function createMedicWorker(options: MedicWorkerOptions): Promise<Worker> 
   });
 }
 
+const WEBPACK_STATS = /^asset workflow-bundle/;
+
 const SDK_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
 /**
@@ -48,10 +50,15 @@ export function installTemporalLogging(logger: Logger, options: { handleSignals?
   Runtime.install({
     ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
     logger: {
-      log: (level, message, meta) => logger[SDK_LEVELS[level]](meta ?? {}, message),
+      log: (level, message, meta) =>
+        level === 'INFO' && WEBPACK_STATS.test(message)
+          ? logger.debug(meta ?? {}, message)
+          : logger[SDK_LEVELS[level]](meta ?? {}, message),
       trace: (message, meta) => logger.trace(meta ?? {}, message),
       debug: (message, meta) => logger.debug(meta ?? {}, message),
-      info: (message, meta) => logger.info(meta ?? {}, message),
+      // The bundler's webpack statistics are a screenful of text at info level: keep them for debug.
+      info: (message, meta) =>
+        WEBPACK_STATS.test(message) ? logger.debug(meta ?? {}, message) : logger.info(meta ?? {}, message),
       warn: (message, meta) => logger.warn(meta ?? {}, message),
       error: (message, meta) => logger.error(meta ?? {}, message),
     },

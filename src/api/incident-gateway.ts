@@ -143,6 +143,11 @@ export class IncidentGateway {
       }
       throw translated;
     }
+    // The query answers with the guard's clock at its last step; the cooldown left is as of now.
+    if (guard.lastActionAt) {
+      const endsAt = Date.parse(guard.lastActionAt) + guard.limits.cooldownMs;
+      guard = { ...guard, cooldownRemainingMs: Math.max(0, endsAt - Date.now()) };
+    }
     let budget: BudgetSnapshot | null = null;
     try {
       budget = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
