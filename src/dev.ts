@@ -3,7 +3,6 @@
 // engine, as a supervised process). The end-to-end tests start the same stack through startStack().
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { type Engine, findEngine } from '../scripts/engine.js';
 import { DATA_DIR, PROJECT_ROOT } from '../scripts/paths.js';
 import { type DevServer, startTemporalDevServer, temporalReachable } from '../scripts/temporal-server.js';
 import { ensureTool, TEMPORAL_CLI } from '../scripts/tools.js';
+import { allowlistNames } from './activities/allowlist.js';
 import {
   type ContainerRuntime,
   DockerEngineRuntime,
@@ -157,6 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           notifier: new LogNotifier(logger.child({ component: 'notify' })),
           logger: logger.child({ component: 'activities' }),
           diagnosis: config.diagnosis,
+          allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
         }),
         ...(watching
           ? createWatchActivities({
@@ -183,14 +184,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     } else if (config.watch.enabled) {
       log('the engine watcher and sweep need a container engine: off for this run');
     }
-    const server: Server = await startApi({ client, config, logger: logger.child({ component: 'api' }) });
-    stops.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
+    const server = await startApi({ client, config, logger: logger.child({ component: 'api' }) });
+    stops.push(async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await server.drainIngest();
+    });
     const apiPort = (server.address() as AddressInfo).port;
     const apiUrl = `http://${config.api.host}:${apiPort}`;
 
