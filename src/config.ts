@@ -22,7 +22,7 @@ const duration = (fallback: string) =>
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
-const approverTokens = z
+const namedTokens = z
   .string()
   .default('')
   .transform((text, ctx) => {
@@ -54,7 +54,34 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   MEDIC_TASK_QUEUE: z.string().default('medic'),
   MEDIC_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
-  MEDIC_APPROVER_TOKENS: approverTokens,
+  MEDIC_APPROVER_TOKENS: namedTokens,
+  MEDIC_ALERTMANAGER_TOKENS: namedTokens,
+  MEDIC_ALERTMANAGER_TARGET_LABELS: z
+    .string()
+    .default('container,name')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (labels) => labels.length > 0 && labels.every((l) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l)),
+      'expected Prometheus label names separated by commas',
+    ),
+  MEDIC_COALESCE_WINDOW: duration('1s'),
+  MEDIC_COALESCE_MAX_WINDOW: duration('10s'),
+  MEDIC_RATE_LIMIT_PER_SECOND: int(5000, 0, 1_000_000),
+  MEDIC_RATE_LIMIT_BURST: int(10_000, 1, 10_000_000),
+  MEDIC_PROTECTED_CONTAINERS: z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    ),
   MEDIC_MANAGED_LABEL: z
     .string()
     .default('medic.managed=true')
@@ -170,11 +197,25 @@ export interface WatchSettings {
   thresholds: SweepThresholds;
 }
 
+/** How alerts come in: Alertmanager's door, storm coalescing and the per-source rate limit. */
+export interface IngestSettings {
+  alertmanagerTokens: Array<{ name: string; token: string }>;
+  /** Alertmanager labels that name the target, first present wins. */
+  alertmanagerTargetLabels: string[];
+  coalesceWindowMs: number;
+  /** During a long storm the window doubles after each signal up to this. */
+  coalesceMaxWindowMs: number;
+  rateLimit: { perSecond: number; burst: number };
+}
+
 export interface MedicConfig {
   api: { host: string; port: number };
   temporal: { address: string; namespace: string; taskQueue: string };
   webhookSecret: string | undefined;
   approverTokens: Array<{ name: string; token: string }>;
+  ingest: IngestSettings;
+  /** Container names never acted on, besides the built-in ones (Temporal's and Medic's own). */
+  protectedContainers: string[];
   managedLabel: { key: string; value: string };
   runbookPath: string;
   incident: IncidentSettings;
@@ -195,12 +236,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  // A secret that opens one door must not open another: webhook senders never approve.
+  const approverSecrets = new Set(e.MEDIC_APPROVER_TOKENS.map((t) => t.token));
+  const reused = [
+    ...(e.MEDIC_WEBHOOK_SECRET && approverSecrets.has(e.MEDIC_WEBHOOK_SECRET)
+      ? ['MEDIC_WEBHOOK_SECRET']
+      : []),
+    ...(e.MEDIC_ALERTMANAGER_TOKENS.some((t) => approverSecrets.has(t.token))
+      ? ['MEDIC_ALERTMANAGER_TOKENS']
+      : []),
+  ];
+  if (reused.length > 0) {
+    throw new ConfigError(
+      `invalid configuration:\n  MEDIC_APPROVER_TOKENS: an approver token is also used in ${reused.join(' and ')}; give approvers their own tokens`,
+    );
+  }
   const [labelKey = '', labelValue = ''] = e.MEDIC_MANAGED_LABEL.split('=');
   return {
     api: { host: e.MEDIC_HOST, port: e.MEDIC_PORT },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.MEDIC_TASK_QUEUE },
     webhookSecret: e.MEDIC_WEBHOOK_SECRET,
     approverTokens: e.MEDIC_APPROVER_TOKENS,
+    ingest: {
+      alertmanagerTokens: e.MEDIC_ALERTMANAGER_TOKENS,
+      alertmanagerTargetLabels: e.MEDIC_ALERTMANAGER_TARGET_LABELS,
+      coalesceWindowMs: e.MEDIC_COALESCE_WINDOW,
+      coalesceMaxWindowMs: Math.max(e.MEDIC_COALESCE_WINDOW, e.MEDIC_COALESCE_MAX_WINDOW),
+      rateLimit: { perSecond: e.MEDIC_RATE_LIMIT_PER_SECOND, burst: e.MEDIC_RATE_LIMIT_BURST },
+    },
+    protectedContainers: e.MEDIC_PROTECTED_CONTAINERS,
     managedLabel: { key: labelKey, value: labelValue },
     runbookPath: e.MEDIC_RUNBOOK_PATH,
     incident: {

@@ -3,7 +3,6 @@
 // engine, as a supervised process). The end-to-end tests start the same stack through startStack().
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { type Engine, findEngine } from '../scripts/engine.js';
 import { DATA_DIR, PROJECT_ROOT } from '../scripts/paths.js';
 import { type DevServer, startTemporalDevServer, temporalReachable } from '../scripts/temporal-server.js';
 import { ensureTool, findTool, TEMPORAL_CLI } from '../scripts/tools.js';
+import { allowlistNames } from './activities/allowlist.js';
 import {
   type ContainerRuntime,
   DockerEngineRuntime,
@@ -66,6 +66,7 @@ export interface Stack {
   runtime: ContainerRuntime;
   webhookSecret: string;
   approverTokens: MedicConfig['approverTokens'];
+  alertmanagerTokens: MedicConfig['ingest']['alertmanagerTokens'];
   stop(): Promise<void>;
 }
 
@@ -95,6 +96,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...baseEnv,
     MEDIC_WEBHOOK_SECRET: webhookSecret,
     MEDIC_APPROVER_TOKENS: baseEnv.MEDIC_APPROVER_TOKENS || `operator:${randomBytes(18).toString('hex')}`,
+    MEDIC_ALERTMANAGER_TOKENS:
+      baseEnv.MEDIC_ALERTMANAGER_TOKENS || `alertmanager:${randomBytes(18).toString('hex')}`,
   };
   const config = loadConfig(env);
   const logger = options.logger ?? createLogger({ name: 'medic', level: config.logLevel });
@@ -157,6 +160,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           notifier: new LogNotifier(logger.child({ component: 'notify' })),
           logger: logger.child({ component: 'activities' }),
           diagnosis: config.diagnosis,
+          allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
         }),
         ...(watching
           ? createWatchActivities({
@@ -183,14 +187,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     } else if (config.watch.enabled) {
       log('the engine watcher and sweep need a container engine: off for this run');
     }
-    const server: Server = await startApi({ client, config, logger: logger.child({ component: 'api' }) });
-    stops.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
+    const server = await startApi({ client, config, logger: logger.child({ component: 'api' }) });
+    stops.push(async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await server.drainIngest();
+    });
     const apiPort = (server.address() as AddressInfo).port;
     const apiUrl = `http://${config.api.host}:${apiPort}`;
 
@@ -262,6 +266,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       runtime,
       webhookSecret,
       approverTokens: config.approverTokens,
+      alertmanagerTokens: config.ingest.alertmanagerTokens,
       stop,
     };
   } catch (err) {
@@ -297,6 +302,8 @@ function banner(stack: Stack): string {
     `  curl -X POST -H 'Authorization: Bearer ${token?.token ?? '<token>'}' ${api}/incidents/incident-${stack.demo.name}-hang/approve`,
     `  ${temporalCli()} workflow signal --workflow-id incident-${stack.demo.name}-hang --name approve --input '{"by":"alice"}'`,
     `  curl ${api}/guards/${stack.demo.name}     # the guard: restarts this hour, cooldown, breaker, budget`,
+    '',
+    `Point Alertmanager at ${api}/webhooks/alertmanager with the bearer token ${stack.alertmanagerTokens[0]?.token ?? '<set MEDIC_ALERTMANAGER_TOKENS>'}`,
     '',
     'Ctrl-C stops everything.',
     '',

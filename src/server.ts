@@ -8,11 +8,18 @@ import { loadConfig, type MedicConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectClient } from './temporal.js';
 
+export interface ApiServer extends Server {
+  /** Sends the coalesced alerts still held in memory; call it after close, before closing the client. */
+  drainIngest(): Promise<void>;
+}
+
 /** Listens and resolves with the server once it accepts connections. */
-export function startApi(deps: { client: Client; config: MedicConfig; logger: Logger }): Promise<Server> {
+export function startApi(deps: { client: Client; config: MedicConfig; logger: Logger }): Promise<ApiServer> {
   const app = createApp(deps);
   return new Promise((resolve, reject) => {
-    const server = app.listen(deps.config.api.port, deps.config.api.host, () => resolve(server));
+    const server = app.listen(deps.config.api.port, deps.config.api.host, () =>
+      resolve(Object.assign(server, { drainIngest: () => app.drainIngest() })),
+    );
     server.once('error', reject);
   });
 }
@@ -24,7 +31,11 @@ async function main(): Promise<void> {
   const server = await startApi({ client, config, logger });
   logger.info({ address: server.address() }, 'api listening');
   const stop = () => {
-    server.close(() => void client.connection.close().finally(() => process.exit(0)));
+    server.close();
+    void server
+      .drainIngest()
+      .then(() => client.connection.close())
+      .finally(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { allowlistNames } from './activities/allowlist.js';
 import { createDockerClient, DockerEngineRuntime } from './activities/containers.js';
 import type { EngineWatchActivities } from './activities/engine-watch.js';
 import { createActivities, type MedicActivities } from './activities/index.js';
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     notifier: new LogNotifier(logger.child({ component: 'notify' })),
     logger,
     diagnosis: config.diagnosis,
+    allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
   });
   const watch = config.watch.enabled
     ? createWatchActivities({

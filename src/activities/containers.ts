@@ -16,6 +16,8 @@ export interface ContainerInfo {
   name: string;
   labels: Record<string, string>;
   managed: boolean;
+  /** The image it runs, when the runtime knows (the allowlist refuses Temporal's own images). */
+  image?: string;
   state: string;
   running: boolean;
   /** ISO time the current process started; changes on every (re)start. */
@@ -103,6 +105,7 @@ export class DockerEngineRuntime implements ContainerRuntime {
       name: data.Name.replace(/^\//, ''),
       labels,
       managed: isManaged(labels, this.managedLabel),
+      image: data.Config?.Image,
       state: state.Status,
       running: state.Running,
       startedAt: state.StartedAt,

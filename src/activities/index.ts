@@ -3,6 +3,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
+import { type AllowlistOptions, checkTarget, type TargetCheck } from './allowlist.js';
 import { ContainerNotFoundError, type ContainerRuntime } from './containers.js';
 import {
   createDiagnosisPipeline,
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   healthProbeTimeoutMs?: number;
   /** Providers and their settings; without it only the runbook and the rules diagnose. */
   diagnosis?: DiagnosisSettings;
+  /** Protected names and the label's text for the allowlist's messages. */
+  allowlist?: AllowlistOptions;
 }
 
 export interface RestartInput {
@@ -43,6 +46,13 @@ export function createActivities(deps: ActivityDeps) {
   const pipeline = createDiagnosisPipeline({ runtime, runbook, settings: deps.diagnosis ?? RULES_ONLY });
 
   return {
+    /** The target allowlist, checked before anything else looks at or touches the target. */
+    async checkTarget(input: { target: string }): Promise<TargetCheck> {
+      const verdict = await checkTarget(runtime, input.target, deps.allowlist ?? {});
+      if (!verdict.allowed) logger.warn({ target: input.target, reason: verdict.reason }, 'target refused');
+      return verdict;
+    },
+
     async diagnose(input: DiagnoseInput): Promise<Diagnosis> {
       const result = await pipeline.diagnose(input);
       logger.info(

@@ -2,38 +2,66 @@
 
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
-import type { MedicConfig } from '../config.js';
+import type { IngestSettings, MedicConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import { ApproverAuth } from './auth.js';
+import { alertmanagerRoutes } from './alertmanager.js';
+import { AlertmanagerAuth, ApproverAuth } from './auth.js';
+import { AlertCoalescer } from './coalescer.js';
 import { errorHandler, notFound } from './errors.js';
 import { guardRoutes } from './guards.js';
 import { IncidentGateway } from './incident-gateway.js';
 import { incidentRoutes } from './incidents.js';
 import { createApiMetrics } from './metrics.js';
+import { RateLimiter, rateLimit } from './rate-limit.js';
+import { securityHeaders } from './security-headers.js';
 import { webhookRoutes } from './webhooks.js';
+
+/** What an app built without ingest settings uses (the defaults of the MEDIC_* variables). */
+export const DEFAULT_INGEST: IngestSettings = {
+  alertmanagerTokens: [],
+  alertmanagerTargetLabels: ['container', 'name'],
+  coalesceWindowMs: 1000,
+  coalesceMaxWindowMs: 10_000,
+  rateLimit: { perSecond: 5000, burst: 10_000 },
+};
 
 export interface AppDeps {
   client: Client;
-  config: Pick<MedicConfig, 'temporal' | 'webhookSecret' | 'approverTokens' | 'incident'>;
+  config: Pick<MedicConfig, 'temporal' | 'webhookSecret' | 'approverTokens' | 'incident'> & {
+    ingest?: IngestSettings;
+  };
   logger: Logger;
   now?: () => number;
 }
 
-export function createApp(deps: AppDeps): Express {
+export interface MedicApp extends Express {
+  /** Sends the coalesced alerts still held in memory; call it when the server stops. */
+  drainIngest(): Promise<void>;
+}
+
+export function createApp(deps: AppDeps): MedicApp {
   const { config, logger } = deps;
+  const ingest = config.ingest ?? DEFAULT_INGEST;
   if (!config.webhookSecret) {
     throw new Error('MEDIC_WEBHOOK_SECRET is not set: webhooks cannot be verified without it');
   }
   const gateway = new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident);
-  const metrics = createApiMetrics();
-  const app = express();
+  const coalescer = new AlertCoalescer(
+    gateway,
+    { windowMs: ingest.coalesceWindowMs, maxWindowMs: ingest.coalesceMaxWindowMs },
+    logger.child({ component: 'coalescer' }),
+    deps.now,
+  );
+  const metrics = createApiMetrics({ pendingAlerts: () => coalescer.pendingAlerts });
+  const app = express() as MedicApp;
+  app.drainIngest = () => coalescer.drain();
   app.disable('x-powered-by');
+  // Answers are small, uncached JSON (Cache-Control: no-store): hashing each for an ETag is waste.
+  app.set('etag', false);
+  // Behind a proxy every request would share one source; run the API where it sees its senders.
   app.set('trust proxy', false);
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
+  app.use(securityHeaders);
+  app.use(rateLimit(new RateLimiter(ingest.rateLimit), () => metrics.rateLimited.inc(), deps.now));
 
   app.get('/healthz', async (_req, res) => {
     try {
@@ -55,8 +83,18 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(
     webhookRoutes({
-      gateway,
+      coalescer,
       webhookSecret: config.webhookSecret,
+      logger,
+      metrics,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  );
+  app.use(
+    alertmanagerRoutes({
+      coalescer,
+      auth: new AlertmanagerAuth(ingest.alertmanagerTokens),
+      targetLabels: ingest.alertmanagerTargetLabels,
       logger,
       metrics,
       ...(deps.now ? { now: deps.now } : {}),

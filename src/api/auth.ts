@@ -1,34 +1,38 @@
-// Approver tokens: named bearer tokens, compared in constant time. The name is who decided.
+// Named bearer tokens, compared in constant time. The name is who acted: `decidedBy` for approvals,
+// the sender for Alertmanager. Each door has its own token set: no token opens another door.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { HttpError } from './errors.js';
 
-export interface ApproverToken {
+export interface NamedToken {
   name: string;
   token: string;
 }
+export type ApproverToken = NamedToken;
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-export class ApproverAuth {
+export class BearerTokens {
   private readonly tokens: Array<{ name: string; digest: Buffer }>;
 
-  constructor(tokens: readonly ApproverToken[]) {
+  constructor(
+    tokens: readonly NamedToken[],
+    private readonly door: { realm: string; purpose: string; setting: string },
+  ) {
     this.tokens = tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
   }
 
-  /** The approver's name; 401 without credentials, 403 with wrong ones. */
+  /** The token's name; 401 without credentials, 403 with wrong ones. */
   authenticate(req: Request): string {
+    const challenge = { 'WWW-Authenticate': `Bearer realm="${this.door.realm}"` };
     const header = req.headers.authorization;
     if (!header) {
       throw new HttpError(
         401,
         'unauthenticated',
-        'approvals need an approver token: Authorization: Bearer <token>',
+        `${this.door.purpose} need a token: Authorization: Bearer <token>`,
         undefined,
-        {
-          'WWW-Authenticate': 'Bearer realm="medic-approvals"',
-        },
+        challenge,
       );
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -38,26 +42,46 @@ export class ApproverAuth {
         'unauthenticated',
         'Authorization header must be "Bearer <token>"',
         undefined,
-        {
-          'WWW-Authenticate': 'Bearer realm="medic-approvals"',
-        },
+        challenge,
       );
     }
     if (this.tokens.length === 0) {
       throw new HttpError(
         403,
         'forbidden',
-        'approvals through the API are disabled: no MEDIC_APPROVER_TOKENS configured',
+        `${this.door.purpose} are disabled: no ${this.door.setting} configured`,
       );
     }
-    // Hashing first gives equal-length buffers, so every comparison takes the same time.
+    // Hashing first gives equal-length buffers, and every candidate is compared: constant time.
     const given = digest(match[1]);
     let name: string | undefined;
     for (const candidate of this.tokens) {
       if (timingSafeEqual(candidate.digest, given) && name === undefined) name = candidate.name;
     }
     if (name === undefined)
-      throw new HttpError(403, 'forbidden', 'this token may not approve or reject incidents');
+      throw new HttpError(403, 'forbidden', `this token is not valid for ${this.door.purpose}`);
     return name;
+  }
+}
+
+/** Who may approve or reject incidents (MEDIC_APPROVER_TOKENS). */
+export class ApproverAuth extends BearerTokens {
+  constructor(tokens: readonly ApproverToken[]) {
+    super(tokens, {
+      realm: 'medic-approvals',
+      purpose: 'approvals',
+      setting: 'MEDIC_APPROVER_TOKENS',
+    });
+  }
+}
+
+/** Who may send Alertmanager notifications (MEDIC_ALERTMANAGER_TOKENS). */
+export class AlertmanagerAuth extends BearerTokens {
+  constructor(tokens: readonly NamedToken[]) {
+    super(tokens, {
+      realm: 'medic-alertmanager',
+      purpose: 'Alertmanager notifications',
+      setting: 'MEDIC_ALERTMANAGER_TOKENS',
+    });
   }
 }

@@ -8,7 +8,13 @@ import {
 import type { IncidentSettings } from '../config.js';
 import type { BudgetSnapshot, GuardSnapshot } from '../domain/guard.js';
 import { budgetWorkflowId, guardWorkflowId, incidentWorkflowId } from '../domain/naming.js';
-import type { Alert, DecisionPayload, IncidentState, IncidentStatus } from '../domain/types.js';
+import type {
+  Alert,
+  DecisionPayload,
+  IncidentState,
+  IncidentStatus,
+  ResolvedPayload,
+} from '../domain/types.js';
 import type { incidentWorkflow } from '../workflows/incident.js';
 import {
   alertSignal,
@@ -17,6 +23,7 @@ import {
   guardStateQuery,
   rejectSignal,
   resetBreakerSignal,
+  resolvedSignal,
   statusQuery,
 } from '../workflows/messages.js';
 import {
@@ -92,6 +99,29 @@ export class IncidentGateway {
       );
       return { workflowId, runId: handle.signaledRunId };
     } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
+  /**
+   * Tells the open incident that its sender reports the alert resolved. `delivered: false` when no
+   * incident of that id is open (it closed already, or it never fired): nothing to do then.
+   */
+  async resolve(
+    target: string,
+    alertType: string,
+    payload: ResolvedPayload,
+  ): Promise<{ workflowId: string; delivered: boolean }> {
+    const workflowId = incidentWorkflowId(target, alertType);
+    try {
+      await this.client.withDeadline(Date.now() + ACCEPT_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(workflowId).signal(resolvedSignal, payload),
+      );
+      return { workflowId, delivered: true };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5)) {
+        return { workflowId, delivered: false };
+      }
       throw unavailable(err);
     }
   }

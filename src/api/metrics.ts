@@ -1,15 +1,46 @@
 // Medic's own Prometheus metrics, served at GET /metrics.
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-export function createApiMetrics() {
+export function createApiMetrics(sources: { pendingAlerts?: () => number } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'medic_' });
   return {
     registry,
     webhooks: new Counter({
       name: 'medic_webhooks_total',
-      help: 'Webhook alerts by outcome (accepted, invalid, unauthenticated, unavailable)',
+      help: 'Generic webhook alerts by outcome (accepted, coalesced, resolved, invalid, unauthenticated, replayed, unavailable)',
       labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    alertmanager: new Counter({
+      name: 'medic_alertmanager_alerts_total',
+      help: 'Alerts in Alertmanager notifications by outcome (opened, coalesced, resolved, no-open-incident, unavailable)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    alertmanagerTruncated: new Counter({
+      name: 'medic_alertmanager_truncated_alerts_total',
+      help: 'Alerts Alertmanager left out of its notifications (truncatedAlerts); raise max_alerts',
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'medic_rate_limited_requests_total',
+      help: 'Requests refused with 429 by the per-source rate limit',
+      registers: [registry],
+    }),
+    pendingAlerts: new Gauge({
+      name: 'medic_coalesced_pending_alerts',
+      help: 'Duplicate alerts counted in memory and not yet signalled to their incidents',
+      registers: [registry],
+      collect() {
+        if (sources.pendingAlerts) this.set(sources.pendingAlerts());
+      },
+    }),
+    admission: new Histogram({
+      name: 'medic_alert_admission_seconds',
+      help: 'Time to answer an alert: opened (waits for Temporal) or coalesced (counted in memory)',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
     decisions: new Counter({

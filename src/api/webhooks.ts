@@ -1,17 +1,24 @@
 // POST /webhooks/alert: HMAC-signed alerts from the demo app or any generic sender.
-// Answered 2xx only once Temporal has durably accepted the alert; 503 otherwise, so the sender retries.
+// The first alert of an incident is answered once Temporal holds it (503 otherwise, so the sender
+// retries); duplicates of an open incident are coalesced. A signature is good once (replay protection).
 import express, { type Router } from 'express';
 import { alertFromWebhook, describeZodError, webhookAlertSchema } from '../domain/alert.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../domain/webhook-signature.js';
+import {
+  DEFAULT_TOLERANCE_MS,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+} from '../domain/webhook-signature.js';
 import type { Logger } from '../logger.js';
+import type { AlertCoalescer } from './coalescer.js';
 import { HttpError, requireJsonContentType } from './errors.js';
-import type { IncidentGateway } from './incident-gateway.js';
 import type { ApiMetrics } from './metrics.js';
+import { ReplayCache } from './replay-cache.js';
 
 export const WEBHOOK_BODY_LIMIT = 256 * 1024;
 
 export function webhookRoutes(deps: {
-  gateway: IncidentGateway;
+  coalescer: AlertCoalescer;
   webhookSecret: string;
   logger: Logger;
   metrics: ApiMetrics;
@@ -19,6 +26,7 @@ export function webhookRoutes(deps: {
 }): Router {
   const router = express.Router();
   const now = deps.now ?? Date.now;
+  const replays = new ReplayCache(DEFAULT_TOLERANCE_MS);
 
   router.post(
     '/webhooks/alert',
@@ -26,10 +34,11 @@ export function webhookRoutes(deps: {
     express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }),
     async (req, res) => {
       const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const signature = req.header(SIGNATURE_HEADER);
       const check = verifyWebhookSignature({
         secret: deps.webhookSecret,
         rawBody,
-        signature: req.header(SIGNATURE_HEADER),
+        signature,
         timestamp: req.header(TIMESTAMP_HEADER),
         nowMs: now(),
       });
@@ -37,41 +46,79 @@ export function webhookRoutes(deps: {
         deps.metrics.webhooks.inc({ outcome: 'unauthenticated' });
         throw new HttpError(401, 'invalid_signature', check.reason);
       }
-      let json: unknown;
-      try {
-        json = JSON.parse(rawBody.toString('utf8'));
-      } catch (err) {
-        deps.metrics.webhooks.inc({ outcome: 'invalid' });
+      const claimed = replays.claim(signature as string, now());
+      if (claimed === 'replayed') {
+        deps.metrics.webhooks.inc({ outcome: 'replayed' });
         throw new HttpError(
-          400,
-          'malformed_json',
-          `request body is not valid JSON: ${(err as Error).message}`,
+          401,
+          'replayed_signature',
+          'this signature was already used; sign every request afresh (a new timestamp or body)',
         );
       }
-      const parsed = webhookAlertSchema.safeParse(json);
-      if (!parsed.success) {
-        deps.metrics.webhooks.inc({ outcome: 'invalid' });
-        throw new HttpError(
-          400,
-          'invalid_alert',
-          'the alert payload is invalid',
-          describeZodError(parsed.error),
-        );
+      if (claimed === 'full') {
+        throw new HttpError(503, 'busy', 'too many signed requests in the replay window; retry', undefined, {
+          'Retry-After': '5',
+        });
       }
-      const alert = alertFromWebhook(parsed.data, new Date(now()));
       try {
-        const { workflowId, runId } = await deps.gateway.openOrJoin(alert);
-        deps.metrics.webhooks.inc({ outcome: 'accepted' });
-        res.status(202).json({ accepted: true, workflowId, runId, incident: `/incidents/${workflowId}` });
+        res.status(202).json(await accept(rawBody, signature as string));
       } catch (err) {
-        deps.metrics.webhooks.inc({ outcome: 'unavailable' });
-        deps.logger.warn(
-          { err: (err as Error).message, target: alert.target },
-          'alert not accepted by Temporal',
-        );
+        // Not accepted: the sender may retry the very same request.
+        if (!(err instanceof HttpError) || err.status >= 500) replays.release(signature as string);
         throw err;
       }
     },
   );
+
+  async function accept(rawBody: Buffer, signature: string): Promise<Record<string, unknown>> {
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody.toString('utf8'));
+    } catch (err) {
+      deps.metrics.webhooks.inc({ outcome: 'invalid' });
+      throw new HttpError(400, 'malformed_json', `request body is not valid JSON: ${(err as Error).message}`);
+    }
+    const parsed = webhookAlertSchema.safeParse(json);
+    if (!parsed.success) {
+      deps.metrics.webhooks.inc({ outcome: 'invalid' });
+      throw new HttpError(
+        400,
+        'invalid_alert',
+        'the alert payload is invalid',
+        describeZodError(parsed.error),
+      );
+    }
+    // The signature names this delivery: a retry of a request whose answer was lost counts once.
+    const alert = { ...alertFromWebhook(parsed.data, new Date(now())), deliveryId: signature };
+    try {
+      if (alert.status === 'resolved') {
+        const { workflowId, delivered } = await deps.coalescer.resolve(alert.target, alert.alertType, {
+          source: 'webhook',
+          endedAt: alert.firedAt,
+          receivedAt: alert.receivedAt,
+        });
+        deps.metrics.webhooks.inc({ outcome: 'resolved' });
+        return { accepted: true, workflowId, resolved: delivered, incident: `/incidents/${workflowId}` };
+      }
+      const started = performance.now();
+      const admission = await deps.coalescer.admit(alert);
+      deps.metrics.admission.observe({ outcome: admission.outcome }, (performance.now() - started) / 1000);
+      deps.metrics.webhooks.inc({ outcome: admission.outcome === 'opened' ? 'accepted' : 'coalesced' });
+      return {
+        accepted: true,
+        workflowId: admission.workflowId,
+        runId: admission.runId,
+        coalesced: admission.outcome === 'coalesced',
+        incident: `/incidents/${admission.workflowId}`,
+      };
+    } catch (err) {
+      deps.metrics.webhooks.inc({ outcome: 'unavailable' });
+      deps.logger.warn(
+        { err: (err as Error).message, target: alert.target },
+        'alert not accepted by Temporal',
+      );
+      throw err;
+    }
+  }
   return router;
 }

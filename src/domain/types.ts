@@ -44,6 +44,23 @@ export interface Alert {
   dryRun?: boolean;
   /** What the engine showed, when Medic found the fault itself (source `engine`). */
   evidence?: EngineEvidence;
+  /**
+   * How many sender alerts this signal stands for (default 1). The API coalesces duplicates of an
+   * open incident and sends their number here, so `alertCount` stays exact under a storm.
+   */
+  count?: number;
+  /** When the last of the coalesced alerts arrived (ISO 8601); `receivedAt` is the first. */
+  lastSeenAt?: string;
+  /**
+   * Names this delivery: a delivery retried after a lost answer carries the same id and is counted
+   * once. The request's signature for a signed webhook, the API's batch id for coalesced alerts.
+   */
+  deliveryId?: string;
+  /**
+   * Set when the API refused the sender's target name (path, shell or control characters, or no
+   * target label): `target` is then a sanitised stand-in and the incident escalates without acting.
+   */
+  targetRejected?: string;
 }
 
 /** The engine's own account of a fault that no one alerted about. */
@@ -60,6 +77,14 @@ export interface EngineEvidence {
   restartCount?: number;
   memoryLimitBytes?: number;
   detail: string;
+}
+
+/** Payload of the `resolved` signal: the sender says the alert stopped firing. */
+export interface ResolvedPayload {
+  source: AlertSource;
+  /** When the sender says the alert ended (ISO 8601). */
+  endedAt: string;
+  receivedAt: string;
 }
 
 /** What Medic saw of the target when it looked. */

@@ -4,10 +4,12 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
+  continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   startChild,
   upsertMemo,
@@ -28,6 +30,7 @@ import type {
   FixOutcome,
   IncidentState,
   IncidentStatus,
+  ResolvedPayload,
 } from '../domain/types.js';
 import { SEVERITIES } from '../domain/types.js';
 import { budgetWorkflow, guardWorkflow } from './guard.js';
@@ -40,6 +43,7 @@ import {
   leaseRequestSignal,
   permitDecisionSignal,
   rejectSignal,
+  resolvedSignal,
   statusQuery,
 } from './messages.js';
 import {
@@ -53,10 +57,23 @@ export interface IncidentWorkflowInput {
   target: string;
   alertType: string;
   settings: IncidentSettings;
+  /**
+   * An incident refused by the allowlist, carried over by continue-as-new while it absorbs a storm
+   * of copies of its alert (ingest).
+   */
+  refused?: IncidentState;
+  /** Delivery ids already counted, carried over by continue-as-new (ingest). */
+  seenDeliveries?: string[];
 }
 
 /** Timeline entries kept per incident; an alert storm must not grow the state without bound. */
 const TIMELINE_LIMIT = 200;
+/** A refused incident stays open to absorb copies of its alert until this long without one. */
+const REFUSED_QUIET_MS = 10 * 60 * 1000;
+/** Past this many history events a refused incident continues as new, so a long storm stays bounded. */
+const REFUSED_HISTORY_LIMIT = 2000;
+/** Delivery ids remembered to count a retried delivery once; retries come within seconds. */
+const DELIVERY_MEMORY = 100;
 /** Repeated alerts beyond this many are counted, not written to the timeline one by one. */
 const REPEATED_ALERTS_IN_TIMELINE = 10;
 
@@ -76,7 +93,7 @@ type Permit = { ok: true; requestId: string } | { ok: false; reason: string };
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState> {
   const { settings } = input;
   const info = workflowInfo();
-  const state: IncidentState = {
+  const state: IncidentState = input.refused ?? {
     id: info.firstExecutionRunId,
     workflowId: info.workflowId,
     status: 'OPEN',
@@ -110,15 +127,28 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   };
 
   setHandler(statusQuery, () => state);
+  const seenDeliveries = [...(input.seenDeliveries ?? [])];
   setHandler(alertSignal, (alert) => {
-    state.alertCount += 1;
-    state.lastAlertAt = alert.receivedAt;
+    // Ingest: a delivery retried after a lost answer is counted once, and a coalesced signal stands
+    // for `count` sender alerts, so the count stays exact under a storm.
+    if (alert.deliveryId !== undefined) {
+      if (seenDeliveries.includes(alert.deliveryId)) return;
+      seenDeliveries.push(alert.deliveryId);
+      if (seenDeliveries.length > DELIVERY_MEMORY) seenDeliveries.shift();
+    }
+    const count = Number.isInteger(alert.count) && (alert.count ?? 0) > 0 ? (alert.count as number) : 1;
+    const previousCount = state.alertCount;
+    state.alertCount += count;
+    state.lastAlertAt = alert.lastSeenAt ?? alert.receivedAt;
     latestAlert = alert;
     if (alert.evidence && !state.evidence) state.evidence = alert.evidence;
-    if (!firstAlert) {
+    if (!firstAlert && !input.refused) {
       firstAlert = alert;
       state.severity = alert.severity;
-      record('alert', `${alert.alertType} (${alert.severity}) from ${alert.source} about ${alert.target}`);
+      record(
+        'alert',
+        `${alert.alertType} (${alert.severity}) from ${alert.source} about ${alert.target}${count > 1 ? ` (${count} alerts)` : ''}`,
+      );
       return;
     }
     if (SEVERITIES.indexOf(alert.severity) > SEVERITIES.indexOf(state.severity)) {
@@ -129,10 +159,33 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       state.severity = alert.severity;
       upsertSearchAttributes([{ key: IncidentSeverityKey, value: state.severity }]);
     }
-    if (state.alertCount <= REPEATED_ALERTS_IN_TIMELINE) {
-      record('alert-repeated', `alert #${state.alertCount} joined the open incident`);
+    if (previousCount < REPEATED_ALERTS_IN_TIMELINE) {
+      record(
+        'alert-repeated',
+        count > 1
+          ? `alerts #${previousCount + 1}-${state.alertCount} joined the open incident`
+          : `alert #${state.alertCount} joined the open incident`,
+      );
     }
   });
+
+  // ---- Ingest: the sender's `resolved`. Before Medic acted, the incident closes as recovered by itself.
+  let resolvedBySender: ResolvedPayload | undefined;
+  let acting = false;
+  setHandler(resolvedSignal, (payload) => {
+    if (resolvedBySender) return;
+    if (acting) {
+      record('sender-resolved', `${payload.source} reports the alert resolved (Medic already acted)`);
+      return;
+    }
+    resolvedBySender = payload;
+    record('sender-resolved', `${payload.source} reports the alert resolved at ${payload.endedAt}`);
+  });
+  const recoveredByItself = () =>
+    close(
+      'RESOLVED',
+      `recovered by itself: ${resolvedBySender?.source} reported the alert resolved before Medic acted; no action taken`,
+    );
   const onDecision = (verdict: 'approved' | 'rejected') => (payload: DecisionPayload) => {
     if (state.status !== 'AWAITING_APPROVAL' || decision) {
       record('decision-ignored', `${verdict} by ${payload.by} ignored: incident is ${state.status}`);
@@ -147,6 +200,22 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     state.guard = { decision: answer.decision.kind, reason: answer.decision.reason, at: nowIso() };
     record(`${answer.scope}-${answer.decision.kind}`, answer.decision.reason);
   });
+
+  // ---- Ingest: a refused incident stays open, escalated, while its alert keeps firing: one incident
+  // per storm, not one per copy. It ends when the sender resolves the alert or the copies stop.
+  const absorbWhileRefused = async (): Promise<IncidentState> => {
+    // One timer per quiet period, not one per copy: a storm costs its signals and nothing more.
+    for (;;) {
+      const seen = state.alertCount;
+      await condition(() => resolvedBySender !== undefined, REFUSED_QUIET_MS);
+      if (resolvedBySender || state.alertCount === seen) return state;
+      const { continueAsNewSuggested, historyLength } = workflowInfo();
+      if (continueAsNewSuggested || historyLength > REFUSED_HISTORY_LIMIT) {
+        await continueAsNew<typeof incidentWorkflow>({ ...input, refused: state, seenDeliveries });
+      }
+    }
+  };
+  if (input.refused) return absorbWhileRefused();
 
   upsertSearchAttributes([{ key: IncidentTargetKey, value: input.target }]);
   setStatus('OPEN', `incident opened for ${input.target} (${input.alertType})`);
@@ -343,7 +412,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     for (;;) {
       const remaining = settings.escalation.maxWaitMs - (Date.now() - waitStarted);
       if (remaining <= 0) return undefined;
-      if (await condition(() => decision !== undefined, Math.min(settings.approvalTimeoutMs, remaining))) {
+      if (
+        await condition(
+          () => decision !== undefined || resolvedBySender !== undefined,
+          Math.min(settings.approvalTimeoutMs, remaining),
+        )
+      ) {
         return currentDecision();
       }
       const waited = Date.now() - waitStarted;
@@ -396,6 +470,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         trail: describeTrail(diagnosis.trail),
       },
     });
+    if (resolvedBySender) {
+      recoveredByItself();
+      return false;
+    }
 
     const policy = decideRemediation(
       diagnosis,
@@ -422,6 +500,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
     if (!permit?.ok) {
       const decided = await awaitDecision(approvalReason, diagnosis.action);
+      if (!decided && resolvedBySender) {
+        recoveredByItself();
+        return false;
+      }
       if (!decided) {
         await escalate(
           `no approval decision within ${secondsText(settings.escalation.maxWaitMs)} (notified ${state.escalatedTo?.join(', ')})`,
@@ -464,6 +546,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
 
     // Act (compare-and-act on the start time seen at diagnosis).
+    if (resolvedBySender) {
+      await release(requestId, 'not-acted');
+      recoveredByItself();
+      return false;
+    }
+    acting = true;
     setStatus('REMEDIATING', `restarting ${state.target}`);
     let restarted = false;
     try {
@@ -513,6 +601,28 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     return restarted;
   };
 
+  // ---- Ingest: the target allowlist. Names that are unsafe, missing, unmanaged or protected never get
+  // an action, only a person.
+  const refuse = async (reason: string) => {
+    await escalate(reason);
+    return absorbWhileRefused();
+  };
+  if (firstAlert?.targetRejected) return refuse(firstAlert.targetRejected);
+  // A local activity: one engine inspect, done in a moment; it costs the server one marker event
+  // instead of a scheduled task, which matters when a storm opens hundreds of incidents at once.
+  const { checkTarget } = proxyLocalActivities<MedicActivities>({
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 5, initialInterval: '1s' },
+  });
+  try {
+    const allowlist = await checkTarget({ target: state.target });
+    if (!allowlist.allowed) return refuse(`not on the allowlist: ${allowlist.reason}`);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return escalate(`could not check the target against the allowlist: ${describeFailure(err)}`);
+  }
+  if (resolvedBySender) return recoveredByItself();
+
   // ---- The incident, and its recurrence watch --------------------------------------------
   let recurrence: string | undefined;
   for (;;) {
@@ -529,6 +639,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     recurrence = `the ${state.alertType} alert came back ${secondsText(Date.now() - fixedAt)} after the fix`;
     state.recurrences = (state.recurrences ?? 0) + 1;
     state.closedAt = undefined;
+    // The sender's `resolved` for the new occurrence counts again (ingest).
+    acting = false;
+    resolvedBySender = undefined;
     await learn(diagnosis, 'did-not-stick', recurrence);
     setStatus('OPEN', `reopened: ${recurrence}`);
   }

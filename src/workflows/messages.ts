@@ -10,10 +10,12 @@ import type {
   LeaseRequest,
   ReleaseOutcome,
 } from '../domain/guard.js';
-import type { Alert, DecisionPayload, IncidentState } from '../domain/types.js';
+import type { Alert, DecisionPayload, IncidentState, ResolvedPayload } from '../domain/types.js';
 
 /** A (possibly duplicate) alert for this incident; sent with signalWithStart. */
 export const alertSignal = defineSignal<[Alert]>('alert');
+/** The sender reports the alert resolved: before Medic acted, the incident closes as recovered by itself. */
+export const resolvedSignal = defineSignal<[ResolvedPayload]>('resolved');
 export const approveSignal = defineSignal<[DecisionPayload]>('approve');
 export const rejectSignal = defineSignal<[DecisionPayload]>('reject');
 export const statusQuery = defineQuery<IncidentState>('status');

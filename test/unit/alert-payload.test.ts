@@ -40,10 +40,19 @@ describe('webhook alert payload', () => {
     expect(details.find((d) => d.path === 'container_name')?.message).toContain('container_name is required');
   });
 
-  it('refuses container names with path, shell or control characters', () => {
-    for (const name of ['../etc', 'a;rm -rf /', 'a b', 'svc\n', '$(id)', '', '-svc', 'x'.repeat(129)]) {
-      expect(webhookAlertSchema.safeParse({ ...valid, container_name: name }).success, name).toBe(false);
+  it('keeps alerts whose container name has path, shell or control characters, under a stand-in target', () => {
+    for (const name of ['../etc', 'a;rm -rf /', 'a b', 'svc\n', '$(id)', '-svc', 'x'.repeat(129)]) {
+      const alert = alertFromWebhook(
+        webhookAlertSchema.parse({ ...valid, container_name: name }),
+        new Date(),
+      );
+      expect(alert.target, name).toMatch(/^rejected-target-[0-9a-f]{8}$/);
+      expect(alert.targetRejected, name).toContain(JSON.stringify(name.slice(0, 80)).slice(0, -1));
     }
+    expect(webhookAlertSchema.safeParse({ ...valid, container_name: '' }).success).toBe(false);
+    const fine = alertFromWebhook(webhookAlertSchema.parse(valid), new Date());
+    expect(fine.target).toBe('medic-demo');
+    expect(fine.targetRejected).toBeUndefined();
   });
 
   it('accepts logs as one string and keeps only the most recent lines', () => {

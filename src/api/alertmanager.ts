@@ -1,0 +1,105 @@
+// POST /webhooks/alertmanager: Alertmanager's webhook (version "4") with a bearer token, as
+// `http_config.authorization` sends it. Alertmanager retries a 5xx and drops a 4xx for good, so 4xx
+// is kept for input that is really bad; an alert about a target Medic may not touch is accepted and
+// becomes an escalated incident, so a person sees it.
+import express, { type Router } from 'express';
+import { describeZodError } from '../domain/alert.js';
+import { alertmanagerPayloadSchema, mapAlertmanagerAlert } from '../domain/alertmanager.js';
+import type { Logger } from '../logger.js';
+import type { AlertmanagerAuth } from './auth.js';
+import type { AlertCoalescer } from './coalescer.js';
+import { HttpError, requireJsonContentType } from './errors.js';
+import type { ApiMetrics } from './metrics.js';
+
+export const ALERTMANAGER_BODY_LIMIT = 1024 * 1024;
+
+interface AlertResult {
+  fingerprint?: string;
+  workflowId: string;
+  outcome: 'opened' | 'coalesced' | 'resolved' | 'no-open-incident';
+}
+
+export function alertmanagerRoutes(deps: {
+  coalescer: AlertCoalescer;
+  auth: AlertmanagerAuth;
+  targetLabels: readonly string[];
+  logger: Logger;
+  metrics: ApiMetrics;
+  now?: () => number;
+}): Router {
+  const router = express.Router();
+  const now = deps.now ?? Date.now;
+
+  router.post(
+    '/webhooks/alertmanager',
+    (req, res, next) => {
+      // Authenticate before reading the body: strangers get nothing parsed.
+      res.locals.sender = deps.auth.authenticate(req);
+      next();
+    },
+    requireJsonContentType,
+    express.json({ limit: ALERTMANAGER_BODY_LIMIT, strict: true }),
+    async (req, res) => {
+      const parsed = alertmanagerPayloadSchema.safeParse(req.body);
+      if (!parsed.success) {
+        throw new HttpError(
+          400,
+          'invalid_notification',
+          'not an Alertmanager webhook notification (version 4)',
+          describeZodError(parsed.error),
+        );
+      }
+      const notification = parsed.data;
+      if (notification.truncatedAlerts > 0) {
+        deps.metrics.alertmanagerTruncated.inc(notification.truncatedAlerts);
+        deps.logger.warn(
+          { receiver: notification.receiver, truncatedAlerts: notification.truncatedAlerts },
+          'Alertmanager truncated this notification; raise max_alerts in the webhook config',
+        );
+      }
+      const receivedAt = new Date(now());
+      const settled = await Promise.allSettled(
+        notification.alerts.map(async (am): Promise<AlertResult> => {
+          const mapped = mapAlertmanagerAlert(am, { targetLabels: deps.targetLabels, receivedAt });
+          const fingerprint = am.fingerprint ? { fingerprint: am.fingerprint } : {};
+          if (mapped.kind === 'resolved') {
+            const { workflowId, delivered } = await deps.coalescer.resolve(
+              mapped.target,
+              mapped.alertType,
+              mapped.resolved,
+            );
+            return { ...fingerprint, workflowId, outcome: delivered ? 'resolved' : 'no-open-incident' };
+          }
+          const started = performance.now();
+          const admission = await deps.coalescer.admit(mapped.alert);
+          deps.metrics.admission.observe(
+            { outcome: admission.outcome },
+            (performance.now() - started) / 1000,
+          );
+          return { ...fingerprint, workflowId: admission.workflowId, outcome: admission.outcome };
+        }),
+      );
+      const results: AlertResult[] = [];
+      let failure: unknown;
+      for (const s of settled) {
+        if (s.status === 'fulfilled') {
+          results.push(s.value);
+          deps.metrics.alertmanager.inc({ outcome: s.value.outcome });
+        } else {
+          failure ??= s.reason;
+          deps.metrics.alertmanager.inc({ outcome: 'unavailable' });
+        }
+      }
+      if (failure) {
+        // Alertmanager resends the whole notification; the alerts taken already count again as duplicates.
+        deps.logger.warn(
+          { receiver: notification.receiver, err: (failure as Error).message, taken: results.length },
+          'Alertmanager notification not fully accepted',
+        );
+        throw failure;
+      }
+      res.status(200).json({ accepted: results.length, sender: res.locals.sender, alerts: results });
+    },
+  );
+  return router;
+}

@@ -1,0 +1,315 @@
+// Alert-storm coalescing. The first alert of an incident waits until Temporal holds it; duplicates of
+// an incident this API already opened or joined cost O(1): they are counted in memory and sent as one
+// `alert` signal carrying their number at most once per window per incident. Counts are exact: a
+// failed send is retried as the same batch (same delivery id, which the workflow counts once, so a
+// send whose answer was lost is not counted twice), and a shutdown sends everything still pending.
+import { randomUUID } from 'node:crypto';
+import { incidentWorkflowId } from '../domain/naming.js';
+import { type Alert, type ResolvedPayload, SEVERITIES } from '../domain/types.js';
+import type { Logger } from '../logger.js';
+import { HttpError } from './errors.js';
+
+export interface IncidentPort {
+  openOrJoin(alert: Alert): Promise<{ workflowId: string; runId: string }>;
+  resolve(
+    target: string,
+    alertType: string,
+    payload: ResolvedPayload,
+  ): Promise<{ workflowId: string; delivered: boolean }>;
+}
+
+export interface CoalescerSettings {
+  /** At most one signal per incident per window. */
+  windowMs: number;
+  /** While a storm lasts the window doubles after each signal, up to this (default: the window). */
+  maxWindowMs?: number;
+  /** Incidents tracked at once; past it, alerts go to Temporal one by one (correct, just slower). */
+  maxTracked?: number;
+  /** A tracked incident with nothing pending is forgotten after this long without alerts. */
+  idleMs?: number;
+}
+
+export type Admission =
+  | { outcome: 'opened'; workflowId: string; runId: string }
+  | { outcome: 'coalesced'; workflowId: string; runId?: string; pending: number };
+
+interface Tracked {
+  workflowId: string;
+  runId: string;
+  /** Settles when the first alert is durably accepted or refused. */
+  opening: Promise<void> | undefined;
+  /** Alerts counted but not yet signalled, and the newest of them (the template of the next signal). */
+  pending: number;
+  latest: Alert | undefined;
+  firstPendingAt: string | undefined;
+  lastSeenAt: number;
+  lastSentAt: number;
+  /** This incident's current window: grows while its storm lasts, back to the base after a lull. */
+  windowMs: number;
+  timer: NodeJS.Timeout | undefined;
+  sending: Promise<void> | undefined;
+  /** A batch Temporal did not confirm; re-sent as is before anything newer. */
+  unconfirmed: Alert | undefined;
+  /** Since when sends fail; past the grace period new duplicates get 503 until Temporal recovers. */
+  failingSince: number | undefined;
+  failures: number;
+}
+
+const MAX_RETRY_MS = 30_000;
+
+const higher = (a: Alert['severity'], b: Alert['severity']) =>
+  SEVERITIES.indexOf(a) >= SEVERITIES.indexOf(b) ? a : b;
+
+export class AlertCoalescer {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly maxTracked: number;
+  private readonly idleMs: number;
+  private closed = false;
+  private nextSweepAt = 0;
+  private readonly instance = randomUUID().slice(0, 8);
+  private batches = 0;
+  private readonly graceMs: number;
+  private readonly maxWindowMs: number;
+
+  constructor(
+    private readonly port: IncidentPort,
+    private readonly settings: CoalescerSettings,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.maxTracked = settings.maxTracked ?? 50_000;
+    this.idleMs = settings.idleMs ?? Math.max(60_000, 10 * settings.windowMs);
+    // A slow Temporal (a few failed sends) should not bounce a storm; a Temporal that stays down should.
+    this.graceMs = Math.max(5000, 10 * settings.windowMs);
+    this.maxWindowMs = Math.max(settings.windowMs, settings.maxWindowMs ?? settings.windowMs);
+  }
+
+  /** Alerts counted in memory and not yet signalled, over all incidents. */
+  get pendingAlerts(): number {
+    let total = 0;
+    for (const t of this.tracked.values()) total += t.pending + (t.unconfirmed?.count ?? 0);
+    return total;
+  }
+
+  get trackedIncidents(): number {
+    return this.tracked.size;
+  }
+
+  async admit(alert: Alert): Promise<Admission> {
+    if (this.closed)
+      throw new HttpError(503, 'shutting_down', 'Medic is shutting down; retry', undefined, {
+        'Retry-After': '5',
+      });
+    const key = incidentWorkflowId(alert.target, alert.alertType);
+    if (this.now() >= this.nextSweepAt) {
+      // Forget incidents that went quiet: the next alert for them waits for Temporal again.
+      this.nextSweepAt = this.now() + this.idleMs / 4;
+      this.evictIdle();
+    }
+    // While the first alert is still opening the incident, copies are counted already: if the opening
+    // fails, their batch opens the incident itself (every send is a signalWithStart).
+    const tracked = this.tracked.get(key);
+    if (!tracked) return this.open(key, alert);
+    if (tracked.failingSince !== undefined && this.now() - tracked.failingSince > this.graceMs) {
+      throw new HttpError(
+        503,
+        'temporal_unavailable',
+        `Temporal has not taken the alerts already held for ${key} for ${Math.round((this.now() - tracked.failingSince) / 1000)} s; retry later`,
+        undefined,
+        { 'Retry-After': '5' },
+      );
+    }
+    tracked.pending += 1;
+    const now = this.now();
+    if (now - tracked.lastSeenAt > tracked.windowMs) tracked.windowMs = this.settings.windowMs;
+    tracked.lastSeenAt = now;
+    tracked.firstPendingAt ??= alert.receivedAt;
+    // The newest alert is the template of the next signal, at the highest severity seen.
+    const severity = tracked.latest ? higher(alert.severity, tracked.latest.severity) : alert.severity;
+    tracked.latest = severity === alert.severity ? alert : { ...alert, severity };
+    this.schedule(tracked);
+    return {
+      outcome: 'coalesced',
+      workflowId: tracked.workflowId,
+      ...(tracked.runId ? { runId: tracked.runId } : {}),
+      pending: tracked.pending,
+    };
+  }
+
+  /** The sender says the alert ended: send what is pending first, so the incident sees the order. */
+  async resolve(target: string, alertType: string, payload: ResolvedPayload) {
+    const key = incidentWorkflowId(target, alertType);
+    const tracked = this.tracked.get(key);
+    if (tracked) {
+      if (tracked.opening) await tracked.opening.catch(() => undefined);
+      await this.flushAll(tracked);
+      if (tracked.pending > 0 || tracked.unconfirmed) {
+        throw new HttpError(
+          503,
+          'temporal_unavailable',
+          `Temporal has not taken the alerts held for ${key}; retry later`,
+          undefined,
+          {
+            'Retry-After': '5',
+          },
+        );
+      }
+      this.forget(tracked);
+    }
+    return this.port.resolve(target, alertType, payload);
+  }
+
+  /** Sends everything pending; called on shutdown. Resolves when Temporal holds it all or refused. */
+  async drain(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.tracked.values()].map((t) => this.flushAll(t)));
+    const lost = this.pendingAlerts;
+    if (lost > 0) {
+      this.logger.error(
+        { pendingAlerts: lost },
+        'shutting down with alerts Temporal did not take; their senders were told 202',
+      );
+    }
+    for (const t of this.tracked.values()) clearTimeout(t.timer);
+  }
+
+  private async open(key: string, alert: Alert): Promise<Admission> {
+    if (this.tracked.size >= this.maxTracked) this.evictIdle();
+    if (this.tracked.size >= this.maxTracked) {
+      // Too many storms at once to track: stay correct, one signal per alert.
+      const { workflowId, runId } = await this.port.openOrJoin(alert);
+      return { outcome: 'opened', workflowId, runId };
+    }
+    let settle: () => void = () => undefined;
+    const tracked: Tracked = {
+      workflowId: key,
+      runId: '',
+      opening: new Promise<void>((resolve) => {
+        settle = resolve;
+      }),
+      pending: 0,
+      latest: undefined,
+      firstPendingAt: undefined,
+      lastSeenAt: this.now(),
+      lastSentAt: this.now(),
+      windowMs: this.settings.windowMs,
+      timer: undefined,
+      sending: undefined,
+      unconfirmed: undefined,
+      failingSince: undefined,
+      failures: 0,
+    };
+    this.tracked.set(key, tracked);
+    try {
+      const { workflowId, runId } = await this.port.openOrJoin(alert);
+      tracked.runId = runId;
+      tracked.lastSentAt = this.now();
+      return { outcome: 'opened', workflowId, runId };
+    } catch (err) {
+      // The sender retries this alert. Copies counted meanwhile are held and sent with backoff;
+      // with none, the next arrival opens afresh.
+      if (tracked.pending > 0) {
+        tracked.failingSince = this.now();
+        tracked.failures = 1;
+        tracked.lastSentAt = this.now();
+      } else this.tracked.delete(key);
+      throw err;
+    } finally {
+      tracked.opening = undefined;
+      settle();
+      if (tracked.pending > 0) this.schedule(tracked);
+    }
+  }
+
+  private schedule(tracked: Tracked): void {
+    // The opening alert goes first; it schedules what piled up behind it once it is through.
+    if (tracked.timer || tracked.sending || tracked.opening) return;
+    const dueIn = Math.max(0, tracked.lastSentAt + tracked.windowMs - this.now());
+    tracked.timer = setTimeout(() => {
+      tracked.timer = undefined;
+      void this.flush(tracked);
+    }, dueIn);
+    tracked.timer.unref();
+  }
+
+  /** Sends an unconfirmed batch, then what is pending; stops at the first failure. */
+  private async flushAll(tracked: Tracked): Promise<void> {
+    await this.flush(tracked);
+    if (!tracked.unconfirmed && tracked.pending > 0) await this.flush(tracked);
+  }
+
+  private async flush(tracked: Tracked): Promise<void> {
+    if (tracked.timer) {
+      clearTimeout(tracked.timer);
+      tracked.timer = undefined;
+    }
+    while (tracked.sending) await tracked.sending;
+    if (!tracked.unconfirmed) {
+      if (tracked.pending === 0 || !tracked.latest) return;
+      tracked.unconfirmed = {
+        ...tracked.latest,
+        receivedAt: tracked.firstPendingAt ?? tracked.latest.receivedAt,
+        lastSeenAt: tracked.latest.receivedAt,
+        count: tracked.pending,
+        deliveryId: `coalesced-${this.instance}-${++this.batches}`,
+      };
+      tracked.pending = 0;
+      tracked.latest = undefined;
+      tracked.firstPendingAt = undefined;
+    }
+    const batch = tracked.unconfirmed;
+    tracked.sending = (async () => {
+      try {
+        // signalWithStart: if the incident closed in the meantime, these alerts open the next one,
+        // exactly as they would have one by one.
+        const { runId } = await this.port.openOrJoin(batch);
+        tracked.unconfirmed = undefined;
+        if (runId !== tracked.runId) {
+          this.logger.info(
+            { workflowId: tracked.workflowId, runId, alerts: batch.count },
+            'coalesced alerts opened a new incident',
+          );
+          tracked.runId = runId;
+        }
+        tracked.lastSentAt = this.now();
+        tracked.windowMs = Math.min(this.maxWindowMs, tracked.windowMs * 2);
+        tracked.failingSince = undefined;
+        tracked.failures = 0;
+      } catch (err) {
+        tracked.failingSince ??= this.now();
+        tracked.failures += 1;
+        this.logger.warn(
+          {
+            workflowId: tracked.workflowId,
+            pendingAlerts: tracked.pending + (batch.count ?? 0),
+            err: (err as Error).message,
+          },
+          'coalesced alerts not confirmed by Temporal; retrying',
+        );
+      } finally {
+        tracked.sending = undefined;
+      }
+    })();
+    await tracked.sending;
+    if ((tracked.unconfirmed || tracked.pending > 0) && !this.closed) {
+      if (tracked.unconfirmed) {
+        const backoff = Math.min(MAX_RETRY_MS, this.settings.windowMs * 2 ** tracked.failures);
+        tracked.lastSentAt = this.now() + backoff - tracked.windowMs;
+      }
+      this.schedule(tracked);
+    }
+  }
+
+  private forget(tracked: Tracked): void {
+    clearTimeout(tracked.timer);
+    this.tracked.delete(tracked.workflowId);
+  }
+
+  private evictIdle(): void {
+    const cutoff = this.now() - this.idleMs;
+    for (const t of this.tracked.values()) {
+      if (t.pending === 0 && !t.unconfirmed && !t.opening && !t.sending && t.lastSeenAt < cutoff)
+        this.forget(t);
+    }
+  }
+}

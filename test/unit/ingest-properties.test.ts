@@ -1,0 +1,314 @@
+// Properties of every ingest parser and of the in-memory parts of the API, over generated inputs.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AlertCoalescer, type IncidentPort } from '../../src/api/coalescer.js';
+import { RateLimiter } from '../../src/api/rate-limit.js';
+import { ReplayCache } from '../../src/api/replay-cache.js';
+import { alertFromWebhook, webhookAlertSchema } from '../../src/domain/alert.js';
+import { alertmanagerPayloadSchema, mapAlertmanagerAlert } from '../../src/domain/alertmanager.js';
+import { incidentWorkflowId, TARGET_NAME_PATTERN } from '../../src/domain/naming.js';
+import { checkTargetName } from '../../src/domain/target-name.js';
+import type { Alert } from '../../src/domain/types.js';
+import { signWebhook, verifyWebhookSignature } from '../../src/domain/webhook-signature.js';
+import { captureLogger } from '../support/medic.js';
+
+/** What GET /incidents/:id accepts: every incident the API opens must be reachable there. */
+const INCIDENT_ID = /^incident-[a-zA-Z0-9_.-]{1,200}$/;
+
+const nastyString = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom('../etc', 'a;b', '$(id)', 'a b', 'x\u0000', '\u001b[2J', 'ok-name', 'svc.1', '', '-x'),
+);
+
+const recentDate = fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true });
+
+const amAlertArb = fc.record({
+  status: fc.constantFrom('firing', 'resolved'),
+  labels: fc.record(
+    {
+      alertname: nastyString.filter((s) => s.trim() !== ''),
+      container: nastyString,
+      name: nastyString,
+      severity: fc.oneof(nastyString, fc.constantFrom('critical', 'warning', 'info', 'page')),
+    },
+    { requiredKeys: ['alertname'] },
+  ),
+  annotations: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 20 })),
+  startsAt: recentDate.map((d) => d.toISOString()),
+  fingerprint: fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), maxLength: 16 }),
+});
+
+describe('parsers never throw and never let an unsafe name through', () => {
+  it('Alertmanager: any JSON is either a clean 4xx-style refusal or safe incidents', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.jsonValue(), fc.record({ version: fc.constant('4'), alerts: fc.array(amAlertArb) })),
+        (body) => {
+          const parsed = alertmanagerPayloadSchema.safeParse(body);
+          if (!parsed.success) {
+            expect(parsed.error.issues.length).toBeGreaterThan(0);
+            return;
+          }
+          for (const am of parsed.data.alerts) {
+            const mapped = mapAlertmanagerAlert(am, {
+              targetLabels: ['container', 'name'],
+              receivedAt: new Date(),
+            });
+            const target = mapped.kind === 'firing' ? mapped.alert.target : mapped.target;
+            const alertType = mapped.kind === 'firing' ? mapped.alert.alertType : mapped.alertType;
+            expect(target).toMatch(TARGET_NAME_PATTERN);
+            expect(incidentWorkflowId(target, alertType)).toMatch(INCIDENT_ID);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('Alertmanager: well-formed notifications map every alert, keeping a safe name as is', () => {
+    const notification = fc.record({
+      version: fc.constant('4'),
+      groupKey: fc.string(),
+      status: fc.constantFrom('firing', 'resolved'),
+      receiver: fc.string(),
+      alerts: fc.array(amAlertArb, { maxLength: 10 }),
+    });
+    fc.assert(
+      fc.property(notification, (body) => {
+        const parsed = alertmanagerPayloadSchema.parse(body);
+        expect(parsed.alerts).toHaveLength(body.alerts.length);
+        for (const am of parsed.alerts) {
+          const mapped = mapAlertmanagerAlert(am, {
+            targetLabels: ['container', 'name'],
+            receivedAt: new Date(),
+          });
+          const raw = am.labels.container ?? am.labels.name;
+          const target = mapped.kind === 'firing' ? mapped.alert.target : mapped.target;
+          if (raw !== undefined && TARGET_NAME_PATTERN.test(raw)) expect(target).toBe(raw);
+          else expect(target).not.toBe(raw);
+          if (mapped.kind === 'firing') {
+            expect(mapped.alert.targetRejected === undefined).toBe(target === raw);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('target names: anything with path, shell or control characters is refused', () => {
+    const bad = fc
+      .tuple(
+        fc.string(),
+        fc.constantFrom(
+          '/',
+          '\\',
+          ';',
+          '|',
+          '&',
+          '$',
+          '`',
+          ' ',
+          '\n',
+          '\u0000',
+          '\u007f',
+          '\u0085',
+          '\u202e',
+          '>',
+        ),
+        fc.string(),
+      )
+      .map(([a, b, c]) => `${a}${b}${c}`);
+    fc.assert(
+      fc.property(bad, (name) => {
+        const checked = checkTargetName(name);
+        expect(checked.ok).toBe(false);
+        if (!checked.ok) {
+          expect(checked.standIn).toMatch(TARGET_NAME_PATTERN);
+          // The reason shows the name escaped: no raw control characters reach a log or the Web UI.
+          expect(checked.reason).not.toMatch(/[\p{Cc}\p{Cf}]/u);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('generic webhook: any JSON is refused field by field or becomes a safe alert', () => {
+    const alertish = fc.record(
+      {
+        container_name: nastyString,
+        alert_type: nastyString,
+        severity: fc.oneof(nastyString, fc.constantFrom('low', 'medium', 'high', 'critical')),
+        status: fc.constantFrom('firing', 'resolved', 'weird'),
+        logs: fc.oneof(fc.string(), fc.array(fc.string())),
+        timestamp: fc.oneof(
+          fc.string(),
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), alertish), (body) => {
+        const parsed = webhookAlertSchema.safeParse(body);
+        if (!parsed.success) return;
+        const alert = alertFromWebhook(parsed.data, new Date());
+        expect(alert.target).toMatch(TARGET_NAME_PATTERN);
+        expect(incidentWorkflowId(alert.target, alert.alertType)).toMatch(INCIDENT_ID);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('signatures: never throws, and only the right signature passes', () => {
+    const secret = 'property-secret-0123456789';
+    fc.assert(
+      fc.property(
+        fc.option(fc.string()),
+        fc.option(fc.string()),
+        fc.uint8Array({ maxLength: 64 }),
+        (signature, timestamp, body) => {
+          const nowMs = 1_800_000_000_000;
+          const result = verifyWebhookSignature({
+            secret,
+            rawBody: Buffer.from(body),
+            signature: signature ?? undefined,
+            timestamp: timestamp ?? undefined,
+            nowMs,
+          });
+          const right =
+            timestamp !== null &&
+            /^\d{1,12}$/.test(timestamp) &&
+            signature === signWebhook(secret, Number(timestamp), Buffer.from(body));
+          if (!right) expect(result.ok).toBe(false);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('replay cache', () => {
+  it('refuses exactly the signatures already claimed within the window and not released', () => {
+    const op = fc.record({
+      kind: fc.constantFrom('claim', 'release'),
+      signature: fc.constantFrom('a', 'b', 'c', 'd'),
+      advanceMs: fc.nat({ max: 400 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const windowMs = 500;
+        const cache = new ReplayCache(windowMs);
+        const model = new Map<string, number>();
+        let now = 0;
+        for (const { kind, signature, advanceMs } of ops) {
+          now += advanceMs;
+          if (kind === 'release') {
+            cache.release(signature);
+            model.delete(signature);
+            continue;
+          }
+          const live = (model.get(signature) ?? -1) > now;
+          expect(cache.claim(signature, now)).toBe(live ? 'replayed' : 'claimed');
+          if (!live) model.set(signature, now + 2 * windowMs);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('rate limiter', () => {
+  it('never lets a source send more than its burst plus the rate over any run', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.array(fc.nat({ max: 200 }), { minLength: 1, maxLength: 300 }),
+        (perSecond, burst, gaps) => {
+          const limiter = new RateLimiter({ perSecond, burst });
+          let now = 0;
+          let allowed = 0;
+          for (const gap of gaps) {
+            now += gap;
+            if (limiter.take('10.0.0.1', now) === 0) allowed += 1;
+          }
+          expect(allowed).toBeLessThanOrEqual(burst + Math.floor((now / 1000) * perSecond) + 1);
+          // Another source has its own bucket.
+          expect(limiter.take('10.0.0.2', now)).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('coalescer', () => {
+  /**
+   * An in-memory stand-in for Temporal plus the workflow's counting: it may be down, or take a batch
+   * and lose the answer (the case that needs delivery ids to stay exact).
+   */
+  class FlakyIncidents implements IncidentPort {
+    taken = new Map<string, number>();
+    seen = new Set<string>();
+    mode: 'up' | 'down' | 'lost-reply' = 'up';
+    async openOrJoin(alert: Alert) {
+      await new Promise((r) => setImmediate(r));
+      const isBatch = alert.count !== undefined;
+      if (this.mode === 'down' || (this.mode === 'lost-reply' && !isBatch))
+        throw new Error('Temporal is down');
+      const id = incidentWorkflowId(alert.target, alert.alertType);
+      if (!alert.deliveryId || !this.seen.has(alert.deliveryId)) {
+        if (alert.deliveryId) this.seen.add(alert.deliveryId);
+        this.taken.set(id, (this.taken.get(id) ?? 0) + (alert.count ?? 1));
+      }
+      if (this.mode === 'lost-reply') throw new Error('deadline exceeded');
+      return { workflowId: id, runId: 'run-1' };
+    }
+    async resolve(target: string, alertType: string) {
+      return { workflowId: incidentWorkflowId(target, alertType), delivered: true };
+    }
+  }
+
+  it('counts every alert it answered 2xx exactly once, through outages and shutdown', async () => {
+    const step = fc.record({
+      target: fc.constantFrom('a', 'b', 'c'),
+      burst: fc.integer({ min: 1, max: 8 }),
+      mode: fc.constantFrom('up', 'up', 'down', 'lost-reply'),
+      waitMs: fc.constantFrom(0, 0, 1, 5),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
+        const incidents = new FlakyIncidents();
+        const coalescer = new AlertCoalescer(incidents, { windowMs: 2 }, captureLogger().logger);
+        const answered = new Map<string, number>();
+        for (const { target, burst, mode, waitMs } of steps) {
+          incidents.mode = mode;
+          const results = await Promise.allSettled(
+            Array.from({ length: burst }, () =>
+              coalescer.admit({
+                source: 'webhook',
+                target,
+                alertType: 'crash',
+                severity: 'low',
+                status: 'firing',
+                logs: [],
+                firedAt: '2026-01-01T00:00:00.000Z',
+                receivedAt: '2026-01-01T00:00:00.000Z',
+              }),
+            ),
+          );
+          const ok = results.filter((r) => r.status === 'fulfilled').length;
+          const id = incidentWorkflowId(target, 'crash');
+          answered.set(id, (answered.get(id) ?? 0) + ok);
+          await new Promise((r) => setTimeout(r, waitMs));
+        }
+        incidents.mode = 'up';
+        await coalescer.drain();
+        expect(coalescer.pendingAlerts).toBe(0);
+        for (const [id, count] of answered) expect(incidents.taken.get(id) ?? 0, id).toBe(count);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
