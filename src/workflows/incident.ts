@@ -127,6 +127,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   };
 
   setHandler(statusQuery, () => state);
+  /** When the newest occurrence fired, by the sender's clock: copies of one occurrence share it. */
+  let newestFiredAtMs = 0;
   const seenDeliveries = [...(input.seenDeliveries ?? [])];
   setHandler(alertSignal, (alert) => {
     // Ingest: a delivery retried after a lost answer is counted once, and a coalesced signal stands
@@ -141,6 +143,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     state.alertCount += count;
     state.lastAlertAt = alert.lastSeenAt ?? alert.receivedAt;
     latestAlert = alert;
+    newestFiredAtMs = Math.max(newestFiredAtMs, Date.parse(alert.firedAt) || 0);
     if (alert.evidence && !state.evidence) state.evidence = alert.evidence;
     if (!firstAlert && !input.refused) {
       firstAlert = alert;
@@ -629,10 +632,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     const fixed = await handle(recurrence);
     if (!fixed || settings.recurrenceWindowMs <= 0) return state;
     const diagnosis = state.diagnosis as Diagnosis;
-    const alertsAtFix = state.alertCount;
+    // A recurrence is a new occurrence (fired after the one fixed), not a late copy of the old one,
+    // such as a coalesced batch of copies received before the fix and delivered after it.
+    const firedAtFix = newestFiredAtMs;
     const fixedAt = Date.now();
     record('watching', `watching for the same alert for ${secondsText(settings.recurrenceWindowMs)}`);
-    if (!(await condition(() => state.alertCount > alertsAtFix, settings.recurrenceWindowMs))) {
+    if (!(await condition(() => newestFiredAtMs > firedAtFix, settings.recurrenceWindowMs))) {
       record('watch-ended', `no recurrence within ${secondsText(settings.recurrenceWindowMs)}`);
       return state;
     }
