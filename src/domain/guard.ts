@@ -61,7 +61,7 @@ export interface GuardState {
   target: string;
   limits: GuardLimits;
   holder?: { requestId: string; incidentWorkflowId: string; grantedAt: number; expiresAt: number };
-  /** Actions granted, newest last; those released as `not-acted` are removed (they never happened). */
+  /** Actions granted, newest last; those released as `not-acted` never happened and count for nothing. */
   actions: GuardAction[];
   consecutiveFailures: number;
   breaker: { open: boolean; openedAt?: number; closesAt?: number; reason?: string };
@@ -125,12 +125,13 @@ export function requestLease(state: GuardState, request: LeaseRequest, now: numb
   }
   state.limits = request.limits;
   tickGuard(state, now);
-  if (state.holder) {
+  // Behind a holder, or behind older requests still waiting their turn (served in order by nextQueued).
+  if (state.holder || state.queue.length > 0) {
     state.queue.push(request);
-    return {
-      kind: 'queued',
-      reason: `${state.target} is being acted on by ${state.holder.incidentWorkflowId}; one action at a time`,
-    };
+    const ahead = state.holder
+      ? `${state.target} is being acted on by ${state.holder.incidentWorkflowId}`
+      : `older requests wait for ${state.target}`;
+    return { kind: 'queued', reason: `${ahead}; one action at a time` };
   }
   return decide(state, request, now);
 }
@@ -176,8 +177,9 @@ export function limitDenial(state: GuardState, limits: GuardLimits, now: number)
   }
   const real = counted(state);
   const last = real.at(-1);
-  if (last && limits.cooldownMs > 0 && now - last.grantedAt < limits.cooldownMs) {
-    return `cooldown on ${state.target}: last action ${seconds(now - last.grantedAt)} ago, cooldown is ${minutes(limits.cooldownMs)}`;
+  const lastEnded = last ? (last.releasedAt ?? last.grantedAt) : undefined;
+  if (lastEnded !== undefined && limits.cooldownMs > 0 && now - lastEnded < limits.cooldownMs) {
+    return `cooldown on ${state.target}: last action ended ${seconds(now - lastEnded)} ago, cooldown is ${minutes(limits.cooldownMs)}`;
   }
   const lastHour = real.filter((a) => a.grantedAt > now - HOUR_MS).length;
   if (lastHour >= limits.maxRestartsPerHour) {
@@ -195,8 +197,17 @@ export function releaseLease(
   requestId: string,
   outcome: ReleaseOutcome,
   now: number,
-): { released: boolean; breakerOpened?: string } {
-  if (state.holder?.requestId !== requestId) return { released: false };
+): { released: boolean; dequeued?: boolean; breakerOpened?: string } {
+  if (state.holder?.requestId !== requestId) {
+    // Its incident gave up waiting: it must never be granted later, to nobody.
+    const before = state.queue.length;
+    state.queue = state.queue.filter((q) => q.requestId !== requestId);
+    if (state.queue.length < before) {
+      remember(state, requestId, { kind: 'denied', reason: 'withdrawn by its incident' });
+      return { released: false, dequeued: true };
+    }
+    return { released: false };
+  }
   state.holder = undefined;
   const action = state.actions.find((a) => a.requestId === requestId);
   if (action) {
@@ -248,6 +259,7 @@ export interface GuardSnapshot {
   queued: string[];
   restartsLastHour: number;
   cooldownRemainingMs: number;
+  /** When the last real action ended (or started, while it runs): the cooldown runs from here. */
   lastActionAt?: string;
   consecutiveFailures: number;
   breaker: { open: boolean; openedAt?: string; closesAt?: string; reason?: string };
@@ -264,7 +276,9 @@ export interface GuardSnapshot {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function snapshotGuard(state: GuardState, now: number): GuardSnapshot {
-  const last = counted(state).at(-1);
+  const lastAction = counted(state).at(-1);
+  // The cooldown runs from the end of the last action (its release), or its start while it runs.
+  const last = lastAction ? { grantedAt: lastAction.releasedAt ?? lastAction.grantedAt } : undefined;
   return {
     target: state.target,
     limits: state.limits,

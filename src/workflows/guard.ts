@@ -47,12 +47,14 @@ import {
 /** Messages handled per run before continuing as new; keeps each run's history small. */
 const MESSAGES_PER_RUN = 500;
 
-async function answer(incidentWorkflowId: string, message: PermitAnswer): Promise<void> {
+/** Tells an incident; false when it cannot be told (it ended or was terminated while waiting). */
+async function answer(incidentWorkflowId: string, message: PermitAnswer): Promise<boolean> {
   try {
     await getExternalWorkflowHandle(incidentWorkflowId).signal(permitDecisionSignal, message);
+    return true;
   } catch (err) {
-    // The incident ended (or was terminated) while waiting: nobody to tell.
     log.warn('could not answer an incident', { incidentWorkflowId, error: String(err) });
+    return false;
   }
 }
 
@@ -78,8 +80,21 @@ export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
   setHandler(resetBreakerSignal, ({ by }) => void inbox.push({ kind: 'reset', by }));
   setHandler(guardStateQuery, () => snapshotGuard(state, Date.now()));
 
-  const tell = (request: LeaseRequest, decision: LeaseDecision) =>
-    answer(request.incidentWorkflowId, { requestId: request.requestId, scope: 'lease', decision });
+  const tell = async (request: LeaseRequest, decision: LeaseDecision) => {
+    const told = await answer(request.incidentWorkflowId, {
+      requestId: request.requestId,
+      scope: 'lease',
+      decision,
+    });
+    // Nobody will act on (or release) a lease its incident never heard of: take it back at once.
+    if (!told && decision.kind === 'granted') releaseLease(state, request.requestId, 'not-acted', Date.now());
+  };
+  /** The lease may be free: serve whoever waited longest, until someone holds it or nobody waits. */
+  const serveQueue = async () => {
+    for (let next = nextQueued(state, Date.now()); next; next = nextQueued(state, Date.now())) {
+      await tell(next.request, next.decision);
+    }
+  };
 
   let handled = 0;
   for (;;) {
@@ -93,6 +108,7 @@ export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
     else await condition(() => inbox.length > 0, wakeIn);
 
     for (const change of tickGuard(state, Date.now())) log.info(change, { target: state.target });
+    await serveQueue(); // a lease that just expired frees the target for the next in line
     while (inbox.length > 0) {
       const message = inbox.shift() as GuardMessage;
       handled += 1;
@@ -113,10 +129,7 @@ export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
       } else if (resetBreaker(state)) {
         log.info('circuit breaker reset by a person', { target: state.target, by: message.by });
       }
-      // The lease may be free now: serve whoever waited longest.
-      for (let next = nextQueued(state, Date.now()); next; next = nextQueued(state, Date.now())) {
-        await tell(next.request, next.decision);
-      }
+      await serveQueue();
     }
 
     if (handled >= MESSAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {

@@ -3,6 +3,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -109,6 +110,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let latestAlert: Alert | undefined;
   let decision: { verdict: 'approved' | 'rejected'; payload: DecisionPayload } | undefined;
   const permitAnswers = new Map<string, LeaseDecision | BudgetDecision>();
+  /** Lease requests this run has sent and not given up. */
+  const outstanding = new Set<string>();
 
   // Search attributes need registering on the server; a server that cannot (the time-skipping test
   // server) runs incidents with indexing off.
@@ -177,6 +180,15 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let acting = false;
   setHandler(resolvedSignal, (payload) => {
     if (resolvedBySender) return;
+    // A late or retried `resolved` of an earlier occurrence says nothing about the current one.
+    const endedAtMs = Date.parse(payload.endedAt);
+    if (Number.isFinite(endedAtMs) && endedAtMs < newestFiredAtMs) {
+      record(
+        'sender-resolved-stale',
+        `${payload.source} resolved an earlier occurrence (ended ${payload.endedAt})`,
+      );
+      return;
+    }
     if (acting) {
       record('sender-resolved', `${payload.source} reports the alert resolved (Medic already acted)`);
       return;
@@ -199,6 +211,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   setHandler(approveSignal, onDecision('approved'));
   setHandler(rejectSignal, onDecision('rejected'));
   setHandler(permitDecisionSignal, (answer) => {
+    // Only answers to what this run is waiting for: a stale grant, or one meant for an earlier run of
+    // the same workflow id, must neither show nor count.
+    if (!outstanding.has(answer.requestId)) return;
     permitAnswers.set(`${answer.scope}:${answer.requestId}`, answer.decision);
     state.guard = { decision: answer.decision.kind, reason: answer.decision.reason, at: nowIso() };
     record(`${answer.scope}-${answer.decision.kind}`, answer.decision.reason);
@@ -251,10 +266,34 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       nonRetryableErrorTypes: ['ContainerNotFound'],
     },
   });
-  const { recordRunbookOutcome, notify } = proxyActivities<MedicActivities>({
+  const { recordRunbookOutcome } = proxyActivities<MedicActivities>({
     startToCloseTimeout: '30s',
     retry: { maximumAttempts: 10, initialInterval: '1s', nonRetryableErrorTypes: ['RunbookFormat'] },
   });
+  // Notifications are best effort and may happen while a lease is held: bounded, so they cannot
+  // hold a target for long.
+  const { notify } = proxyActivities<MedicActivities>({
+    startToCloseTimeout: '10s',
+    retry: { maximumAttempts: 3, initialInterval: '1s' },
+  });
+
+  // The longest a lease can be held: budget answer, a notification, every restart attempt, every
+  // health check with its backoff, and a margin. The guard's TTL is at least this, so a slow but
+  // living incident never loses its lease to the next one in the middle of acting.
+  const restartWorstMs = 5 * (settings.restartStopTimeoutMs + 60_000) + 30_000;
+  let verifyWorstMs = 0;
+  for (let i = 0; i < settings.healthRetry.maximumAttempts; i++) {
+    verifyWorstMs += 30_000;
+    if (i > 0) {
+      const backoff =
+        settings.healthRetry.initialIntervalMs * settings.healthRetry.backoffCoefficient ** (i - 1);
+      verifyWorstMs += Math.min(backoff, 100 * settings.healthRetry.initialIntervalMs);
+    }
+  }
+  const leaseTtlMs = Math.max(
+    settings.guard.leaseTtlMs,
+    BUDGET_ANSWER_TIMEOUT_MS + 40_000 + restartWorstMs + verifyWorstMs + 60_000,
+  );
 
   const close = (status: IncidentStatus, detail: string): IncidentState => {
     setStatus(status, detail);
@@ -332,7 +371,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     const answer = permitAnswers.get(key);
     return answer !== undefined && answer.kind !== 'queued' ? answer : undefined;
   };
+  /** The lease this run holds right now, so a cancelled incident still gives it back. */
+  let held: string | undefined;
   const release = async (requestId: string, outcome: ReleaseOutcome) => {
+    outstanding.delete(requestId);
+    if (held === requestId) held = undefined;
     try {
       await getExternalWorkflowHandle(guardId).signal(leaseReleaseSignal, { requestId, outcome });
       if (outcome === 'not-acted' && !dryRun) {
@@ -346,6 +389,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   };
   const acquirePermit = async (approvedBy?: string): Promise<Permit> => {
     const requestId = uuid4();
+    outstanding.add(requestId);
     await ensureRunning(guardId, () =>
       startChild(guardWorkflow, { ...childOptions(guardId), args: [{ target: state.target }] }),
     );
@@ -354,16 +398,20 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       incidentWorkflowId: state.workflowId,
       action: 'RESTART',
       dryRun,
-      limits: settings.guard,
+      limits: { ...settings.guard, leaseTtlMs },
       ...(approvedBy ? { approvedBy } : {}),
     });
-    const leaseWaitMs = settings.guard.leaseTtlMs * 2;
+    const leaseWaitMs = leaseTtlMs * 2;
     if (!(await condition(() => answered(`lease:${requestId}`) !== undefined, leaseWaitMs))) {
       await release(requestId, 'not-acted');
       return { ok: false, reason: `${guardId} granted no lease within ${secondsText(leaseWaitMs)}` };
     }
     const lease = answered(`lease:${requestId}`) as LeaseDecision;
-    if (lease.kind !== 'granted') return { ok: false, reason: lease.reason };
+    if (lease.kind !== 'granted') {
+      outstanding.delete(requestId);
+      return { ok: false, reason: lease.reason };
+    }
+    held = requestId;
 
     await ensureRunning(budgetId, () =>
       startChild(budgetWorkflow, { ...childOptions(budgetId), args: [{}] }),
@@ -425,7 +473,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       }
       const waited = Date.now() - waitStarted;
       if (waited >= settings.escalation.maxWaitMs) return undefined;
-      level = Math.min(level + 1, levels.length - 1);
+      // Everyone on the ladder has been told: wait out the rest without repeating it every step.
+      if (level >= levels.length - 1) {
+        const left = settings.escalation.maxWaitMs - waited;
+        const answered = await condition(
+          () => decision !== undefined || resolvedBySender !== undefined,
+          left,
+        );
+        return answered ? currentDecision() : undefined;
+      }
+      level += 1;
       const recipient = levels[level] ?? 'on-call';
       state.escalatedTo.push(recipient);
       record('escalated', `no decision after ${secondsText(waited)}: escalated to ${recipient}`);
@@ -528,6 +585,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         close('REJECTED', `rejected by ${payload.by}; the container was not touched`);
         return false;
       }
+      // Decided: no second decision may be taken while the lease is fetched.
+      setStatus('REMEDIATING', `approved by ${payload.by}; asking ${guardId} for the lease`);
       permit = await acquirePermit(payload.by);
       if (!permit.ok) {
         await escalate(`approved by ${payload.by}, but ${permit.reason}`);
@@ -629,7 +688,20 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // ---- The incident, and its recurrence watch --------------------------------------------
   let recurrence: string | undefined;
   for (;;) {
-    const fixed = await handle(recurrence);
+    let fixed: boolean;
+    try {
+      fixed = await handle(recurrence);
+    } catch (err) {
+      // Cancelled (by a person, from the Web UI or CLI) while holding a lease: give it back, or the
+      // target stays blocked until the lease expires and the guard counts a failure.
+      const lease = held;
+      if (isCancellation(err) && lease) {
+        await CancellationScope.nonCancellable(() =>
+          release(lease, ['REMEDIATING', 'VERIFYING'].includes(state.status) ? 'failed' : 'not-acted'),
+        );
+      }
+      throw err;
+    }
     if (!fixed || settings.recurrenceWindowMs <= 0) return state;
     const diagnosis = state.diagnosis as Diagnosis;
     // A recurrence is a new occurrence (fired after the one fixed), not a late copy of the old one,

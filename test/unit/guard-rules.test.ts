@@ -42,6 +42,27 @@ describe('guard rules', () => {
     expect(snapshotGuard(state, 10).queued).toEqual([c.incidentWorkflowId]);
   });
 
+  it('never grants a queued request its incident withdrew, and serves newcomers after those waiting', () => {
+    const state = newGuardState('svc', limits);
+    const a = request();
+    const gaveUp = request();
+    const waiting = request();
+    requestLease(state, a, 0);
+    requestLease(state, gaveUp, 1);
+    requestLease(state, waiting, 2);
+    expect(releaseLease(state, gaveUp.requestId, 'not-acted', 3)).toEqual({
+      released: false,
+      dequeued: true,
+    });
+    // The holder's lease expires; a newcomer arrives before the queue was served: it waits its turn.
+    tickGuard(state, limits.leaseTtlMs);
+    const newcomer = request();
+    expect(requestLease(state, newcomer, limits.leaseTtlMs + 1).kind).toBe('queued');
+    expect(nextQueued(state, limits.leaseTtlMs + 2)?.request.requestId).toBe(waiting.requestId);
+    // A repeated request from the one that gave up gets its withdrawal back, never a grant.
+    expect(requestLease(state, gaveUp, limits.leaseTtlMs + 3)).toMatchObject({ kind: 'denied' });
+  });
+
   it('answers a repeated request the same way instead of counting it twice', () => {
     const state = newGuardState('svc', limits);
     const a = request();
@@ -57,8 +78,10 @@ describe('guard rules', () => {
     releaseLease(state, a.requestId, 'succeeded', 1000);
     const denied = requestLease(state, request(), 4 * MINUTE);
     expect(denied).toMatchObject({ kind: 'denied' });
-    expect(denied.reason).toContain('cooldown is 5 min');
-    expect(requestLease(state, request(), 5 * MINUTE).kind).toBe('granted');
+    expect(denied.reason).toContain('last action ended 239 s ago, cooldown is 5 min');
+    // The cooldown runs from the end of the last action, not its start.
+    expect(requestLease(state, request(), 5 * MINUTE).kind).toBe('denied');
+    expect(requestLease(state, request(), 5 * MINUTE + 1000).kind).toBe('granted');
 
     // An action released as not-acted (nothing was restarted) starts no cooldown.
     const fresh = newGuardState('svc2', limits);
