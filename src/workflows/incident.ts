@@ -180,9 +180,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let acting = false;
   setHandler(resolvedSignal, (payload) => {
     if (resolvedBySender) return;
-    // A late or retried `resolved` of an earlier occurrence says nothing about the current one.
+    // After a reopen, a late or retried `resolved` of the earlier occurrence says nothing about this one.
     const endedAtMs = Date.parse(payload.endedAt);
-    if (Number.isFinite(endedAtMs) && endedAtMs < newestFiredAtMs) {
+    if (state.recurrences && Number.isFinite(endedAtMs) && endedAtMs < newestFiredAtMs) {
       record(
         'sender-resolved-stale',
         `${payload.source} resolved an earlier occurrence (ended ${payload.endedAt})`,

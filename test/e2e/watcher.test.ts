@@ -54,7 +54,7 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
         MEDIC_WATCHER: 'on',
         MEDIC_SWEEP_INTERVAL: '0',
         // These tests heal one container several times in a row: no cooldown between restarts.
-        MEDIC_GUARD_COOLDOWN: '1s',
+        MEDIC_GUARD_COOLDOWN: '0s',
         MEDIC_GUARD_MAX_RESTARTS_PER_HOUR: '100',
         // ... and each death is a new fault here, not the recurrence of the one before.
         MEDIC_RECURRENCE_WINDOW: '1s',
