@@ -48,22 +48,42 @@ const SDK_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn',
  * SIGINT/SIGTERM to the caller (dev.ts shuts several parts down in order).
  */
 export function installTemporalLogging(logger: Logger, options: { handleSignals?: boolean } = {}): void {
+  const forward = (level: keyof typeof SDK_LEVELS, message: string, meta?: Record<string, unknown>) =>
+    logger[SDK_LEVELS[quieter(level, message, meta)]](meta ?? {}, message);
   Runtime.install({
     ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
     logger: {
-      log: (level, message, meta) =>
-        level === 'INFO' && WEBPACK_STATS.test(message)
-          ? logger.debug(meta ?? {}, message)
-          : logger[SDK_LEVELS[level]](meta ?? {}, message),
-      trace: (message, meta) => logger.trace(meta ?? {}, message),
-      debug: (message, meta) => logger.debug(meta ?? {}, message),
-      // The bundler's webpack statistics are a screenful of text at info level: keep them for debug.
-      info: (message, meta) =>
-        WEBPACK_STATS.test(message) ? logger.debug(meta ?? {}, message) : logger.info(meta ?? {}, message),
-      warn: (message, meta) => logger.warn(meta ?? {}, message),
-      error: (message, meta) => logger.error(meta ?? {}, message),
+      log: (level, message, meta) => forward(level, message, meta),
+      trace: (message, meta) => forward('TRACE', message, meta),
+      debug: (message, meta) => forward('DEBUG', message, meta),
+      info: (message, meta) => forward('INFO', message, meta),
+      warn: (message, meta) => forward('WARN', message, meta),
+      error: (message, meta) => forward('ERROR', message, meta),
     },
   });
+}
+
+/**
+ * Two SDK lines that are expected and loud: the bundler's webpack statistics (a screenful at info), and
+ * a health check failing while a restarted service warms up (a warning with a stack per attempt; the
+ * retry policy is the backoff, and the activity logs each attempt itself). Both go to debug.
+ */
+function quieter(
+  level: keyof typeof SDK_LEVELS,
+  message: string,
+  meta?: Record<string, unknown>,
+): keyof typeof SDK_LEVELS {
+  if (level === 'INFO' && WEBPACK_STATS.test(message)) return 'DEBUG';
+  const error = meta?.error as { type?: unknown; nonRetryable?: unknown } | undefined;
+  if (
+    level === 'WARN' &&
+    message === 'Activity failed' &&
+    error?.type === 'Unhealthy' &&
+    !error.nonRetryable
+  ) {
+    return 'DEBUG';
+  }
+  return level;
 }
 
 async function main(): Promise<void> {
