@@ -168,6 +168,12 @@ function restartsInLastHour(state: GuardState, now: number): number {
   return counted(state).filter((a) => a.grantedAt > now - HOUR_MS).length;
 }
 
+/** When the last real action ended (its release), or started while it still runs: the cooldown runs from here. */
+function lastActionEnd(state: GuardState): number | undefined {
+  const last = counted(state).at(-1);
+  return last ? (last.releasedAt ?? last.grantedAt) : undefined;
+}
+
 /** Why the limits forbid an action now, or undefined when they allow it. */
 export function limitDenial(state: GuardState, limits: GuardLimits, now: number): string | undefined {
   if (state.breaker.open) {
@@ -175,13 +181,11 @@ export function limitDenial(state: GuardState, limits: GuardLimits, now: number)
       state.breaker.closesAt !== undefined ? ` for another ${seconds(state.breaker.closesAt - now)}` : '';
     return `circuit breaker open on ${state.target}${until}: ${state.breaker.reason ?? 'repeated failures'}`;
   }
-  const real = counted(state);
-  const last = real.at(-1);
-  const lastEnded = last ? (last.releasedAt ?? last.grantedAt) : undefined;
+  const lastEnded = lastActionEnd(state);
   if (lastEnded !== undefined && limits.cooldownMs > 0 && now - lastEnded < limits.cooldownMs) {
     return `cooldown on ${state.target}: last action ended ${seconds(now - lastEnded)} ago, cooldown is ${minutes(limits.cooldownMs)}`;
   }
-  const lastHour = real.filter((a) => a.grantedAt > now - HOUR_MS).length;
+  const lastHour = restartsInLastHour(state, now);
   if (lastHour >= limits.maxRestartsPerHour) {
     return `${lastHour} restarts of ${state.target} in the last hour; the limit is ${limits.maxRestartsPerHour} per hour`;
   }
@@ -276,9 +280,7 @@ export interface GuardSnapshot {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function snapshotGuard(state: GuardState, now: number): GuardSnapshot {
-  const lastAction = counted(state).at(-1);
-  // The cooldown runs from the end of the last action (its release), or its start while it runs.
-  const last = lastAction ? { grantedAt: lastAction.releasedAt ?? lastAction.grantedAt } : undefined;
+  const lastEnded = lastActionEnd(state);
   return {
     target: state.target,
     limits: state.limits,
@@ -293,8 +295,9 @@ export function snapshotGuard(state: GuardState, now: number): GuardSnapshot {
       : {}),
     queued: state.queue.map((q) => q.incidentWorkflowId),
     restartsLastHour: restartsInLastHour(state, now),
-    cooldownRemainingMs: last ? Math.max(0, state.limits.cooldownMs - (now - last.grantedAt)) : 0,
-    ...(last ? { lastActionAt: iso(last.grantedAt) } : {}),
+    cooldownRemainingMs:
+      lastEnded !== undefined ? Math.max(0, state.limits.cooldownMs - (now - lastEnded)) : 0,
+    ...(lastEnded !== undefined ? { lastActionAt: iso(lastEnded) } : {}),
     consecutiveFailures: state.consecutiveFailures,
     breaker: {
       open: state.breaker.open,

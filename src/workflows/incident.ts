@@ -463,25 +463,13 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     for (;;) {
       const remaining = settings.escalation.maxWaitMs - (Date.now() - waitStarted);
       if (remaining <= 0) return undefined;
-      if (
-        await condition(
-          () => decision !== undefined || resolvedBySender !== undefined,
-          Math.min(settings.approvalTimeoutMs, remaining),
-        )
-      ) {
+      // Once everyone on the ladder has been told, wait out the rest in one go instead of repeating it.
+      const step = level < levels.length - 1 ? Math.min(settings.approvalTimeoutMs, remaining) : remaining;
+      if (await condition(() => decision !== undefined || resolvedBySender !== undefined, step)) {
         return currentDecision();
       }
       const waited = Date.now() - waitStarted;
       if (waited >= settings.escalation.maxWaitMs) return undefined;
-      // Everyone on the ladder has been told: wait out the rest without repeating it every step.
-      if (level >= levels.length - 1) {
-        const left = settings.escalation.maxWaitMs - waited;
-        const answered = await condition(
-          () => decision !== undefined || resolvedBySender !== undefined,
-          left,
-        );
-        return answered ? currentDecision() : undefined;
-      }
       level += 1;
       const recipient = levels[level] ?? 'on-call';
       state.escalatedTo.push(recipient);
@@ -616,6 +604,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     acting = true;
     setStatus('REMEDIATING', `restarting ${state.target}`);
     let restarted = false;
+    /** The remediation did not work: give the lease back with its outcome, learn it, tell people. */
+    const fail = async (leaseOutcome: ReleaseOutcome, reason: string) => {
+      await release(requestId, leaseOutcome);
+      await learn(diagnosis, 'failed', reason);
+      await tell('critical', `incident ${state.workflowId} failed`, reason);
+      close('FAILED', reason);
+      return false;
+    };
     try {
       const action = await restartContainer({
         incidentId: state.id,
@@ -630,11 +626,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       if (isCancellation(err)) throw err;
       const reason = `restart failed: ${describeFailure(err)}`;
       state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'failed', detail: reason });
-      await release(requestId, 'failed');
-      await learn(diagnosis, 'failed', reason);
-      await tell('critical', `incident ${state.workflowId} failed`, reason);
-      close('FAILED', reason);
-      return false;
+      return fail('failed', reason);
     }
 
     // Verify, with exponential backoff from the activity's retry policy. The lease is held until then.
@@ -651,11 +643,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         detail: describeFailure(err),
         checkedAt: nowIso(),
       };
-      await release(requestId, restarted ? 'failed' : 'not-acted');
-      await learn(diagnosis, 'failed', reason);
-      await tell('critical', `incident ${state.workflowId} failed`, reason);
-      close('FAILED', reason);
-      return false;
+      return fail(restarted ? 'failed' : 'not-acted', reason);
     }
     await release(requestId, restarted ? 'succeeded' : 'not-acted');
     await learn(diagnosis, 'resolved');
