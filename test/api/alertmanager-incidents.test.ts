@@ -2,13 +2,12 @@
 // payload opens and closes the right incidents, storms keep exact counts, and the allowlist turns
 // every target Medic may not touch into an escalated incident without an action.
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProcessSupervisor } from '../../src/activities/containers.js';
-import { createApp, DEFAULT_INGEST, type MedicApp } from '../../src/api/app.js';
+import { createApp, DEFAULT_INGEST } from '../../src/api/app.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { alertSignal, statusQuery } from '../../src/workflows/messages.js';
+import { type ServedApp, serveApp } from '../support/api.js';
 import { buildActivities, captureLogger, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
 import {
@@ -27,8 +26,7 @@ const UNMANAGED = `unmanaged-${RUN}`;
 let temporal: DevServerConnection;
 let supervisor: ProcessSupervisor;
 let worker: { stop(): Promise<void> };
-let app: MedicApp;
-let server: Server;
+let api: ServedApp;
 let base: string;
 let taskQueue: string;
 
@@ -80,7 +78,7 @@ beforeAll(async () => {
     taskQueue,
     activities: buildActivities(supervisor).activities,
   });
-  app = createApp({
+  const app = createApp({
     client: temporal.client,
     config: {
       temporal: { address: 'unused', namespace: 'default', taskQueue },
@@ -96,16 +94,12 @@ beforeAll(async () => {
     },
     logger: captureLogger().logger,
   });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await serveApp(app);
+  base = api.base;
 });
 
 afterAll(async () => {
-  server?.close();
-  server?.closeAllConnections();
-  await app?.drainIngest();
+  await api?.close();
   await worker?.stop();
   await supervisor?.stopAll();
   await temporal?.close();
@@ -230,10 +224,8 @@ describe('a resolved alert after Medic acted', () => {
       },
       logger: captureLogger().logger,
     });
-    const own = await new Promise<Server>((resolve) => {
-      const s = watching.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const ownBase = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
+    const own = await serveApp(watching);
+    const ownBase = own.base;
     const notify = (status: 'firing' | 'resolved') =>
       fetch(`${ownBase}/webhooks/alertmanager`, {
         method: 'POST',
@@ -272,9 +264,7 @@ describe('a resolved alert after Medic acted', () => {
       expect(after.status).toBe('RESOLVED');
       expect(after.timeline.at(-1)?.detail).not.toMatch(/recovered by itself/);
     } finally {
-      own.close();
-      own.closeAllConnections();
-      await watching.drainIngest();
+      await own.close();
       await temporal.client.workflow
         .getHandle(workflowId)
         .terminate('test done')

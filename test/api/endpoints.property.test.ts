@@ -1,11 +1,10 @@
 // Every endpoint, fed generated requests, against the real dev server: any input gets a 2xx or a
 // 4xx with a JSON error, never a 5xx, a stack trace or a crash.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, DEFAULT_INGEST, type MedicApp } from '../../src/api/app.js';
+import { createApp, DEFAULT_INGEST } from '../../src/api/app.js';
 import { signWebhook } from '../../src/domain/webhook-signature.js';
+import { type ServedApp, serveApp } from '../support/api.js';
 import { captureLogger, testSettings } from '../support/medic.js';
 import { connectDevServer, type DevServerConnection, uniqueTaskQueue } from '../support/temporal.js';
 
@@ -13,13 +12,12 @@ const SECRET = 'property-webhook-secret-0123456789';
 const SENDER = { name: 'am', token: 'property-am-token-0123456789abcd' };
 const APPROVER = { name: 'bob', token: 'property-approver-token-01234567' };
 let temporal: DevServerConnection;
-let app: MedicApp;
-let server: Server;
+let api: ServedApp;
 let base: string;
 
 beforeAll(async () => {
   temporal = await connectDevServer();
-  app = createApp({
+  const app = createApp({
     client: temporal.client,
     config: {
       // No worker polls this queue: accepted alerts start workflows that wait.
@@ -36,16 +34,12 @@ beforeAll(async () => {
     },
     logger: captureLogger().logger,
   });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await serveApp(app);
+  base = api.base;
 });
 
 afterAll(async () => {
-  server?.close();
-  server?.closeAllConnections();
-  await app?.drainIngest();
+  await api?.close();
   await temporal?.close();
 });
 

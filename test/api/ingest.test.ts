@@ -1,14 +1,13 @@
 // Ingest against the real dev server (no worker: accepted alerts start workflows that wait, and their
 // histories show exactly what the API sent): Alertmanager's door, replay protection, coalescing with
 // exact counts, rate limiting, security headers.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, DEFAULT_INGEST, type MedicApp } from '../../src/api/app.js';
 import type { IngestSettings } from '../../src/config.js';
 import type { Alert } from '../../src/domain/types.js';
+import { type ServedApp, serveApp } from '../support/api.js';
 import { captureLogger, signedRequest, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
 import { connectDevServer, type DevServerConnection, uniqueTaskQueue } from '../support/temporal.js';
@@ -20,11 +19,8 @@ let temporal: DevServerConnection;
 let api: Listening;
 let taskQueue: string;
 
-interface Listening {
-  base: string;
+interface Listening extends ServedApp {
   app: MedicApp;
-  server: Server;
-  close(): Promise<void>;
 }
 
 async function listen(client: Client, ingest: Partial<IngestSettings> = {}): Promise<Listening> {
@@ -45,19 +41,7 @@ async function listen(client: Client, ingest: Partial<IngestSettings> = {}): Pro
     },
     logger: captureLogger().logger,
   });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    app,
-    server,
-    close: async () => {
-      server.close();
-      server.closeAllConnections();
-      await app.drainIngest();
-    },
-  };
+  return { app, ...(await serveApp(app)) };
 }
 
 beforeAll(async () => {
@@ -394,10 +378,7 @@ describe('hardening', () => {
       },
       logger,
     });
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { base, close } = await serveApp(app);
     try {
       await call(
         base,
@@ -418,9 +399,7 @@ describe('hardening', () => {
       const all = JSON.stringify(lines);
       for (const secret of [SECRET, SENDER.token, APPROVER.token]) expect(all).not.toContain(secret);
     } finally {
-      server.close();
-      server.closeAllConnections();
-      await app.drainIngest();
+      await close();
     }
   });
 

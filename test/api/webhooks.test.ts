@@ -1,17 +1,16 @@
 // The HTTP API against the real dev server: what it accepts, and every way it refuses.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import type { MedicConfig } from '../../src/config.js';
+import { type ServedApp, serveApp } from '../support/api.js';
 import { captureLogger, signedRequest, testSettings } from '../support/medic.js';
 import { connectDevServer, type DevServerConnection, uniqueTaskQueue } from '../support/temporal.js';
 
 const SECRET = 'test-webhook-secret-0123456789';
 const APPROVER = { name: 'alice', token: 'alice-token-0123456789abcdef' };
 let temporal: DevServerConnection;
-let server: Server;
+let api: ServedApp;
 let base: string;
 let taskQueue: string;
 
@@ -26,24 +25,20 @@ function configFor(
   };
 }
 
-async function listen(client: Client, queue: string): Promise<{ server: Server; base: string }> {
-  const app = createApp({ client, config: configFor(queue), logger: captureLogger().logger });
-  const srv = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return { server: srv, base: `http://127.0.0.1:${(srv.address() as AddressInfo).port}` };
+function listen(client: Client, queue: string): Promise<ServedApp> {
+  return serveApp(createApp({ client, config: configFor(queue), logger: captureLogger().logger }));
 }
 
 beforeAll(async () => {
   temporal = await connectDevServer();
   // No worker polls this queue: accepted alerts start workflows that simply wait.
   taskQueue = uniqueTaskQueue('api');
-  ({ server, base } = await listen(temporal.client, taskQueue));
+  api = await listen(temporal.client, taskQueue);
+  base = api.base;
 });
 
 afterAll(async () => {
-  server?.close();
-  server?.closeAllConnections();
+  await api?.close();
   await temporal?.close();
 });
 
@@ -170,8 +165,7 @@ describe('POST /webhooks/alert', () => {
       const health = await fetch(`${down.base}/healthz`);
       expect(health.status).toBe(503);
     } finally {
-      down.server.close();
-      down.server.closeAllConnections();
+      await down.close();
     }
   });
 });
