@@ -92,27 +92,40 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
+/** One webhook request: the JSON body and the headers that sign it at `ts` (unix seconds). */
+function signed(
+  secret: string,
+  payload: object,
+  ts: number,
+): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify(payload);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-medic-timestamp': String(ts),
+      'x-medic-signature': signWebhook(secret, ts, body),
+    },
+  };
+}
+
 /** 20,000 distinct signed requests: each has its own body, hence its own signature (replay protection). */
 function signedRequests(secret: string): Array<{ body: string; headers: Record<string, string> }> {
   const ts = Math.floor(Date.now() / 1000);
-  return Array.from({ length: REQUESTS }, (_, i) => {
-    const body = JSON.stringify({
-      incident_id: `bench-${i}`,
-      container_name: `bench-target-${i % INCIDENTS}`,
-      alert_type: 'memory-leak',
-      severity: 'medium',
-      logs: ['{"level":"error","msg":"memory usage above threshold","rssMb":512}'],
-      timestamp: new Date(ts * 1000).toISOString(),
-    });
-    return {
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'x-medic-timestamp': String(ts),
-        'x-medic-signature': signWebhook(secret, ts, body),
+  return Array.from({ length: REQUESTS }, (_, i) =>
+    signed(
+      secret,
+      {
+        incident_id: `bench-${i}`,
+        container_name: `bench-target-${i % INCIDENTS}`,
+        alert_type: 'memory-leak',
+        severity: 'medium',
+        logs: ['{"level":"error","msg":"memory usage above threshold","rssMb":512}'],
+        timestamp: new Date(ts * 1000).toISOString(),
       },
-    };
-  });
+      ts,
+    ),
+  );
 }
 
 async function main(): Promise<void> {
@@ -160,23 +173,16 @@ async function main(): Promise<void> {
     // The worker bundles the workflows at start: wait until it runs one, so the bench measures ingest.
     const warmup = await fetch(`${base}/webhooks/alert`, {
       method: 'POST',
-      ...(() => {
-        const body = JSON.stringify({
+      ...signed(
+        secret,
+        {
           container_name: 'bench-warmup',
           alert_type: 'warmup',
           severity: 'low',
           timestamp: new Date().toISOString(),
-        });
-        const ts = Math.floor(Date.now() / 1000);
-        return {
-          body,
-          headers: {
-            'content-type': 'application/json',
-            'x-medic-timestamp': String(ts),
-            'x-medic-signature': signWebhook(secret, ts, body),
-          },
-        };
-      })(),
+        },
+        Math.floor(Date.now() / 1000),
+      ),
     });
     if (warmup.status !== 202)
       throw new Error(`warm-up alert refused: ${warmup.status} ${await warmup.text()}`);
