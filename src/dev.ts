@@ -13,22 +13,18 @@ import { type Engine, findEngine } from '../scripts/engine.js';
 import { DATA_DIR, PROJECT_ROOT } from '../scripts/paths.js';
 import { type DevServer, startTemporalDevServer, temporalReachable } from '../scripts/temporal-server.js';
 import { ensureTool, findTool, TEMPORAL_CLI } from '../scripts/tools.js';
-import { allowlistNames } from './activities/allowlist.js';
 import {
   type ContainerRuntime,
   DockerEngineRuntime,
   HEALTH_URL_LABEL,
   ProcessSupervisor,
 } from './activities/containers.js';
-import { createActivities } from './activities/index.js';
-import { LogNotifier } from './activities/notify.js';
-import { RunbookStore } from './activities/runbook.js';
 import { loadConfig, type MedicConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApi } from './server.js';
 import { connectClient, ensureSearchAttributes } from './temporal.js';
-import { createWatchActivities, ensureEngineWatch } from './watching.js';
-import { createMedicWorker, installTemporalLogging } from './worker.js';
+import { ensureEngineWatch } from './watching.js';
+import { createMedicWorker, installTemporalLogging, medicWorkerActivities } from './worker.js';
 
 export interface StackOptions {
   /** Environment to read the configuration from (defaults to process.env). */
@@ -153,25 +149,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: {
-        ...createActivities({
-          runtime,
-          runbook: new RunbookStore(path.resolve(PROJECT_ROOT, config.runbookPath)),
-          notifier: new LogNotifier(logger.child({ component: 'notify' })),
-          logger: logger.child({ component: 'activities' }),
-          diagnosis: config.diagnosis,
-          allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
-        }),
+      activities: medicWorkerActivities({
+        config,
+        runtime,
+        client,
+        logger,
+        runbookPath: path.resolve(PROJECT_ROOT, config.runbookPath),
         ...(watching
-          ? createWatchActivities({
-              docker: engine.docker,
-              client,
-              config,
-              logger: logger.child({ component: 'activities' }),
-              engineIsLocal: engine.dockerHost.startsWith('unix://'),
-            })
+          ? { watchEngine: { docker: engine.docker, isLocal: engine.dockerHost.startsWith('unix://') } }
           : {}),
-      },
+      }),
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     });
     const workerDone = worker.run();

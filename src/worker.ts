@@ -2,14 +2,16 @@
 // (against the Docker engine at DOCKER_HOST); dev.ts and the tests build it with other parts.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type Docker from 'dockerode';
 import { allowlistNames } from './activities/allowlist.js';
-import { createDockerClient, DockerEngineRuntime } from './activities/containers.js';
+import { type ContainerRuntime, createDockerClient, DockerEngineRuntime } from './activities/containers.js';
 import type { EngineWatchActivities } from './activities/engine-watch.js';
 import { createActivities, type MedicActivities } from './activities/index.js';
 import { LogNotifier } from './activities/notify.js';
 import { RunbookStore } from './activities/runbook.js';
-import { loadConfig } from './config.js';
+import { loadConfig, type MedicConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectClient, ensureSearchAttributes } from './temporal.js';
 import { createWatchActivities, ensureEngineWatch } from './watching.js';
@@ -24,6 +26,42 @@ export interface MedicWorkerOptions {
   activities: MedicActivities & Partial<EngineWatchActivities>;
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
+}
+
+/**
+ * A worker's activities, wired from its configuration: what `npm run worker`, `npm start` and the tests'
+ * workers run. The watcher's and the sweep's activities come with an engine to watch.
+ */
+export function medicWorkerActivities(deps: {
+  config: MedicConfig;
+  runtime: ContainerRuntime;
+  client: Client;
+  logger: Logger;
+  runbookPath: string;
+  /** The engine this worker watches (the watcher and sweep are on and an engine is reachable). */
+  watchEngine?: { docker: Docker; isLocal: boolean };
+}): MedicWorkerOptions['activities'] {
+  const { config, logger } = deps;
+  const activityLogger = logger.child({ component: 'activities' });
+  const activities = createActivities({
+    runtime: deps.runtime,
+    runbook: new RunbookStore(deps.runbookPath),
+    notifier: new LogNotifier(logger.child({ component: 'notify' })),
+    logger: activityLogger,
+    diagnosis: config.diagnosis,
+    allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
+  });
+  if (!deps.watchEngine) return activities;
+  return {
+    ...activities,
+    ...createWatchActivities({
+      docker: deps.watchEngine.docker,
+      client: deps.client,
+      config,
+      logger: activityLogger,
+      engineIsLocal: deps.watchEngine.isLocal,
+    }),
+  };
 }
 
 export function createMedicWorker(options: MedicWorkerOptions): Promise<Worker> {
@@ -94,29 +132,20 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client, config.temporal.namespace, logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const docker = createDockerClient(config.dockerHost);
-  const runtime = new DockerEngineRuntime(docker, config.managedLabel);
-  const activities = createActivities({
-    runtime,
-    runbook: new RunbookStore(path.resolve(config.runbookPath)),
-    notifier: new LogNotifier(logger.child({ component: 'notify' })),
-    logger,
-    diagnosis: config.diagnosis,
-    allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
-  });
-  const watch = config.watch.enabled
-    ? createWatchActivities({
-        docker,
-        client,
-        config,
-        logger,
-        engineIsLocal: !config.dockerHost || config.dockerHost.startsWith('unix://'),
-      })
-    : {};
   const worker = await createMedicWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: { ...activities, ...watch },
+    activities: medicWorkerActivities({
+      config,
+      runtime: new DockerEngineRuntime(docker, config.managedLabel),
+      client,
+      logger,
+      runbookPath: path.resolve(config.runbookPath),
+      ...(config.watch.enabled
+        ? { watchEngine: { docker, isLocal: !config.dockerHost || config.dockerHost.startsWith('unix://') } }
+        : {}),
+    }),
   });
   if (config.watch.enabled) await ensureEngineWatch(client, config, logger);
   else logger.info('engine watcher and sweep are off (MEDIC_WATCHER=off)');

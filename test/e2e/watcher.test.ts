@@ -10,14 +10,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { removeContainer, runDemoContainer } from '../../scripts/demo-image.js';
 import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { DockerEngineRuntime } from '../../src/activities/containers.js';
-import { createActivities } from '../../src/activities/index.js';
-import { LogNotifier } from '../../src/activities/notify.js';
-import { RunbookStore } from '../../src/activities/runbook.js';
 import { loadConfig } from '../../src/config.js';
 import { type Stack, startStack } from '../../src/dev.js';
 import type { IncidentState } from '../../src/domain/types.js';
-import { createWatchActivities, watchIds } from '../../src/watching.js';
-import { createMedicWorker } from '../../src/worker.js';
+import { watchIds } from '../../src/watching.js';
+import { createMedicWorker, medicWorkerActivities } from '../../src/worker.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { captureLogger } from '../support/medic.js';
 import { freePort, waitFor } from '../support/ports.js';
@@ -274,21 +271,14 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
       connection,
       namespace: 'default',
       taskQueue,
-      activities: {
-        ...createActivities({
-          runtime,
-          runbook: new RunbookStore(config.runbookPath),
-          notifier: new LogNotifier(logger),
-          logger,
-        }),
-        ...createWatchActivities({
-          docker: docker(),
-          client: stack.client,
-          config,
-          logger,
-          engineIsLocal: true,
-        }),
-      },
+      activities: medicWorkerActivities({
+        config,
+        runtime,
+        client: stack.client,
+        logger,
+        runbookPath: config.runbookPath,
+        watchEngine: { docker: docker(), isLocal: true },
+      }),
       workflowBundlePath: inject('workflowBundlePath'),
     });
     const running = workerB.run();
