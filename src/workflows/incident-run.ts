@@ -1,0 +1,185 @@
+// One run of an incident workflow: its state, its alert ledger and the flags its handlers set, plus the
+// ways it tells its story (timeline, status and search attributes, notifications, the runbook). The
+// workflow's steps share this object instead of twenty closures in one scope.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { IncidentSettings } from '../config.js';
+import {
+  type AlertLedger,
+  applyAlert,
+  judgeSenderResolved,
+  newAlertLedger,
+  newIncidentState,
+  recordEvent,
+} from '../domain/incident.js';
+import type {
+  Diagnosis,
+  FixOutcome,
+  IncidentState,
+  IncidentStatus,
+  ResolvedPayload,
+} from '../domain/types.js';
+import type { IncidentActivities } from './incident-activities.js';
+import { alertSignal, resolvedSignal, statusQuery } from './messages.js';
+import { IncidentSeverityKey, IncidentStatusKey } from './search-attributes.js';
+
+export interface IncidentWorkflowInput {
+  target: string;
+  alertType: string;
+  settings: IncidentSettings;
+  /**
+   * An incident refused by the allowlist, carried over by continue-as-new while it absorbs a storm
+   * of copies of its alert (ingest).
+   */
+  refused?: IncidentState;
+  /** Delivery ids already counted, carried over by continue-as-new (ingest). */
+  seenDeliveries?: string[];
+}
+
+const nowIso = () => new Date().toISOString();
+
+export function describeFailure(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return describeFailure(err.cause);
+  if (err instanceof ApplicationFailure) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+type SearchAttributeUpdate = Parameters<typeof upsertSearchAttributes>[0];
+
+export class IncidentRun {
+  readonly state: IncidentState;
+  readonly ledger: AlertLedger;
+  readonly settings: IncidentSettings;
+  /** The sender's `resolved`, accepted before Medic acted: the incident closes as recovered by itself. */
+  resolvedBySender: ResolvedPayload | undefined;
+  /** Medic has started acting on the target; a `resolved` now says nothing about Medic's fix. */
+  acting = false;
+  dryRun = false;
+
+  constructor(
+    readonly input: IncidentWorkflowInput,
+    readonly activities: IncidentActivities,
+  ) {
+    this.settings = input.settings;
+    const info = workflowInfo();
+    this.state =
+      input.refused ??
+      newIncidentState({
+        id: info.firstExecutionRunId,
+        workflowId: info.workflowId,
+        target: input.target,
+        alertType: input.alertType,
+        openedAt: nowIso(),
+      });
+    this.ledger = newAlertLedger(input.seenDeliveries);
+  }
+
+  /** The status query, the sender's alerts and its `resolved`. */
+  listen(): void {
+    setHandler(statusQuery, () => this.state);
+    setHandler(alertSignal, (alert) => {
+      const effect = applyAlert(this.state, this.ledger, alert, {
+        at: nowIso(),
+        refused: !!this.input.refused,
+      });
+      if (effect.kind === 'repeat' && effect.severityRaised) {
+        this.upsert([{ key: IncidentSeverityKey, value: this.state.severity }]);
+      }
+    });
+    setHandler(resolvedSignal, (payload) => {
+      if (this.resolvedBySender) return;
+      const verdict = judgeSenderResolved(this.state, this.ledger, payload, {
+        at: nowIso(),
+        acting: this.acting,
+      });
+      if (verdict === 'accepted') this.resolvedBySender = payload;
+    });
+  }
+
+  /** Search attributes need registering on the server; one that cannot runs incidents with indexing off. */
+  upsert(attributes: SearchAttributeUpdate): void {
+    if (this.settings.searchAttributes) upsertSearchAttributes(attributes);
+  }
+
+  record(event: string, detail: string): void {
+    recordEvent(this.state, nowIso(), event, detail);
+  }
+
+  setStatus(status: IncidentStatus, detail: string): void {
+    this.state.status = status;
+    this.record(status, detail);
+    this.upsert([{ key: IncidentStatusKey, value: status }]);
+  }
+
+  close(status: IncidentStatus, detail: string): IncidentState {
+    this.setStatus(status, detail);
+    this.state.closedAt = nowIso();
+    return this.state;
+  }
+
+  recoveredByItself(): IncidentState {
+    return this.close(
+      'RESOLVED',
+      `recovered by itself: ${this.resolvedBySender?.source} reported the alert resolved before Medic acted; no action taken`,
+    );
+  }
+
+  /** Best effort: a notifier that is down shows in the timeline and never fails the incident. */
+  async tell(level: 'info' | 'warning' | 'critical', title: string, message: string, recipient?: string) {
+    const { state } = this;
+    try {
+      await this.activities.notify({
+        level,
+        workflowId: state.workflowId,
+        incidentId: state.id,
+        target: state.target,
+        title,
+        message,
+        ...(recipient ? { recipient } : {}),
+      });
+      this.record('notified', `${level}${recipient ? ` to ${recipient}` : ''}: ${title}`);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      this.record('notify-failed', describeFailure(err));
+    }
+  }
+
+  /** Counts the outcome against the fix's signature in the runbook, once per incident pass. */
+  async learn(diagnosis: Diagnosis, outcome: FixOutcome, note?: string): Promise<void> {
+    const { state } = this;
+    try {
+      const result = await this.activities.recordRunbookOutcome({
+        // The runbook keeps one entry per incident and outcome; a reopened incident's passes are distinct.
+        incidentId: state.recurrences ? `${state.id}/reopened-${state.recurrences}` : state.id,
+        workflowId: state.workflowId,
+        target: state.target,
+        alertType: state.alertType,
+        errorSignature: diagnosis.errorSignature,
+        action: diagnosis.action,
+        rootCause: diagnosis.rootCause,
+        outcome,
+        note,
+        at: nowIso(),
+      });
+      state.runbookEntryId = result.fixId;
+      this.record('runbook', `${outcome} recorded in ${result.fixId}${result.created ? ' (new fix)' : ''}`);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      this.record('runbook-failed', describeFailure(err));
+      await this.tell('warning', 'runbook not updated', describeFailure(err));
+    }
+  }
+
+  /** Hands the incident to the last level of the ladder and ends it ESCALATED. */
+  async escalate(reason: string): Promise<IncidentState> {
+    const levels = this.settings.escalation.levels;
+    await this.tell('critical', `incident ${this.state.workflowId} needs a person`, reason, levels.at(-1));
+    return this.close('ESCALATED', reason);
+  }
+}
