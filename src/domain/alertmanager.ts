@@ -67,8 +67,16 @@ const SEVERITY_WORDS: Record<string, Severity> = {
   none: 'low',
 };
 
-export function severityFromLabel(value: string | undefined): Severity {
-  return SEVERITY_WORDS[(value ?? '').trim().toLowerCase()] ?? 'medium';
+/**
+ * Medic's severity for the label's word. A missing label is `medium`; a word Medic does not know is kept
+ * as `unrecognised` (and shown as critical), so the incident asks a person instead of acting on a guess.
+ * Own properties only: `__proto__` or `constructor` are words like any other, not keys of the object.
+ */
+export function severityFromLabel(value: string | undefined): { severity: Severity; unrecognised?: string } {
+  const word = (value ?? '').trim().toLowerCase();
+  if (word === '') return { severity: 'medium' };
+  if (Object.hasOwn(SEVERITY_WORDS, word)) return { severity: SEVERITY_WORDS[word] as Severity };
+  return { severity: 'critical', unrecognised: word.slice(0, 64) };
 }
 
 export type MappedAlert =
@@ -101,6 +109,7 @@ export function mapAlertmanagerAlert(
       resolved: { source: 'alertmanager', endedAt: new Date(endedAt).toISOString(), receivedAt },
     };
   }
+  const severity = severityFromLabel(am.labels.severity);
   return {
     kind: 'firing',
     alert: {
@@ -108,7 +117,8 @@ export function mapAlertmanagerAlert(
       ...(am.fingerprint ? { externalId: am.fingerprint } : {}),
       target: targetName,
       alertType,
-      severity: severityFromLabel(am.labels.severity),
+      severity: severity.severity,
+      ...(severity.unrecognised ? { unrecognisedSeverity: severity.unrecognised } : {}),
       status: 'firing',
       // Alertmanager carries no log lines; the diagnosis reads them from the engine.
       logs: [],

@@ -1,7 +1,8 @@
 // An incident's state changes, pure: a new incident, the bounded timeline, applying an alert or the
 // sender's `resolved`, and the lease TTL a remediation needs. The workflow calls these from its handlers
 // and steps; they take the time as an argument, so they are unit-tested without Temporal.
-import type { Alert, IncidentState, ResolvedPayload } from './types.js';
+import { unrecognisedSeverity } from './message-checks.js';
+import type { Alert, IncidentState, ResolvedPayload, Severity } from './types.js';
 import { SEVERITIES } from './types.js';
 
 /** Timeline entries kept per incident; an alert storm must not grow the state without bound. */
@@ -81,19 +82,31 @@ export function applyAlert(
   ledger.latest = alert;
   ledger.newestFiredAtMs = Math.max(ledger.newestFiredAtMs, Date.parse(alert.firedAt) || 0);
   if (alert.evidence && !state.evidence) state.evidence = alert.evidence;
+  // A severity Medic does not know fails closed: shown as critical, and never acted on without a person.
+  const unknownSeverity = alert.unrecognisedSeverity ?? unrecognisedSeverity(alert);
+  const severity: Severity = unknownSeverity ? 'critical' : alert.severity;
+  if (unknownSeverity && !state.unrecognisedSeverity) {
+    state.unrecognisedSeverity = unknownSeverity;
+    recordEvent(
+      state,
+      options.at,
+      'severity-unknown',
+      `"${unknownSeverity}" is not a severity Medic knows: a person decides`,
+    );
+  }
   if (!ledger.first && !options.refused) {
     ledger.first = alert;
-    state.severity = alert.severity;
+    state.severity = severity;
     const many = count > 1 ? ` (${count} alerts)` : '';
-    const what = `${alert.alertType} (${alert.severity}) from ${alert.source} about ${alert.target}${many}`;
+    const what = `${alert.alertType} (${severity}) from ${alert.source} about ${alert.target}${many}`;
     recordEvent(state, options.at, 'alert', what);
     return { kind: 'first' };
   }
-  const severityRaised = SEVERITIES.indexOf(alert.severity) > SEVERITIES.indexOf(state.severity);
+  const severityRaised = SEVERITIES.indexOf(severity) > SEVERITIES.indexOf(state.severity);
   if (severityRaised) {
-    const detail = `a repeated alert raised severity from ${state.severity} to ${alert.severity}`;
+    const detail = `a repeated alert raised severity from ${state.severity} to ${severity}`;
     recordEvent(state, options.at, 'severity-raised', detail);
-    state.severity = alert.severity;
+    state.severity = severity;
   }
   if (previousCount < REPEATED_ALERTS_IN_TIMELINE) {
     const detail =

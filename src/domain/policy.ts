@@ -48,6 +48,8 @@ export type PolicyDecision =
 export interface PolicyContext {
   /** Set when the same fault came back after a fix: the fix did not stick. */
   recurrence?: string;
+  /** The sender's severity word when Medic does not know it: never acted on alone. */
+  unrecognisedSeverity?: string;
 }
 
 export function decideRemediation(
@@ -71,8 +73,9 @@ export function decideRemediation(
     case 'NOOP':
       return { kind: 'none', reason: `diagnosis found nothing to do: ${diagnosis.justification}` };
     case 'RESTART': {
-      const rule = policy.severity[severity];
-      if (rule === 'record') {
+      // Own properties only: a severity such as `__proto__` must find no rule, and no rule means a person.
+      const rule = Object.hasOwn(policy.severity, severity) ? policy.severity[severity] : undefined;
+      if (rule === 'record' && !context.unrecognisedSeverity) {
         return {
           kind: 'record',
           reason: `${severity} severity is recorded only, by policy; nothing was done`,
@@ -88,6 +91,13 @@ export function decideRemediation(
         reasons.push(
           `diagnosis confidence ${diagnosis.confidence} is below the approval threshold ${minConfidence}`,
         );
+      }
+      if (context.unrecognisedSeverity) {
+        reasons.push(
+          `the alert's severity "${context.unrecognisedSeverity}" is not one Medic knows (low, medium, high, critical), so a person decides`,
+        );
+      } else if (rule === undefined) {
+        reasons.push(`the policy has no rule for ${severity} severity, so a person decides`);
       }
       if (rule === 'approval')
         reasons.push(`restart at ${severity} severity always needs approval by policy`);

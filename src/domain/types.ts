@@ -42,6 +42,8 @@ export interface Alert {
   receivedAt: string;
   /** The sender asks for a dry run of this incident. */
   dryRun?: boolean;
+  /** The sender's severity word when Medic does not know it (`severity` is then critical): a person decides. */
+  unrecognisedSeverity?: string;
   /** What the engine showed, when Medic found the fault itself (source `engine`). */
   evidence?: EngineEvidence;
   /**
@@ -194,6 +196,8 @@ export interface IncidentState {
   runbookEntryId?: string;
   /** Whether this incident runs without touching anything. */
   dryRun?: boolean;
+  /** The alert's severity word when Medic does not know it: the incident never acts without a person. */
+  unrecognisedSeverity?: string;
   /** The guard's last word on this incident's action (lease and budget). */
   guard?: { decision: 'granted' | 'denied' | 'queued'; reason: string; at: string };
   /** Times the same fault came back after a fix (within the recurrence window). */

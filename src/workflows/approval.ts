@@ -3,6 +3,7 @@
 // only while the incident awaits one, and only the first counts.
 import { condition, setHandler } from '@temporalio/workflow';
 import { secondsText } from '../domain/incident.js';
+import { checkDecisionPayload } from '../domain/message-checks.js';
 import type { DecisionPayload } from '../domain/types.js';
 import type { IncidentRun } from './incident-run.js';
 import { approveSignal, rejectSignal } from './messages.js';
@@ -20,6 +21,8 @@ export class ApprovalDesk {
   listen(): void {
     const onDecision = (verdict: Decision['verdict']) => (payload: DecisionPayload) => {
       const { state } = this.run;
+      const problem = checkDecisionPayload(payload);
+      if (problem) return this.run.record('decision-refused', `a ${verdict} signal was refused: ${problem}`);
       if (state.status !== 'AWAITING_APPROVAL' || this.decision) {
         this.run.record(
           'decision-ignored',

@@ -33,6 +33,13 @@ import {
   tickGuard,
 } from '../domain/guard.js';
 import {
+  checkBudgetRefund,
+  checkBudgetRequest,
+  checkByPayload,
+  checkLeaseRelease,
+  checkLeaseRequest,
+} from '../domain/message-checks.js';
+import {
   budgetRefundSignal,
   budgetRequestSignal,
   budgetStateQuery,
@@ -58,6 +65,12 @@ async function answer(incidentWorkflowId: string, message: PermitAnswer): Promis
   }
 }
 
+/** True when the message is well formed; otherwise it is logged and dropped. */
+function accepted(signal: string, problem: string | undefined): boolean {
+  if (problem) log.warn('signal refused', { signal, problem });
+  return problem === undefined;
+}
+
 type GuardMessage =
   | { kind: 'request'; request: LeaseRequest }
   | { kind: 'release'; requestId: string; outcome: ReleaseOutcome }
@@ -72,12 +85,18 @@ export interface GuardWorkflowInput {
 export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
   const state = input.state ?? newGuardState(input.target);
   const inbox: GuardMessage[] = [];
-  setHandler(leaseRequestSignal, (request) => void inbox.push({ kind: 'request', request }));
-  setHandler(
-    leaseReleaseSignal,
-    ({ requestId, outcome }) => void inbox.push({ kind: 'release', requestId, outcome }),
-  );
-  setHandler(resetBreakerSignal, ({ by }) => void inbox.push({ kind: 'reset', by }));
+  // Anyone who can signal may send anything: a malformed message is refused here, before it can fail
+  // the workflow task over and over and so block every target's incidents behind it.
+  setHandler(leaseRequestSignal, (request) => {
+    if (accepted('leaseRequest', checkLeaseRequest(request))) inbox.push({ kind: 'request', request });
+  });
+  setHandler(leaseReleaseSignal, (release) => {
+    if (accepted('leaseRelease', checkLeaseRelease(release)))
+      inbox.push({ kind: 'release', requestId: release.requestId, outcome: release.outcome });
+  });
+  setHandler(resetBreakerSignal, (reset) => {
+    if (accepted('resetBreaker', checkByPayload(reset))) inbox.push({ kind: 'reset', by: reset.by });
+  });
   setHandler(guardStateQuery, () => snapshotGuard(state, Date.now()));
 
   const tell = async (request: LeaseRequest, decision: LeaseDecision) => {
@@ -150,8 +169,13 @@ export async function budgetWorkflow(input: BudgetWorkflowInput = {}): Promise<v
   const state = input.state ?? newBudgetState();
   let limits = input.limits;
   const inbox: BudgetMessage[] = [];
-  setHandler(budgetRequestSignal, (request) => void inbox.push({ kind: 'request', request }));
-  setHandler(budgetRefundSignal, ({ requestId }) => void inbox.push({ kind: 'refund', requestId }));
+  setHandler(budgetRequestSignal, (request) => {
+    if (accepted('budgetRequest', checkBudgetRequest(request))) inbox.push({ kind: 'request', request });
+  });
+  setHandler(budgetRefundSignal, (refund) => {
+    if (accepted('budgetRefund', checkBudgetRefund(refund)))
+      inbox.push({ kind: 'refund', requestId: refund.requestId });
+  });
   setHandler(budgetStateQuery, () => snapshotBudget(state, Date.now(), limits));
 
   let handled = 0;

@@ -18,6 +18,7 @@ import {
   newIncidentState,
   recordEvent,
 } from '../domain/incident.js';
+import { checkAlertPayload, checkResolvedPayload } from '../domain/message-checks.js';
 import type {
   Diagnosis,
   FixOutcome,
@@ -84,6 +85,8 @@ export class IncidentRun {
   listen(): void {
     setHandler(statusQuery, () => this.state);
     setHandler(alertSignal, (alert) => {
+      const problem = checkAlertPayload(alert, this.state.target);
+      if (problem) return this.record('alert-refused', `an alert signal was refused: ${problem}`);
       const effect = applyAlert(this.state, this.ledger, alert, {
         at: nowIso(),
         refused: !!this.input.refused,
@@ -93,6 +96,8 @@ export class IncidentRun {
       }
     });
     setHandler(resolvedSignal, (payload) => {
+      const problem = checkResolvedPayload(payload);
+      if (problem) return this.record('resolved-refused', `a resolved signal was refused: ${problem}`);
       if (this.resolvedBySender) return;
       const verdict = judgeSenderResolved(this.state, this.ledger, payload, {
         at: nowIso(),

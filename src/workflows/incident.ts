@@ -159,12 +159,10 @@ async function remediateOnce(run: IncidentRun, desks: Desks, recurrence?: string
     return false;
   }
   const { state, settings } = run;
-  const policy = decideRemediation(
-    diagnosis,
-    state.severity,
-    settings.policy,
-    recurrence ? { recurrence } : {},
-  );
+  const policy = decideRemediation(diagnosis, state.severity, settings.policy, {
+    ...(recurrence ? { recurrence } : {}),
+    ...(state.unrecognisedSeverity ? { unrecognisedSeverity: state.unrecognisedSeverity } : {}),
+  });
   if (policy.kind === 'escalate') {
     await run.escalate(policy.reason);
     return false;

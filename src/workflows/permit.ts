@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { BudgetDecision, LeaseDecision, ReleaseOutcome } from '../domain/guard.js';
 import { BUDGET_ANSWER_TIMEOUT_MS, leaseTtlMs, secondsText } from '../domain/incident.js';
+import { checkPermitAnswer } from '../domain/message-checks.js';
 import { budgetWorkflowId, guardWorkflowId } from '../domain/naming.js';
 import { budgetWorkflow, guardWorkflow } from './guard.js';
 import { describeFailure, type IncidentRun } from './incident-run.js';
@@ -47,7 +48,7 @@ export class PermitDesk {
     setHandler(permitDecisionSignal, (answer) => {
       // Only answers to what this run is waiting for: a stale grant, or one meant for an earlier run of
       // the same workflow id, must neither show nor count.
-      if (!this.outstanding.has(answer.requestId)) return;
+      if (checkPermitAnswer(answer) || !this.outstanding.has(answer.requestId)) return;
       this.answers.set(`${answer.scope}:${answer.requestId}`, answer.decision);
       const { kind, reason } = answer.decision;
       this.run.state.guard = { decision: kind, reason, at: new Date().toISOString() };

@@ -1,0 +1,143 @@
+// Checks for every signal and update payload, run inside the workflows at their boundary: a signal can
+// come from anyone who can reach Temporal (the CLI, the Web UI, a script), not only from Medic's API, so
+// a workflow never trusts its shape. Pure and dependency-free, so the workflow bundle stays small; each
+// check answers what is wrong in words, or undefined when the payload is well formed.
+import type { Alert } from './types.js';
+
+type Check = string | undefined;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const text = (value: unknown, field: string, max: number, optional = false): Check => {
+  if (value === undefined && optional) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') return `${field} must be a non-empty string`;
+  return value.length > max ? `${field} must be at most ${max} characters` : undefined;
+};
+
+const isoTime = (value: unknown, field: string): Check =>
+  typeof value === 'string' && Number.isFinite(Date.parse(value))
+    ? undefined
+    : `${field} must be a date-time`;
+
+const first = (...checks: Check[]): Check => checks.find((c) => c !== undefined);
+
+/** `approve` / `reject`: `{ by, comment? }`. */
+export function checkDecisionPayload(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be a JSON object like {"by":"alice"}';
+  return first(text(payload.by, 'by', 100), text(payload.comment, 'comment', 2000, true));
+}
+
+/** The sender's `resolved`. */
+export function checkResolvedPayload(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  return first(isoTime(payload.endedAt, 'endedAt'), isoTime(payload.receivedAt, 'receivedAt'));
+}
+
+/**
+ * An `alert` for an incident about `target`. The severity is not checked here: one Medic does not know
+ * is accepted and means a person decides (see `unrecognisedSeverity`).
+ */
+export function checkAlertPayload(payload: unknown, target: string): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  const shape = first(
+    text(payload.target, 'target', 256),
+    text(payload.alertType, 'alertType', 64),
+    text(payload.source, 'source', 32),
+    isoTime(payload.firedAt, 'firedAt'),
+    isoTime(payload.receivedAt, 'receivedAt'),
+    Array.isArray(payload.logs) && payload.logs.every((l) => typeof l === 'string')
+      ? undefined
+      : 'logs must be a list of strings',
+    payload.count === undefined || (Number.isInteger(payload.count) && (payload.count as number) > 0)
+      ? undefined
+      : 'count must be a positive integer',
+    text(payload.deliveryId, 'deliveryId', 512, true),
+  );
+  if (shape) return shape;
+  // One container's alert never joins another's incident, whatever the workflow id says.
+  if (payload.target !== target) return `the alert is about ${String(payload.target)}, not ${target}`;
+  return undefined;
+}
+
+/** The severity an alert's payload names, when it is not one of Medic's four. */
+export function unrecognisedSeverity(alert: Pick<Alert, 'severity'>): string | undefined {
+  const known = ['low', 'medium', 'high', 'critical'];
+  return known.includes(alert.severity as string) ? undefined : String(alert.severity).slice(0, 64);
+}
+
+const positiveNumbers = (value: unknown, field: string, keys: readonly string[]): Check => {
+  if (!isObject(value)) return `${field} must be an object`;
+  const bad = keys.find(
+    (k) => typeof value[k] !== 'number' || !Number.isFinite(value[k]) || (value[k] as number) < 0,
+  );
+  return bad ? `${field}.${bad} must be a number >= 0` : undefined;
+};
+
+const GUARD_LIMIT_KEYS = [
+  'cooldownMs',
+  'maxRestartsPerHour',
+  'breakerThreshold',
+  'breakerResetMs',
+  'leaseTtlMs',
+];
+
+/** A lease request to a guard (from an incident, or anyone who can signal it). */
+export function checkLeaseRequest(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  return first(
+    text(payload.requestId, 'requestId', 128),
+    text(payload.incidentWorkflowId, 'incidentWorkflowId', 1024),
+    payload.action === 'RESTART' ? undefined : 'action must be RESTART',
+    typeof payload.dryRun === 'boolean' ? undefined : 'dryRun must be true or false',
+    text(payload.approvedBy, 'approvedBy', 100, true),
+    positiveNumbers(payload.limits, 'limits', GUARD_LIMIT_KEYS),
+  );
+}
+
+export function checkLeaseRelease(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  const outcomes = ['succeeded', 'failed', 'not-acted'];
+  return first(
+    text(payload.requestId, 'requestId', 128),
+    outcomes.includes(payload.outcome as string)
+      ? undefined
+      : `outcome must be one of ${outcomes.join(', ')}`,
+  );
+}
+
+/** `resetBreaker` and other requests that only name who asks. */
+export function checkByPayload(payload: unknown): Check {
+  return isObject(payload)
+    ? text(payload.by, 'by', 100)
+    : 'the payload must be an object like {"by":"alice"}';
+}
+
+export function checkBudgetRequest(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  return first(
+    text(payload.requestId, 'requestId', 128),
+    text(payload.incidentWorkflowId, 'incidentWorkflowId', 1024),
+    text(payload.target, 'target', 256),
+    typeof payload.dryRun === 'boolean' ? undefined : 'dryRun must be true or false',
+    text(payload.approvedBy, 'approvedBy', 100, true),
+    positiveNumbers(payload.limits, 'limits', ['perHour', 'perDay']),
+  );
+}
+
+export function checkBudgetRefund(payload: unknown): Check {
+  return isObject(payload) ? text(payload.requestId, 'requestId', 128) : 'the payload must be an object';
+}
+
+/** A guard's or the budget's answer to an incident. */
+export function checkPermitAnswer(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  const decision = payload.decision;
+  return first(
+    text(payload.requestId, 'requestId', 128),
+    payload.scope === 'lease' || payload.scope === 'budget' ? undefined : 'scope must be lease or budget',
+    isObject(decision) && ['granted', 'denied', 'queued'].includes(decision.kind as string)
+      ? text(decision.reason, 'decision.reason', 4000)
+      : 'decision.kind must be granted, denied or queued',
+  );
+}

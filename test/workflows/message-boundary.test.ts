@@ -1,0 +1,135 @@
+// Issue 11, items 3 and 4, on the real dev server: every signal is checked inside the workflow that
+// receives it, because anyone who can reach Temporal can send one. Unknown input never fails open.
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IncidentGateway } from '../../src/api/incident-gateway.js';
+import { guardWorkflowId } from '../../src/domain/naming.js';
+import type { IncidentState, Severity } from '../../src/domain/types.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import { alertSignal, approveSignal, leaseRequestSignal, statusQuery } from '../../src/workflows/messages.js';
+import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
+import { waitFor } from '../support/ports.js';
+import {
+  connectDevServer,
+  type DevServerConnection,
+  startWorker,
+  uniqueTaskQueue,
+} from '../support/temporal.js';
+
+let temporal: DevServerConnection;
+beforeAll(async () => {
+  temporal = await connectDevServer();
+});
+afterAll(async () => {
+  await temporal?.close();
+});
+
+async function withTarget(
+  prefix: string,
+  body: (ctx: {
+    target: string;
+    gateway: IncidentGateway;
+    handle: (id: string) => WorkflowHandle<typeof incidentWorkflow>;
+  }) => Promise<void>,
+) {
+  const target = `${prefix}-${Date.now()}`;
+  const { supervisor } = await superviseDemoApp({ name: target });
+  const taskQueue = uniqueTaskQueue(prefix);
+  const worker = await startWorker({
+    connection: temporal.nativeConnection,
+    taskQueue,
+    activities: buildActivities(supervisor).activities,
+  });
+  try {
+    const gateway = new IncidentGateway(temporal.client, taskQueue, testSettings());
+    await body({
+      target,
+      gateway,
+      handle: (id) => temporal.client.workflow.getHandle<typeof incidentWorkflow>(id),
+    });
+  } finally {
+    await worker.stop();
+    await supervisor.stopAll();
+  }
+}
+
+const awaitStatus = (handle: WorkflowHandle, status: IncidentState['status']) =>
+  waitFor(`incident to reach ${status}`, async () => {
+    const state = await handle.query(statusQuery);
+    return state.status === status ? state : undefined;
+  });
+
+describe('issue 11 item 3: unknown input never fails open', () => {
+  it('a malformed lease request is refused by the guard, which goes on granting leases', async () => {
+    await withTarget('msg-guard', async ({ target, gateway, handle }) => {
+      // The first incident starts the guard; then someone signals it garbage, then a second incident asks.
+      const first = await gateway.openOrJoin(alertFor(target));
+      expect((await handle(first.workflowId).result()).status).toBe('RESOLVED');
+      await temporal.client.workflow
+        .getHandle(guardWorkflowId(target))
+        .signal(leaseRequestSignal, { requestId: 'x' } as never);
+      const second = await gateway.openOrJoin(alertFor(target, { alertType: 'cpu-spike' }));
+      const result = await handle(second.workflowId).result();
+      expect(result.status).toBe('RESOLVED');
+      expect(result.actions.map((a) => a.outcome)).toEqual(['restarted']);
+    });
+  });
+
+  it('a malformed approve signal is refused and recorded; a well-formed one still decides', async () => {
+    await withTarget('msg-decide', async ({ target, gateway, handle }) => {
+      const { workflowId } = await gateway.openOrJoin(
+        alertFor(target, { alertType: 'hang', severity: 'critical' }),
+      );
+      const incident = handle(workflowId);
+      await awaitStatus(incident, 'AWAITING_APPROVAL');
+      await incident.signal(approveSignal, { by: 5 } as never);
+      await incident.signal(approveSignal, {} as never);
+      const waiting = await waitFor('both refusals recorded', async () => {
+        const state = await incident.query(statusQuery);
+        return state.timeline.filter((t) => t.event === 'decision-refused').length === 2 ? state : undefined;
+      });
+      expect(waiting.status).toBe('AWAITING_APPROVAL');
+      expect(waiting.timeline.find((t) => t.event === 'decision-refused')?.detail).toContain(
+        'by must be a non-empty string',
+      );
+      await incident.signal(approveSignal, { by: 'alice' });
+      const result = await incident.result();
+      expect(result.status).toBe('RESOLVED');
+      expect(result.approval).toMatchObject({ decision: 'approved', decidedBy: 'alice' });
+    });
+  });
+
+  it('an alert whose severity Medic does not know waits for a person instead of acting', async () => {
+    await withTarget('msg-severity', async ({ target, gateway, handle }) => {
+      const alert = alertFor(target, { severity: '__proto__' as Severity });
+      const { workflowId } = await gateway.openOrJoin(alert);
+      const state = await awaitStatus(handle(workflowId), 'AWAITING_APPROVAL');
+      expect(state.unrecognisedSeverity).toBe('__proto__');
+      expect(state.severity).toBe('critical');
+      expect(state.approval?.reason).toContain('"__proto__" is not one Medic knows');
+      expect(state.actions).toEqual([]);
+      await handle(workflowId).terminate('test done');
+    });
+  });
+});
+
+describe('issue 11 item 4: one container’s alert never joins another’s incident', () => {
+  it('refuses an alert signal about another target, and counts only its own', async () => {
+    await withTarget('msg-target', async ({ target, gateway, handle }) => {
+      const { workflowId } = await gateway.openOrJoin(
+        alertFor(target, { alertType: 'hang', severity: 'critical' }),
+      );
+      const incident = handle(workflowId);
+      await awaitStatus(incident, 'AWAITING_APPROVAL');
+      await incident.signal(alertSignal, alertFor('some-other-container', { alertType: 'hang' }));
+      await incident.signal(alertSignal, alertFor(target, { alertType: 'hang' }));
+      const state = await waitFor('the own alert counted', async () => {
+        const s = await incident.query(statusQuery);
+        return s.alertCount === 2 ? s : undefined;
+      });
+      const refused = state.timeline.find((t) => t.event === 'alert-refused');
+      expect(refused?.detail).toContain('the alert is about some-other-container, not');
+      await incident.terminate('test done');
+    });
+  });
+});
