@@ -186,6 +186,8 @@ export interface IncidentSettings {
   escalation: { levels: string[]; maxWaitMs: number };
   /** After RESOLVED, the same alert within this window reopens the incident (the fix did not stick). */
   recurrenceWindowMs: number;
+  /** A waiting incident continues as new past this many history events (default 10,000; tests set it low). */
+  historyEventsLimit?: number;
 }
 
 /** Medic's own watch on the engine: the event watcher and the scheduled sweep. */

@@ -56,6 +56,8 @@ interface Tracked {
 }
 
 const MAX_RETRY_MS = 30_000;
+/** Log lines a coalesced batch of copies carries (the first alert carries all of its own). */
+export const REPEAT_LOG_LINES = 10;
 
 const higher = (a: Alert['severity'], b: Alert['severity']) =>
   SEVERITIES.indexOf(a) >= SEVERITIES.indexOf(b) ? a : b;
@@ -248,6 +250,9 @@ export class AlertCoalescer {
       if (tracked.pending === 0 || !tracked.latest) return;
       tracked.unconfirmed = {
         ...tracked.latest,
+        // The incident has its first alert's logs already: a batch of copies carries only the newest
+        // lines, so a long storm adds little to the incident's history.
+        logs: tracked.latest.logs.slice(-REPEAT_LOG_LINES),
         receivedAt: tracked.firstPendingAt ?? tracked.latest.receivedAt,
         lastSeenAt: tracked.latest.receivedAt,
         count: tracked.pending,

@@ -4,6 +4,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  continueAsNew,
   isCancellation,
   setHandler,
   upsertSearchAttributes,
@@ -41,7 +42,34 @@ export interface IncidentWorkflowInput {
   refused?: IncidentState;
   /** Delivery ids already counted, carried over by continue-as-new (ingest). */
   seenDeliveries?: string[];
+  /** An incident carried over by continue-as-new while it waited, and what it was waiting for. */
+  resume?: IncidentResume;
 }
+
+/** Where a long wait left off: a person's decision (with the ladder's progress), or a recurrence. */
+export type ResumePoint =
+  | {
+      for: 'decision';
+      reason: string;
+      proposed: string;
+      waitStartedMs: number;
+      level: number;
+      stepEndsAtMs?: number;
+    }
+  | { for: 'recurrence'; firedAtFix: number; fixedAtMs: number };
+
+export interface IncidentResume {
+  state: IncidentState;
+  ledger: AlertLedger;
+  dryRun: boolean;
+  waiting: ResumePoint;
+}
+
+/**
+ * Past this many history events an incident that is waiting continues as new, even where the server does
+ * not suggest it: a long approval wait under an alert storm must never reach Temporal's history limits.
+ */
+export const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
 
 const nowIso = () => new Date().toISOString();
 
@@ -69,7 +97,9 @@ export class IncidentRun {
   ) {
     this.settings = input.settings;
     const info = workflowInfo();
+    this.dryRun = input.resume?.dryRun ?? false;
     this.state =
+      input.resume?.state ??
       input.refused ??
       newIncidentState({
         id: info.firstExecutionRunId,
@@ -78,7 +108,29 @@ export class IncidentRun {
         alertType: input.alertType,
         openedAt: nowIso(),
       });
-    this.ledger = newAlertLedger(input.seenDeliveries);
+    this.ledger = input.resume?.ledger ?? newAlertLedger(input.seenDeliveries);
+  }
+
+  /** Temporal suggests a new run, or the history has grown past the configured limit. */
+  shouldContinueAsNew(): boolean {
+    const { continueAsNewSuggested, historyLength } = workflowInfo();
+    const limit = this.settings.historyEventsLimit ?? DEFAULT_HISTORY_EVENTS_LIMIT;
+    return continueAsNewSuggested || historyLength > limit;
+  }
+
+  /** Continues as new where the wait left off, carrying the state, the alert ledger and the settings. */
+  async continueAsNew(waiting: ResumePoint): Promise<never> {
+    this.record(
+      'continued-as-new',
+      `history at ${workflowInfo().historyLength} events: continuing in a new run`,
+    );
+    const resume: IncidentResume = { state: this.state, ledger: this.ledger, dryRun: this.dryRun, waiting };
+    const { refused: _refused, seenDeliveries: _seen, ...rest } = this.input;
+    return continueAsNew<(input: IncidentWorkflowInput) => Promise<IncidentState>>({
+      ...rest,
+      settings: this.settings,
+      resume,
+    });
   }
 
   /** The status query, the sender's alerts and its `resolved`. */

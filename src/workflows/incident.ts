@@ -11,12 +11,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { secondsText } from '../domain/incident.js';
-import { decideRemediation, type PolicyDecision } from '../domain/policy.js';
+import { decideRemediation } from '../domain/policy.js';
 import { describeTrail } from '../domain/trail.js';
 import type { Diagnosis, IncidentState } from '../domain/types.js';
-import { ApprovalDesk } from './approval.js';
+import { ApprovalDesk, type DecisionWait } from './approval.js';
 import { incidentActivities } from './incident-activities.js';
-import { describeFailure, IncidentRun, type IncidentWorkflowInput } from './incident-run.js';
+import {
+  describeFailure,
+  IncidentRun,
+  type IncidentWorkflowInput,
+  type ResumePoint,
+} from './incident-run.js';
 import { PermitDesk } from './permit.js';
 import { DiagnosisSourceKey, IncidentSeverityKey, IncidentTargetKey } from './search-attributes.js';
 
@@ -39,6 +44,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   desks.approvals.listen();
   desks.permits.listen();
   if (input.refused) return absorbWhileRefused(run);
+  if (input.resume) return healUntilItSticks(run, desks, input.resume.waiting);
 
   await openOnFirstAlert(run);
   const refused = await admitTarget(run);
@@ -102,42 +108,77 @@ async function absorbWhileRefused(run: IncidentRun): Promise<IncidentState> {
   }
 }
 
-/** Remediates, then watches for the same alert; a recurrence reopens the incident for another pass. */
-async function healUntilItSticks(run: IncidentRun, desks: Desks): Promise<IncidentState> {
+/**
+ * Remediates, then watches for the same alert; a recurrence reopens the incident for another pass. An
+ * incident carried over by continue-as-new goes on with the wait it was in.
+ */
+async function healUntilItSticks(
+  run: IncidentRun,
+  desks: Desks,
+  resume?: ResumePoint,
+): Promise<IncidentState> {
   const { state, settings } = run;
   let recurrence: string | undefined;
+  let watch = resume?.for === 'recurrence' ? resume : undefined;
+  let decision = resume?.for === 'decision' ? resume : undefined;
   for (;;) {
-    const fixed = await remediateGivingBackTheLease(run, desks, recurrence);
-    if (!fixed || settings.recurrenceWindowMs <= 0) return state;
-    const diagnosis = state.diagnosis as Diagnosis;
-    // A recurrence is a new occurrence (fired after the one fixed), not a late copy of the old one,
-    // such as a coalesced batch of copies received before the fix and delivered after it.
-    const firedAtFix = run.ledger.newestFiredAtMs;
-    const fixedAt = Date.now();
-    const window = secondsText(settings.recurrenceWindowMs);
-    run.record('watching', `watching for the same alert for ${window}`);
-    if (!(await condition(() => run.ledger.newestFiredAtMs > firedAtFix, settings.recurrenceWindowMs))) {
-      run.record('watch-ended', `no recurrence within ${window}`);
-      return state;
+    if (!watch) {
+      const pass = decision;
+      decision = undefined;
+      const fixed = await remediateGivingBackTheLease(run, desks, () =>
+        pass ? resumeAwaitingDecision(run, desks, pass) : remediateOnce(run, desks, recurrence),
+      );
+      if (!fixed || settings.recurrenceWindowMs <= 0) return state;
     }
-    recurrence = `the ${state.alertType} alert came back ${secondsText(Date.now() - fixedAt)} after the fix`;
+    recurrence = await watchForRecurrence(run, watch);
+    watch = undefined;
+    if (!recurrence) return state;
     state.recurrences = (state.recurrences ?? 0) + 1;
     state.closedAt = undefined;
     // The sender's `resolved` for the new occurrence counts again (ingest).
     run.acting = false;
     run.resolvedBySender = undefined;
-    await run.learn(diagnosis, 'did-not-stick', recurrence);
+    await run.learn(state.diagnosis as Diagnosis, 'did-not-stick', recurrence);
     run.setStatus('OPEN', `reopened: ${recurrence}`);
   }
+}
+
+/**
+ * After a fix, waits for the same alert to come back within the recurrence window; resolves with why it
+ * reopens, or undefined when the window passed quietly. A recurrence is a new occurrence (fired after the
+ * one fixed), not a late copy of the old one, such as a coalesced batch of copies received before the
+ * fix and delivered after it.
+ */
+async function watchForRecurrence(
+  run: IncidentRun,
+  resumed?: Extract<ResumePoint, { for: 'recurrence' }>,
+): Promise<string | undefined> {
+  const { settings, ledger } = run;
+  const window = secondsText(settings.recurrenceWindowMs);
+  const watch = resumed ?? {
+    for: 'recurrence' as const,
+    firedAtFix: ledger.newestFiredAtMs,
+    fixedAtMs: Date.now(),
+  };
+  if (!resumed) run.record('watching', `watching for the same alert for ${window}`);
+  const cameBack = () => ledger.newestFiredAtMs > watch.firedAtFix;
+  const remainingMs = Math.max(1, watch.fixedAtMs + settings.recurrenceWindowMs - Date.now());
+  const woke = await condition(() => cameBack() || run.shouldContinueAsNew(), remainingMs);
+  if (woke && !cameBack()) await run.continueAsNew(watch);
+  if (!woke) {
+    run.record('watch-ended', `no recurrence within ${window}`);
+    return undefined;
+  }
+  return `the ${run.state.alertType} alert came back ${secondsText(Date.now() - watch.fixedAtMs)} after the fix`;
 }
 
 /**
  * Cancelled (by a person, from the Web UI or CLI) while holding a lease: give it back, or the target
  * stays blocked until the lease expires and the guard counts a failure.
  */
-async function remediateGivingBackTheLease(run: IncidentRun, desks: Desks, recurrence?: string) {
+async function remediateGivingBackTheLease(run: IncidentRun, desks: Desks, pass: () => Promise<boolean>) {
   try {
-    return await remediateOnce(run, desks, recurrence);
+    return await pass();
   } catch (err) {
     const lease = desks.permits.heldLease();
     if (isCancellation(err) && lease) {
@@ -172,11 +213,36 @@ async function remediateOnce(run: IncidentRun, desks: Desks, recurrence?: string
     run.close('RESOLVED', policy.reason);
     return false;
   }
-  const requestId = await obtainPermit(run, desks, policy, diagnosis);
+  let requestId: string | undefined;
+  if (policy.kind === 'auto') {
+    state.approval = { required: false, reason: policy.reason };
+    const permit = await desks.permits.acquire();
+    if (permit.ok) requestId = permit.requestId;
+    else requestId = await askPerson(run, desks, diagnosis, `outside the limits: ${permit.reason}`);
+  } else {
+    requestId = await askPerson(run, desks, diagnosis, policy.reason);
+  }
   if (!requestId) return false;
   if (policy.kind === 'auto' && policy.notify && !state.approval?.decidedBy) {
     await run.tell('info', `restarting ${state.target}`, `${state.workflowId}: ${policy.reason}`);
   }
+  return actWithPermit(run, desks, diagnosis, requestId);
+}
+
+/** A pass carried over by continue-as-new while it waited for a person: the diagnosis is the state's. */
+async function resumeAwaitingDecision(
+  run: IncidentRun,
+  desks: Desks,
+  wait: Extract<ResumePoint, { for: 'decision' }>,
+): Promise<boolean> {
+  const diagnosis = run.state.diagnosis as Diagnosis;
+  const requestId = await askPerson(run, desks, diagnosis, wait.reason, wait);
+  return requestId ? actWithPermit(run, desks, diagnosis, requestId) : false;
+}
+
+/** With the permit in hand: in a dry run, only say what would happen; otherwise restart and verify. */
+async function actWithPermit(run: IncidentRun, desks: Desks, diagnosis: Diagnosis, requestId: string) {
+  const { state } = run;
   if (run.dryRun) {
     const detail = `dry run: would restart ${state.target} (${diagnosis.rootCause}); nothing was touched`;
     state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'would-restart', detail });
@@ -223,24 +289,18 @@ async function diagnoseTarget(run: IncidentRun): Promise<Diagnosis | undefined> 
 }
 
 /**
- * The permit to act: automatically when the policy allows and the guard's limits hold, otherwise after a
- * person approves (which waives the limits). Undefined when the incident ended instead.
+ * The permit to act after a person approves (which waives the guard's limits). Undefined when the incident
+ * ended instead: rejected, unanswered (escalated), or recovered by itself while it waited.
  */
-async function obtainPermit(
+async function askPerson(
   run: IncidentRun,
   desks: Desks,
-  policy: Extract<PolicyDecision, { kind: 'auto' | 'approval' }>,
   diagnosis: Diagnosis,
+  approvalReason: string,
+  resumed?: DecisionWait,
 ): Promise<string | undefined> {
   const { state, settings } = run;
-  let approvalReason = policy.reason;
-  if (policy.kind === 'auto') {
-    state.approval = { required: false, reason: policy.reason };
-    const permit = await desks.permits.acquire();
-    if (permit.ok) return permit.requestId;
-    approvalReason = `outside the limits: ${permit.reason}`;
-  }
-  const decided = await desks.approvals.awaitDecision(approvalReason, diagnosis.action);
+  const decided = await desks.approvals.awaitDecision(approvalReason, diagnosis.action, resumed);
   if (!decided && run.resolvedBySender) {
     run.recoveredByItself();
     return undefined;
