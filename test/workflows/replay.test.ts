@@ -1,0 +1,61 @@
+// Replays the event histories recorded from the workflow code before issue 10's restructuring
+// (test/fixtures/histories, see its README) against the workflow code as it is now. A change that a
+// running incident, guard, budget, watcher or sweep could not survive (a command added, removed or
+// reordered) fails here with the SDK's determinism error, instead of in production after a deploy.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+import { type ReplayWorkerOptions, Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+import { historyFromJSON } from '../support/history-json.js';
+
+const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+/** One per workflow type, and one per incident path; a fixture deleted by accident fails the test. */
+const EXPECTED = [
+  'budget',
+  'guard',
+  'incident-approved',
+  'incident-auto',
+  'incident-rejected',
+  'sweep',
+  'watcher',
+];
+
+const load = (name: string): History =>
+  historyFromJSON(JSON.parse(readFileSync(`${FIXTURES_DIR}${name}.json`, 'utf8')));
+
+/**
+ * Replays one history on the task queue it was recorded on. Workflows read their queue (the budget's
+ * id is `budget-<task queue>`), and a replay worker's own queue is a made-up one; ReplayWorkerOptions
+ * leaves `taskQueue` out of its type, but the SDK (pinned) applies it over the made-up one.
+ */
+async function replay(name: string): Promise<string | undefined> {
+  const history = load(name);
+  const taskQueue = history.events?.[0]?.workflowExecutionStartedEventAttributes?.taskQueue?.name;
+  if (!taskQueue) throw new Error(`${name}.json does not start with a WorkflowExecutionStarted event`);
+  const options = {
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    taskQueue,
+  } as ReplayWorkerOptions;
+  for await (const result of Worker.runReplayHistories(options, [{ workflowId: name, history }])) {
+    return result.error && `${result.error.name}: ${result.error.message}`;
+  }
+  throw new Error(`no replay result for ${name}.json`);
+}
+
+describe('recorded workflow histories', () => {
+  it('are all there', () => {
+    const names = readdirSync(FIXTURES_DIR)
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => file.slice(0, -'.json'.length))
+      .sort();
+    expect(names).toEqual(EXPECTED);
+  });
+
+  it.each(EXPECTED)(
+    '%s replays against the current workflow code without a determinism error',
+    async (name) => {
+      expect(await replay(name)).toBeUndefined();
+    },
+  );
+});
