@@ -5,9 +5,9 @@ import {
   type WorkflowExecutionInfo,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import type { IncidentSettings } from '../config.js';
 import type { BudgetSnapshot, GuardSnapshot } from '../domain/guard.js';
 import { budgetWorkflowId, guardWorkflowId, incidentWorkflowId } from '../domain/naming.js';
+import type { IncidentSettings } from '../domain/settings.js';
 import type {
   Alert,
   DecisionPayload,

@@ -19,10 +19,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MedicActivities } from '../activities/index.js';
-import type { IncidentSettings } from '../config.js';
 import type { BudgetDecision, LeaseDecision, ReleaseOutcome } from '../domain/guard.js';
 import { budgetWorkflowId, guardWorkflowId } from '../domain/naming.js';
 import { decideRemediation } from '../domain/policy.js';
+import type { IncidentSettings } from '../domain/settings.js';
 import { describeTrail } from '../domain/trail.js';
 import type {
   Alert,

@@ -13,7 +13,7 @@ import type { ProcessSupervisor } from '../../src/activities/containers.js';
 import type { DiagnosisSettings } from '../../src/activities/diagnose/settings.js';
 import { createApp } from '../../src/api/app.js';
 import { IncidentGateway } from '../../src/api/incident-gateway.js';
-import type { IncidentSettings } from '../../src/config.js';
+import type { IncidentSettings } from '../../src/domain/settings.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { rejectSignal, statusQuery } from '../../src/workflows/messages.js';
