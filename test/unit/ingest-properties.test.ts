@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { AlertCoalescer, type IncidentPort } from '../../src/api/coalescer.js';
 import { RateLimiter } from '../../src/api/rate-limit.js';
 import { ReplayCache } from '../../src/api/replay-cache.js';
+import { signWebhook, verifyWebhookSignature } from '../../src/api/webhook-signature.js';
 import { alertFromWebhook, webhookAlertSchema } from '../../src/domain/alert.js';
 import { alertmanagerPayloadSchema, mapAlertmanagerAlert } from '../../src/domain/alertmanager.js';
 import { incidentWorkflowId, TARGET_NAME_PATTERN } from '../../src/domain/naming.js';
 import { checkTargetName } from '../../src/domain/target-name.js';
 import type { Alert } from '../../src/domain/types.js';
-import { signWebhook, verifyWebhookSignature } from '../../src/domain/webhook-signature.js';
 import { captureLogger } from '../support/medic.js';
 
 /** What GET /incidents/:id accepts: every incident the API opens must be reachable there. */
