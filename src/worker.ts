@@ -1,5 +1,5 @@
 // The Temporal worker: runs the workflows and their activities. `npm run worker` starts it alone
-// (against the Docker engine at DOCKER_HOST); dev.ts and the tests build it with other parts.
+// (against the Docker engine at DOCKER_HOST); scripts/local-stack.ts and the tests build it with other parts.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
@@ -83,7 +83,7 @@ const SDK_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn',
 
 /**
  * Routes the Temporal SDK's own logs into Medic's structured log. `handleSignals: false` leaves
- * SIGINT/SIGTERM to the caller (dev.ts shuts several parts down in order).
+ * SIGINT/SIGTERM to the caller (scripts/local-stack.ts shuts several parts down in order).
  */
 export function installTemporalLogging(logger: Logger, options: { handleSignals?: boolean } = {}): void {
   const forward = (level: keyof typeof SDK_LEVELS, message: string, meta?: Record<string, unknown>) =>

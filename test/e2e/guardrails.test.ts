@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Stack, startStack } from '../../src/dev.js';
+import { type Stack, startStack } from '../../scripts/local-stack.js';
 import type { GuardSnapshot } from '../../src/domain/guard.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { watchIds } from '../../src/watching.js';
