@@ -17,8 +17,9 @@ import {
 import { loadConfig, type MedicConfig } from '../src/config.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { startApi } from '../src/server.js';
-import { connectClient, ensureSearchAttributes } from '../src/temporal.js';
-import { ensureEngineWatch } from '../src/watching.js';
+import { connectClient } from '../src/temporal/connection.js';
+import { ensureEngineWatch } from '../src/temporal/engine-watch.js';
+import { ensureSearchAttributes } from '../src/temporal/search-attributes.js';
 import { createMedicWorker, installTemporalLogging, medicWorkerActivities } from '../src/worker.js';
 import { bundleDemoApp, ensureDemoImage, removeContainer, runDemoContainer } from './demo-image.js';
 import { type Engine, findEngine } from './engine.js';

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { createApp } from './api/app.js';
 import { loadConfig, type MedicConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { connectClient } from './temporal.js';
+import { connectClient } from './temporal/connection.js';
 
 export interface ApiServer extends Server {
   /** Sends the coalesced alerts still held in memory; call it after close, before closing the client. */

@@ -18,7 +18,7 @@ import { ensureTool, TEMPORAL_CLI } from '../../scripts/tools.js';
 import { parseDuration } from '../../src/domain/duration.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { createLogger } from '../../src/logger.js';
-import { watchIds } from '../../src/watching.js';
+import { watchIds } from '../../src/temporal/engine-watch.js';
 import { installTemporalLogging, WORKFLOWS_PATH } from '../../src/worker.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { MEDIC_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Stack, startStack } from '../../scripts/local-stack.js';
 import type { GuardSnapshot } from '../../src/domain/guard.js';
 import type { IncidentState } from '../../src/domain/types.js';
-import { watchIds } from '../../src/watching.js';
+import { watchIds } from '../../src/temporal/engine-watch.js';
 import { captureLogger } from '../support/medic.js';
 import { freePort, waitFor } from '../support/ports.js';
 import { uniqueTaskQueue } from '../support/temporal.js';

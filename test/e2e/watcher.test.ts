@@ -13,7 +13,7 @@ import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { DockerEngineRuntime } from '../../src/activities/containers.js';
 import { loadConfig } from '../../src/config.js';
 import type { IncidentState } from '../../src/domain/types.js';
-import { watchIds } from '../../src/watching.js';
+import { watchIds } from '../../src/temporal/engine-watch.js';
 import { createMedicWorker, medicWorkerActivities } from '../../src/worker.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { captureLogger } from '../support/medic.js';
