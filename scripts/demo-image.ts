@@ -98,7 +98,13 @@ async function buildFromDockerfile(docker: Docker, ref: string): Promise<void> {
   const stream = await docker.buildImage(
     {
       context: PROJECT_ROOT,
-      src: ['demo-app/package.json', 'demo-app/src', 'demo-app/Dockerfile', 'src/domain'],
+      src: [
+        'demo-app/package.json',
+        'demo-app/src',
+        'demo-app/Dockerfile',
+        'src/domain',
+        'src/api/webhook-signature.ts',
+      ],
     },
     { t: ref, dockerfile: 'demo-app/Dockerfile' },
   );

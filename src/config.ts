@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { DiagnosisSettings } from './activities/diagnose/settings.js';
 import type { SweepThresholds } from './domain/anomaly.js';
 import { parseDuration } from './domain/duration.js';
-import type { BudgetLimits, GuardLimits } from './domain/guard.js';
-import { type ApprovalPolicy, DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
+import { DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
+import type { IncidentSettings } from './domain/settings.js';
 
 const duration = (fallback: string) =>
   z
@@ -161,34 +161,6 @@ const envSchema = z.object({
   MEDIC_RUNBOOK_MIN_USES: int(5, 1, 10_000),
   DOCKER_HOST: z.string().optional(),
 });
-
-export interface HealthRetrySettings {
-  initialIntervalMs: number;
-  backoffCoefficient: number;
-  maximumAttempts: number;
-}
-
-/** The settings an incident workflow runs with; captured at start so a run is reproducible. */
-export interface IncidentSettings {
-  approvalTimeoutMs: number;
-  policy: ApprovalPolicy;
-  healthRetry: HealthRetrySettings;
-  restartStopTimeoutMs: number;
-  /** Write Medic's custom search attributes (the Web UI's incident columns). */
-  searchAttributes: boolean;
-  /** Everything runs, the action is recorded as "would restart", nothing is touched. */
-  dryRun: boolean;
-  /** Per-target limits, enforced by the target's guard workflow. */
-  guard: GuardLimits;
-  /** Limits across all targets, enforced by the budget workflow of this task queue. */
-  budget: BudgetLimits;
-  /** Who is told, in order, each time an approval wait times out; the incident ends ESCALATED after maxWaitMs. */
-  escalation: { levels: string[]; maxWaitMs: number };
-  /** After RESOLVED, the same alert within this window reopens the incident (the fix did not stick). */
-  recurrenceWindowMs: number;
-  /** A waiting incident continues as new past this many history events (default 10,000; tests set it low). */
-  historyEventsLimit?: number;
-}
 
 /** Medic's own watch on the engine: the event watcher and the scheduled sweep. */
 export interface WatchSettings {

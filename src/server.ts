@@ -1,4 +1,4 @@
-// The API process: `npm run api`. dev.ts and the tests start the same app in-process.
+// The API process: `npm run api`. scripts/local-stack.ts and the tests start the same app in-process.
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { createApp } from './api/app.js';
 import { loadConfig, type MedicConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { connectClient } from './temporal.js';
+import { connectClient } from './temporal/connection.js';
 
 export interface ApiServer extends Server {
   /** Sends the coalesced alerts still held in memory; call it after close, before closing the client. */

@@ -1,5 +1,5 @@
 // The Temporal worker: runs the workflows and their activities. `npm run worker` starts it alone
-// (against the Docker engine at DOCKER_HOST); dev.ts and the tests build it with other parts.
+// (against the Docker engine at DOCKER_HOST); scripts/local-stack.ts and the tests build it with other parts.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
@@ -7,14 +7,17 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import type Docker from 'dockerode';
 import { allowlistNames } from './activities/allowlist.js';
 import { type ContainerRuntime, createDockerClient, DockerEngineRuntime } from './activities/containers.js';
-import type { EngineWatchActivities } from './activities/engine-watch.js';
 import { createActivities, type MedicActivities } from './activities/index.js';
 import { LogNotifier } from './activities/notify.js';
 import { RunbookStore } from './activities/runbook.js';
+import { createEngineWatchActivities, type EngineWatchActivities } from './activities/watch/index.js';
+import { readKernelOomKills } from './activities/watch/kernel-log.js';
 import { loadConfig, type MedicConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { connectClient, ensureSearchAttributes } from './temporal.js';
-import { createWatchActivities, ensureEngineWatch } from './watching.js';
+import { connectClient } from './temporal/connection.js';
+import { ensureEngineWatch } from './temporal/engine-watch.js';
+import { IncidentGateway } from './temporal/incident-gateway.js';
+import { ensureSearchAttributes } from './temporal/search-attributes.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -54,12 +57,12 @@ export function medicWorkerActivities(deps: {
   if (!deps.watchEngine) return activities;
   return {
     ...activities,
-    ...createWatchActivities({
-      docker: deps.watchEngine.docker,
-      client: deps.client,
-      config,
+    ...createEngineWatchActivities({
+      runtime: new DockerEngineRuntime(deps.watchEngine.docker, config.managedLabel),
+      incidents: new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident),
       logger: activityLogger,
-      engineIsLocal: deps.watchEngine.isLocal,
+      // The kernel log is read only where the engine runs on this host (a unix socket).
+      ...(deps.watchEngine.isLocal ? { kernelOomKills: readKernelOomKills } : {}),
     }),
   };
 }
@@ -83,7 +86,7 @@ const SDK_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn',
 
 /**
  * Routes the Temporal SDK's own logs into Medic's structured log. `handleSignals: false` leaves
- * SIGINT/SIGTERM to the caller (dev.ts shuts several parts down in order).
+ * SIGINT/SIGTERM to the caller (scripts/local-stack.ts shuts several parts down in order).
  */
 export function installTemporalLogging(logger: Logger, options: { handleSignals?: boolean } = {}): void {
   const forward = (level: keyof typeof SDK_LEVELS, message: string, meta?: Record<string, unknown>) =>

@@ -15,8 +15,8 @@ import { findEngine } from '../../scripts/engine.js';
 import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { startTemporalDevServer } from '../../scripts/temporal-server.js';
 import { ensureTool, TEMPORAL_CLI } from '../../scripts/tools.js';
+import { signWebhook } from '../../src/api/webhook-signature.js';
 import type { IncidentState } from '../../src/domain/types.js';
-import { signWebhook } from '../../src/domain/webhook-signature.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { freePort } from '../../test/support/ports.js';
 

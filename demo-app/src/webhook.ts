@@ -1,7 +1,7 @@
 // Signed alert delivery to Medic, with exponential backoff on failures Medic may recover from.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../src/domain/webhook-signature.js';
+import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../src/api/webhook-signature.js';
 import { withDeadline } from './deadline.js';
 import type { Log } from './log.js';
 import type { AlertType, Severity } from './symptoms.js';

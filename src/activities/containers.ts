@@ -2,7 +2,10 @@
 // the Docker Engine API through dockerode (Docker, or Podman's compatible service), and a local
 // process supervisor for machines without an engine.
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import type { CpuCounters } from '../domain/anomaly.js';
+import { type EngineEvent, parseEngineEvent } from '../domain/engine-events.js';
 
 export interface ManagedLabel {
   key: string;
@@ -28,6 +31,8 @@ export interface ContainerInfo {
   /** Docker HEALTHCHECK status, when the container has one. */
   health?: string;
   healthUrl?: string;
+  /** The container's memory limit; undefined when it has none. */
+  memoryLimitBytes?: number;
 }
 
 export interface ContainerRuntime {
@@ -39,6 +44,36 @@ export interface ContainerRuntime {
   logs(name: string, tail: number): Promise<string[]>;
   /** Resource usage, where the runtime can measure it. */
   stats?(name: string): Promise<ResourceStats>;
+}
+
+/**
+ * What Medic's own watch on the engine needs besides: every managed container, raw usage counters (the
+ * sweep computes CPU use between two sweeps) and the engine's event stream. Only an engine has them:
+ * the process supervisor is not watchable, and the type says so.
+ */
+export interface WatchableRuntime extends ContainerRuntime {
+  /** Every container with the managed label, running or not. */
+  listManaged(): Promise<ContainerInfo[]>;
+  /** One reading of the cumulative counters, without waiting for a second sample. */
+  resourceCounters(name: string): Promise<ResourceCounters>;
+  /**
+   * The engine's events about managed containers from `sinceNano` on (the engine resolves it to whole
+   * seconds, so events at or just before it come again). Ends when the signal aborts; throws when the
+   * stream fails or the engine closes it.
+   */
+  events(options: EventStreamOptions): AsyncIterable<EngineEvent>;
+}
+
+export interface ResourceCounters {
+  cpu?: CpuCounters;
+  memoryUsageBytes?: number;
+}
+
+export interface EventStreamOptions {
+  sinceNano: number;
+  signal: AbortSignal;
+  /** A line of the stream that is not an event (the stream goes on). */
+  onUnreadable?: (line: string) => void;
 }
 
 export interface ResourceStats {
@@ -82,13 +117,17 @@ export function demuxDockerLogs(buffer: Buffer): string {
   return Buffer.concat(parts).toString('utf8');
 }
 
-export class DockerEngineRuntime implements ContainerRuntime {
+export class DockerEngineRuntime implements WatchableRuntime {
   readonly kind = 'docker-engine' as const;
+  /** The engine's label filter: unmanaged containers are never listed or streamed. */
+  private readonly labelFilter: string;
 
   constructor(
     private readonly docker: Docker,
     private readonly managedLabel: ManagedLabel,
-  ) {}
+  ) {
+    this.labelFilter = `${managedLabel.key}=${managedLabel.value}`;
+  }
 
   async inspect(name: string): Promise<ContainerInfo | undefined> {
     let data: Docker.ContainerInspectInfo;
@@ -114,7 +153,78 @@ export class DockerEngineRuntime implements ContainerRuntime {
       oomKilled: state.OOMKilled,
       health: state.Health?.Status || undefined,
       healthUrl: labels[HEALTH_URL_LABEL],
+      memoryLimitBytes: data.HostConfig?.Memory || undefined,
     };
+  }
+
+  async listManaged(): Promise<ContainerInfo[]> {
+    const listed = await this.docker.listContainers({ all: true, filters: { label: [this.labelFilter] } });
+    const out: ContainerInfo[] = [];
+    for (const summary of listed) {
+      // Inspected one by one: a container removed since the listing is skipped, not an error.
+      const info = await this.inspect(summary.Id);
+      if (info?.managed) out.push(info);
+    }
+    return out;
+  }
+
+  async resourceCounters(name: string): Promise<ResourceCounters> {
+    const stats = (await this.docker
+      .getContainer(name)
+      .stats({ stream: false, 'one-shot': true } as { stream: false })) as unknown as {
+      cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
+      memory_stats?: { usage?: number };
+    };
+    const cpu = stats.cpu_stats;
+    const usage = stats.memory_stats?.usage;
+    return {
+      ...(cpu?.cpu_usage?.total_usage !== undefined && cpu.system_cpu_usage !== undefined
+        ? {
+            cpu: {
+              totalUsage: cpu.cpu_usage.total_usage,
+              systemUsage: cpu.system_cpu_usage,
+              onlineCpus: cpu.online_cpus ?? 1,
+            },
+          }
+        : {}),
+      ...(usage !== undefined ? { memoryUsageBytes: usage } : {}),
+    };
+  }
+
+  async *events(options: EventStreamOptions): AsyncGenerator<EngineEvent> {
+    const { signal } = options;
+    if (signal.aborted) return;
+    const stream = (await this.docker.getEvents({
+      since: Math.floor(options.sinceNano / 1e9),
+      filters: { type: ['container'], label: [this.labelFilter] },
+    })) as unknown as Readable;
+    const stop = () => stream.destroy();
+    signal.addEventListener('abort', stop);
+    try {
+      let pending = '';
+      for await (const chunk of stream) {
+        pending += (chunk as Buffer).toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          let event: EngineEvent | undefined;
+          try {
+            event = parseEngineEvent(JSON.parse(line));
+          } catch {
+            options.onUnreadable?.(line);
+            continue;
+          }
+          if (event) yield event;
+        }
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    } finally {
+      signal.removeEventListener('abort', stop);
+      stream.destroy();
+    }
+    if (!signal.aborted) throw new Error('the engine closed the event stream');
   }
 
   async restart(name: string, options: { stopTimeoutMs: number }): Promise<void> {

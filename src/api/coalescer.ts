@@ -7,16 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { incidentWorkflowId } from '../domain/naming.js';
 import { type Alert, type ResolvedPayload, SEVERITIES } from '../domain/types.js';
 import type { Logger } from '../logger.js';
+import type { IncidentPort } from '../temporal/incident-port.js';
 import { HttpError } from './errors.js';
 
-export interface IncidentPort {
-  openOrJoin(alert: Alert): Promise<{ workflowId: string; runId: string }>;
-  resolve(
-    target: string,
-    alertType: string,
-    payload: ResolvedPayload,
-  ): Promise<{ workflowId: string; delivered: boolean }>;
-}
+/** The part of the incident port ingest uses. */
+export type AlertSink = Pick<IncidentPort, 'openOrJoin' | 'resolve'>;
 
 export interface CoalescerSettings {
   /** At most one signal per incident per window. */
@@ -74,7 +69,7 @@ export class AlertCoalescer {
   private readonly maxWindowMs: number;
 
   constructor(
-    private readonly port: IncidentPort,
+    private readonly port: AlertSink,
     private readonly settings: CoalescerSettings,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,

@@ -1,6 +1,12 @@
 // JSON errors everywhere: `{ "error": { "code", "message", "details"? } }`. No stack traces leave.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
+import {
+  GuardNotFoundError,
+  IncidentNotFoundError,
+  NotAwaitingApprovalError,
+  TemporalUnavailableError,
+} from '../temporal/errors.js';
 
 export class HttpError extends Error {
   constructor(
@@ -18,6 +24,20 @@ export const notFound: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
 };
 
+/** What the Temporal client's errors mean to an HTTP caller; undefined for anything else. */
+function fromTemporal(err: unknown): HttpError | undefined {
+  if (err instanceof TemporalUnavailableError) {
+    return new HttpError(503, 'temporal_unavailable', err.message, undefined, {
+      'Retry-After': String(err.retryAfterSeconds),
+    });
+  }
+  if (err instanceof IncidentNotFoundError) return new HttpError(404, 'incident_not_found', err.message);
+  if (err instanceof GuardNotFoundError) return new HttpError(404, 'guard_not_found', err.message);
+  if (err instanceof NotAwaitingApprovalError)
+    return new HttpError(409, 'not_awaiting_approval', err.message);
+  return undefined;
+}
+
 /** body-parser's error types, mapped to what the client did wrong. */
 const BODY_ERRORS: Record<string, [number, string, string]> = {
   'entity.too.large': [413, 'body_too_large', 'request body is larger than allowed'],
@@ -32,8 +52,11 @@ const BODY_ERRORS: Record<string, [number, string, string]> = {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let httpError: HttpError;
+    const temporal = fromTemporal(err);
     if (err instanceof HttpError) {
       httpError = err;
+    } else if (temporal) {
+      httpError = temporal;
     } else if (
       err &&
       typeof err === 'object' &&

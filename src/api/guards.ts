@@ -2,9 +2,9 @@
 // (a person closes an open circuit breaker; needs an approver token).
 import express, { type Router } from 'express';
 import { TARGET_NAME_PATTERN } from '../domain/naming.js';
+import type { IncidentGateway } from '../temporal/incident-gateway.js';
 import type { ApproverAuth } from './auth.js';
 import { HttpError } from './errors.js';
-import type { IncidentGateway } from './incident-gateway.js';
 
 function target(raw: string | string[] | undefined): string {
   const name = Array.isArray(raw) ? raw[0] : raw;

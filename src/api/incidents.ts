@@ -3,9 +3,9 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import { decisionSchema, describeZodError } from '../domain/alert.js';
 import { INCIDENT_STATUSES } from '../domain/types.js';
+import type { IncidentGateway } from '../temporal/incident-gateway.js';
 import type { ApproverAuth } from './auth.js';
 import { HttpError, requireJsonContentType } from './errors.js';
-import type { IncidentGateway } from './incident-gateway.js';
 import { renderIncidentReport } from './incident-report.js';
 import type { ApiMetrics } from './metrics.js';
 

@@ -3,17 +3,17 @@
 // retries); duplicates of an open incident are coalesced. A signature is good once (replay protection).
 import express, { type Router } from 'express';
 import { alertFromWebhook, describeZodError, webhookAlertSchema } from '../domain/alert.js';
-import {
-  DEFAULT_TOLERANCE_MS,
-  SIGNATURE_HEADER,
-  TIMESTAMP_HEADER,
-  verifyWebhookSignature,
-} from '../domain/webhook-signature.js';
 import type { Logger } from '../logger.js';
 import type { AlertCoalescer } from './coalescer.js';
 import { HttpError, requireJsonContentType } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
 import { ReplayCache } from './replay-cache.js';
+import {
+  DEFAULT_TOLERANCE_MS,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+} from './webhook-signature.js';
 
 export const WEBHOOK_BODY_LIMIT = 256 * 1024;
 

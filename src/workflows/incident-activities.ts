@@ -2,8 +2,8 @@
 // repeat is decided here, in one place, from the incident's settings.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { MedicActivities } from '../activities/index.js';
-import type { IncidentSettings } from '../config.js';
 import { RESTART_ATTEMPTS, restartAttemptTimeoutMs } from '../domain/incident.js';
+import type { IncidentSettings } from '../domain/settings.js';
 
 export function incidentActivities(settings: IncidentSettings) {
   const { diagnose } = proxyActivities<MedicActivities>({

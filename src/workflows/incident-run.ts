@@ -10,7 +10,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { IncidentSettings } from '../config.js';
 import {
   type AlertLedger,
   applyAlert,
@@ -20,6 +19,7 @@ import {
   recordEvent,
 } from '../domain/incident.js';
 import { checkAlertPayload, checkResolvedPayload } from '../domain/message-checks.js';
+import type { IncidentSettings } from '../domain/settings.js';
 import type {
   Diagnosis,
   FixOutcome,

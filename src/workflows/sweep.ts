@@ -2,7 +2,7 @@
 // next one (streaks, restart counts, CPU counters) travels as the schedule's last completion result,
 // so "sustained over two sweeps" survives worker restarts and works across workers.
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { EngineWatchActivities, SweepResult } from '../activities/engine-watch.js';
+import type { EngineWatchActivities, SweepResult } from '../activities/watch/index.js';
 import type { SweepMemory, SweepThresholds } from '../domain/anomaly.js';
 
 export interface SweepWorkflowInput {

@@ -2,7 +2,7 @@
 // event stream. If the worker running it dies, the heartbeat timeout hands it to another worker, which
 // resumes from the cursor in the last heartbeat. Continue-as-new keeps the history short.
 import { continueAsNew, proxyActivities } from '@temporalio/workflow';
-import type { EngineWatchActivities } from '../activities/engine-watch.js';
+import type { EngineWatchActivities } from '../activities/watch/index.js';
 import type { EventCursor } from '../domain/engine-events.js';
 
 export interface WatcherInput {

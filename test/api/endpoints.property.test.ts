@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, DEFAULT_INGEST } from '../../src/api/app.js';
-import { signWebhook } from '../../src/domain/webhook-signature.js';
+import { signWebhook } from '../../src/api/webhook-signature.js';
 import { type ServedApp, serveApp } from '../support/api.js';
 import { captureLogger, testSettings } from '../support/medic.js';
 import { connectDevServer, type DevServerConnection, uniqueTaskQueue } from '../support/temporal.js';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Stack, startStack } from '../../src/dev.js';
+import { type Stack, startStack } from '../../scripts/local-stack.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { captureLogger } from '../support/medic.js';
 import { freePort, waitFor } from '../support/ports.js';

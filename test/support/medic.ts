@@ -14,11 +14,11 @@ import type { DiagnosisSettings } from '../../src/activities/diagnose/settings.j
 import { createActivities } from '../../src/activities/index.js';
 import { LogNotifier } from '../../src/activities/notify.js';
 import { RunbookStore } from '../../src/activities/runbook.js';
-import type { IncidentSettings } from '../../src/config.js';
+import { signWebhook } from '../../src/api/webhook-signature.js';
 import { DEFAULT_GUARD_LIMITS } from '../../src/domain/guard.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/policy.js';
+import type { IncidentSettings } from '../../src/domain/settings.js';
 import type { Alert } from '../../src/domain/types.js';
-import { signWebhook } from '../../src/domain/webhook-signature.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { freePort, waitFor } from './ports.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oomKillTimes } from '../../src/activities/kernel-log.js';
+import { oomKillTimes } from '../../src/activities/watch/kernel-log.js';
 import {
   advanceCursor,
   type EngineEvent,

@@ -1,15 +1,15 @@
 // Properties of every ingest parser and of the in-memory parts of the API, over generated inputs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AlertCoalescer, type IncidentPort } from '../../src/api/coalescer.js';
+import { AlertCoalescer, type AlertSink } from '../../src/api/coalescer.js';
 import { RateLimiter } from '../../src/api/rate-limit.js';
 import { ReplayCache } from '../../src/api/replay-cache.js';
+import { signWebhook, verifyWebhookSignature } from '../../src/api/webhook-signature.js';
 import { alertFromWebhook, webhookAlertSchema } from '../../src/domain/alert.js';
 import { alertmanagerPayloadSchema, mapAlertmanagerAlert } from '../../src/domain/alertmanager.js';
 import { incidentWorkflowId, TARGET_NAME_PATTERN } from '../../src/domain/naming.js';
 import { checkTargetName } from '../../src/domain/target-name.js';
 import type { Alert } from '../../src/domain/types.js';
-import { signWebhook, verifyWebhookSignature } from '../../src/domain/webhook-signature.js';
 import { captureLogger } from '../support/medic.js';
 
 /** What GET /incidents/:id accepts: every incident the API opens must be reachable there. */
@@ -248,7 +248,7 @@ describe('coalescer', () => {
    * An in-memory stand-in for Temporal plus the workflow's counting: it may be down, or take a batch
    * and lose the answer (the case that needs delivery ids to stay exact).
    */
-  class FlakyIncidents implements IncidentPort {
+  class FlakyIncidents implements AlertSink {
     taken = new Map<string, number>();
     seen = new Set<string>();
     mode: 'up' | 'down' | 'lost-reply' = 'up';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhookSignature } from '../../src/domain/webhook-signature.js';
+import { signWebhook, verifyWebhookSignature } from '../../src/api/webhook-signature.js';
 
 const secret = 'a-shared-secret-of-some-length';
 const body = Buffer.from('{"container_name":"svc"}');

@@ -1,8 +1,8 @@
 // Guard state lives in Temporal, not in a worker: a new worker carries on with the same limits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IncidentGateway } from '../../src/api/incident-gateway.js';
 import { guardWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState } from '../../src/domain/types.js';
+import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import { guardStateQuery, rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';

@@ -5,11 +5,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSupervisor } from '../../src/activities/containers.js';
-import { IncidentGateway } from '../../src/api/incident-gateway.js';
-import type { IncidentSettings } from '../../src/config.js';
 import type { GuardSnapshot } from '../../src/domain/guard.js';
 import { budgetWorkflowId, guardWorkflowId } from '../../src/domain/naming.js';
+import type { IncidentSettings } from '../../src/domain/settings.js';
 import type { Alert, IncidentState } from '../../src/domain/types.js';
+import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import {
   approveSignal,
   budgetStateQuery,

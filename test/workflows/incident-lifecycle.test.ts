@@ -3,10 +3,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerRuntime, ProcessSupervisor } from '../../src/activities/containers.js';
-import { IncidentGateway } from '../../src/api/incident-gateway.js';
-import type { IncidentSettings } from '../../src/config.js';
 import { DEFAULT_APPROVAL_POLICY, parseSeverityPolicy } from '../../src/domain/policy.js';
+import type { IncidentSettings } from '../../src/domain/settings.js';
 import type { IncidentState } from '../../src/domain/types.js';
+import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';

@@ -3,8 +3,8 @@
 // its history towards Temporal's limits; and a batch of coalesced copies carries only a few log lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertCoalescer, REPEAT_LOG_LINES } from '../../src/api/coalescer.js';
-import { IncidentGateway } from '../../src/api/incident-gateway.js';
 import type { Alert, IncidentState } from '../../src/domain/types.js';
+import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertSignal, approveSignal, statusQuery } from '../../src/workflows/messages.js';
 import {

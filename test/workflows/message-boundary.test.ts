@@ -2,9 +2,9 @@
 // receives it, because anyone who can reach Temporal can send one. Unknown input never fails open.
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IncidentGateway } from '../../src/api/incident-gateway.js';
 import { guardWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState, Severity } from '../../src/domain/types.js';
+import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertSignal, approveSignal, leaseRequestSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';

@@ -7,7 +7,7 @@ import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   verifyWebhookSignature,
-} from '../../../src/domain/webhook-signature.js';
+} from '../../../src/api/webhook-signature.js';
 import { type FakeMedic, startFakeMedic, waitFor } from './fake-medic.js';
 
 const SECRET = 'integration-test-secret-0123456789';

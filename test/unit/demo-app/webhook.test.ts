@@ -13,7 +13,7 @@ import {
   signWebhook,
   TIMESTAMP_HEADER,
   verifyWebhookSignature,
-} from '../../../src/domain/webhook-signature.js';
+} from '../../../src/api/webhook-signature.js';
 import { type FakeMedic, startFakeMedic } from './fake-medic.js';
 
 const SECRET = 'a-test-secret-of-enough-length';

@@ -1,14 +1,8 @@
-// Connections to Temporal and the one-time namespace set-up Medic needs (its search attributes).
-import { Client, Connection } from '@temporalio/client';
+// The one-time namespace set-up Medic needs: its custom search attributes, the Web UI's incident columns.
+import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import type { MedicConfig } from './config.js';
-import type { Logger } from './logger.js';
-import { MEDIC_SEARCH_ATTRIBUTES } from './workflows/search-attributes.js';
-
-export async function connectClient(config: MedicConfig['temporal']): Promise<Client> {
-  const connection = await Connection.connect({ address: config.address, connectTimeout: '5s' });
-  return new Client({ connection, namespace: config.namespace });
-}
+import type { Logger } from '../logger.js';
+import { MEDIC_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 
 /**
  * Registers Medic's custom search attributes when the server lacks them (a production cluster,

@@ -8,23 +8,24 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { bundleDemoApp, ensureDemoImage, removeContainer, runDemoContainer } from '../scripts/demo-image.js';
-import { type Engine, findEngine } from '../scripts/engine.js';
-import { DATA_DIR, PROJECT_ROOT } from '../scripts/paths.js';
-import { type DevServer, startTemporalDevServer, temporalReachable } from '../scripts/temporal-server.js';
-import { ensureTool, findTool, TEMPORAL_CLI } from '../scripts/tools.js';
 import {
   type ContainerRuntime,
   DockerEngineRuntime,
   HEALTH_URL_LABEL,
   ProcessSupervisor,
-} from './activities/containers.js';
-import { loadConfig, type MedicConfig } from './config.js';
-import { createLogger, type Logger } from './logger.js';
-import { startApi } from './server.js';
-import { connectClient, ensureSearchAttributes } from './temporal.js';
-import { ensureEngineWatch } from './watching.js';
-import { createMedicWorker, installTemporalLogging, medicWorkerActivities } from './worker.js';
+} from '../src/activities/containers.js';
+import { loadConfig, type MedicConfig } from '../src/config.js';
+import { createLogger, type Logger } from '../src/logger.js';
+import { startApi } from '../src/server.js';
+import { connectClient } from '../src/temporal/connection.js';
+import { ensureEngineWatch } from '../src/temporal/engine-watch.js';
+import { ensureSearchAttributes } from '../src/temporal/search-attributes.js';
+import { createMedicWorker, installTemporalLogging, medicWorkerActivities } from '../src/worker.js';
+import { bundleDemoApp, ensureDemoImage, removeContainer, runDemoContainer } from './demo-image.js';
+import { type Engine, findEngine } from './engine.js';
+import { DATA_DIR, PROJECT_ROOT } from './paths.js';
+import { type DevServer, startTemporalDevServer, temporalReachable } from './temporal-server.js';
+import { ensureTool, findTool, TEMPORAL_CLI } from './tools.js';
 
 export interface StackOptions {
   /** Environment to read the configuration from (defaults to process.env). */

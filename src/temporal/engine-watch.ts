@@ -1,14 +1,12 @@
 // Starts Medic's own watch on the engine when a worker starts: the singleton watcher workflow and the
 // sweep's Temporal Schedule, both created or updated idempotently, so every worker start may call this.
+// The activities they run are in src/activities/watch/.
 import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
-import type Docker from 'dockerode';
-import { createEngineWatchActivities, type EngineWatchActivities } from './activities/engine-watch.js';
-import { readKernelOomKills } from './activities/kernel-log.js';
-import { IncidentGateway } from './api/incident-gateway.js';
-import type { MedicConfig } from './config.js';
-import type { Logger } from './logger.js';
-import type { SweepWorkflowInput } from './workflows/sweep.js';
-import type { WatcherInput } from './workflows/watcher.js';
+import type { MedicConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { SweepWorkflowInput } from '../workflows/sweep.js';
+import type { WatcherInput } from '../workflows/watcher.js';
+import { WORKFLOW_TYPES } from '../workflows/workflow-types.js';
 
 /** How long one run of the watch activity lasts before it hands its cursor back to the workflow. */
 const WATCH_RUN_MS = 30 * 60_000;
@@ -24,26 +22,6 @@ export function watchIds(taskQueue: string): { watcherId: string; scheduleId: st
     : { watcherId: `watcher-${taskQueue}`, scheduleId: `sweep-${taskQueue}` };
 }
 
-/** The activities behind the watcher and the sweep, for a worker that can reach the engine. */
-export function createWatchActivities(deps: {
-  docker: Docker;
-  client: Client;
-  config: MedicConfig;
-  logger: Logger;
-  /** The kernel log is read only where the engine runs on this host (a unix socket). */
-  engineIsLocal: boolean;
-}): EngineWatchActivities {
-  const { config } = deps;
-  return createEngineWatchActivities({
-    docker: deps.docker,
-    client: deps.client,
-    managedLabel: config.managedLabel,
-    gateway: new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident),
-    logger: deps.logger,
-    ...(deps.engineIsLocal ? { kernelOomKills: readKernelOomKills } : {}),
-  });
-}
-
 export async function ensureEngineWatch(client: Client, config: MedicConfig, logger: Logger): Promise<void> {
   const { taskQueue } = config.temporal;
   const { watcherId, scheduleId } = watchIds(taskQueue);
@@ -51,7 +29,7 @@ export async function ensureEngineWatch(client: Client, config: MedicConfig, log
     heartbeatTimeoutMs: config.watch.heartbeatTimeoutMs,
     runForMs: WATCH_RUN_MS,
   };
-  const handle = await client.workflow.start('watcherWorkflow', {
+  const handle = await client.workflow.start(WORKFLOW_TYPES.watcher, {
     workflowId: watcherId,
     taskQueue,
     args: [watcherInput],
@@ -76,7 +54,7 @@ export async function ensureEngineWatch(client: Client, config: MedicConfig, log
   const every = config.watch.sweepIntervalMs;
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: 'sweepWorkflow',
+    workflowType: WORKFLOW_TYPES.sweep,
     workflowId: scheduleId,
     taskQueue,
     args: [sweepInput],

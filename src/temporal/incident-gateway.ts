@@ -1,13 +1,14 @@
-// The API's only door into Temporal: start-or-join, read and decide incidents.
+// Medic's Temporal client for incidents: start-or-join, read, decide, and find open incidents. The API, the
+// engine watch and the tests go through it; it throws the typed errors of ./errors.ts, never HTTP ones.
 import {
   type Client,
   isGrpcServiceError,
   type WorkflowExecutionInfo,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import type { IncidentSettings } from '../config.js';
 import type { BudgetSnapshot, GuardSnapshot } from '../domain/guard.js';
 import { budgetWorkflowId, guardWorkflowId, incidentWorkflowId } from '../domain/naming.js';
+import type { IncidentSettings } from '../domain/settings.js';
 import type {
   Alert,
   DecisionPayload,
@@ -15,7 +16,7 @@ import type {
   IncidentStatus,
   ResolvedPayload,
 } from '../domain/types.js';
-import type { incidentWorkflow } from '../workflows/incident.js';
+import type { incidentWorkflow } from '../workflows/index.js';
 import {
   alertSignal,
   approveSignal,
@@ -32,7 +33,14 @@ import {
   IncidentStatusKey,
   IncidentTargetKey,
 } from '../workflows/search-attributes.js';
-import { HttpError } from './errors.js';
+import { WORKFLOW_TYPES } from '../workflows/workflow-types.js';
+import {
+  GuardNotFoundError,
+  IncidentNotFoundError,
+  NotAwaitingApprovalError,
+  TemporalUnavailableError,
+} from './errors.js';
+import type { IncidentPort } from './incident-port.js';
 
 export interface IncidentSummary {
   workflowId: string;
@@ -48,39 +56,32 @@ export interface IncidentSummary {
 }
 
 const QUERY_DEADLINE_MS = 5000;
-/** A sender waits at most this long; past it, 503 tells it to retry (Alertmanager does). */
+/** A sender waits at most this long; past it, it is told to retry (Alertmanager does). */
 const ACCEPT_DEADLINE_MS = 5000;
-const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
 
-/** Temporal could not take or answer the request: the caller should retry later (503). */
-function unavailable(err: unknown): HttpError {
-  const message = err instanceof Error ? err.message : String(err);
-  return new HttpError(503, 'temporal_unavailable', `Temporal is unavailable: ${message}`, undefined, {
-    'Retry-After': '5',
-  });
+function isNotFound(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5);
 }
 
-function translate(err: unknown, workflowId: string): HttpError {
-  if (err instanceof HttpError) return err;
-  if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5)) {
-    return new HttpError(404, 'incident_not_found', `no incident ${workflowId}`);
-  }
-  return unavailable(err);
+/** A missing incident is the caller's mistake; anything else means Temporal could not answer. */
+function translate(err: unknown, workflowId: string): Error {
+  if (err instanceof IncidentNotFoundError || err instanceof TemporalUnavailableError) return err;
+  if (isNotFound(err)) return new IncidentNotFoundError(workflowId);
+  return new TemporalUnavailableError(err);
 }
 
-export class IncidentGateway {
+export class IncidentGateway implements IncidentPort {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
     private readonly settings: IncidentSettings,
   ) {}
 
-  /** Starts the incident or signals the open one; resolves once Temporal has durably accepted the alert. */
   async openOrJoin(alert: Alert): Promise<{ workflowId: string; runId: string }> {
     const workflowId = incidentWorkflowId(alert.target, alert.alertType);
     try {
       const handle = await this.client.withDeadline(Date.now() + ACCEPT_DEADLINE_MS, () =>
-        this.client.workflow.signalWithStart<typeof incidentWorkflow, [Alert]>(INCIDENT_WORKFLOW_TYPE, {
+        this.client.workflow.signalWithStart<typeof incidentWorkflow, [Alert]>(WORKFLOW_TYPES.incident, {
           workflowId,
           taskQueue: this.taskQueue,
           args: [{ target: alert.target, alertType: alert.alertType, settings: this.settings }],
@@ -99,7 +100,7 @@ export class IncidentGateway {
       );
       return { workflowId, runId: handle.signaledRunId };
     } catch (err) {
-      throw unavailable(err);
+      throw new TemporalUnavailableError(err);
     }
   }
 
@@ -119,10 +120,8 @@ export class IncidentGateway {
       );
       return { workflowId, delivered: true };
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5)) {
-        return { workflowId, delivered: false };
-      }
-      throw unavailable(err);
+      if (isNotFound(err)) return { workflowId, delivered: false };
+      throw new TemporalUnavailableError(err);
     }
   }
 
@@ -140,7 +139,7 @@ export class IncidentGateway {
     target?: string;
     limit: number;
   }): Promise<IncidentSummary[]> {
-    const clauses = [`WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`];
+    const clauses = [`WorkflowType = '${WORKFLOW_TYPES.incident}'`];
     if (filter.status) clauses.push(`IncidentStatus = '${filter.status}'`);
     if (filter.target) clauses.push(`IncidentTarget = '${filter.target}'`);
     const out: IncidentSummary[] = [];
@@ -153,12 +152,12 @@ export class IncidentGateway {
         if (out.length >= filter.limit) break;
       }
     } catch (err) {
-      throw unavailable(err);
+      throw new TemporalUnavailableError(err);
     }
     return out;
   }
 
-  /** A target's guard and the global budget, as their queries answer; 404 before the first action. */
+  /** A target's guard and the global budget, as their queries answer; GuardNotFoundError before the first action. */
   async guard(target: string): Promise<{ guard: GuardSnapshot; budget: BudgetSnapshot | null }> {
     const guardId = guardWorkflowId(target);
     let guard: GuardSnapshot;
@@ -167,11 +166,8 @@ export class IncidentGateway {
         this.client.workflow.getHandle(guardId).query(guardStateQuery),
       );
     } catch (err) {
-      const translated = translate(err, guardId);
-      if (translated.status === 404) {
-        throw new HttpError(404, 'guard_not_found', `no guard for ${target} yet: Medic has not acted on it`);
-      }
-      throw translated;
+      if (isNotFound(err)) throw new GuardNotFoundError(target, 'Medic has not acted on it');
+      throw new TemporalUnavailableError(err);
     }
     // The query answers with the guard's clock at its last step; the cooldown left is as of now.
     if (guard.lastActionAt) {
@@ -184,7 +180,7 @@ export class IncidentGateway {
         this.client.workflow.getHandle(budgetWorkflowId(this.taskQueue)).query(budgetStateQuery),
       );
     } catch (err) {
-      if (translate(err, 'budget').status !== 404) throw unavailable(err);
+      if (!isNotFound(err)) throw new TemporalUnavailableError(err);
     }
     return { guard, budget };
   }
@@ -195,19 +191,33 @@ export class IncidentGateway {
     try {
       await this.client.workflow.getHandle(guardId).signal(resetBreakerSignal, { by });
     } catch (err) {
-      const translated = translate(err, guardId);
-      if (translated.status === 404) {
-        throw new HttpError(
-          404,
-          'guard_not_found',
-          `no guard for ${target} yet: there is no breaker to reset`,
-        );
-      }
-      throw translated;
+      if (isNotFound(err)) throw new GuardNotFoundError(target, 'there is no breaker to reset');
+      throw new TemporalUnavailableError(err);
     }
   }
 
-  /** Signals approve/reject; 409 unless the incident is waiting for exactly that. */
+  async findOpenIncident(
+    target: string,
+    alertType: string,
+    options: { searchAttributes: boolean },
+  ): Promise<string | undefined> {
+    const ownId = incidentWorkflowId(target, alertType);
+    try {
+      const description = await this.client.workflow.getHandle(ownId).describe();
+      if (description.status.name === 'RUNNING') return ownId;
+    } catch {
+      // none with this id
+    }
+    if (!options.searchAttributes) return undefined;
+    const query = `WorkflowType = '${WORKFLOW_TYPES.incident}' AND ExecutionStatus = 'Running' AND ${IncidentTargetKey.name} = '${target}'`;
+    for await (const info of this.client.workflow.list({ query, pageSize: 5 })) {
+      const status = info.typedSearchAttributes.get(IncidentStatusKey);
+      return `${info.workflowId}${status ? ` (${status})` : ''}`;
+    }
+    return undefined;
+  }
+
+  /** Signals approve/reject; NotAwaitingApprovalError unless the incident is waiting for a decision. */
   async decide(
     workflowId: string,
     verdict: 'approve' | 'reject',
@@ -215,11 +225,7 @@ export class IncidentGateway {
   ): Promise<IncidentState> {
     const state = await this.get(workflowId);
     if (state.status !== 'AWAITING_APPROVAL') {
-      throw new HttpError(
-        409,
-        'not_awaiting_approval',
-        `incident ${workflowId} is ${state.status}, not AWAITING_APPROVAL; nothing to ${verdict}`,
-      );
+      throw new NotAwaitingApprovalError(workflowId, state.status, verdict);
     }
     try {
       await this.client.workflow

@@ -1,0 +1,188 @@
+// The `followEngineEvents` activity: follows the engine's event stream from a cursor, confirms each fault
+// against the container as it is now, and raises it. Long-lived and heartbeating: the cursor travels in
+// the heartbeat, so a worker that takes over the watch resumes where the last one stopped.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import {
+  advanceCursor,
+  ENGINE_ALERT_TYPES,
+  EngineEventInterpreter,
+  type EventCursor,
+  type EventFault,
+  isAfterCursor,
+  SIGKILL_EXIT_CODE,
+} from '../../domain/engine-events.js';
+import type { EngineEvidence } from '../../domain/types.js';
+import type { Logger } from '../../logger.js';
+import type { WatchableRuntime } from '../containers.js';
+import type { KernelOomReader } from './kernel-log.js';
+import type { RaiseEngineAlert } from './raise-alert.js';
+
+export interface FollowEventsInput {
+  /** Where the previous run stopped; the first run starts now. */
+  cursor?: EventCursor;
+  /** Return (with the cursor) after this long, so the workflow can keep its history short. */
+  runForMs: number;
+  heartbeatEveryMs: number;
+}
+
+const RECONNECT_BASE_MS = 1000;
+const RECONNECT_MAX_MS = 30_000;
+/** How close the kernel's OOM kill must be to the `die` for the two to be one event. */
+const KERNEL_OOM_MATCH_MS = 5000;
+
+export function eventFollower(deps: {
+  runtime: WatchableRuntime;
+  raise: RaiseEngineAlert;
+  log: Logger;
+  /** Reads the kernel's OOM kills when the engine runs on this host; undefined elsewhere. */
+  kernelOomKills?: KernelOomReader;
+}): (input: FollowEventsInput) => Promise<EventCursor> {
+  const { runtime, raise, log } = deps;
+
+  /** Confirms an event's fault against the container as it is now, then raises it. */
+  const confirmAndRaise = async (fault: EventFault): Promise<void> => {
+    const info = await runtime.inspect(fault.containerId);
+    if (!info) {
+      log.info({ target: fault.target, kind: fault.kind }, 'fault ignored: the container no longer exists');
+      return;
+    }
+    if (!info.managed) return; // the stream's label filter should already have dropped it
+    const faultAt = Date.parse(fault.at);
+    if (info.running && Date.parse(info.startedAt) > faultAt) {
+      log.info(
+        { target: fault.target, kind: fault.kind, startedAt: info.startedAt, faultAt: fault.at },
+        'fault ignored: the container has been started again since',
+      );
+      return;
+    }
+    if (fault.kind === 'unhealthy' && info.health !== 'unhealthy') {
+      log.info({ target: fault.target }, 'unhealthy event ignored: the container is no longer unhealthy');
+      return;
+    }
+    const { memoryLimitBytes } = info;
+    let oomKilled = info.oomKilled;
+    let oomKilledSource: EngineEvidence['oomKilledSource'] = oomKilled ? 'engine-state' : undefined;
+    if (fault.kind === 'oom') {
+      oomKilled = true;
+      oomKilledSource = 'oom-event';
+    } else if (
+      fault.kind === 'died' &&
+      !oomKilled &&
+      fault.exitCode === SIGKILL_EXIT_CODE &&
+      memoryLimitBytes &&
+      deps.kernelOomKills
+    ) {
+      // Only a kill of the run that died, just before its `die`: the same container id has earlier runs.
+      const startedAt = Date.parse(info.startedAt);
+      const kills = await deps.kernelOomKills(info.id);
+      if (kills?.some((t) => t > startedAt && t <= faultAt + 1000 && faultAt - t <= KERNEL_OOM_MATCH_MS)) {
+        oomKilled = true;
+        oomKilledSource = 'kernel-log';
+      }
+    }
+    const alertType =
+      fault.kind === 'unhealthy'
+        ? ENGINE_ALERT_TYPES.unhealthy
+        : oomKilled
+          ? ENGINE_ALERT_TYPES.oom
+          : ENGINE_ALERT_TYPES.crash;
+    const check = fault.kind === 'died' ? 'die' : fault.kind === 'oom' ? 'oom' : 'health_status';
+    const exitCode = fault.exitCode ?? (info.running ? undefined : info.exitCode);
+    await raise(info.name, alertType, fault.at, {
+      via: 'event',
+      check,
+      containerId: info.id,
+      ...(exitCode !== undefined ? { exitCode } : {}),
+      oomKilled,
+      ...(oomKilledSource ? { oomKilledSource } : {}),
+      restartCount: info.restartCount,
+      ...(memoryLimitBytes ? { memoryLimitBytes } : {}),
+      detail:
+        fault.kind === 'unhealthy'
+          ? `the engine's HEALTHCHECK reported ${fault.target} unhealthy`
+          : `${fault.target} died with exit code ${exitCode ?? 'unknown'}${oomKilled ? ` (OOM-killed, per ${oomKilledSource})` : ''}`,
+    });
+  };
+
+  /**
+   * Reads the stream from the cursor until the signal aborts (deadline or cancellation), handling events
+   * in order; throws (the cursor then is that of the last handled event) when the stream fails.
+   */
+  const readFrom = async (
+    from: EventCursor,
+    interpreter: EngineEventInterpreter,
+    signal: AbortSignal,
+    onHandled: (cursor: EventCursor) => void,
+  ): Promise<void> => {
+    let cursor = from;
+    const onUnreadable = (line: string) =>
+      log.warn({ line: line.slice(0, 200) }, 'unreadable engine event skipped');
+    for await (const event of runtime.events({ sinceNano: from.timeNano, signal, onUnreadable })) {
+      // Replayed events (the stream's `since` has whole seconds) still teach the interpreter
+      // which stops were requested, but only events after the cursor are acted on.
+      const verdict = interpreter.interpret(event);
+      if (!isAfterCursor(event, cursor)) continue;
+      if (verdict && 'ignored' in verdict) log.debug({ reason: verdict.ignored }, 'engine event ignored');
+      if (verdict && 'fault' in verdict) await confirmAndRaise(verdict.fault);
+      cursor = advanceCursor(cursor, event);
+      onHandled(cursor);
+    }
+  };
+
+  /**
+   * Follows the engine's event stream from the cursor in the last heartbeat (so events that happened
+   * while no worker watched are still seen), reconnecting with backoff while the engine is away.
+   */
+  return async function followEngineEvents(input: FollowEventsInput): Promise<EventCursor> {
+    const ctx = Context.current();
+    const resumed = ctx.info.heartbeatDetails as EventCursor | undefined;
+    let cursor: EventCursor = resumed ?? input.cursor ?? { timeNano: Date.now() * 1e6, keysAtTime: [] };
+    log.info(
+      {
+        since: new Date(cursor.timeNano / 1e6).toISOString(),
+        from: resumed ? 'heartbeat' : input.cursor ? 'previous run' : 'now',
+        attempt: ctx.info.attempt,
+      },
+      'following the engine event stream',
+    );
+    const interpreter = new EngineEventInterpreter();
+    // Aborts when this run is over: its time is up, or the activity is cancelled.
+    const runOver = AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(input.runForMs)]);
+    const beat = setInterval(() => ctx.heartbeat(cursor), input.heartbeatEveryMs);
+    ctx.heartbeat(cursor);
+    let failures = 0;
+    try {
+      while (!runOver.aborted) {
+        try {
+          await readFrom(cursor, interpreter, runOver, (c) => {
+            cursor = c;
+            failures = 0;
+          });
+        } catch (err) {
+          if (ctx.cancellationSignal.aborted) break;
+          failures += 1;
+          const retryInMs = Math.min(RECONNECT_BASE_MS * 2 ** (failures - 1), RECONNECT_MAX_MS);
+          log.warn(
+            {
+              error: (err as Error).message,
+              failures,
+              retryInMs,
+              since: new Date(cursor.timeNano / 1e6).toISOString(),
+            },
+            `engine event stream lost; reconnecting in ${Math.round(retryInMs / 1000)} s from the last handled event`,
+          );
+          await sleep(retryInMs, undefined, { signal: ctx.cancellationSignal }).catch(() => undefined);
+        }
+      }
+    } finally {
+      clearInterval(beat);
+    }
+    if (ctx.cancellationSignal.aborted) {
+      ctx.heartbeat(cursor);
+      throw new CancelledFailure('engine event watch cancelled');
+    }
+    return cursor;
+  };
+}

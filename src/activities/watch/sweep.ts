@@ -1,0 +1,100 @@
+// The `sweepContainers` activity: samples every managed container once (state, usage counters, its
+// health URL), lets the pure sweep rules find anomalies, and raises those without an open incident.
+import {
+  type ContainerSample,
+  evaluateSweep,
+  type SweepMemory,
+  type SweepThresholds,
+} from '../../domain/anomaly.js';
+import type { Logger } from '../../logger.js';
+import type { IncidentPort } from '../../temporal/incident-port.js';
+import type { ContainerInfo, WatchableRuntime } from '../containers.js';
+import { probeHealthUrl } from '../health.js';
+import type { RaiseEngineAlert } from './raise-alert.js';
+
+export interface SweepInput {
+  memory?: SweepMemory;
+  thresholds: SweepThresholds;
+  healthProbeTimeoutMs: number;
+  /** Whether the incident search attributes exist (to find any open incident of a target). */
+  searchAttributes: boolean;
+}
+
+export interface SweepResult {
+  memory: SweepMemory;
+  containers: number;
+  opened: Array<{ workflowId: string; check: string }>;
+  skipped: Array<{ target: string; check: string; reason: string }>;
+}
+
+export function sweeper(deps: {
+  runtime: WatchableRuntime;
+  incidents: Pick<IncidentPort, 'findOpenIncident'>;
+  raise: RaiseEngineAlert;
+  log: Logger;
+}): (input: SweepInput) => Promise<SweepResult> {
+  const { runtime, incidents, raise, log } = deps;
+
+  const sample = async (info: ContainerInfo, probeTimeoutMs: number): Promise<ContainerSample> => {
+    const out: ContainerSample = {
+      id: info.id,
+      name: info.name,
+      state: info.state,
+      exitCode: info.exitCode,
+      oomKilled: info.oomKilled,
+      restartCount: info.restartCount,
+      startedAt: info.startedAt,
+      ...(info.health ? { health: info.health } : {}),
+    };
+    if (!info.running) return out;
+    try {
+      const counters = await runtime.resourceCounters(info.id);
+      if (counters.cpu) out.cpu = counters.cpu;
+      // The engine reports the host's memory as the "limit" of an unlimited container: use the container's own.
+      if (counters.memoryUsageBytes !== undefined) {
+        out.memory = { usageBytes: counters.memoryUsageBytes, limitBytes: info.memoryLimitBytes ?? 0 };
+      }
+    } catch (err) {
+      log.debug({ target: out.name, error: (err as Error).message }, 'no stats for container');
+    }
+    if (info.healthUrl) out.healthUrl = await probeHealthUrl(info.healthUrl, probeTimeoutMs);
+    return out;
+  };
+
+  /** One sweep over the managed containers; returns the memory the next sweep needs. */
+  return async function sweepContainers(input: SweepInput): Promise<SweepResult> {
+    const containers = await runtime.listManaged();
+    const samples: ContainerSample[] = [];
+    for (const info of containers) samples.push(await sample(info, input.healthProbeTimeoutMs));
+    const byId = new Map(containers.map((info) => [info.id, info]));
+    const { anomalies, memory } = evaluateSweep(samples, input.memory, input.thresholds);
+    const result: SweepResult = { memory, containers: samples.length, opened: [], skipped: [] };
+    for (const anomaly of anomalies) {
+      const open = await incidents.findOpenIncident(anomaly.target, anomaly.alertType, {
+        searchAttributes: input.searchAttributes,
+      });
+      if (open) {
+        result.skipped.push({ target: anomaly.target, check: anomaly.check, reason: `${open} is open` });
+        log.info(
+          { target: anomaly.target, check: anomaly.check, open },
+          'anomaly already has an open incident',
+        );
+        // Not reported after all: if that incident ends and the anomaly stays, the next sweep raises it.
+        const remembered = memory.containers[anomaly.target];
+        if (remembered) remembered.reported = remembered.reported.filter((c) => c !== anomaly.check);
+        continue;
+      }
+      const memoryLimitBytes = byId.get(anomaly.containerId)?.memoryLimitBytes;
+      const workflowId = await raise(anomaly.target, anomaly.alertType, new Date().toISOString(), {
+        via: 'sweep',
+        check: anomaly.check,
+        containerId: anomaly.containerId,
+        ...anomaly.evidence,
+        ...(memoryLimitBytes ? { memoryLimitBytes } : {}),
+        detail: anomaly.detail,
+      });
+      result.opened.push({ workflowId, check: anomaly.check });
+    }
+    return result;
+  };
+}

@@ -1,0 +1,32 @@
+// The settings a workflow runs with, as plain types: config.ts fills them from the environment, and the
+// workflows, which must not read the environment or the config module, receive them in their input.
+import type { BudgetLimits, GuardLimits } from './guard.js';
+import type { ApprovalPolicy } from './policy.js';
+
+export interface HealthRetrySettings {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumAttempts: number;
+}
+
+/** The settings an incident workflow runs with; captured at start so a run is reproducible. */
+export interface IncidentSettings {
+  approvalTimeoutMs: number;
+  policy: ApprovalPolicy;
+  healthRetry: HealthRetrySettings;
+  restartStopTimeoutMs: number;
+  /** Write Medic's custom search attributes (the Web UI's incident columns). */
+  searchAttributes: boolean;
+  /** Everything runs, the action is recorded as "would restart", nothing is touched. */
+  dryRun: boolean;
+  /** Per-target limits, enforced by the target's guard workflow. */
+  guard: GuardLimits;
+  /** Limits across all targets, enforced by the budget workflow of this task queue. */
+  budget: BudgetLimits;
+  /** Who is told, in order, each time an approval wait times out; the incident ends ESCALATED after maxWaitMs. */
+  escalation: { levels: string[]; maxWaitMs: number };
+  /** After RESOLVED, the same alert within this window reopens the incident (the fix did not stick). */
+  recurrenceWindowMs: number;
+  /** A waiting incident continues as new past this many history events (default 10,000; tests set it low). */
+  historyEventsLimit?: number;
+}
