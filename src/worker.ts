@@ -47,6 +47,7 @@ export function medicWorkerActivities(deps: {
   const { config, logger } = deps;
   const activityLogger = logger.child({ component: 'activities' });
   const activities = createActivities({
+    incidentSettings: config.incident,
     runtime: deps.runtime,
     runbook: new RunbookStore(deps.runbookPath),
     notifier: new LogNotifier(logger.child({ component: 'notify' })),

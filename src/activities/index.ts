@@ -1,6 +1,8 @@
 // Every side effect of an incident, built from injected dependencies so the worker, tests and
 // benchmarks wire in the real engine, runbook file and notifier of their choice.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { IncidentSettings } from '../domain/settings.js';
+import { differingSettings } from '../domain/settings.js';
 import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { type AllowlistOptions, checkTarget, type TargetCheck } from './allowlist.js';
@@ -17,6 +19,11 @@ import type { Notification, Notifier } from './notify.js';
 import { type OutcomeRecord, type RecordResult, RunbookFormatError, type RunbookStore } from './runbook.js';
 
 export interface ActivityDeps {
+  /**
+   * The incident settings of the worker that runs the workflows: dry-run, the severity table, limits,
+   * budgets. They, not those of whichever process started an incident, are the ones that apply.
+   */
+  incidentSettings: IncidentSettings;
   runtime: ContainerRuntime;
   runbook: RunbookStore;
   notifier: Notifier;
@@ -46,6 +53,24 @@ export function createActivities(deps: ActivityDeps) {
   const pipeline = createDiagnosisPipeline({ runtime, runbook, settings: deps.diagnosis ?? RULES_ONLY });
 
   return {
+    /**
+     * The settings this worker runs incidents with, and which of the starter's differ: the worker owns
+     * the safety settings, so a dry-run or a stricter policy set on it alone still holds for every incident.
+     */
+    async workerIncidentSettings(input: {
+      workflowId: string;
+      starter: IncidentSettings;
+    }): Promise<{ settings: IncidentSettings; differing: string[] }> {
+      const differing = differingSettings(deps.incidentSettings, input.starter);
+      if (differing.length > 0) {
+        logger.warn(
+          { workflowId: input.workflowId, differing },
+          'the process that started this incident has other incident settings than this worker; the worker’s apply',
+        );
+      }
+      return { settings: deps.incidentSettings, differing };
+    },
+
     /** The target allowlist, checked before anything else looks at or touches the target. */
     async checkTarget(input: { target: string }): Promise<TargetCheck> {
       const verdict = await checkTarget(runtime, input.target, deps.allowlist ?? {});

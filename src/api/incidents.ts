@@ -2,14 +2,13 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { decisionSchema, describeZodError } from '../domain/alert.js';
+import { INCIDENT_ID_PATTERN } from '../domain/naming.js';
 import { INCIDENT_STATUSES } from '../domain/types.js';
 import type { IncidentGateway } from '../temporal/incident-gateway.js';
 import type { ApproverAuth } from './auth.js';
 import { HttpError, requireJsonContentType } from './errors.js';
 import { renderIncidentReport } from './incident-report.js';
 import type { ApiMetrics } from './metrics.js';
-
-const INCIDENT_ID = /^incident-[a-zA-Z0-9_.-]{1,200}$/;
 
 const listQuerySchema = z.object({
   status: z.enum(INCIDENT_STATUSES).optional(),
@@ -24,8 +23,12 @@ const optionalDecisionSchema = decisionSchema.partial();
 
 function incidentId(raw: string | string[] | undefined): string {
   const id = Array.isArray(raw) ? raw[0] : raw;
-  if (!id || !INCIDENT_ID.test(id)) {
-    throw new HttpError(400, 'invalid_incident_id', 'incident ids look like incident-<target>-<alert type>');
+  if (!id || !INCIDENT_ID_PATTERN.test(id)) {
+    throw new HttpError(
+      400,
+      'invalid_incident_id',
+      'incident ids look like incident:<host>:<target>:<alert type> (or, for incidents opened before hosts were named, incident-<target>-<alert type>)',
+    );
   }
   return id;
 }

@@ -6,10 +6,29 @@ export const TARGET_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 /** Alert types become part of workflow ids, so they are kept to a safe alphabet. */
 export const ALERT_TYPE_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 
-/** `incident-<target>-<alert type>`: a duplicate alert joins the open incident of the same id. */
-export function incidentWorkflowId(target: string, alertType: string): string {
+/** Host names, as they appear in ids and task queues. */
+export const HOST_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+
+/** The host of a single-host Medic: the default `MEDIC_HOST_NAME`. */
+export const LOCAL_HOST = 'local';
+
+/**
+ * `incident:<host>:<target>:<alert type>`: a duplicate alert joins the open incident of the same id.
+ * Container names, host names and alert types cannot contain `:`, so the id is unambiguous: no two
+ * (target, alert type) pairs share one, as they could under the old `incident-<target>-<alert type>`.
+ */
+export function incidentWorkflowId(target: string, alertType: string, host: string = LOCAL_HOST): string {
+  return `incident:${host}:${target}:${alertType}`;
+}
+
+/** The id incidents had before hosts were named; incidents still running under it finish under it. */
+export function legacyIncidentWorkflowId(target: string, alertType: string): string {
   return `incident-${target}-${alertType}`;
 }
+
+/** Either id form, as the API accepts it; anything else is not an incident id. */
+export const INCIDENT_ID_PATTERN =
+  /^(incident:[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}:[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}:[a-z0-9][a-z0-9_.-]{0,63}|incident-[a-zA-Z0-9_.-]{1,200})$/;
 
 /** Turns a sender's alert name ("HighMemoryUsage", "memory_leak") into Medic's alert-type alphabet. */
 export function normaliseAlertType(raw: string): string {
@@ -22,8 +41,11 @@ export function normaliseAlertType(raw: string): string {
     .slice(0, 64);
 }
 
-/** `guard-<target>`: the one workflow that serialises actions on a target. */
-export const guardWorkflowId = (target: string) => `guard-${target}`;
+/** `guard:<host>:<target>`: the one workflow that serialises actions on a target. */
+export const guardWorkflowId = (target: string, host: string = LOCAL_HOST) => `guard:${host}:${target}`;
+
+/** The guard id before hosts were named; incidents started under it keep using it. */
+export const legacyGuardWorkflowId = (target: string) => `guard-${target}`;
 
 /** `budget-<task queue>`: the global action budget of the workers on one task queue. */
 export const budgetWorkflowId = (taskQueue: string) => `budget-${taskQueue}`;

@@ -30,3 +30,9 @@ export interface IncidentSettings {
   /** A waiting incident continues as new past this many history events (default 10,000; tests set it low). */
   historyEventsLimit?: number;
 }
+
+/** The top-level incident settings in which two processes differ, e.g. `dryRun` or `policy`. */
+export function differingSettings(mine: IncidentSettings, theirs: IncidentSettings): string[] {
+  const keys = new Set([...Object.keys(mine), ...Object.keys(theirs)]) as Set<keyof IncidentSettings>;
+  return [...keys].filter((key) => JSON.stringify(mine[key]) !== JSON.stringify(theirs[key])).sort();
+}

@@ -7,7 +7,13 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import type { BudgetSnapshot, GuardSnapshot } from '../domain/guard.js';
-import { budgetWorkflowId, guardWorkflowId, incidentWorkflowId } from '../domain/naming.js';
+import {
+  budgetWorkflowId,
+  guardWorkflowId,
+  incidentWorkflowId,
+  legacyGuardWorkflowId,
+  legacyIncidentWorkflowId,
+} from '../domain/naming.js';
 import type { IncidentSettings } from '../domain/settings.js';
 import type {
   Alert,
@@ -70,6 +76,24 @@ function translate(err: unknown, workflowId: string): Error {
   return new TemporalUnavailableError(err);
 }
 
+/**
+ * Runs `action` on the first of `ids` that exists: workflows started before hosts were named run under
+ * their old ids until they finish, so readers try the new id first, then the old one.
+ */
+async function onFirstExisting<T>(
+  ids: readonly string[],
+  action: (id: string) => Promise<T>,
+): Promise<[string, T]> {
+  for (const [i, id] of ids.entries()) {
+    try {
+      return [id, await action(id)];
+    } catch (err) {
+      if (!isNotFound(err) || i === ids.length - 1) throw err;
+    }
+  }
+  throw new Error('onFirstExisting needs at least one id');
+}
+
 export class IncidentGateway implements IncidentPort {
   constructor(
     private readonly client: Client,
@@ -113,14 +137,16 @@ export class IncidentGateway implements IncidentPort {
     alertType: string,
     payload: ResolvedPayload,
   ): Promise<{ workflowId: string; delivered: boolean }> {
-    const workflowId = incidentWorkflowId(target, alertType);
+    const ids = [incidentWorkflowId(target, alertType), legacyIncidentWorkflowId(target, alertType)];
     try {
-      await this.client.withDeadline(Date.now() + ACCEPT_DEADLINE_MS, () =>
-        this.client.workflow.getHandle(workflowId).signal(resolvedSignal, payload),
+      const [workflowId] = await onFirstExisting(ids, (id) =>
+        this.client.withDeadline(Date.now() + ACCEPT_DEADLINE_MS, () =>
+          this.client.workflow.getHandle(id).signal(resolvedSignal, payload),
+        ),
       );
       return { workflowId, delivered: true };
     } catch (err) {
-      if (isNotFound(err)) return { workflowId, delivered: false };
+      if (isNotFound(err)) return { workflowId: ids[0] as string, delivered: false };
       throw new TemporalUnavailableError(err);
     }
   }
@@ -159,11 +185,12 @@ export class IncidentGateway implements IncidentPort {
 
   /** A target's guard and the global budget, as their queries answer; GuardNotFoundError before the first action. */
   async guard(target: string): Promise<{ guard: GuardSnapshot; budget: BudgetSnapshot | null }> {
-    const guardId = guardWorkflowId(target);
     let guard: GuardSnapshot;
     try {
-      guard = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
-        this.client.workflow.getHandle(guardId).query(guardStateQuery),
+      [, guard] = await onFirstExisting([guardWorkflowId(target), legacyGuardWorkflowId(target)], (id) =>
+        this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+          this.client.workflow.getHandle(id).query(guardStateQuery),
+        ),
       );
     } catch (err) {
       if (isNotFound(err)) throw new GuardNotFoundError(target, 'Medic has not acted on it');
@@ -187,9 +214,10 @@ export class IncidentGateway implements IncidentPort {
 
   /** Asks the target's guard to close its circuit breaker. */
   async resetBreaker(target: string, by: string): Promise<void> {
-    const guardId = guardWorkflowId(target);
     try {
-      await this.client.workflow.getHandle(guardId).signal(resetBreakerSignal, { by });
+      await onFirstExisting([guardWorkflowId(target), legacyGuardWorkflowId(target)], (id) =>
+        this.client.workflow.getHandle(id).signal(resetBreakerSignal, { by }),
+      );
     } catch (err) {
       if (isNotFound(err)) throw new GuardNotFoundError(target, 'there is no breaker to reset');
       throw new TemporalUnavailableError(err);
@@ -201,12 +229,16 @@ export class IncidentGateway implements IncidentPort {
     alertType: string,
     options: { searchAttributes: boolean },
   ): Promise<string | undefined> {
-    const ownId = incidentWorkflowId(target, alertType);
-    try {
-      const description = await this.client.workflow.getHandle(ownId).describe();
-      if (description.status.name === 'RUNNING') return ownId;
-    } catch {
-      // none with this id
+    for (const ownId of [
+      incidentWorkflowId(target, alertType),
+      legacyIncidentWorkflowId(target, alertType),
+    ]) {
+      try {
+        const description = await this.client.workflow.getHandle(ownId).describe();
+        if (description.status.name === 'RUNNING') return ownId;
+      } catch {
+        // none with this id
+      }
     }
     if (!options.searchAttributes) return undefined;
     const query = `WorkflowType = '${WORKFLOW_TYPES.incident}' AND ExecutionStatus = 'Running' AND ${IncidentTargetKey.name} = '${target}'`;

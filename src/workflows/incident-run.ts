@@ -6,10 +6,13 @@ import {
   ApplicationFailure,
   continueAsNew,
   isCancellation,
+  patched,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { MedicActivities } from '../activities/index.js';
 import {
   type AlertLedger,
   applyAlert,
@@ -27,7 +30,7 @@ import type {
   IncidentStatus,
   ResolvedPayload,
 } from '../domain/types.js';
-import type { IncidentActivities } from './incident-activities.js';
+import { type IncidentActivities, incidentActivities } from './incident-activities.js';
 import { alertSignal, resolvedSignal, statusQuery } from './messages.js';
 import { IncidentSeverityKey, IncidentStatusKey } from './search-attributes.js';
 
@@ -72,6 +75,8 @@ export interface IncidentResume {
 export const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
 
 const nowIso = () => new Date().toISOString();
+/** Patch id: incidents take their settings from the worker that runs them (issue 11). */
+const SETTINGS_FROM_WORKER = 'settings-from-worker';
 
 export function describeFailure(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return describeFailure(err.cause);
@@ -84,18 +89,18 @@ type SearchAttributeUpdate = Parameters<typeof upsertSearchAttributes>[0];
 export class IncidentRun {
   readonly state: IncidentState;
   readonly ledger: AlertLedger;
-  readonly settings: IncidentSettings;
+  /** The worker's settings once adopted (adoptWorkerSettings); until then the starter's. */
+  settings: IncidentSettings;
+  activities: IncidentActivities;
   /** The sender's `resolved`, accepted before Medic acted: the incident closes as recovered by itself. */
   resolvedBySender: ResolvedPayload | undefined;
   /** Medic has started acting on the target; a `resolved` now says nothing about Medic's fix. */
   acting = false;
   dryRun = false;
 
-  constructor(
-    readonly input: IncidentWorkflowInput,
-    readonly activities: IncidentActivities,
-  ) {
+  constructor(readonly input: IncidentWorkflowInput) {
     this.settings = input.settings;
+    this.activities = incidentActivities(input.settings);
     const info = workflowInfo();
     this.dryRun = input.resume?.dryRun ?? false;
     this.state =
@@ -109,6 +114,29 @@ export class IncidentRun {
         openedAt: nowIso(),
       });
     this.ledger = input.resume?.ledger ?? newAlertLedger(input.seenDeliveries);
+  }
+
+  /**
+   * The worker that runs the workflows owns the safety settings (dry-run, severity table, limits,
+   * budgets): the starter's, captured by the API or the watcher, only show where they differ. Incidents
+   * that began before this rule keep the settings they started with.
+   */
+  async adoptWorkerSettings(): Promise<void> {
+    if (!patched(SETTINGS_FROM_WORKER)) return;
+    const { workerIncidentSettings } = proxyLocalActivities<MedicActivities>({
+      startToCloseTimeout: '10s',
+      retry: { maximumAttempts: 5, initialInterval: '1s' },
+    });
+    const { settings, differing } = await workerIncidentSettings({
+      workflowId: this.state.workflowId,
+      starter: this.input.settings,
+    });
+    this.settings = settings;
+    this.activities = incidentActivities(settings);
+    if (differing.length > 0) {
+      const keys = differing.join(', ');
+      this.record('settings-differ', `the starter's ${keys} differ from the worker's; the worker's apply`);
+    }
   }
 
   /** Temporal suggests a new run, or the history has grown past the configured limit. */

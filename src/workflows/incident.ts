@@ -15,7 +15,6 @@ import { decideRemediation } from '../domain/policy.js';
 import { describeTrail } from '../domain/trail.js';
 import type { Diagnosis, IncidentState } from '../domain/types.js';
 import { ApprovalDesk, type DecisionWait } from './approval.js';
-import { incidentActivities } from './incident-activities.js';
 import {
   describeFailure,
   IncidentRun,
@@ -38,12 +37,13 @@ interface Desks {
 }
 
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState> {
-  const run = new IncidentRun(input, incidentActivities(input.settings));
+  const run = new IncidentRun(input);
   const desks = { approvals: new ApprovalDesk(run), permits: new PermitDesk(run) };
   run.listen();
   desks.approvals.listen();
   desks.permits.listen();
   if (input.refused) return absorbWhileRefused(run);
+  await run.adoptWorkerSettings();
   if (input.resume) return healUntilItSticks(run, desks, input.resume.waiting);
 
   await openOnFirstAlert(run);

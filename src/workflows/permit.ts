@@ -6,6 +6,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
+  patched,
   setHandler,
   startChild,
   uuid4,
@@ -14,7 +15,7 @@ import {
 import type { BudgetDecision, LeaseDecision, ReleaseOutcome } from '../domain/guard.js';
 import { BUDGET_ANSWER_TIMEOUT_MS, leaseTtlMs, secondsText } from '../domain/incident.js';
 import { checkPermitAnswer } from '../domain/message-checks.js';
-import { budgetWorkflowId, guardWorkflowId } from '../domain/naming.js';
+import { budgetWorkflowId, guardWorkflowId, legacyGuardWorkflowId } from '../domain/naming.js';
 import { budgetWorkflow, guardWorkflow } from './guard.js';
 import { describeFailure, type IncidentRun } from './incident-run.js';
 import {
@@ -24,6 +25,9 @@ import {
   leaseRequestSignal,
   permitDecisionSignal,
 } from './messages.js';
+
+/** Patch id: the guard is `guard:<host>:<target>` (issue 11); older incidents use `guard-<target>`. */
+const GUARD_ID_WITH_HOST = 'guard-id-with-host';
 
 export type Permit = { ok: true; requestId: string } | { ok: false; reason: string };
 
@@ -35,12 +39,18 @@ export class PermitDesk {
   private held: string | undefined;
   readonly guardId: string;
   private readonly budgetId: string;
-  private readonly leaseTtlMs: number;
 
   constructor(private readonly run: IncidentRun) {
-    this.guardId = guardWorkflowId(run.state.target);
+    // Guards are named by host since issue 11; an incident that began under the old name keeps its guard.
+    this.guardId = patched(GUARD_ID_WITH_HOST)
+      ? guardWorkflowId(run.state.target)
+      : legacyGuardWorkflowId(run.state.target);
     this.budgetId = budgetWorkflowId(workflowInfo().taskQueue);
-    this.leaseTtlMs = leaseTtlMs(run.settings);
+  }
+
+  /** From the settings in force when asked: the worker's, once the incident adopted them. */
+  private get leaseTtlMs(): number {
+    return leaseTtlMs(this.run.settings);
   }
 
   /** Answers from the guard and the budget. */

@@ -107,8 +107,8 @@ afterAll(async () => {
 
 describe('a recorded Alertmanager notification', () => {
   it('opens the right incidents when firing, keeps storm counts exact, and closes them when resolved', async () => {
-    const shopId = `incident-${SHOP}-high-memory-usage`;
-    const billingId = `incident-${BILLING}-high-memory-usage`;
+    const shopId = `incident:local:${SHOP}:high-memory-usage`;
+    const billingId = `incident:local:${BILLING}:high-memory-usage`;
 
     const firing = await post(fixture('firing'));
     expect(firing.status).toBe(200);
@@ -245,7 +245,7 @@ describe('a resolved alert after Medic acted', () => {
           ],
         }),
       });
-    const workflowId = `incident-${SHOP}-memory-leak`;
+    const workflowId = `incident:local:${SHOP}:memory-leak`;
     try {
       expect((await notify('firing')).status).toBe(200);
       const healed = await awaitStatus(workflowId, 'RESOLVED');

@@ -140,8 +140,8 @@ describe('POST /webhooks/alertmanager', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ accepted: 2, sender: 'alertmanager' });
     const [first, second] = await Promise.all([
-      signalledAlerts(`incident-${a}-high-memory-usage`),
-      signalledAlerts(`incident-${b}-high-memory-usage`),
+      signalledAlerts(`incident:local:${a}:high-memory-usage`),
+      signalledAlerts(`incident:local:${b}:high-memory-usage`),
     ]);
     expect(first[0]).toMatchObject({
       source: 'alertmanager',
@@ -165,7 +165,7 @@ describe('POST /webhooks/alertmanager', () => {
   });
 
   it('never lets an Alertmanager token approve', async () => {
-    const res = await call(api.base, '/incidents/incident-nobody-crash/approve', {
+    const res = await call(api.base, '/incidents/incident:local:nobody:crash/approve', {
       method: 'POST',
       headers: { authorization: `Bearer ${SENDER.token}` },
     });
@@ -211,7 +211,7 @@ describe('POST /webhooks/alertmanager', () => {
     );
     expect(res.status).toBe(200);
     const results = res.body.alerts as Array<{ workflowId: string }>;
-    expect(results[0]?.workflowId).toMatch(/^incident-rejected-target-[0-9a-f]{8}-high-memory-usage$/);
+    expect(results[0]?.workflowId).toMatch(/^incident:local:rejected-target-[0-9a-f]{8}:high-memory-usage$/);
     const [signalled] = await signalledAlerts(results[0]?.workflowId ?? '');
     expect(signalled?.targetRejected).toMatch(/contains path characters/);
   });
@@ -238,7 +238,7 @@ describe('POST /webhooks/alertmanager', () => {
       'no-open-incident',
     ]);
     const history = await temporal.client.workflow
-      .getHandle(`incident-${target}-high-memory-usage`)
+      .getHandle(`incident:local:${target}:high-memory-usage`)
       .fetchHistory();
     const names = (history.events ?? [])
       .map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)
@@ -266,7 +266,7 @@ describe('POST /webhooks/alertmanager', () => {
 describe('alert storms', () => {
   it('coalesces duplicates: every alert answered 2xx, few signals, and the count exact', async () => {
     const target = unique('storm');
-    const workflowId = `incident-${target}-memory-leak`;
+    const workflowId = `incident:local:${target}:memory-leak`;
     const body = (i: number) => ({
       incident_id: `storm-${i}`,
       container_name: target,
@@ -334,9 +334,9 @@ describe('alert storms', () => {
     await Promise.all(
       Array.from({ length: 5 }, () => call(own.base, '/webhooks/alert', signedRequest(SECRET, body()))),
     );
-    expect(counted(await signalledAlerts(`incident-${target}-crash`))).toBe(1);
+    expect(counted(await signalledAlerts(`incident:local:${target}:crash`))).toBe(1);
     await own.close();
-    expect(counted(await signalledAlerts(`incident-${target}-crash`))).toBe(6);
+    expect(counted(await signalledAlerts(`incident:local:${target}:crash`))).toBe(6);
   });
 });
 
@@ -432,7 +432,7 @@ describe('the generic webhook', () => {
     expect((await call(api.base, '/webhooks/alert', signedRequest(SECRET, body('firing')))).status).toBe(202);
     const res = await call(api.base, '/webhooks/alert', signedRequest(SECRET, body('resolved')));
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ resolved: true, workflowId: `incident-${target}-memory-leak` });
-    expect(await exists(`incident-${target}-memory-leak`)).toBe(true);
+    expect(res.body).toMatchObject({ resolved: true, workflowId: `incident:local:${target}:memory-leak` });
+    expect(await exists(`incident:local:${target}:memory-leak`)).toBe(true);
   });
 });

@@ -75,13 +75,13 @@ describe('POST /webhooks/alert', () => {
     const target = `api-ok-${Date.now()}`;
     const first = await post('/webhooks/alert', signedRequest(SECRET, payload(target)));
     expect(first.status).toBe(202);
-    expect(first.body).toMatchObject({ accepted: true, workflowId: `incident-${target}-memory-leak` });
-    expect(await exists(`incident-${target}-memory-leak`)).toBe(true);
+    expect(first.body).toMatchObject({ accepted: true, workflowId: `incident:local:${target}:memory-leak` });
+    expect(await exists(`incident:local:${target}:memory-leak`)).toBe(true);
 
     const second = await post('/webhooks/alert', signedRequest(SECRET, payload(target)));
     expect(second.status).toBe(202);
     expect(second.body.runId).toBe(first.body.runId);
-    await temporal.client.workflow.getHandle(`incident-${target}-memory-leak`).terminate('test done');
+    await temporal.client.workflow.getHandle(`incident:local:${target}:memory-leak`).terminate('test done');
   });
 
   const refusals: Array<[string, (target: string) => RequestInit, number, string]> = [
@@ -136,7 +136,7 @@ describe('POST /webhooks/alert', () => {
       expect(res.body.error?.code).toBe(code);
       expect(res.body.error?.message).toEqual(expect.any(String));
       expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/); // no stack traces
-      expect(await exists(`incident-${target}-memory-leak`)).toBe(false);
+      expect(await exists(`incident:local:${target}:memory-leak`)).toBe(false);
     });
   }
 
@@ -183,7 +183,7 @@ describe('incidents API', () => {
   });
 
   it('answers 404 for an unknown incident and 400 for a malformed id', async () => {
-    const unknown = await fetch(`${base}/incidents/incident-nobody-crash`);
+    const unknown = await fetch(`${base}/incidents/incident:local:nobody:crash`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: 'incident_not_found' } });
     const bad = await fetch(`${base}/incidents/${encodeURIComponent('../../etc')}`);
@@ -202,7 +202,7 @@ describe('incidents API', () => {
   });
 
   it('needs an approver token: 401 without, 403 with a wrong one or a webhook secret', async () => {
-    const url = `${base}/incidents/incident-nobody-crash/approve`;
+    const url = `${base}/incidents/incident:local:nobody:crash/approve`;
     const none = await fetch(url, { method: 'POST' });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toContain('Bearer');

@@ -14,7 +14,7 @@ import { engineOrSkip } from './support.js';
 
 const { engine, skipReason } = engineOrSkip();
 const DEMO = `medic-e2e-badcfg-${process.pid}`;
-const WORKFLOW_ID = `incident-${DEMO}-bad-config`;
+const WORKFLOW_ID = `incident:local:${DEMO}:bad-config`;
 let stack: Stack;
 let runbookPath: string;
 let settingsDir: string;

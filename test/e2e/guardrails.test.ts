@@ -18,7 +18,7 @@ const { engine, skipReason } = engineOrSkip();
 const DEMO = `medic-e2e-guard-${process.pid}`;
 // A label of this run's own: other runs share the engine, and this watcher must see only this container.
 const LABEL = { key: 'medic.managed', value: `g${process.pid}` };
-const WORKFLOW_ID = `incident-${DEMO}-crash`;
+const WORKFLOW_ID = `incident:local:${DEMO}:crash`;
 
 let stack: Stack;
 

@@ -98,7 +98,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
     const since = Math.floor(Date.parse(before) / 1000);
     await trigger('memory-leak');
 
-    const workflowId = `incident-${DEMO}-memory-leak`;
+    const workflowId = `incident:local:${DEMO}:memory-leak`;
     const state = await awaitIncident(workflowId, 'RESOLVED');
     expect(state.diagnosis).toMatchObject({ source: 'rules', action: 'RESTART' });
     expect(state.approval).toMatchObject({ required: false });
@@ -152,7 +152,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
   }, async () => {
     const before = await startedAt();
     await trigger('db-latency');
-    const state = await awaitIncident(`incident-${DEMO}-db-latency`, 'RESOLVED');
+    const state = await awaitIncident(`incident:local:${DEMO}:db-latency`, 'RESOLVED');
     expect(state.severity).toBe('high');
     expect(state.approval).toMatchObject({ required: false });
     expect(state.approval?.reason).toContain('with a notification');
@@ -166,7 +166,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
   }, async () => {
     const before = await startedAt();
     await trigger('hang');
-    const workflowId = `incident-${DEMO}-hang`;
+    const workflowId = `incident:local:${DEMO}:hang`;
     const waiting = await awaitIncident(workflowId, 'AWAITING_APPROVAL');
     expect(waiting.severity).toBe('critical');
     expect(await startedAt()).toBe(before);
@@ -196,7 +196,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
     timeout: 150_000,
   }, async () => {
     await trigger('hang');
-    const workflowId = `incident-${DEMO}-hang`;
+    const workflowId = `incident:local:${DEMO}:hang`;
     await awaitNewIncident(workflowId, 'AWAITING_APPROVAL', lastHangIncident);
     const approve = () =>
       fetch(`${stack.apiUrl}/incidents/${workflowId}/approve`, {
@@ -222,7 +222,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
     timeout: 150_000,
   }, async () => {
     await trigger('hang');
-    const workflowId = `incident-${DEMO}-hang`;
+    const workflowId = `incident:local:${DEMO}:hang`;
     // The earlier hang incident is closed: this alert opens a new one.
     const waiting = await awaitNewIncident(workflowId, 'AWAITING_APPROVAL', lastHangIncident);
     const before = await startedAt();
@@ -255,7 +255,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
       }),
     );
     expect(res.status).toBe(202);
-    const state = await awaitIncident(`incident-${DEMO}-error-storm`, 'ESCALATED');
+    const state = await awaitIncident(`incident:local:${DEMO}:error-storm`, 'ESCALATED');
     expect(state.dryRun).toBe(true);
     expect(state.diagnosis?.action).toBe('RESTART');
     expect(state.actions).toEqual([expect.objectContaining({ outcome: 'would-restart' })]);

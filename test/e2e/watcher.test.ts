@@ -126,7 +126,7 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
     const before = (await inspect(DEMO)).State.StartedAt;
     await killHard(DEMO);
 
-    const state = await awaitResolved(`incident-${DEMO}-crash`);
+    const state = await awaitResolved(`incident:local:${DEMO}:crash`);
     expect(state.alertCount).toBe(1);
     expect(state.timeline.find((t) => t.event === 'alert')?.detail).toContain('from engine');
     expect(state.evidence).toMatchObject({ via: 'event', check: 'die', exitCode: 137, oomKilled: false });
@@ -146,7 +146,7 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
     const res = await fetch(`${stack.demo.url}/trigger/oom`, { method: 'POST' });
     expect(res.status).toBe(202);
 
-    const state = await awaitResolved(`incident-${DEMO}-oom`);
+    const state = await awaitResolved(`incident:local:${DEMO}:oom`);
     expect(state.evidence).toMatchObject({
       via: 'event',
       exitCode: 137,
@@ -174,7 +174,7 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
     });
     cleanups.push(() => removeContainer(docker(), UNMANAGED));
     await waitFor('the unmanaged container to run', async () => (await inspect(UNMANAGED)).State.Running);
-    const previous = await incident(`incident-${DEMO}-crash`);
+    const previous = await incident(`incident:local:${DEMO}:crash`);
     await killHard(UNMANAGED);
     await waitFor(
       'the unmanaged container to be exited',
@@ -183,12 +183,12 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
     // Then a managed death: events are handled in order, so once this one is an incident the
     // unmanaged death before it has been passed over, if it was ever seen.
     await killHard(DEMO);
-    await awaitResolved(`incident-${DEMO}-crash`, previous?.id);
+    await awaitResolved(`incident:local:${DEMO}:crash`, previous?.id);
 
-    expect(await incident(`incident-${UNMANAGED}-crash`)).toBeUndefined();
+    expect(await incident(`incident:local:${UNMANAGED}:crash`)).toBeUndefined();
     const { executions } = await stack.client.workflowService.listWorkflowExecutions({
       namespace: 'default',
-      query: `WorkflowId STARTS_WITH 'incident-${UNMANAGED}'`,
+      query: `WorkflowId STARTS_WITH 'incident:local:${UNMANAGED}:'`,
     });
     expect(executions).toEqual([]);
     const unmanaged = await inspect(UNMANAGED);
@@ -260,7 +260,7 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
     await killHard(DEMO2);
     const diedAt = Date.now();
     await new Promise((r) => setTimeout(r, 2000));
-    expect(await incident(`incident-${DEMO2}-crash`)).toBeUndefined();
+    expect(await incident(`incident:local:${DEMO2}:crash`)).toBeUndefined();
 
     // Worker B, in this process, with the same settings: it takes over the watch from the heartbeat.
     const config = loadConfig(env);
@@ -292,7 +292,7 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
       await connection.close();
     });
 
-    const state = await awaitResolved(`incident-${DEMO2}-crash`);
+    const state = await awaitResolved(`incident:local:${DEMO2}:crash`);
     expect(state.evidence).toMatchObject({ via: 'event', check: 'die', exitCode: 137 });
     // Opened by worker B, about the death that happened while no worker ran.
     expect(Date.parse(state.openedAt)).toBeGreaterThan(diedAt);

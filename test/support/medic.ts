@@ -40,13 +40,19 @@ export function tempRunbook(): RunbookStore {
   return new RunbookStore(path.join(mkdtempSync(path.join(tmpdir(), 'medic-test-')), 'runbook.json'));
 }
 
+/**
+ * Medic's activities as a worker runs them. `settings` are the worker's incident settings, which apply to
+ * every incident it runs, whatever the starter passed: give the same ones to the gateway.
+ */
 export function buildActivities(
   runtime: ContainerRuntime,
   runbook = tempRunbook(),
   diagnosis?: DiagnosisSettings,
+  settings: IncidentSettings = testSettings(),
 ) {
   const { logger, lines } = captureLogger();
   const activities = createActivities({
+    incidentSettings: settings,
     runtime,
     runbook,
     notifier: new LogNotifier(logger),

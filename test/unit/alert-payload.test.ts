@@ -29,7 +29,7 @@ describe('webhook alert payload', () => {
       status: 'firing',
       receivedAt: '2026-11-25T10:00:01.000Z',
     });
-    expect(incidentWorkflowId(alert.target, alert.alertType)).toBe('incident-medic-demo-memory-leak');
+    expect(incidentWorkflowId(alert.target, alert.alertType)).toBe('incident:local:medic-demo:memory-leak');
   });
 
   it('names each invalid field', () => {

@@ -7,13 +7,17 @@ import { ReplayCache } from '../../src/api/replay-cache.js';
 import { signWebhook, verifyWebhookSignature } from '../../src/api/webhook-signature.js';
 import { alertFromWebhook, webhookAlertSchema } from '../../src/domain/alert.js';
 import { alertmanagerPayloadSchema, mapAlertmanagerAlert } from '../../src/domain/alertmanager.js';
-import { incidentWorkflowId, TARGET_NAME_PATTERN } from '../../src/domain/naming.js';
+import {
+  ALERT_TYPE_PATTERN,
+  INCIDENT_ID_PATTERN,
+  incidentWorkflowId,
+  TARGET_NAME_PATTERN,
+} from '../../src/domain/naming.js';
 import { checkTargetName } from '../../src/domain/target-name.js';
 import type { Alert } from '../../src/domain/types.js';
 import { captureLogger } from '../support/medic.js';
 
 /** What GET /incidents/:id accepts: every incident the API opens must be reachable there. */
-const INCIDENT_ID = /^incident-[a-zA-Z0-9_.-]{1,200}$/;
 
 const nastyString = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
@@ -58,7 +62,7 @@ describe('parsers never throw and never let an unsafe name through', () => {
             const target = mapped.kind === 'firing' ? mapped.alert.target : mapped.target;
             const alertType = mapped.kind === 'firing' ? mapped.alert.alertType : mapped.alertType;
             expect(target).toMatch(TARGET_NAME_PATTERN);
-            expect(incidentWorkflowId(target, alertType)).toMatch(INCIDENT_ID);
+            expect(incidentWorkflowId(target, alertType)).toMatch(INCIDENT_ID_PATTERN);
           }
         },
       ),
@@ -154,7 +158,7 @@ describe('parsers never throw and never let an unsafe name through', () => {
         if (!parsed.success) return;
         const alert = alertFromWebhook(parsed.data, new Date());
         expect(alert.target).toMatch(TARGET_NAME_PATTERN);
-        expect(incidentWorkflowId(alert.target, alert.alertType)).toMatch(INCIDENT_ID);
+        expect(incidentWorkflowId(alert.target, alert.alertType)).toMatch(INCIDENT_ID_PATTERN);
       }),
       { numRuns: 400 },
     );
@@ -309,6 +313,30 @@ describe('coalescer', () => {
         for (const [id, count] of answered) expect(incidents.taken.get(id) ?? 0, id).toBe(count);
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('issue 11 item 4: incident ids never collide', () => {
+  const name = fc.stringMatching(TARGET_NAME_PATTERN);
+  const alertType = fc.stringMatching(ALERT_TYPE_PATTERN);
+
+  it('gives two different (target, alert type) pairs two different ids', () => {
+    // The old `incident-<target>-<alert type>` gave (medic, demo-crash) and (medic-demo, crash) one id.
+    expect(incidentWorkflowId('medic', 'demo-crash')).not.toBe(incidentWorkflowId('medic-demo', 'crash'));
+    fc.assert(
+      fc.property(name, alertType, name, alertType, (t1, a1, t2, a2) => {
+        fc.pre(t1 !== t2 || a1 !== a2);
+        expect(incidentWorkflowId(t1, a1)).not.toBe(incidentWorkflowId(t2, a2));
+      }),
+    );
+  });
+
+  it('reads back the host, target and alert type it was made of', () => {
+    fc.assert(
+      fc.property(name, alertType, (target, type) => {
+        expect(incidentWorkflowId(target, type).split(':')).toEqual(['incident', 'local', target, type]);
+      }),
     );
   });
 });

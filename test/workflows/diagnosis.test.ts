@@ -73,14 +73,14 @@ async function withStack(
   }) => Promise<void>,
 ) {
   const { supervisor, url } = await superviseDemoApp({ name: options.target, env: options.demoEnv });
-  const activities = buildActivities(supervisor, undefined, await diagnosisSettings());
+  const settings = testSettings(options.settings);
+  const activities = buildActivities(supervisor, undefined, await diagnosisSettings(), settings);
   const taskQueue = uniqueTaskQueue(options.target);
   const worker = await startWorker({
     connection: temporal.nativeConnection,
     taskQueue,
     activities: activities.activities,
   });
-  const settings = testSettings(options.settings);
   const app = createApp({
     client: temporal.client,
     config: {

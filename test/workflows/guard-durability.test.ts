@@ -39,7 +39,7 @@ describe('guard durability', () => {
       const first = await startWorker({
         connection: temporal.nativeConnection,
         taskQueue,
-        activities: buildActivities(supervisor).activities,
+        activities: buildActivities(supervisor, undefined, undefined, settings).activities,
       });
       const { workflowId } = await gateway.openOrJoin(alertFor(target));
       await awaitStatus(workflowId, 'RESOLVED');
@@ -51,7 +51,7 @@ describe('guard durability', () => {
       const second = await startWorker({
         connection: temporal.nativeConnection,
         taskQueue,
-        activities: buildActivities(supervisor).activities,
+        activities: buildActivities(supervisor, undefined, undefined, settings).activities,
       });
       try {
         const after = await guard();

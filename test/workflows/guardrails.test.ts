@@ -62,6 +62,8 @@ interface Ctx {
   run(alert: Alert): Promise<IncidentState>;
   guard(target: string): Promise<GuardSnapshot>;
   restarts(target: string): Promise<number>;
+  /** Restarts the worker with other incident settings: the worker's settings are the ones that apply. */
+  reconfigure(settings: Partial<IncidentSettings>): Promise<void>;
 }
 
 /** One task queue, one worker, and a demo process per target, all torn down afterwards. */
@@ -71,18 +73,13 @@ async function withTargets(
 ) {
   const supervisor = new ProcessSupervisor(MANAGED);
   for (const name of options.targets) await superviseDemoApp({ name, supervisor, env: options.demoEnv });
-  const built = buildActivities(supervisor);
+  const settings = testSettings({ searchAttributes: false, ...options.settings });
+  const built = buildActivities(supervisor, undefined, undefined, settings);
   const taskQueue = uniqueTaskQueue('guardrails');
-  const worker = await startWorker({
-    connection: env.nativeConnection,
-    taskQueue,
-    activities: built.activities,
-  });
-  const gateway = new IncidentGateway(
-    env.client,
-    taskQueue,
-    testSettings({ searchAttributes: false, ...options.settings }),
-  );
+  const startWith = (activities: typeof built.activities) =>
+    startWorker({ connection: env.nativeConnection, taskQueue, activities });
+  let worker = await startWith(built.activities);
+  const gateway = new IncidentGateway(env.client, taskQueue, settings);
   const open = async (alert: Alert) => {
     const { workflowId, runId } = await gateway.openOrJoin(alert);
     return env.client.workflow.getHandle(workflowId, runId);
@@ -98,6 +95,11 @@ async function withTargets(
       run: async (alert) => awaitSettled(await open(alert)),
       guard: (target) => env.client.workflow.getHandle(guardWorkflowId(target)).query(guardStateQuery),
       restarts: async (target) => (await supervisor.inspect(target))?.restartCount ?? -1,
+      reconfigure: async (overrides) => {
+        await worker.stop();
+        const next = buildActivities(supervisor, built.runbook, undefined, { ...settings, ...overrides });
+        worker = await startWith(next.activities);
+      },
     });
   } finally {
     await worker.stop();
@@ -243,13 +245,8 @@ describe('guardrails (time-skipping server)', () => {
 
       // The daily budget too, an hour later.
       await env.sleep(61 * MINUTE);
-      const daily = { budget: { perHour: 10, perDay: 2 } };
-      const gateway = new IncidentGateway(
-        env.client,
-        ctx.taskQueue,
-        testSettings({ searchAttributes: false, ...daily }),
-      );
-      const { workflowId } = await gateway.openOrJoin(alertFor(targets[2]!, 'cpu-spike'));
+      await ctx.reconfigure({ budget: { perHour: 10, perDay: 2 } });
+      const { workflowId } = await ctx.gateway.openOrJoin(alertFor(targets[2]!, 'cpu-spike'));
       const denied = await awaitStatus(env.client.workflow.getHandle(workflowId), 'AWAITING_APPROVAL');
       expect(denied.approval?.reason).toContain('2 actions in the last 24 h');
       await env.client.workflow.getHandle(workflowId).signal(rejectSignal, { by: 'test' });

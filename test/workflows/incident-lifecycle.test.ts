@@ -43,7 +43,8 @@ async function withIncident(
 ) {
   const { supervisor } = await superviseDemoApp({ name: options.target, env: options.demoEnv });
   const runtime = options.wrapRuntime ? options.wrapRuntime(supervisor) : supervisor;
-  const built = buildActivities(runtime);
+  const settings = testSettings(options.settings);
+  const built = buildActivities(runtime, undefined, undefined, settings);
   const taskQueue = uniqueTaskQueue(options.target);
   const worker = await startWorker({
     connection: temporal.nativeConnection,
@@ -51,7 +52,7 @@ async function withIncident(
     activities: built.activities,
   });
   try {
-    const gateway = new IncidentGateway(temporal.client, taskQueue, testSettings(options.settings));
+    const gateway = new IncidentGateway(temporal.client, taskQueue, settings);
     await body({
       gateway,
       supervisor,

@@ -42,13 +42,13 @@ describe('issue 11 item 8: long waits continue as new', () => {
     const target = `long-wait-${Date.now()}`;
     const { supervisor } = await superviseDemoApp({ name: target });
     const taskQueue = uniqueTaskQueue('long-wait');
+    const settings = testSettings({ historyEventsLimit: HISTORY_LIMIT });
     const worker = await startWorker({
       connection: temporal.nativeConnection,
       taskQueue,
-      activities: buildActivities(supervisor).activities,
+      activities: buildActivities(supervisor, undefined, undefined, settings).activities,
     });
     try {
-      const settings = testSettings({ historyEventsLimit: HISTORY_LIMIT });
       const gateway = new IncidentGateway(temporal.client, taskQueue, settings);
       const { workflowId, runId: firstRunId } = await gateway.openOrJoin(
         alertFor(target, { alertType: 'hang', severity: 'critical', deliveryId: 'first' }),

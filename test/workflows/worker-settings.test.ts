@@ -1,0 +1,51 @@
+// Issue 11 item 5, on the real dev server: the worker that runs the workflows owns the safety settings.
+// An operator who sets dry-run on the worker alone gets dry runs, whatever the API that started the
+// incident was configured with, and the incident says that the two differ.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
+import {
+  connectDevServer,
+  type DevServerConnection,
+  startWorker,
+  uniqueTaskQueue,
+} from '../support/temporal.js';
+
+let temporal: DevServerConnection;
+beforeAll(async () => {
+  temporal = await connectDevServer();
+});
+afterAll(async () => {
+  await temporal?.close();
+});
+
+describe('issue 11 item 5: the worker owns the safety settings', () => {
+  it('runs dry when the worker is in dry-run, though the starter is not, and says the settings differ', async () => {
+    const target = `worker-settings-${Date.now()}`;
+    const { supervisor } = await superviseDemoApp({ name: target });
+    const taskQueue = uniqueTaskQueue('worker-settings');
+    const worker = await startWorker({
+      connection: temporal.nativeConnection,
+      taskQueue,
+      activities: buildActivities(supervisor, undefined, undefined, testSettings({ dryRun: true }))
+        .activities,
+    });
+    try {
+      const before = await supervisor.inspect(target);
+      // The API (the starter) was configured without dry-run and with another severity table.
+      const starter = testSettings({ dryRun: false });
+      const gateway = new IncidentGateway(temporal.client, taskQueue, starter);
+      const { workflowId } = await gateway.openOrJoin(alertFor(target));
+      const result = await temporal.client.workflow.getHandle<typeof incidentWorkflow>(workflowId).result();
+
+      expect(result.dryRun).toBe(true);
+      expect(result.actions.map((a) => a.outcome)).toEqual(['would-restart']);
+      expect((await supervisor.inspect(target))?.startedAt).toBe(before?.startedAt);
+      expect(result.timeline.find((t) => t.event === 'settings-differ')?.detail).toContain('dryRun');
+    } finally {
+      await worker.stop();
+      await supervisor.stopAll();
+    }
+  });
+});
