@@ -212,14 +212,21 @@ describe('the target allowlist', () => {
 describe('a resolved alert after Medic acted', () => {
   it('is noted in the timeline and changes nothing', async () => {
     // An incident that keeps watching for recurrence after the fix, so it is still open when the
-    // sender's resolved notification arrives.
+    // sender's resolved notification arrives: the worker's settings are the ones incidents run with.
+    const watchingQueue = uniqueTaskQueue('am-watching');
+    const watchingSettings = testSettings({ recurrenceWindowMs: 60_000 });
+    const watchingWorker = await startWorker({
+      connection: temporal.nativeConnection,
+      taskQueue: watchingQueue,
+      activities: buildActivities(supervisor, undefined, undefined, watchingSettings).activities,
+    });
     const watching = createApp({
       client: temporal.client,
       config: {
-        temporal: { address: 'unused', namespace: 'default', taskQueue },
+        temporal: { address: 'unused', namespace: 'default', taskQueue: watchingQueue },
         webhookSecret: 'am-incidents-webhook-secret-0123',
         approverTokens: [],
-        incident: testSettings({ recurrenceWindowMs: 60_000 }),
+        incident: watchingSettings,
         ingest: { ...DEFAULT_INGEST, alertmanagerTokens: [SENDER] },
       },
       logger: captureLogger().logger,
@@ -265,6 +272,7 @@ describe('a resolved alert after Medic acted', () => {
       expect(after.timeline.at(-1)?.detail).not.toMatch(/recovered by itself/);
     } finally {
       await own.close();
+      await watchingWorker.stop();
       await temporal.client.workflow
         .getHandle(workflowId)
         .terminate('test done')
