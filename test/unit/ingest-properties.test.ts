@@ -196,9 +196,9 @@ describe('parsers never throw and never let an unsafe name through', () => {
       fc
         .string({ minLength: 16 })
         .filter((other) => other !== secret)
-        .map((other) => ({ kind: 'another secret', other })),
-      fc.nat({ max: 63 }).map((at) => ({ kind: 'one hex digit changed', at })),
-      fc.integer({ min: 1, max: 299 }).map((shift) => ({ kind: 'another timestamp', shift })),
+        .map((other) => ({ kind: 'another secret' as const, other })),
+      fc.nat({ max: 63 }).map((at) => ({ kind: 'one hex digit changed' as const, at })),
+      fc.integer({ min: 1, max: 299 }).map((shift) => ({ kind: 'another timestamp' as const, shift })),
       fc.constant({ kind: 'body changed' as const }),
     );
     fc.assert(
