@@ -69,13 +69,19 @@ export interface Stack {
 
 const DEFAULT_DEMO_NAME = 'medic-demo';
 
-async function waitForHttp200(url: string, timeoutMs: number): Promise<boolean> {
+/**
+ * Waits until the demo app called `name` is healthy at `url`. It names itself at GET /, so a 200 from
+ * whatever else holds the port is never taken for it.
+ */
+async function waitForDemoApp(url: string, name: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.body?.cancel();
-      if (res.status === 200) return true;
+      const self = await fetch(`${url}/`, { signal: AbortSignal.timeout(1000) });
+      const { container_name } = (await self.json()) as { container_name?: string };
+      const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      await health.body?.cancel();
+      if (container_name === name && health.status === 200) return true;
     } catch {
       // not up yet
     }
@@ -234,9 +240,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stops.push(() => processes.stopAll());
     }
     const demoUrl = `http://127.0.0.1:${demoPort}`;
-    if (!(await waitForHttp200(`${demoUrl}/health`, 30_000))) {
+    if (!(await waitForDemoApp(demoUrl, demoName, 30_000))) {
       const lines = await runtime.logs(demoName, 20).catch(() => []);
-      throw new Error(`the demo app did not become healthy at ${demoUrl}/health:\n${lines.join('\n')}`);
+      throw new Error(
+        `the demo app ${demoName} did not become healthy at ${demoUrl}/health (is another service on that port?):\n${lines.join('\n')}`,
+      );
     }
 
     return {

@@ -8,8 +8,17 @@ import { MEDIC_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 export interface DevServer {
   address: string;
   uiUrl?: string;
+  /** The server's Prometheus metrics, when it was started with a metrics port. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
+
+/**
+ * Turns off Temporal's version check: without it every dev server calls Temporal's version-check
+ * service on the internet at start (its metrics show `version_check_failed`), and nothing may leave
+ * these machines. Every server the project starts passes these arguments.
+ */
+export const VERSION_CHECK_OFF = ['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'];
 
 /** True when a Temporal frontend answers at the address. */
 export async function temporalReachable(address: string, timeoutMs = 1500): Promise<boolean> {
@@ -33,11 +42,15 @@ export async function startTemporalDevServer(options: {
   uiPort?: number;
   dbFile?: string;
   namespace?: string;
+  /** Serve Prometheus metrics on this port (otherwise on a random one nobody is told about). */
+  metricsPort?: number;
   log?: (line: string) => void;
 }): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
   const address = `${ip}:${options.port}`;
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--log-level', 'warn'];
+  args.push(...VERSION_CHECK_OFF);
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   args.push('--namespace', options.namespace ?? 'default');
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
@@ -70,7 +83,12 @@ export async function startTemporalDevServer(options: {
       throw new Error(`temporal server start-dev exited with code ${child.exitCode}:\n${output.trim()}`);
     }
     if (await temporalReachable(address, 1000)) {
-      return { address, ...(options.uiPort ? { uiUrl: `http://${ip}:${options.uiPort}` } : {}), stop };
+      return {
+        address,
+        ...(options.uiPort ? { uiUrl: `http://${ip}:${options.uiPort}` } : {}),
+        ...(options.metricsPort ? { metricsUrl: `http://${ip}:${options.metricsPort}/metrics` } : {}),
+        stop,
+      };
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -6,7 +6,6 @@
 // Needs the Temporal CLI (npm run setup) and a container engine (Podman's service is started if needed).
 // `npm run bench:detection`; BENCH_EVENT_RUNS (5), BENCH_SWEEP_RUNS (3), BENCH_SWEEP_INTERVAL (5s).
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -14,6 +13,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureDemoImage } from '../../scripts/demo-image.js';
 import { findEngine } from '../../scripts/engine.js';
 import { startStack } from '../../scripts/local-stack.js';
+import { VERSION_CHECK_OFF } from '../../scripts/temporal-server.js';
 import { ensureTool, TEMPORAL_CLI } from '../../scripts/tools.js';
 import { parseDuration } from '../../src/domain/duration.js';
 import type { IncidentState } from '../../src/domain/types.js';
@@ -22,23 +22,13 @@ import { watchIds } from '../../src/temporal/engine-watch.js';
 import { installTemporalLogging, WORKFLOWS_PATH } from '../../src/worker.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { MEDIC_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+import { portForAnotherProcess } from '../../test/support/ports.js';
 
 const EVENT_RUNS = Number(process.env.BENCH_EVENT_RUNS ?? 5);
 const SWEEP_RUNS = Number(process.env.BENCH_SWEEP_RUNS ?? 3);
 const SWEEP_INTERVAL = process.env.BENCH_SWEEP_INTERVAL ?? '5s';
 const log = (line: string) => console.log(`[bench] ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -65,7 +55,7 @@ async function main(): Promise<void> {
     server: {
       executable: { type: 'existing-path', path: cliPath },
       searchAttributes: MEDIC_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', ...VERSION_CHECK_OFF],
     },
   });
   const engine = await findEngine({ startPodman: true, log });
@@ -94,7 +84,7 @@ async function main(): Promise<void> {
     engine,
     demo: {
       name,
-      port: await freePort(),
+      port: await portForAnotherProcess(),
       env: { MEDIC_WEBHOOK_URL: 'http://127.0.0.1:9/nowhere', MEDIC_WEBHOOK_SECRET: '' },
     },
     workflowBundlePath: bundlePath,

@@ -18,7 +18,7 @@ import { ensureTool, TEMPORAL_CLI } from '../../scripts/tools.js';
 import { signWebhook } from '../../src/api/webhook-signature.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { statusQuery } from '../../src/workflows/messages.js';
-import { freePort } from '../../test/support/ports.js';
+import { portForAnotherProcess } from '../../test/support/ports.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 200);
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const cleanups: Array<() => Promise<void>> = [];
   try {
     const cliPath = await ensureTool(TEMPORAL_CLI, log);
-    const temporalPort = await freePort();
+    const temporalPort = await portForAnotherProcess();
     const temporal = await startTemporalDevServer({
       cliPath,
       port: temporalPort,
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     );
 
     const secret = randomBytes(24).toString('hex');
-    const apiPort = await freePort();
+    const apiPort = await portForAnotherProcess();
     const env = {
       TEMPORAL_ADDRESS: temporal.address,
       MEDIC_TASK_QUEUE: 'medic-bench',

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startTemporalDevServer } from '../../scripts/temporal-server.js';
 import { ensureTool, TEMPORAL_CLI } from '../../scripts/tools.js';
-import { freePort } from '../../test/support/ports.js';
+import { portForAnotherProcess } from '../../test/support/ports.js';
 
 const N = Number(process.argv[2] ?? 200);
 const cliPath = await ensureTool(TEMPORAL_CLI, () => undefined);
@@ -17,7 +17,7 @@ try {
   for (const db of ['SQLite file', 'in-memory SQLite']) {
     const server = await startTemporalDevServer({
       cliPath,
-      port: await freePort(),
+      port: await portForAnotherProcess(),
       ...(db === 'SQLite file' ? { dbFile: path.join(work, 'temporal.db') } : {}),
     });
     const connection = await Connection.connect({ address: server.address });

@@ -10,12 +10,7 @@ import { alertSignal, statusQuery } from '../../src/workflows/messages.js';
 import { type ServedApp, serveApp } from '../support/api.js';
 import { buildActivities, captureLogger, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import {
-  connectDevServer,
-  type DevServerConnection,
-  startWorker,
-  uniqueTaskQueue,
-} from '../support/temporal.js';
+import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
 
 const SENDER = { name: 'am-prod', token: 'am-incidents-token-0123456789abc' };
 const RUN = `${process.pid}`;
@@ -23,7 +18,7 @@ const SHOP = `shop-api-${RUN}`;
 const BILLING = `billing-db-${RUN}`;
 const UNMANAGED = `unmanaged-${RUN}`;
 
-let temporal: DevServerConnection;
+const temporal = devServerForFile();
 let supervisor: ProcessSupervisor;
 let worker: { stop(): Promise<void> };
 let api: ServedApp;
@@ -63,7 +58,6 @@ const awaitStatus = (workflowId: string, status: IncidentState['status']) =>
   );
 
 beforeAll(async () => {
-  temporal = await connectDevServer();
   ({ supervisor } = await superviseDemoApp({ name: SHOP }));
   // A running process without the managed label.
   supervisor.start({
@@ -102,7 +96,6 @@ afterAll(async () => {
   await api?.close();
   await worker?.stop();
   await supervisor?.stopAll();
-  await temporal?.close();
 });
 
 describe('a recorded Alertmanager notification', () => {

@@ -6,17 +6,16 @@ import { createApp, DEFAULT_INGEST } from '../../src/api/app.js';
 import { signWebhook } from '../../src/api/webhook-signature.js';
 import { type ServedApp, serveApp } from '../support/api.js';
 import { captureLogger, testSettings } from '../support/medic.js';
-import { connectDevServer, type DevServerConnection, uniqueTaskQueue } from '../support/temporal.js';
+import { devServerForFile, uniqueTaskQueue } from '../support/temporal.js';
 
 const SECRET = 'property-webhook-secret-0123456789';
 const SENDER = { name: 'am', token: 'property-am-token-0123456789abcd' };
 const APPROVER = { name: 'bob', token: 'property-approver-token-01234567' };
-let temporal: DevServerConnection;
+const temporal = devServerForFile();
 let api: ServedApp;
 let base: string;
 
 beforeAll(async () => {
-  temporal = await connectDevServer();
   const app = createApp({
     client: temporal.client,
     config: {
@@ -40,7 +39,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  await temporal?.close();
 });
 
 const text = fc.oneof(

@@ -8,19 +8,21 @@ import { createApp, DEFAULT_INGEST, type MedicApp } from '../../src/api/app.js';
 import type { IngestSettings } from '../../src/config.js';
 import type { Alert } from '../../src/domain/types.js';
 import { type ServedApp, serveApp } from '../support/api.js';
-import { captureLogger, signedRequest, testSettings } from '../support/medic.js';
+import { captureLogger, signedRequest, signedSender, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import { connectDevServer, type DevServerConnection, uniqueTaskQueue } from '../support/temporal.js';
+import { devServerForFile, uniqueTaskQueue } from '../support/temporal.js';
 
 const SECRET = 'ingest-webhook-secret-0123456789';
 const APPROVER = { name: 'alice', token: 'alice-approver-token-0123456789' };
 const SENDER = { name: 'alertmanager', token: 'am-bearer-token-0123456789abcdef' };
-let temporal: DevServerConnection;
+const temporal = devServerForFile();
 let api: Listening;
 let taskQueue: string;
 
 interface Listening extends ServedApp {
   app: MedicApp;
+  /** Signs and posts an alert to this API's POST /webhooks/alert. */
+  send: ReturnType<typeof signedSender>;
 }
 
 async function listen(client: Client, ingest: Partial<IngestSettings> = {}): Promise<Listening> {
@@ -41,18 +43,17 @@ async function listen(client: Client, ingest: Partial<IngestSettings> = {}): Pro
     },
     logger: captureLogger().logger,
   });
-  return { app, ...(await serveApp(app)) };
+  const served = await serveApp(app);
+  return { app, ...served, send: signedSender(served.base, SECRET) };
 }
 
 beforeAll(async () => {
-  temporal = await connectDevServer();
   taskQueue = uniqueTaskQueue('ingest');
   api = await listen(temporal.client);
 });
 
 afterAll(async () => {
   await api?.close();
-  await temporal?.close();
 });
 
 const unique = (prefix: string) => `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -274,14 +275,10 @@ describe('alert storms', () => {
       severity: i === 77 ? 'critical' : 'medium',
       timestamp: new Date().toISOString(),
     });
-    const first = await call(api.base, '/webhooks/alert', signedRequest(SECRET, body(0)));
+    const first = await api.send(body(0));
     expect(first.status).toBe(202);
     expect(first.body.coalesced).toBe(false);
-    const rest = await Promise.all(
-      Array.from({ length: 149 }, (_, i) =>
-        call(api.base, '/webhooks/alert', signedRequest(SECRET, body(i + 1))),
-      ),
-    );
+    const rest = await Promise.all(Array.from({ length: 149 }, (_, i) => api.send(body(i + 1))));
     expect(rest.map((r) => r.status)).toEqual(rest.map(() => 202));
     expect(rest.every((r) => r.body.coalesced === true && r.body.workflowId === workflowId)).toBe(true);
     const alerts = await waitFor('all 150 alerts to reach the incident', async () => {
@@ -330,10 +327,8 @@ describe('alert storms', () => {
       timestamp: new Date().toISOString(),
       incident_id: Math.random().toString(36),
     });
-    await call(own.base, '/webhooks/alert', signedRequest(SECRET, body()));
-    await Promise.all(
-      Array.from({ length: 5 }, () => call(own.base, '/webhooks/alert', signedRequest(SECRET, body()))),
-    );
+    await own.send(body());
+    await Promise.all(Array.from({ length: 5 }, () => own.send(body())));
     expect(counted(await signalledAlerts(`incident:local:${target}:crash`))).toBe(1);
     await own.close();
     expect(counted(await signalledAlerts(`incident:local:${target}:crash`))).toBe(6);
@@ -385,16 +380,15 @@ describe('hardening', () => {
         '/webhooks/alertmanager',
         amRequest(notification([amAlert({ container: unique('log') })], { truncatedAlerts: 3 })),
       );
-      await call(
+      await signedSender(
         base,
-        '/webhooks/alert',
-        signedRequest(SECRET, {
-          container_name: 'x',
-          alert_type: 'crash',
-          severity: 'low',
-          timestamp: new Date().toISOString(),
-        }),
-      );
+        SECRET,
+      )({
+        container_name: 'x',
+        alert_type: 'crash',
+        severity: 'low',
+        timestamp: new Date().toISOString(),
+      });
       expect(lines.some((l) => String(l.msg).includes('truncated'))).toBe(true);
       const all = JSON.stringify(lines);
       for (const secret of [SECRET, SENDER.token, APPROVER.token]) expect(all).not.toContain(secret);
@@ -429,8 +423,8 @@ describe('the generic webhook', () => {
       timestamp: new Date().toISOString(),
       incident_id: status,
     });
-    expect((await call(api.base, '/webhooks/alert', signedRequest(SECRET, body('firing')))).status).toBe(202);
-    const res = await call(api.base, '/webhooks/alert', signedRequest(SECRET, body('resolved')));
+    expect((await api.send(body('firing'))).status).toBe(202);
+    const res = await api.send(body('resolved'));
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ resolved: true, workflowId: `incident:local:${target}:memory-leak` });
     expect(await exists(`incident:local:${target}:memory-leak`)).toBe(true);

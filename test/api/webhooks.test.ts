@@ -4,15 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import type { MedicConfig } from '../../src/config.js';
 import { type ServedApp, serveApp } from '../support/api.js';
-import { captureLogger, signedRequest, testSettings } from '../support/medic.js';
-import { connectDevServer, type DevServerConnection, uniqueTaskQueue } from '../support/temporal.js';
+import { captureLogger, signedRequest, signedSender, testSettings } from '../support/medic.js';
+import { devServerForFile, uniqueTaskQueue } from '../support/temporal.js';
 
 const SECRET = 'test-webhook-secret-0123456789';
 const APPROVER = { name: 'alice', token: 'alice-token-0123456789abcdef' };
-let temporal: DevServerConnection;
+const temporal = devServerForFile();
 let api: ServedApp;
 let base: string;
 let taskQueue: string;
+let send: ReturnType<typeof signedSender>;
 
 function configFor(
   queue: string,
@@ -30,16 +31,15 @@ function listen(client: Client, queue: string): Promise<ServedApp> {
 }
 
 beforeAll(async () => {
-  temporal = await connectDevServer();
   // No worker polls this queue: accepted alerts start workflows that simply wait.
   taskQueue = uniqueTaskQueue('api');
   api = await listen(temporal.client, taskQueue);
   base = api.base;
+  send = signedSender(base, SECRET);
 });
 
 afterAll(async () => {
   await api?.close();
-  await temporal?.close();
 });
 
 const payload = (target: string, overrides: Record<string, unknown> = {}) => ({
@@ -73,12 +73,12 @@ async function post(path: string, init: RequestInit) {
 describe('POST /webhooks/alert', () => {
   it('accepts a signed alert once Temporal holds the incident, and joins a duplicate to it', async () => {
     const target = `api-ok-${Date.now()}`;
-    const first = await post('/webhooks/alert', signedRequest(SECRET, payload(target)));
+    const first = await send(payload(target));
     expect(first.status).toBe(202);
     expect(first.body).toMatchObject({ accepted: true, workflowId: `incident:local:${target}:memory-leak` });
     expect(await exists(`incident:local:${target}:memory-leak`)).toBe(true);
 
-    const second = await post('/webhooks/alert', signedRequest(SECRET, payload(target)));
+    const second = await send(payload(target));
     expect(second.status).toBe(202);
     expect(second.body.runId).toBe(first.body.runId);
     await temporal.client.workflow.getHandle(`incident:local:${target}:memory-leak`).terminate('test done');
@@ -141,10 +141,7 @@ describe('POST /webhooks/alert', () => {
   }
 
   it('names the invalid fields', async () => {
-    const res = await post(
-      '/webhooks/alert',
-      signedRequest(SECRET, payload('x', { container_name: undefined, severity: 'urgent' })),
-    );
+    const res = await send(payload('x', { container_name: undefined, severity: 'urgent' }));
     expect(res.status).toBe(400);
     expect(res.body.error?.details).toEqual(
       expect.arrayContaining([
@@ -158,10 +155,10 @@ describe('POST /webhooks/alert', () => {
     const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
     const down = await listen(dead, taskQueue);
     try {
-      const res = await fetch(`${down.base}/webhooks/alert`, signedRequest(SECRET, payload('api-down')));
+      const res = await signedSender(down.base, SECRET)(payload('api-down'));
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('5');
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('temporal_unavailable');
+      expect(res.body.error?.code).toBe('temporal_unavailable');
       const health = await fetch(`${down.base}/healthz`);
       expect(health.status).toBe(503);
     } finally {

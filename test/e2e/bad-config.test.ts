@@ -4,47 +4,29 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Stack, startStack } from '../../scripts/local-stack.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../src/domain/types.js';
-import { captureLogger } from '../support/medic.js';
-import { freePort, waitFor } from '../support/ports.js';
-import { uniqueTaskQueue } from '../support/temporal.js';
-import { engineOrSkip } from './support.js';
+import { waitFor } from '../support/ports.js';
+import { type E2eStack, engineOrSkip, startE2eStack } from './support.js';
 
 const { engine, skipReason } = engineOrSkip();
 const DEMO = `medic-e2e-badcfg-${process.pid}`;
 const WORKFLOW_ID = `incident:local:${DEMO}:bad-config`;
-let stack: Stack;
-let runbookPath: string;
+let stack: E2eStack;
 let settingsDir: string;
 
 describe.skipIf(Boolean(skipReason))('bad-config end to end', () => {
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'medic-e2e-badcfg-'));
-    runbookPath = path.join(dir, 'runbook.json');
-    settingsDir = path.join(dir, 'settings');
-    stack = await startStack({
+    settingsDir = mkdtempSync(path.join(tmpdir(), 'medic-e2e-badcfg-'));
+    stack = await startE2eStack({
+      engine: engine!,
       env: {
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        MEDIC_PORT: '0',
-        MEDIC_TASK_QUEUE: uniqueTaskQueue('e2e-badcfg'),
-        MEDIC_RUNBOOK_PATH: runbookPath,
         // Verification outlasts one monitor interval, so the restarted app's alert joins this incident.
         MEDIC_HEALTH_INITIAL_INTERVAL: '1s',
         MEDIC_HEALTH_BACKOFF: '2',
         MEDIC_HEALTH_MAX_ATTEMPTS: '4',
-        MEDIC_RESTART_STOP_TIMEOUT: '5s',
-        // A fresh machine: no key, no Ollama.
-        GEMINI_API_KEY: '',
-        OLLAMA_HOST: `http://127.0.0.1:${await freePort()}`,
-        MEDIC_WATCHER: 'off',
       },
-      engine: engine ?? null,
-      demo: { name: DEMO, port: await freePort(), env: { MONITOR_INTERVAL_MS: '1000' }, settingsDir },
-      workflowBundlePath: inject('workflowBundlePath'),
-      logger: captureLogger().logger,
-      log: () => undefined,
+      demo: { name: DEMO, env: { MONITOR_INTERVAL_MS: '1000' }, settingsDir },
     });
   });
 
@@ -91,7 +73,7 @@ describe.skipIf(Boolean(skipReason))('bad-config end to end', () => {
     ]);
     expect(first.verification).toMatchObject({ healthy: false });
     expect(first.verification?.detail).toContain('invalid configuration');
-    const runbook = JSON.parse(readFileSync(runbookPath, 'utf8'));
+    const runbook = JSON.parse(readFileSync(stack.runbookPath, 'utf8'));
     expect(runbook.fixes).toEqual([
       expect.objectContaining({
         match: expect.objectContaining({ target: DEMO, alertType: 'bad-config' }),

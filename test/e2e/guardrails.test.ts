@@ -1,18 +1,12 @@
 // The guard's hourly limit on a real container: `crash` five times in quick succession. The engine
 // watcher turns each death into an incident; three restarts happen alone, the rest wait for a person
 // and say why. GET /guards/:target shows the count, and a person's approval still acts.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Stack, startStack } from '../../scripts/local-stack.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GuardSnapshot } from '../../src/domain/guard.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { watchIds } from '../../src/temporal/engine-watch.js';
-import { captureLogger } from '../support/medic.js';
-import { freePort, waitFor } from '../support/ports.js';
-import { uniqueTaskQueue } from '../support/temporal.js';
-import { engineOrSkip } from './support.js';
+import { waitFor } from '../support/ports.js';
+import { type E2eStack, engineOrSkip, startE2eStack } from './support.js';
 
 const { engine, skipReason } = engineOrSkip();
 const DEMO = `medic-e2e-guard-${process.pid}`;
@@ -20,18 +14,13 @@ const DEMO = `medic-e2e-guard-${process.pid}`;
 const LABEL = { key: 'medic.managed', value: `g${process.pid}` };
 const WORKFLOW_ID = `incident:local:${DEMO}:crash`;
 
-let stack: Stack;
+let stack: E2eStack;
 
 describe.skipIf(Boolean(skipReason))('guardrails end to end: five crashes in quick succession', () => {
   beforeAll(async () => {
-    stack = await startStack({
+    stack = await startE2eStack({
+      engine: engine!,
       env: {
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        MEDIC_PORT: '0',
-        MEDIC_TASK_QUEUE: uniqueTaskQueue('e2e-guard'),
-        MEDIC_RUNBOOK_PATH: path.join(mkdtempSync(path.join(tmpdir(), 'medic-guard-')), 'runbook.json'),
-        MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
-        MEDIC_RESTART_STOP_TIMEOUT: '5s',
         MEDIC_MANAGED_LABEL: `${LABEL.key}=${LABEL.value}`,
         MEDIC_WATCHER: 'on',
         MEDIC_SWEEP_INTERVAL: '0',
@@ -39,18 +28,11 @@ describe.skipIf(Boolean(skipReason))('guardrails end to end: five crashes in qui
         // fault rather than the recurrence of the one before.
         MEDIC_GUARD_COOLDOWN: '0s',
         MEDIC_RECURRENCE_WINDOW: '0s',
-        GEMINI_API_KEY: '',
-        OLLAMA_HOST: `http://127.0.0.1:${await freePort()}`,
       },
-      engine: engine ?? null,
       demo: {
         name: DEMO,
-        port: await freePort(),
         env: { MEDIC_WEBHOOK_URL: 'http://127.0.0.1:9/nowhere', MEDIC_WEBHOOK_SECRET: '' },
       },
-      workflowBundlePath: inject('workflowBundlePath'),
-      logger: captureLogger().logger,
-      log: () => undefined,
     });
     const { watcherId } = watchIds(stack.config.temporal.taskQueue);
     await waitFor(

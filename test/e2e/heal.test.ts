@@ -1,58 +1,35 @@
 // The whole loop with the demo app in a real container: fault -> signed webhook -> workflow ->
 // restart through the Engine API -> healthy -> runbook entry. And a high-severity fault that waits.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Stack, startStack } from '../../scripts/local-stack.js';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { findTool, TEMPORAL_CLI } from '../../scripts/tools.js';
 import type { IncidentState } from '../../src/domain/types.js';
-import { captureLogger, signedRequest } from '../support/medic.js';
-import { freePort, waitFor } from '../support/ports.js';
-import { uniqueTaskQueue } from '../support/temporal.js';
-import { engineOrSkip } from './support.js';
+import { signedSender } from '../support/medic.js';
+import { waitFor } from '../support/ports.js';
+import { type E2eStack, engineOrSkip, startE2eStack } from './support.js';
 
 const run = promisify(execFile);
 const { engine, skipReason } = engineOrSkip();
-// Unique per run, so parallel runs on one engine never fight over a container.
-const DEMO = `medic-e2e-${process.pid}`;
-let stack: Stack;
-let runbookPath: string;
-/** The hang incidents follow each other: each waits for one that is not the last. */
-let lastHangIncident = '';
+let stack: E2eStack;
+/** This test's demo container: unique per test and run, so no test sees another's incidents. */
+let DEMO = '';
+let tests = 0;
 
 describe.skipIf(Boolean(skipReason))('end to end with the demo app in a container', () => {
-  beforeAll(async () => {
-    runbookPath = path.join(mkdtempSync(path.join(tmpdir(), 'medic-e2e-')), 'runbook.json');
-    stack = await startStack({
-      env: {
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        MEDIC_PORT: '0',
-        MEDIC_TASK_QUEUE: uniqueTaskQueue('e2e'),
-        MEDIC_RUNBOOK_PATH: runbookPath,
-        MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
-        MEDIC_RESTART_STOP_TIMEOUT: '5s',
-        // The webhook path alone; the engine watcher has its own e2e (watcher.test.ts).
-        MEDIC_WATCHER: 'off',
-        // Several faults on one container in a minute: the guard's limits have their own tests.
-        MEDIC_GUARD_COOLDOWN: '0s',
-        MEDIC_GUARD_MAX_RESTARTS_PER_HOUR: '100',
-        MEDIC_RECURRENCE_WINDOW: '0s',
-        // A machine without keys or a local model: the rules diagnose.
-        GEMINI_API_KEY: '',
-        OLLAMA_HOST: `http://127.0.0.1:${await freePort()}`,
-      },
-      engine: engine ?? null,
-      demo: { name: DEMO, port: await freePort(), env: { MONITOR_INTERVAL_MS: '1000' } },
-      workflowBundlePath: inject('workflowBundlePath'),
-      logger: captureLogger().logger,
-      log: () => undefined,
+  // Each test gets its own stack, demo container, task queue and runbook: any one of them runs alone (-t).
+  beforeEach(async () => {
+    DEMO = `medic-e2e-${process.pid}-${++tests}`;
+    stack = await startE2eStack({
+      engine: engine!,
+      // A resolved incident closes at once instead of watching for its alert to come back.
+      env: { MEDIC_RECURRENCE_WINDOW: '0s' },
+      demo: { name: DEMO, env: { MONITOR_INTERVAL_MS: '1000' } },
     });
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await stack?.stop();
   });
 
@@ -73,16 +50,6 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
         return state?.status === status ? state : undefined;
       },
       { timeoutMs, intervalMs: 500 },
-    );
-
-  const awaitNewIncident = (workflowId: string, status: IncidentState['status'], notId: string) =>
-    waitFor(
-      `a new ${workflowId} to be ${status}`,
-      async () => {
-        const state = await incident(workflowId);
-        return state?.status === status && state.id !== notId ? state : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 500 },
     );
 
   const trigger = async (fault: string) => {
@@ -127,7 +94,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
     const health = await fetch(`${stack.demo.url}/health`);
     expect(health.status).toBe(200);
 
-    const runbook = JSON.parse(readFileSync(runbookPath, 'utf8'));
+    const runbook = JSON.parse(readFileSync(stack.runbookPath, 'utf8'));
     const fix = runbook.fixes.find(
       (f: { match: { alertType: string } }) => f.match.alertType === 'memory-leak',
     );
@@ -189,7 +156,6 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
     expect(state.approval).toMatchObject({ decision: 'approved', decidedBy: 'alice' });
     expect(await startedAt()).not.toBe(before);
     expect((await fetch(`${stack.demo.url}/health`)).status).toBe(200);
-    lastHangIncident = state.id;
   });
 
   it('approves through the API with an approver token, and refuses a second decision', {
@@ -197,7 +163,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
   }, async () => {
     await trigger('hang');
     const workflowId = `incident:local:${DEMO}:hang`;
-    await awaitNewIncident(workflowId, 'AWAITING_APPROVAL', lastHangIncident);
+    await awaitIncident(workflowId, 'AWAITING_APPROVAL');
     const approve = () =>
       fetch(`${stack.apiUrl}/incidents/${workflowId}/approve`, {
         method: 'POST',
@@ -206,8 +172,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
       });
     const res = await approve();
     expect(res.status).toBe(202);
-    const state = await awaitNewIncident(workflowId, 'RESOLVED', lastHangIncident);
-    lastHangIncident = state.id;
+    const state = await awaitIncident(workflowId, 'RESOLVED');
     expect(state.approval).toMatchObject({
       decision: 'approved',
       decidedBy: 'operator',
@@ -223,8 +188,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
   }, async () => {
     await trigger('hang');
     const workflowId = `incident:local:${DEMO}:hang`;
-    // The earlier hang incident is closed: this alert opens a new one.
-    const waiting = await awaitNewIncident(workflowId, 'AWAITING_APPROVAL', lastHangIncident);
+    const waiting = await awaitIncident(workflowId, 'AWAITING_APPROVAL');
     const before = await startedAt();
     const res = await fetch(`${stack.apiUrl}/incidents/${workflowId}/reject`, {
       method: 'POST',
@@ -243,17 +207,17 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
     timeout: 150_000,
   }, async () => {
     const before = await startedAt();
-    const res = await fetch(
-      `${stack.apiUrl}/webhooks/alert`,
-      signedRequest(stack.webhookSecret, {
-        container_name: DEMO,
-        alert_type: 'error-storm',
-        severity: 'medium',
-        logs: ['{"level":"error","msg":"request failed: 500"}'],
-        timestamp: new Date().toISOString(),
-        dry_run: true,
-      }),
-    );
+    const res = await signedSender(
+      stack.apiUrl,
+      stack.webhookSecret,
+    )({
+      container_name: DEMO,
+      alert_type: 'error-storm',
+      severity: 'medium',
+      logs: ['{"level":"error","msg":"request failed: 500"}'],
+      timestamp: new Date().toISOString(),
+      dry_run: true,
+    });
     expect(res.status).toBe(202);
     const state = await awaitIncident(`incident:local:${DEMO}:error-storm`, 'ESCALATED');
     expect(state.dryRun).toBe(true);

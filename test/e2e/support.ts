@@ -1,8 +1,18 @@
 // End-to-end tests need a container engine. Without one they skip with a message, but only when
-// CI is unset: in CI a missing engine is a failure, never a silent skip.
+// CI is unset: in CI a missing engine is a failure, never a silent skip. With one, startE2eStack gives
+// a test file the whole local stack, and startDemoContainer another demo app beside it.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type Docker from 'dockerode';
 import { inject } from 'vitest';
+import { removeContainer, runDemoContainer } from '../../scripts/demo-image.js';
 import type { Engine } from '../../scripts/engine.js';
+import { type Stack, type StackOptions, startStack } from '../../scripts/local-stack.js';
 import { createDockerClient } from '../../src/activities/containers.js';
+import { captureLogger, waitForDemoApp } from '../support/medic.js';
+import { portForAnotherProcess, refusingPort } from '../support/ports.js';
+import { uniqueTaskQueue } from '../support/temporal.js';
 
 export function engineOrSkip(): { engine?: Engine; skipReason?: string } {
   const dockerHost = inject('dockerHost');
@@ -21,4 +31,73 @@ export function engineOrSkip(): { engine?: Engine; skipReason?: string } {
   if (process.env.CI) throw new Error(`end-to-end tests need a container engine in CI: ${problem}`);
   console.warn(`[e2e] skipping end-to-end tests: ${problem} (set up one with npm run setup:engine)`);
   return { skipReason: problem };
+}
+
+export interface E2eStack extends Stack {
+  /** The runbook file of this stack alone. */
+  runbookPath: string;
+}
+
+/**
+ * The local stack (`npm start`'s) on the run's Temporal server and engine, with the demo app in a
+ * container called `demo.name`. Defaults suit a machine without keys or a model (the rules diagnose,
+ * Ollama's address refuses connections), quick health checks, and no engine watcher; `env` overrides
+ * any Medic setting.
+ */
+export async function startE2eStack(options: {
+  engine: Engine;
+  env?: Record<string, string>;
+  demo: Omit<NonNullable<StackOptions['demo']>, 'port'> & { name: string };
+}): Promise<E2eStack> {
+  const runbookPath = path.join(mkdtempSync(path.join(tmpdir(), 'medic-e2e-')), 'runbook.json');
+  const noOllama = await refusingPort();
+  try {
+    const stack = await startStack({
+      env: {
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        MEDIC_PORT: '0',
+        MEDIC_TASK_QUEUE: uniqueTaskQueue('e2e'),
+        MEDIC_RUNBOOK_PATH: runbookPath,
+        MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
+        MEDIC_RESTART_STOP_TIMEOUT: '5s',
+        MEDIC_WATCHER: 'off',
+        GEMINI_API_KEY: '',
+        OLLAMA_HOST: noOllama.url,
+        ...options.env,
+      },
+      engine: options.engine,
+      demo: { ...options.demo, port: await portForAnotherProcess() },
+      workflowBundlePath: inject('workflowBundlePath'),
+      logger: captureLogger().logger,
+      log: () => undefined,
+    });
+    return {
+      ...stack,
+      runbookPath,
+      stop: async () => {
+        await stack.stop();
+        await noOllama.release();
+      },
+    };
+  } catch (err) {
+    await noOllama.release();
+    throw err;
+  }
+}
+
+/** Another demo app in a container on the host network, answering as itself; removed by stop(). */
+export async function startDemoContainer(
+  docker: Docker,
+  options: { name: string; env: Record<string, string>; labels: Record<string, string> },
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await portForAnotherProcess();
+  await runDemoContainer(docker, { ...options, image: inject('demoImage')!, port });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForDemoApp(url, options.name);
+  } catch (err) {
+    await removeContainer(docker, options.name);
+    throw err;
+  }
+  return { url, stop: () => removeContainer(docker, options.name) };
 }

@@ -7,8 +7,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { removeContainer, runDemoContainer } from '../../scripts/demo-image.js';
-import { type Stack, startStack } from '../../scripts/local-stack.js';
 import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { DockerEngineRuntime } from '../../src/activities/containers.js';
 import { loadConfig } from '../../src/config.js';
@@ -17,9 +15,9 @@ import { watchIds } from '../../src/temporal/engine-watch.js';
 import { createMedicWorker, medicWorkerActivities } from '../../src/worker.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { captureLogger } from '../support/medic.js';
-import { freePort, waitFor } from '../support/ports.js';
+import { waitFor } from '../support/ports.js';
 import { uniqueTaskQueue } from '../support/temporal.js';
-import { engineOrSkip } from './support.js';
+import { type E2eStack, engineOrSkip, startDemoContainer, startE2eStack } from './support.js';
 
 const { engine, skipReason } = engineOrSkip();
 const DEMO = `medic-e2e-watch-${process.pid}`;
@@ -33,20 +31,14 @@ const MEMORY_LIMIT = 192 * 1024 * 1024;
 /** Nowhere: the demo app must not alert anyone (and without a secret it does not try). */
 const NO_WEBHOOK = { MEDIC_WEBHOOK_URL: 'http://127.0.0.1:9/nowhere', MEDIC_WEBHOOK_SECRET: '' };
 
-let stack: Stack;
+let stack: E2eStack;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody reported', () => {
   beforeAll(async () => {
-    const runbookPath = path.join(mkdtempSync(path.join(tmpdir(), 'medic-watch-')), 'runbook.json');
-    stack = await startStack({
+    stack = await startE2eStack({
+      engine: engine!,
       env: {
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        MEDIC_PORT: '0',
-        MEDIC_TASK_QUEUE: uniqueTaskQueue('watch'),
-        MEDIC_RUNBOOK_PATH: runbookPath,
-        MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
-        MEDIC_RESTART_STOP_TIMEOUT: '5s',
         MEDIC_MANAGED_LABEL: `${LABEL.key}=${LABEL.value}`,
         MEDIC_WATCHER: 'on',
         MEDIC_SWEEP_INTERVAL: '0',
@@ -56,11 +48,7 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
         // ... and each death is a new fault here, not the recurrence of the one before.
         MEDIC_RECURRENCE_WINDOW: '1s',
       },
-      engine: engine ?? null,
-      demo: { name: DEMO, port: await freePort(), env: NO_WEBHOOK, memoryLimitBytes: MEMORY_LIMIT },
-      workflowBundlePath: inject('workflowBundlePath'),
-      logger: captureLogger().logger,
-      log: () => undefined,
+      demo: { name: DEMO, env: NO_WEBHOOK, memoryLimitBytes: MEMORY_LIMIT },
     });
     // The watcher is following the stream once its activity has heartbeated.
     await watcherHeartbeated(watchIds(stack.config.temporal.taskQueue).watcherId);
@@ -164,16 +152,13 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
   it('a container without the managed label, killed, produces no incident and is not touched', {
     timeout: 90_000,
   }, async () => {
-    await runDemoContainer(docker(), {
+    const unmanaged = await startDemoContainer(docker(), {
       name: UNMANAGED,
-      image: inject('demoImage')!,
-      port: await freePort(),
       env: NO_WEBHOOK,
       // runDemoContainer labels for Medic; this one carries another value, so it is not ours to watch.
       labels: { [LABEL.key]: 'someone-else' },
     });
-    cleanups.push(() => removeContainer(docker(), UNMANAGED));
-    await waitFor('the unmanaged container to run', async () => (await inspect(UNMANAGED)).State.Running);
+    cleanups.push(() => unmanaged.stop());
     const previous = await incident(`incident:local:${DEMO}:crash`);
     await killHard(UNMANAGED);
     await waitFor(
@@ -191,9 +176,9 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
       query: `WorkflowId STARTS_WITH 'incident:local:${UNMANAGED}:'`,
     });
     expect(executions).toEqual([]);
-    const unmanaged = await inspect(UNMANAGED);
-    expect(unmanaged.State.Running).toBe(false);
-    expect(unmanaged.RestartCount ?? 0).toBe(0);
+    const untouched = await inspect(UNMANAGED);
+    expect(untouched.State.Running).toBe(false);
+    expect(untouched.RestartCount ?? 0).toBe(0);
   });
 
   it('the worker dies while watching, the container dies while no worker runs, a new worker opens the incident', {
@@ -214,19 +199,12 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
       MEDIC_LOG_LEVEL: 'warn',
       DOCKER_HOST: inject('dockerHost')!,
     };
-    const port = await freePort();
-    await runDemoContainer(docker(), {
+    const demo2 = await startDemoContainer(docker(), {
       name: DEMO2,
-      image: inject('demoImage')!,
-      port,
       env: NO_WEBHOOK,
       labels: { [LABEL2.key]: LABEL2.value },
     });
-    cleanups.push(() => removeContainer(docker(), DEMO2));
-    await waitFor(
-      'demo 2 to answer',
-      async () => (await fetch(`http://127.0.0.1:${port}/health`)).status === 200,
-    );
+    cleanups.push(() => demo2.stop());
 
     // Worker A: `npm run worker` as its own process, killed with SIGKILL while it watches.
     const workerA: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
@@ -240,26 +218,28 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
     });
     cleanups.push(async () => workerA.kill('SIGKILL'));
     const { watcherId } = watchIds(taskQueue);
+    // Following the stream, with its cursor in a heartbeat the server holds for the next worker.
     await waitFor(
       `${watcherId} to follow the event stream in worker A`,
       async () => {
         if (workerA.exitCode !== null) throw new Error(`worker A exited: ${stderr}`);
         const { raw } = await stack.client.workflow.getHandle(watcherId).describe();
-        return (raw.pendingActivities ?? []).some((a) => a.lastHeartbeatTime);
+        return (raw.pendingActivities ?? []).some(
+          (a) => a.lastHeartbeatTime && (a.heartbeatDetails?.payloads?.length ?? 0) > 0,
+        );
       },
       { timeoutMs: 90_000, intervalMs: 250 },
     ).catch((err: Error) => {
       throw new Error(`${err.message}\nworker A stderr: ${stderr}`);
     });
-    // Let the heartbeat carrying the cursor reach the server.
-    await new Promise((r) => setTimeout(r, 1500));
     const exited = new Promise((r) => workerA.once('exit', r));
     workerA.kill('SIGKILL');
     await exited;
 
     await killHard(DEMO2);
     const diedAt = Date.now();
-    await new Promise((r) => setTimeout(r, 2000));
+    // Dead by the engine's own account, while no worker watches: nothing has opened an incident.
+    await waitFor('demo 2 to be exited', async () => !(await inspect(DEMO2)).State.Running);
     expect(await incident(`incident:local:${DEMO2}:crash`)).toBeUndefined();
 
     // Worker B, in this process, with the same settings: it takes over the watch from the heartbeat.
@@ -296,6 +276,6 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
     expect(state.evidence).toMatchObject({ via: 'event', check: 'die', exitCode: 137 });
     // Opened by worker B, about the death that happened while no worker ran.
     expect(Date.parse(state.openedAt)).toBeGreaterThan(diedAt);
-    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    expect((await fetch(`${demo2.url}/health`)).status).toBe(200);
   });
 });

@@ -10,13 +10,17 @@ import type { TestProject } from 'vitest/node';
 import { ensureDemoImage } from '../../scripts/demo-image.js';
 import { type Engine, findEngine } from '../../scripts/engine.js';
 import { TOOLS_DIR } from '../../scripts/paths.js';
+import { VERSION_CHECK_OFF } from '../../scripts/temporal-server.js';
 import { ensureTool, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../scripts/tools.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 import { MEDIC_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+import { portForAnotherProcess } from './ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
+    /** The dev server's Prometheus metrics (the version-check test reads them). */
+    temporalMetricsUrl: string;
     timeSkippingAddress: string;
     workflowBundlePath: string;
     dockerHost: string | null;
@@ -33,11 +37,12 @@ export default async function setup(project: TestProject) {
     ensureTool(TEMPORAL_CLI, log),
     ensureTool(TEMPORAL_TEST_SERVER, log),
   ]);
+  const metricsPort = await portForAnotherProcess();
   const local = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: cliPath },
       searchAttributes: MEDIC_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', '--metrics-port', String(metricsPort), ...VERSION_CHECK_OFF],
     },
   });
   const timeSkipping = await TestWorkflowEnvironment.createTimeSkipping({
@@ -63,6 +68,7 @@ export default async function setup(project: TestProject) {
   }
 
   project.provide('temporalAddress', local.address);
+  project.provide('temporalMetricsUrl', `http://127.0.0.1:${metricsPort}/metrics`);
   project.provide('timeSkippingAddress', timeSkipping.address);
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('dockerHost', engine?.dockerHost ?? null);

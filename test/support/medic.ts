@@ -1,5 +1,5 @@
 // Building blocks for tests: Medic's real activities over a given runtime, a quiet logger that
-// keeps its lines, the demo app as a supervised process, and signed webhook requests.
+// keeps its lines, the demo app as a supervised process, and signed webhook requests and senders.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import {
   type ContainerRuntime,
   HEALTH_URL_LABEL,
   ProcessSupervisor,
+  type SupervisedProcessSpec,
 } from '../../src/activities/containers.js';
 import type { DiagnosisSettings } from '../../src/activities/diagnose/settings.js';
 import { createActivities } from '../../src/activities/index.js';
@@ -20,7 +21,7 @@ import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/policy.js';
 import type { IncidentSettings } from '../../src/domain/settings.js';
 import type { Alert } from '../../src/domain/types.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { freePort, waitFor } from './ports.js';
+import { waitFor } from './ports.js';
 
 export const MANAGED = { key: 'medic.managed', value: 'true' };
 
@@ -96,7 +97,10 @@ export function testSettings(overrides: Partial<IncidentSettings> = {}): Inciden
   };
 }
 
-/** The demo app as a real process under Medic's process supervisor. */
+/**
+ * The demo app as a real process under Medic's process supervisor. It listens on port 0 and says in
+ * its log which port it got; that port is kept for its restarts, as a container keeps its port.
+ */
 export async function superviseDemoApp(options: {
   name: string;
   env?: Record<string, string>;
@@ -104,27 +108,55 @@ export async function superviseDemoApp(options: {
   supervisor?: ProcessSupervisor;
 }) {
   const bundle = await bundleDemoApp();
-  const port = await freePort();
   const supervisor = options.supervisor ?? new ProcessSupervisor(MANAGED);
-  supervisor.start({
+  // The supervisor reads this spec at every (re)start, so the bound port, once known, is the one it keeps.
+  const spec: SupervisedProcessSpec & { env: Record<string, string> } = {
     name: options.name,
     command: process.execPath,
     args: [bundle.file],
     env: {
-      PORT: String(port),
+      PORT: '0',
       HOST: '127.0.0.1',
       CONTAINER_NAME: options.name,
       MONITOR_INTERVAL_MS: '600000', // the tests send alerts themselves
       ...options.env,
     },
-    labels: { 'medic.managed': 'true', [HEALTH_URL_LABEL]: `http://127.0.0.1:${port}/health` },
+    labels: { 'medic.managed': 'true' },
+  };
+  supervisor.start(spec);
+  const port = await waitFor(`${options.name} to say which port it listens on`, async () => {
+    const info = await supervisor.inspect(options.name);
+    if (info && !info.running)
+      throw new Error(`exited: ${(await supervisor.logs(options.name, 20)).join('\n')}`);
+    for (const line of await supervisor.logs(options.name, 50)) {
+      const entry = JSON.parse(line) as { msg?: string; port?: number };
+      if (entry.msg === 'demo app listening' && entry.port) return entry.port;
+    }
+    return undefined;
   });
+  spec.env.PORT = String(port);
+  spec.labels[HEALTH_URL_LABEL] = `http://127.0.0.1:${port}/health`;
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('the demo app to listen', async () => {
-    const res = await fetch(`${url}/`);
-    return res.status === 200;
-  });
+  await waitForDemoApp(url, options.name);
   return { supervisor, url, port };
+}
+
+/**
+ * Waits until the demo app called `name` answers at `url`: it names itself at GET /, so a 200 from
+ * whatever else holds that port is not taken for it.
+ */
+export async function waitForDemoApp(url: string, name: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    `the demo app ${name} to answer at ${url}`,
+    async () => {
+      const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) });
+      const body = (await res.json()) as { container_name?: string };
+      if (res.status === 200 && body.container_name !== name)
+        throw new Error(`${url} is answered by ${JSON.stringify(body.container_name)}, not ${name}`);
+      return res.status === 200;
+    },
+    { timeoutMs },
+  );
 }
 
 export function signedRequest(secret: string, body: unknown, options: { timestampSeconds?: number } = {}) {
@@ -138,5 +170,23 @@ export function signedRequest(secret: string, body: unknown, options: { timestam
       'x-medic-signature': signWebhook(secret, ts, raw),
     },
     body: raw,
+  };
+}
+
+/** What Medic's API answered: the status, the headers and the JSON body (its errors' shape typed). */
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  body: {
+    error?: { code: string; message: string; details?: Array<{ path: string; message: string }> };
+  } & Record<string, unknown>;
+}
+
+/** Signs each alert afresh with the shared secret, posts it to `POST /webhooks/alert` and reads the answer. */
+export function signedSender(apiUrl: string, secret: string) {
+  return async (alert: unknown, options: { timestampSeconds?: number } = {}): Promise<ApiAnswer> => {
+    const res = await fetch(`${apiUrl}/webhooks/alert`, signedRequest(secret, alert, options));
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : {} };
   };
 }

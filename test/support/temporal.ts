@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { MedicActivities } from '../../src/activities/index.js';
 import { createMedicWorker } from '../../src/worker.js';
 
@@ -28,6 +28,33 @@ export async function connectDevServer(): Promise<DevServerConnection> {
       await connection.close();
       await nativeConnection.close();
     },
+  };
+}
+
+/**
+ * The run's dev server for the calling test file: connects before its tests, closes after them.
+ * Use the returned connection inside hooks and tests (it is not connected yet at import time).
+ */
+export function devServerForFile(): DevServerConnection {
+  let connected: DevServerConnection | undefined;
+  beforeAll(async () => {
+    connected = await connectDevServer();
+  });
+  afterAll(async () => {
+    await connected?.close();
+  });
+  const current = () => {
+    if (!connected) throw new Error('the dev server connects in beforeAll: use it in hooks and tests');
+    return connected;
+  };
+  return {
+    get client() {
+      return current().client;
+    },
+    get nativeConnection() {
+      return current().nativeConnection;
+    },
+    close: () => current().close(),
   };
 }
 

@@ -11,7 +11,7 @@ import { ACTIONS, type Diagnosis } from '../../src/domain/types.js';
 import { type FakeGemini, startFakeGemini } from '../support/fake-gemini.js';
 import { type FakeOllama, startFakeOllama } from '../support/fake-ollama.js';
 import { MANAGED, tempRunbook } from '../support/medic.js';
-import { freePort } from '../support/ports.js';
+import { refusingPort } from '../support/ports.js';
 
 const TARGET = 'diag-svc';
 const LOGS = [
@@ -132,13 +132,13 @@ describe('diagnosis providers', () => {
   }
 
   it('answers from the rules when both models are down, and says what happened to each', async () => {
-    const closedPort = await freePort();
+    const nobody = await refusingPort();
     const d = await diagnose(
       settings({
-        gemini: { apiKey: 'k', model: 'g', baseUrl: `http://127.0.0.1:${closedPort}`, timeoutMs: 2000 },
-        ollama: { host: `http://127.0.0.1:${closedPort}`, model: 'o', timeoutMs: 2000 },
+        gemini: { apiKey: 'k', model: 'g', baseUrl: nobody.url, timeoutMs: 2000 },
+        ollama: { host: nobody.url, model: 'o', timeoutMs: 2000 },
       }),
-    );
+    ).finally(() => nobody.release());
     expect(d).toMatchObject({ source: 'rules', action: 'RESTART' });
     expect(providersIn(d)).toEqual(['runbook:skipped', 'gemini:failed', 'ollama:failed', 'rules:answered']);
     for (const provider of ['gemini', 'ollama']) {

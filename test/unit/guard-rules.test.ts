@@ -109,6 +109,31 @@ describe('guard rules', () => {
     });
   });
 
+  it('counts only the last hour: old restarts roll out of it one by one', () => {
+    const noCooldown = { ...limits, cooldownMs: 0 };
+    const state = newGuardState('svc', noCooldown);
+    const restartAt = (at: number) => {
+      const r = request({ limits: noCooldown });
+      const decision = requestLease(state, r, at);
+      if (decision.kind === 'granted') releaseLease(state, r.requestId, 'succeeded', at + 1);
+      return decision;
+    };
+    for (const at of [0, 10 * MINUTE, 20 * MINUTE]) expect(restartAt(at).kind).toBe('granted');
+    // No tickGuard in between: the hour is the rule's own window, not a side effect of pruning.
+    expect(restartAt(60 * MINUTE - 1)).toMatchObject({ kind: 'denied' });
+    expect(snapshotGuard(state, 60 * MINUTE).restartsLastHour).toBe(2);
+    expect(restartAt(60 * MINUTE)).toEqual({
+      kind: 'granted',
+      reason: 'within limits (3/3 restarts this hour)',
+    });
+    // 10, 20 and 60 min are within the hour before 65 min; at 70 min the one at 10 min has left it.
+    expect(restartAt(65 * MINUTE)).toMatchObject({
+      kind: 'denied',
+      reason: '3 restarts of svc in the last hour; the limit is 3 per hour',
+    });
+    expect(restartAt(70 * MINUTE).kind).toBe('granted');
+  });
+
   it('opens the breaker after consecutive failures, resets the count on success, and closes after its time', () => {
     const state = newGuardState('svc', { ...limits, cooldownMs: 0 });
     const l = {

@@ -164,7 +164,7 @@ describe('parsers never throw and never let an unsafe name through', () => {
     );
   });
 
-  it('signatures: never throws, and only the right signature passes', () => {
+  it('signatures: never throws on any headers, and refuses all but the right signature', () => {
     const secret = 'property-secret-0123456789';
     fc.assert(
       fc.property(
@@ -187,6 +187,43 @@ describe('parsers never throw and never let an unsafe name through', () => {
           if (!right) expect(result.ok).toBe(false);
         },
       ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('signatures: with a fresh timestamp, the right signature passes and any other fails on the HMAC', () => {
+    const secret = 'property-secret-0123456789';
+    const nowMs = 1_800_000_000_000;
+    // Within the five-minute tolerance, so the age check never decides: the HMAC comparison must.
+    const fresh = fc.integer({ min: -299, max: 299 }).map((s) => Math.floor(nowMs / 1000) + s);
+    const wrong = fc.oneof(
+      fc
+        .string({ minLength: 16 })
+        .filter((other) => other !== secret)
+        .map((other) => ({ kind: 'another secret' as const, other })),
+      fc.nat({ max: 63 }).map((at) => ({ kind: 'one hex digit changed' as const, at })),
+      fc.integer({ min: 1, max: 299 }).map((shift) => ({ kind: 'another timestamp' as const, shift })),
+      fc.constant({ kind: 'body changed' as const }),
+    );
+    fc.assert(
+      fc.property(fresh, fc.uint8Array({ maxLength: 64 }), fc.option(wrong), (ts, bytes, mistake) => {
+        const body = Buffer.from(bytes);
+        let signature = signWebhook(secret, ts, body);
+        if (mistake?.kind === 'another secret') signature = signWebhook(mistake.other, ts, body);
+        if (mistake?.kind === 'one hex digit changed') {
+          const i = 'sha256='.length + mistake.at;
+          const digit = signature[i] === '0' ? '1' : '0';
+          signature = signature.slice(0, i) + digit + signature.slice(i + 1);
+        }
+        if (mistake?.kind === 'another timestamp') signature = signWebhook(secret, ts - mistake.shift, body);
+        const rawBody = mistake?.kind === 'body changed' ? Buffer.concat([body, Buffer.from(' ')]) : body;
+        const result = verifyWebhookSignature({ secret, rawBody, signature, timestamp: String(ts), nowMs });
+        if (mistake === null) {
+          expect(result).toEqual({ ok: true, timestampSeconds: ts });
+        } else {
+          expect(result).toEqual({ ok: false, reason: expect.stringContaining('signature does not match') });
+        }
+      }),
       { numRuns: 500 },
     );
   });

@@ -21,9 +21,12 @@ describe('webhook signatures', () => {
     expect(check({})).toEqual({ ok: true, timestampSeconds: ts });
   });
 
-  it('is an HMAC-SHA256 of "<timestamp>.<body>" in hex', () => {
-    // Reference value computed independently: printf '1760000000.{"container_name":"svc"}' | openssl dgst -sha256 -hmac ...
-    expect(signWebhook(secret, ts, body)).toMatch(/^sha256=[0-9a-f]{64}$/);
+  it('is the README\'s scheme: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">', () => {
+    // Computed outside this code, so a sender following the README agrees with Medic:
+    //   printf '%s' '1760000000.{"container_name":"svc"}' | openssl dgst -sha256 -hmac 'a-shared-secret-of-some-length'
+    const documented = 'sha256=2900df4fb60383e61c553ee101a7af83d8e835399f6259d2234c2b8fb971687a';
+    expect(signWebhook(secret, ts, body)).toBe(documented);
+    expect(check({ signature: documented })).toEqual({ ok: true, timestampSeconds: ts });
     expect(signWebhook(secret, ts, body)).not.toBe(signWebhook(secret, ts + 1, body));
   });
 

@@ -25,23 +25,20 @@ import {
   superviseDemoApp,
   testSettings,
 } from '../support/medic.js';
-import { freePort, waitFor } from '../support/ports.js';
-import {
-  connectDevServer,
-  type DevServerConnection,
-  startWorker,
-  uniqueTaskQueue,
-} from '../support/temporal.js';
+import { type ReservedPort, refusingPort, waitFor } from '../support/ports.js';
+import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
 
-let temporal: DevServerConnection;
+const temporal = devServerForFile();
 let gemini: FakeGemini;
+/** Nothing listens there: the trail must say so if Gemini ever fails. */
+let noOllama: ReservedPort;
 beforeAll(async () => {
-  temporal = await connectDevServer();
   gemini = await startFakeGemini();
+  noOllama = await refusingPort();
 });
 afterAll(async () => {
   await gemini?.close();
-  await temporal?.close();
+  await noOllama?.release();
 });
 
 const GOOD = {
@@ -51,11 +48,10 @@ const GOOD = {
   justification: 'rss grows steadily and the logs say so',
 };
 
-async function diagnosisSettings(): Promise<DiagnosisSettings> {
+function diagnosisSettings(): DiagnosisSettings {
   return {
     gemini: { apiKey: 'test-key', model: 'gemini-test', baseUrl: gemini.url, timeoutMs: 3000 },
-    // Nothing listens there: the trail must say so if Gemini ever fails.
-    ollama: { host: `http://127.0.0.1:${await freePort()}`, model: 'none', timeoutMs: 1000 },
+    ollama: { host: noOllama.url, model: 'none', timeoutMs: 1000 },
     promptLogChars: 2000,
     runbookTrust: { minSuccessRate: 0.8, minUses: 5 },
   };
@@ -74,7 +70,7 @@ async function withStack(
 ) {
   const { supervisor, url } = await superviseDemoApp({ name: options.target, env: options.demoEnv });
   const settings = testSettings(options.settings);
-  const activities = buildActivities(supervisor, undefined, await diagnosisSettings(), settings);
+  const activities = buildActivities(supervisor, undefined, diagnosisSettings(), settings);
   const taskQueue = uniqueTaskQueue(options.target);
   const worker = await startWorker({
     connection: temporal.nativeConnection,

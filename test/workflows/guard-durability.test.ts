@@ -1,25 +1,14 @@
 // Guard state lives in Temporal, not in a worker: a new worker carries on with the same limits.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { guardWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import { guardStateQuery, rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import {
-  connectDevServer,
-  type DevServerConnection,
-  startWorker,
-  uniqueTaskQueue,
-} from '../support/temporal.js';
+import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
 
-let temporal: DevServerConnection;
-beforeAll(async () => {
-  temporal = await connectDevServer();
-});
-afterAll(async () => {
-  await temporal?.close();
-});
+const temporal = devServerForFile();
 
 const awaitStatus = (workflowId: string, status: IncidentState['status']) =>
   waitFor(`${workflowId} to be ${status}`, async () => {

@@ -4,7 +4,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessSupervisor } from '../../src/activities/containers.js';
+import { type ContainerRuntime, ProcessSupervisor } from '../../src/activities/containers.js';
 import type { GuardSnapshot } from '../../src/domain/guard.js';
 import { budgetWorkflowId, guardWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentSettings } from '../../src/domain/settings.js';
@@ -66,13 +66,24 @@ interface Ctx {
 
 /** One task queue, one worker, and a demo process per target, all torn down afterwards. */
 async function withTargets(
-  options: { targets: string[]; settings?: Partial<IncidentSettings>; demoEnv?: Record<string, string> },
+  options: {
+    targets: string[];
+    settings?: Partial<IncidentSettings>;
+    demoEnv?: Record<string, string>;
+    /** What the activities act through, around the supervisor (which the test still inspects). */
+    runtime?: (supervisor: ProcessSupervisor) => ContainerRuntime;
+  },
   body: (ctx: Ctx) => Promise<void>,
 ) {
   const supervisor = new ProcessSupervisor(MANAGED);
   for (const name of options.targets) await superviseDemoApp({ name, supervisor, env: options.demoEnv });
   const settings = testSettings({ searchAttributes: false, ...options.settings });
-  const built = buildActivities(supervisor, undefined, undefined, settings);
+  const built = buildActivities(
+    options.runtime ? options.runtime(supervisor) : supervisor,
+    undefined,
+    undefined,
+    settings,
+  );
   const taskQueue = uniqueTaskQueue('guardrails');
   const worker = await startWorker({
     connection: env.nativeConnection,
@@ -253,40 +264,54 @@ describe('guardrails (time-skipping server)', () => {
 
   it('lets only one incident act on a target at a time', async () => {
     const target = unique('one-at-a-time');
-    await withTargets({ targets: [target] }, async (ctx) => {
+    // Restarts wait at this gate, so the test sees the lease held while the other incident queues.
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const gated = (supervisor: ProcessSupervisor): ContainerRuntime => ({
+      kind: supervisor.kind,
+      inspect: (name) => supervisor.inspect(name),
+      logs: (name, tail) => supervisor.logs(name, tail),
+      restart: async (name, opts) => {
+        await gate;
+        await supervisor.restart(name, opts);
+      },
+    });
+    await withTargets({ targets: [target], runtime: gated }, async (ctx) => {
       const [a, b] = await Promise.all([
         ctx.open(alertFor(target, 'memory-leak')),
         ctx.open(alertFor(target, 'cpu-spike')),
       ]);
-      const results = await Promise.all([awaitSettled(a), awaitSettled(b)]);
-      for (const r of results) expect(r.status).toBe('RESOLVED');
+      // Both diagnosed the same process and asked for the lease: one holds it, the other waits.
+      const held = await waitFor('one incident holding the lease and the other queued', async () => {
+        const guard = await ctx.guard(target);
+        return guard.holder && guard.queued.length === 1 ? guard : undefined;
+      });
+      const firstId = held.holder!.incidentWorkflowId;
+      const secondId = held.queued[0]!;
+      expect([firstId, secondId].sort()).toEqual([a.workflowId, b.workflowId].sort());
+      expect(await ctx.restarts(target)).toBe(0);
+      openGate();
+
+      const [first, second] = await Promise.all(
+        [firstId, secondId].map((id) => awaitSettled(id === a.workflowId ? a : b)),
+      );
+      expect(first!.status).toBe('RESOLVED');
+      expect(second!.status).toBe('RESOLVED');
+      // Leases never overlap: the second was granted only once the first was released.
       const actions = (await ctx.guard(target)).recentActions;
-      expect(actions).toHaveLength(2);
-      const [first, second] = actions as [
+      expect(actions.map((x) => x.incidentWorkflowId)).toEqual([firstId, secondId]);
+      const [firstLease, secondLease] = actions as [
         GuardSnapshot['recentActions'][0],
         GuardSnapshot['recentActions'][0],
       ];
-      // The second lease was granted only after the first was released.
-      expect(Date.parse(second.grantedAt)).toBeGreaterThanOrEqual(Date.parse(first.releasedAt ?? ''));
-      // Compare-and-act: whichever came second restarted again only if it saw the new process.
-      expect(await ctx.restarts(target)).toBeLessThanOrEqual(2);
-      const outcomes = results.flatMap((r) => r.actions.map((x) => x.outcome)).sort();
-      for (const id of [
-        a.workflowId,
-        b.workflowId,
-        guardWorkflowId(target),
-        budgetWorkflowId(ctx.taskQueue),
-      ]) {
-        const d = await env.client.workflow.getHandle(id).describe();
-        console.log(
-          'DEBUG',
-          id,
-          d.status.name,
-          JSON.stringify(d.raw.pendingActivities),
-          JSON.stringify(d.raw.pendingWorkflowTask),
-        );
-      }
-      expect(outcomes[0]).toMatch(/already-restarted|restarted/);
+      expect(firstLease.releasedAt).toBeDefined();
+      expect(Date.parse(secondLease.grantedAt)).toBeGreaterThanOrEqual(Date.parse(firstLease.releasedAt!));
+      // Compare-and-act: the second saw, under its lease, that the process it diagnosed was gone.
+      expect(await ctx.restarts(target)).toBe(1);
+      expect(first!.actions.map((x) => x.outcome)).toEqual(['restarted']);
+      expect(second!.actions.map((x) => x.outcome)).toEqual(['already-restarted']);
     });
   });
 

@@ -1,7 +1,7 @@
 // The incident workflow on the real dev server, with Medic's real activities acting on the demo app
 // run as a real process by Medic's process supervisor.
 import type { WorkflowHandle } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ContainerRuntime, ProcessSupervisor } from '../../src/activities/containers.js';
 import { DEFAULT_APPROVAL_POLICY, parseSeverityPolicy } from '../../src/domain/policy.js';
 import type { IncidentSettings } from '../../src/domain/settings.js';
@@ -11,20 +11,9 @@ import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import {
-  connectDevServer,
-  type DevServerConnection,
-  startWorker,
-  uniqueTaskQueue,
-} from '../support/temporal.js';
+import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
 
-let temporal: DevServerConnection;
-beforeAll(async () => {
-  temporal = await connectDevServer();
-});
-afterAll(async () => {
-  await temporal?.close();
-});
+const temporal = devServerForFile();
 
 /** Runs one incident against its own demo process and task queue. */
 async function withIncident(

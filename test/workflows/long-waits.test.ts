@@ -1,7 +1,7 @@
 // Issue 11 item 8, on the real dev server: an incident that waits long (for a person, or for a
 // recurrence) under a storm of repeated alerts continues as new, carrying its state, instead of growing
 // its history towards Temporal's limits; and a batch of coalesced copies carries only a few log lines.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlertCoalescer, REPEAT_LOG_LINES } from '../../src/api/coalescer.js';
 import type { Alert, IncidentState } from '../../src/domain/types.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
@@ -15,20 +15,9 @@ import {
   testSettings,
 } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import {
-  connectDevServer,
-  type DevServerConnection,
-  startWorker,
-  uniqueTaskQueue,
-} from '../support/temporal.js';
+import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
 
-let temporal: DevServerConnection;
-beforeAll(async () => {
-  temporal = await connectDevServer();
-});
-afterAll(async () => {
-  await temporal?.close();
-});
+const temporal = devServerForFile();
 
 const HISTORY_LIMIT = 60;
 

@@ -1,7 +1,7 @@
 // Issue 11, items 3 and 4, on the real dev server: every signal is checked inside the workflow that
 // receives it, because anyone who can reach Temporal can send one. Unknown input never fails open.
 import type { WorkflowHandle } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { guardWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState, Severity } from '../../src/domain/types.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
@@ -9,20 +9,9 @@ import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertSignal, approveSignal, leaseRequestSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import {
-  connectDevServer,
-  type DevServerConnection,
-  startWorker,
-  uniqueTaskQueue,
-} from '../support/temporal.js';
+import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
 
-let temporal: DevServerConnection;
-beforeAll(async () => {
-  temporal = await connectDevServer();
-});
-afterAll(async () => {
-  await temporal?.close();
-});
+const temporal = devServerForFile();
 
 async function withTarget(
   prefix: string,

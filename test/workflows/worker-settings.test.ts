@@ -1,24 +1,13 @@
 // Issue 11 item 5, on the real dev server: the worker that runs the workflows owns the safety settings.
 // An operator who sets dry-run on the worker alone gets dry runs, whatever the API that started the
 // incident was configured with, and the incident says that the two differ.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
-import {
-  connectDevServer,
-  type DevServerConnection,
-  startWorker,
-  uniqueTaskQueue,
-} from '../support/temporal.js';
+import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
 
-let temporal: DevServerConnection;
-beforeAll(async () => {
-  temporal = await connectDevServer();
-});
-afterAll(async () => {
-  await temporal?.close();
-});
+const temporal = devServerForFile();
 
 describe('issue 11 item 5: the worker owns the safety settings', () => {
   it('runs dry when the worker is in dry-run, though the starter is not, and says the settings differ', async () => {

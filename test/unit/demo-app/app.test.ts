@@ -51,7 +51,8 @@ async function startDemo(env: Record<string, string>): Promise<Running> {
 }
 
 const parsed = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How many monitor rounds have logged this symptom so far (each round logs what it finds). */
+const rounds = (lines: string[], msg: string) => parsed(lines).filter((l) => l.msg === msg).length;
 
 function verify(request: FakeMedic['received'][number]) {
   return verifyWebhookSignature({
@@ -79,8 +80,9 @@ describe('demo app', () => {
 
     const stormAlerts = () => medic.received.filter((r) => r.json.alert_type === 'error-storm');
     await waitFor('the error-storm webhook', () => stormAlerts().length > 0);
-    // The fault persists for many more monitor intervals: still one alert.
-    await sleep(1500);
+    // The fault persists for ten more monitor rounds: still one alert.
+    const seen = rounds(lines, 'error rate above threshold');
+    await waitFor('ten more monitor rounds', () => rounds(lines, 'error rate above threshold') >= seen + 10);
     expect(stormAlerts()).toHaveLength(1);
 
     const [alert] = stormAlerts();
@@ -179,7 +181,7 @@ describe('demo app', () => {
 
   it('crashes at once: logs fatal, exits with 1, sends no alert (a dead process cannot)', async () => {
     const medic = await fakeMedic();
-    const { base, lines, exits } = await startDemo({
+    const { demo, base, lines, exits } = await startDemo({
       MEDIC_WEBHOOK_URL: medic.url,
       MEDIC_WEBHOOK_SECRET: SECRET,
     });
@@ -187,17 +189,24 @@ describe('demo app', () => {
     expect(response.status).toBe(202);
     await waitFor('the exit', () => exits.length > 0);
     expect(exits).toEqual([1]);
-    await sleep(300);
+    // close() waits for deliveries in flight: any alert the crash started has arrived by now.
+    await demo.close();
     expect(medic.received).toEqual([]);
     expect(parsed(lines).some((l) => l.level === 'fatal')).toBe(true);
   });
 
   it('without a webhook secret, warns once and sends nothing', async () => {
     const medic = await fakeMedic();
-    const { base, lines } = await startDemo({ MEDIC_WEBHOOK_URL: medic.url, ERROR_RATE_THRESHOLD: '1' });
+    const { demo, base, lines } = await startDemo({
+      MEDIC_WEBHOOK_URL: medic.url,
+      ERROR_RATE_THRESHOLD: '1',
+    });
     await fetch(`${base}/trigger/error-storm`, { method: 'POST' });
-    await waitFor('the symptom', () => parsed(lines).some((l) => l.msg === 'error rate above threshold'));
-    await sleep(300);
+    await waitFor(
+      'three monitor rounds with the symptom',
+      () => rounds(lines, 'error rate above threshold') >= 3,
+    );
+    await demo.close();
     expect(medic.received).toEqual([]);
     expect(parsed(lines).filter((l) => String(l.msg).includes('MEDIC_WEBHOOK_SECRET'))).toHaveLength(1);
   });
