@@ -2,6 +2,17 @@
 // pipeline can route; Slack and friends plug in behind the same interface.
 import type { Logger } from '../logger.js';
 
+/** What a notification is about, so a receiver can say what happened and what to do next. */
+export type NotificationEvent =
+  | 'approval-needed'
+  | 'escalated'
+  | 'acting'
+  | 'resolved'
+  | 'failed'
+  | 'rejected'
+  | 'needs-person'
+  | 'runbook-not-updated';
+
 export interface Notification {
   level: 'info' | 'warning' | 'critical';
   workflowId: string;
@@ -11,6 +22,15 @@ export interface Notification {
   message: string;
   /** Who should hear it: an escalation level such as `on-call`; absent means the usual channel. */
   recipient?: string;
+  /** The facts below are absent in notifications of incidents that began before they were sent. */
+  event?: NotificationEvent;
+  alertType?: string;
+  severity?: string;
+  /** What Medic proposes to do (or did) and why. */
+  proposed?: { action: string; reason: string };
+  diagnosis?: { source: string; rootCause: string; confidence: number };
+  /** Where the incident stands now, e.g. AWAITING_APPROVAL. */
+  status?: string;
 }
 
 export interface Notifier {
