@@ -50,6 +50,7 @@ const namedTokens = z
 const envSchema = z.object({
   MEDIC_HOST: z.string().default('127.0.0.1'),
   MEDIC_PORT: int(3000, 0, 65535),
+  MEDIC_DECISION_TIMEOUT: duration('10s'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   MEDIC_TASK_QUEUE: z.string().default('medic'),
@@ -183,7 +184,8 @@ export interface IngestSettings {
 }
 
 export interface MedicConfig {
-  api: { host: string; port: number };
+  /** `decisionTimeoutMs`: how long an approve or reject waits for a worker to take it before 503. */
+  api: { host: string; port: number; decisionTimeoutMs: number };
   temporal: { address: string; namespace: string; taskQueue: string };
   webhookSecret: string | undefined;
   approverTokens: Array<{ name: string; token: string }>;
@@ -227,7 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
   }
   const [labelKey = '', labelValue = ''] = e.MEDIC_MANAGED_LABEL.split('=');
   return {
-    api: { host: e.MEDIC_HOST, port: e.MEDIC_PORT },
+    api: { host: e.MEDIC_HOST, port: e.MEDIC_PORT, decisionTimeoutMs: e.MEDIC_DECISION_TIMEOUT },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.MEDIC_TASK_QUEUE },
     webhookSecret: e.MEDIC_WEBHOOK_SECRET,
     approverTokens: e.MEDIC_APPROVER_TOKENS,

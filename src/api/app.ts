@@ -29,6 +29,8 @@ export interface AppDeps {
   client: Client;
   config: Pick<MedicConfig, 'temporal' | 'webhookSecret' | 'approverTokens' | 'incident'> & {
     ingest?: IngestSettings;
+    /** Only `decisionTimeoutMs` is read here (default 10 s). */
+    api?: Partial<MedicConfig['api']>;
   };
   logger: Logger;
   now?: () => number;
@@ -101,7 +103,9 @@ export function createApp(deps: AppDeps): MedicApp {
     }),
   );
   const auth = new ApproverAuth(config.approverTokens);
-  app.use(incidentRoutes({ gateway, auth, metrics }));
+  app.use(
+    incidentRoutes({ gateway, auth, metrics, decisionTimeoutMs: config.api?.decisionTimeoutMs ?? 10_000 }),
+  );
   app.use(guardRoutes({ gateway, auth }));
   app.use(notFound);
   app.use(errorHandler(logger));

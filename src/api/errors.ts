@@ -2,8 +2,10 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import {
+  DecisionTimeoutError,
   GuardNotFoundError,
   IncidentNotFoundError,
+  InvalidDecisionError,
   NotAwaitingApprovalError,
   TemporalUnavailableError,
 } from '../temporal/errors.js';
@@ -34,7 +36,13 @@ function fromTemporal(err: unknown): HttpError | undefined {
   if (err instanceof IncidentNotFoundError) return new HttpError(404, 'incident_not_found', err.message);
   if (err instanceof GuardNotFoundError) return new HttpError(404, 'guard_not_found', err.message);
   if (err instanceof NotAwaitingApprovalError)
-    return new HttpError(409, 'not_awaiting_approval', err.message);
+    return new HttpError(409, 'not_awaiting_approval', err.message, { status: err.status });
+  if (err instanceof DecisionTimeoutError) {
+    return new HttpError(503, 'decision_timeout', err.message, undefined, {
+      'Retry-After': String(err.retryAfterSeconds),
+    });
+  }
+  if (err instanceof InvalidDecisionError) return new HttpError(400, 'invalid_decision', err.message);
   return undefined;
 }
 

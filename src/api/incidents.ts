@@ -33,7 +33,23 @@ function incidentId(raw: string | string[] | undefined): string {
   return id;
 }
 
+/** A client's Idempotency-Key: a retried decision with the same key gets the first answer. */
+function idempotencyKey(raw: string | string[] | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const key = Array.isArray(raw) ? raw[0] : raw;
+  if (!key || !/^[A-Za-z0-9._:-]{1,200}$/.test(key)) {
+    throw new HttpError(
+      400,
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -',
+    );
+  }
+  return key;
+}
+
 export function incidentRoutes(deps: {
+  /** How long a decision may wait for a worker to take it before the API answers 503. */
+  decisionTimeoutMs: number;
   gateway: IncidentGateway;
   auth: ApproverAuth;
   metrics: ApiMetrics;
@@ -88,9 +104,12 @@ export function incidentRoutes(deps: {
         }
         const by = res.locals.approver as string;
         const payload = { by, ...(parsed.data.comment ? { comment: parsed.data.comment } : {}) };
-        await deps.gateway.decide(id, verdict, payload);
+        const result = await deps.gateway.decide(id, verdict, payload, {
+          idempotencyKey: idempotencyKey(req.headers['idempotency-key']),
+          timeoutMs: deps.decisionTimeoutMs,
+        });
         deps.metrics.decisions.inc({ decision: verdict });
-        res.status(202).json({ workflowId: id, decision: verdict, by });
+        res.status(200).json(result);
       },
     );
   }

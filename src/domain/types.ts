@@ -146,6 +146,9 @@ export interface Diagnosis {
   evidenceNotes?: string[];
 }
 
+/** How a decision reached the incident: Medic's API, or Temporal's own Update or signal (CLI, Web UI). */
+export type DecisionChannel = 'api' | 'temporal-update' | 'temporal-signal';
+
 export interface ApprovalState {
   required: boolean;
   reason: string;
@@ -153,6 +156,10 @@ export interface ApprovalState {
   decision?: 'approved' | 'rejected';
   comment?: string;
   decidedAt?: string;
+  /** Absent for decisions taken before channels were recorded. */
+  channel?: DecisionChannel;
+  /** The Update id of the decision (an API decision's Idempotency-Key follows `api:`). */
+  updateId?: string;
 }
 
 export interface ActionRecord {
@@ -209,10 +216,19 @@ export interface IncidentState {
   timeline: TimelineEntry[];
 }
 
-/** Payload of the `approve` and `reject` signals. */
+/** Payload of the `approve` and `reject` signals and Updates. */
 export interface DecisionPayload {
   by: string;
   comment?: string;
+}
+
+/** What the `approve` and `reject` Updates answer once the decision is taken. */
+export interface DecisionResult {
+  workflowId: string;
+  decision: 'approve' | 'reject';
+  by: string;
+  /** REMEDIATING after an approval, REJECTED after a rejection. */
+  status: IncidentStatus;
 }
 
 /** Runbook outcomes that change a fix's standing. */

@@ -44,3 +44,23 @@ export class NotAwaitingApprovalError extends Error {
     super(`incident ${workflowId} is ${status}, not AWAITING_APPROVAL; nothing to ${verdict}`);
   }
 }
+
+/** No worker took a decision within the decision timeout: nothing was decided, the caller may retry. */
+export class DecisionTimeoutError extends Error {
+  override name = 'DecisionTimeoutError';
+  readonly retryAfterSeconds = 5;
+
+  constructor(
+    readonly workflowId: string,
+    timeoutMs: number,
+  ) {
+    super(
+      `no Medic worker took the decision for ${workflowId} within ${Math.round(timeoutMs / 1000)} s, so nothing was decided; check that a worker is running, then retry with the same Idempotency-Key`,
+    );
+  }
+}
+
+/** The workflow refused the decision's payload. */
+export class InvalidDecisionError extends Error {
+  override name = 'InvalidDecisionError';
+}

@@ -1,10 +1,13 @@
 // Medic's Temporal client for incidents: start-or-join, read, decide, and find open incidents. The API, the
 // engine watch and the tests go through it; it throws the typed errors of ./errors.ts, never HTTP ones.
+import { randomUUID } from 'node:crypto';
 import {
+  ApplicationFailure,
   type Client,
   isGrpcServiceError,
   type WorkflowExecutionInfo,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { BudgetSnapshot, GuardSnapshot } from '../domain/guard.js';
 import {
@@ -18,17 +21,20 @@ import type { IncidentSettings } from '../domain/settings.js';
 import type {
   Alert,
   DecisionPayload,
+  DecisionResult,
   IncidentState,
   IncidentStatus,
   ResolvedPayload,
 } from '../domain/types.js';
 import type { incidentWorkflow } from '../workflows/index.js';
 import {
+  API_UPDATE_ID_PREFIX,
   alertSignal,
-  approveSignal,
+  approveUpdate,
   budgetStateQuery,
   guardStateQuery,
-  rejectSignal,
+  NOT_AWAITING_APPROVAL,
+  rejectUpdate,
   resetBreakerSignal,
   resolvedSignal,
   statusQuery,
@@ -41,8 +47,10 @@ import {
 } from '../workflows/search-attributes.js';
 import { WORKFLOW_TYPES } from '../workflows/workflow-types.js';
 import {
+  DecisionTimeoutError,
   GuardNotFoundError,
   IncidentNotFoundError,
+  InvalidDecisionError,
   NotAwaitingApprovalError,
   TemporalUnavailableError,
 } from './errors.js';
@@ -249,25 +257,58 @@ export class IncidentGateway implements IncidentPort {
     return undefined;
   }
 
-  /** Signals approve/reject; NotAwaitingApprovalError unless the incident is waiting for a decision. */
+  /**
+   * Decides through the `approve` / `reject` Update, which answers once the decision is taken. The
+   * Update id is `api:` + the caller's idempotency key, so a retried request gets the first answer, even
+   * after the incident has finished. NotAwaitingApprovalError when the incident waits for no decision;
+   * DecisionTimeoutError when no worker took the Update within `timeoutMs` (nothing was decided).
+   */
   async decide(
     workflowId: string,
     verdict: 'approve' | 'reject',
     payload: DecisionPayload,
-  ): Promise<IncidentState> {
-    const state = await this.get(workflowId);
-    if (state.status !== 'AWAITING_APPROVAL') {
+    options: { idempotencyKey?: string; timeoutMs: number },
+  ): Promise<DecisionResult> {
+    const updateId = `${API_UPDATE_ID_PREFIX}${options.idempotencyKey ?? randomUUID()}`;
+    const update = verdict === 'approve' ? approveUpdate : rejectUpdate;
+    try {
+      return await this.client.withDeadline(Date.now() + options.timeoutMs, () =>
+        this.client.workflow.getHandle(workflowId).executeUpdate(update, { args: [payload], updateId }),
+      );
+    } catch (err) {
+      const refusal = refusedDecision(err, workflowId, verdict);
+      if (refusal) throw refusal;
+      if (isGrpcServiceError(err) && err.code === GRPC_DEADLINE_EXCEEDED) {
+        throw new DecisionTimeoutError(workflowId, options.timeoutMs);
+      }
+      if (!isNotFound(err)) throw new TemporalUnavailableError(err);
+      // Not running: a retry of a decision that was taken (same Update id) gets the same answer.
+      const state = await this.get(workflowId);
+      if (state.approval?.updateId === updateId && state.approval.decidedBy) {
+        const approved = state.approval.decision === 'approved';
+        return {
+          workflowId,
+          decision: approved ? 'approve' : 'reject',
+          by: state.approval.decidedBy,
+          status: approved ? 'REMEDIATING' : 'REJECTED',
+        };
+      }
       throw new NotAwaitingApprovalError(workflowId, state.status, verdict);
     }
-    try {
-      await this.client.workflow
-        .getHandle(workflowId)
-        .signal(verdict === 'approve' ? approveSignal : rejectSignal, payload);
-    } catch (err) {
-      throw translate(err, workflowId);
-    }
-    return state;
   }
+}
+
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** The Update's validator refused: the incident awaits no decision (409), or the payload is malformed. */
+function refusedDecision(err: unknown, workflowId: string, verdict: 'approve' | 'reject'): Error | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError) || !(err.cause instanceof ApplicationFailure))
+    return undefined;
+  if (err.cause.type === NOT_AWAITING_APPROVAL) {
+    const [status] = (err.cause.details ?? []) as string[];
+    return new NotAwaitingApprovalError(workflowId, status ?? 'unknown', verdict);
+  }
+  return new InvalidDecisionError(err.cause.message);
 }
 
 function summarise(info: WorkflowExecutionInfo): IncidentSummary {

@@ -1,16 +1,27 @@
 // Asking a person: the incident waits for `approve` or `reject`, telling each level of the escalation
 // ladder once as each step's wait runs out, until the longest wait ends it unanswered. A decision is taken
-// only while the incident awaits one, and only the first counts.
-import { condition, setHandler } from '@temporalio/workflow';
+// only while the incident awaits one, and only the first counts. Decisions come as Updates (Medic's API,
+// `temporal workflow update`), which answer once the decision is taken, or as signals (the Web UI, CLI).
+import { ApplicationFailure, condition, currentUpdateInfo, setHandler } from '@temporalio/workflow';
 import { secondsText } from '../domain/incident.js';
 import { checkDecisionPayload } from '../domain/message-checks.js';
-import type { DecisionPayload } from '../domain/types.js';
+import type { DecisionChannel, DecisionPayload, DecisionResult } from '../domain/types.js';
 import type { IncidentRun, ResumePoint } from './incident-run.js';
-import { approveSignal, rejectSignal } from './messages.js';
+import {
+  API_UPDATE_ID_PREFIX,
+  approveSignal,
+  approveUpdate,
+  INVALID_DECISION,
+  NOT_AWAITING_APPROVAL,
+  rejectSignal,
+  rejectUpdate,
+} from './messages.js';
 
 export interface Decision {
   verdict: 'approved' | 'rejected';
   payload: DecisionPayload;
+  channel: DecisionChannel;
+  updateId?: string;
 }
 
 /** How far a wait for a decision has come: when it started, the ladder's level, the current step's end. */
@@ -22,21 +33,66 @@ export class ApprovalDesk {
   constructor(private readonly run: IncidentRun) {}
 
   listen(): void {
-    const onDecision = (verdict: Decision['verdict']) => (payload: DecisionPayload) => {
+    const onSignal = (verdict: Decision['verdict']) => (payload: DecisionPayload) => {
       const { state } = this.run;
       const problem = checkDecisionPayload(payload);
       if (problem) return this.run.record('decision-refused', `a ${verdict} signal was refused: ${problem}`);
-      if (state.status !== 'AWAITING_APPROVAL' || this.decision) {
+      if (!this.awaiting()) {
         this.run.record(
           'decision-ignored',
           `${verdict} by ${payload.by} ignored: incident is ${state.status}`,
         );
         return;
       }
-      this.decision = { verdict, payload };
+      this.decision = { verdict, payload, channel: 'temporal-signal' };
     };
-    setHandler(approveSignal, onDecision('approved'));
-    setHandler(rejectSignal, onDecision('rejected'));
+    setHandler(approveSignal, onSignal('approved'));
+    setHandler(rejectSignal, onSignal('rejected'));
+    for (const [update, verdict] of [
+      [approveUpdate, 'approved'],
+      [rejectUpdate, 'rejected'],
+    ] as const) {
+      setHandler(update, (payload) => this.decideByUpdate(verdict, payload), {
+        validator: (payload) => this.validateUpdate(payload),
+      });
+    }
+  }
+
+  /** Nothing is written to history when this throws: the caller learns why, the incident is untouched. */
+  private validateUpdate(payload: DecisionPayload): void {
+    const problem = checkDecisionPayload(payload);
+    if (problem)
+      throw ApplicationFailure.create({ type: INVALID_DECISION, message: problem, nonRetryable: true });
+    if (!this.awaiting()) {
+      const { status } = this.run.state;
+      throw ApplicationFailure.create({
+        type: NOT_AWAITING_APPROVAL,
+        message: `incident ${this.run.state.workflowId} is ${status}, not AWAITING_APPROVAL: nothing to decide`,
+        details: [status],
+        nonRetryable: true,
+      });
+    }
+  }
+
+  /** Takes the decision, and answers once the incident has acted on it (REMEDIATING or REJECTED). */
+  private async decideByUpdate(
+    verdict: Decision['verdict'],
+    payload: DecisionPayload,
+  ): Promise<DecisionResult> {
+    const updateId = currentUpdateInfo()?.id;
+    const channel = updateId?.startsWith(API_UPDATE_ID_PREFIX) ? 'api' : 'temporal-update';
+    this.decision = { verdict, payload, channel, ...(updateId ? { updateId } : {}) };
+    await condition(() => this.run.state.status !== 'AWAITING_APPROVAL');
+    return {
+      workflowId: this.run.state.workflowId,
+      decision: verdict === 'approved' ? 'approve' : 'reject',
+      by: payload.by,
+      status: this.run.state.status,
+    };
+  }
+
+  private awaiting(): boolean {
+    return this.run.state.status === 'AWAITING_APPROVAL' && this.decision === undefined;
   }
 
   /**

@@ -310,17 +310,18 @@ async function askPerson(
     await run.escalate(`no approval decision within ${maxWait} (notified ${state.escalatedTo?.join(', ')})`);
     return undefined;
   }
-  const { verdict, payload } = decided;
-  const comment = payload.comment ? { comment: payload.comment } : {};
+  const { verdict, payload, channel, updateId } = decided;
   state.approval = {
     required: true,
     reason: approvalReason,
     decision: verdict,
     decidedBy: payload.by,
     decidedAt: nowIso(),
-    ...comment,
+    ...(payload.comment ? { comment: payload.comment } : {}),
+    channel,
+    ...(updateId ? { updateId } : {}),
   };
-  run.record(verdict, `by ${payload.by}${payload.comment ? `: ${payload.comment}` : ''}`);
+  run.record(verdict, `by ${payload.by} via ${channel}${payload.comment ? `: ${payload.comment}` : ''}`);
   if (verdict === 'rejected') {
     await run.learn(diagnosis, 'rejected', `rejected by ${payload.by}`);
     run.close('REJECTED', `rejected by ${payload.by}; the container was not touched`);

@@ -1,6 +1,6 @@
 // Signals and queries shared by the workflows and every client (API, CLI, Web UI, tests).
 // The names are a contract: `temporal workflow signal --name approve` relies on them.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   BudgetDecision,
   BudgetRequest,
@@ -10,7 +10,13 @@ import type {
   LeaseRequest,
   ReleaseOutcome,
 } from '../domain/guard.js';
-import type { Alert, DecisionPayload, IncidentState, ResolvedPayload } from '../domain/types.js';
+import type {
+  Alert,
+  DecisionPayload,
+  DecisionResult,
+  IncidentState,
+  ResolvedPayload,
+} from '../domain/types.js';
 
 /** A (possibly duplicate) alert for this incident; sent with signalWithStart. */
 export const alertSignal = defineSignal<[Alert]>('alert');
@@ -19,6 +25,18 @@ export const resolvedSignal = defineSignal<[ResolvedPayload]>('resolved');
 export const approveSignal = defineSignal<[DecisionPayload]>('approve');
 export const rejectSignal = defineSignal<[DecisionPayload]>('reject');
 export const statusQuery = defineQuery<IncidentState>('status');
+/**
+ * Decisions as Updates: the validator refuses (nothing written to history) unless the incident awaits
+ * approval and the payload is well formed; the answer comes once the decision is taken. The API sends its
+ * Updates with ids starting `api:` (its Idempotency-Key), so the decision records the channel `api`.
+ */
+export const approveUpdate = defineUpdate<DecisionResult, [DecisionPayload]>('approve');
+export const rejectUpdate = defineUpdate<DecisionResult, [DecisionPayload]>('reject');
+/** Update ids the API sends start with this; any other Update came through Temporal itself. */
+export const API_UPDATE_ID_PREFIX = 'api:';
+/** Refusals of a decision Update, by failure type: the API answers 409 for the first, 400 for the second. */
+export const NOT_AWAITING_APPROVAL = 'NotAwaitingApproval';
+export const INVALID_DECISION = 'InvalidDecision';
 
 // ---- Guards: one per target (`guard-<target>`) and one global budget ------------------------
 

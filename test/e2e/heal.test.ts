@@ -153,34 +153,57 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
       '{"by":"alice"}',
     ]);
     const state = await awaitIncident(workflowId, 'RESOLVED');
-    expect(state.approval).toMatchObject({ decision: 'approved', decidedBy: 'alice' });
+    expect(state.approval).toMatchObject({
+      decision: 'approved',
+      decidedBy: 'alice',
+      channel: 'temporal-signal',
+    });
     expect(await startedAt()).not.toBe(before);
     expect((await fetch(`${stack.demo.url}/health`)).status).toBe(200);
   });
 
-  it('approves through the API with an approver token, and refuses a second decision', {
+  it('approves through the API with an approver token: 200 once decided, 409 for a second decision, the same answer for a retry', {
     timeout: 150_000,
   }, async () => {
     await trigger('hang');
     const workflowId = `incident:local:${DEMO}:hang`;
     await awaitIncident(workflowId, 'AWAITING_APPROVAL');
-    const approve = () =>
+    const approve = (key: string) =>
       fetch(`${stack.apiUrl}/incidents/${workflowId}/approve`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${approverToken()}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${approverToken()}`,
+          'content-type': 'application/json',
+          'idempotency-key': key,
+        },
         body: JSON.stringify({ comment: 'restart it' }),
       });
-    const res = await approve();
-    expect(res.status).toBe(202);
+    const res = await approve('first-click');
+    expect(res.status).toBe(200);
+    const answer = await res.json();
+    expect(answer).toEqual({ workflowId, decision: 'approve', by: 'operator', status: 'REMEDIATING' });
+
+    const again = await approve('second-click');
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({
+      error: { code: 'not_awaiting_approval', details: { status: expect.any(String) } },
+    });
+    const retried = await approve('first-click');
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toEqual(answer);
+
     const state = await awaitIncident(workflowId, 'RESOLVED');
     expect(state.approval).toMatchObject({
       decision: 'approved',
       decidedBy: 'operator',
       comment: 'restart it',
+      channel: 'api',
+      updateId: 'api:first-click',
     });
-    const again = await approve();
-    expect(again.status).toBe(409);
-    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('not_awaiting_approval');
+    // After the incident has closed, a retry of the first click still gets its answer.
+    const late = await approve('first-click');
+    expect(late.status).toBe(200);
+    expect(await late.json()).toEqual(answer);
   });
 
   it('ends REJECTED without touching the container when rejected through the API', {
@@ -194,7 +217,8 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
       method: 'POST',
       headers: { authorization: `Bearer ${approverToken()}` },
     });
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ workflowId, decision: 'reject', by: 'operator', status: 'REJECTED' });
     const state = await waitFor('REJECTED', async () => {
       const s = await incident(workflowId);
       return s?.status === 'REJECTED' && s.id === waiting.id ? s : undefined;
