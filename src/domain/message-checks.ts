@@ -25,7 +25,11 @@ const first = (...checks: Check[]): Check => checks.find((c) => c !== undefined)
 /** `approve` / `reject`: `{ by, comment? }`. */
 export function checkDecisionPayload(payload: unknown): Check {
   if (!isObject(payload)) return 'the payload must be a JSON object like {"by":"alice"}';
-  return first(text(payload.by, 'by', 100), text(payload.comment, 'comment', 2000, true));
+  return first(
+    text(payload.by, 'by', 100),
+    text(payload.comment, 'comment', 2000, true),
+    payload.notAfter === undefined ? undefined : isoTime(payload.notAfter, 'notAfter'),
+  );
 }
 
 /** The sender's `resolved`. */

@@ -220,6 +220,11 @@ export interface IncidentState {
 export interface DecisionPayload {
   by: string;
   comment?: string;
+  /**
+   * Set by Medic's API: an Update still undelivered by then (no worker took it before the API answered
+   * 503) is refused when it arrives, so a decision the caller was told did not happen never happens.
+   */
+  notAfter?: string;
 }
 
 /** What the `approve` and `reject` Updates answer once the decision is taken. */

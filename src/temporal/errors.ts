@@ -53,10 +53,9 @@ export class DecisionTimeoutError extends Error {
   constructor(
     readonly workflowId: string,
     timeoutMs: number,
+    why = `no Medic worker took it within ${Math.round(timeoutMs / 1000)} s (is a worker running, and Temporal reachable?)`,
   ) {
-    super(
-      `no Medic worker took the decision for ${workflowId} within ${Math.round(timeoutMs / 1000)} s, so nothing was decided; check that a worker is running, then retry with the same Idempotency-Key`,
-    );
+    super(`nothing was decided for ${workflowId}: ${why}; retry with the same Idempotency-Key`);
   }
 }
 

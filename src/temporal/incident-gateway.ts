@@ -8,6 +8,7 @@ import {
   type WorkflowExecutionInfo,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { BudgetSnapshot, GuardSnapshot } from '../domain/guard.js';
 import {
@@ -32,6 +33,7 @@ import {
   alertSignal,
   approveUpdate,
   budgetStateQuery,
+  DECISION_EXPIRED,
   guardStateQuery,
   NOT_AWAITING_APPROVAL,
   rejectUpdate,
@@ -159,10 +161,10 @@ export class IncidentGateway implements IncidentPort {
     }
   }
 
-  async get(workflowId: string): Promise<IncidentState> {
+  async get(workflowId: string, deadlineMs = QUERY_DEADLINE_MS): Promise<IncidentState> {
     try {
       const handle = this.client.workflow.getHandle(workflowId);
-      return await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
+      return await this.client.withDeadline(Date.now() + deadlineMs, () => handle.query(statusQuery));
     } catch (err) {
       throw translate(err, workflowId);
     }
@@ -271,28 +273,38 @@ export class IncidentGateway implements IncidentPort {
   ): Promise<DecisionResult> {
     const updateId = `${API_UPDATE_ID_PREFIX}${options.idempotencyKey ?? randomUUID()}`;
     const update = verdict === 'approve' ? approveUpdate : rejectUpdate;
+    // The whole answer fits in the timeout: most of it for the Update, the rest to read what happened.
+    // An Update still undelivered when the caller stops waiting is refused by the incident (notAfter).
+    const readMs = Math.max(500, Math.round(options.timeoutMs / 5));
+    const updateDeadline = Date.now() + options.timeoutMs - readMs;
+    const notAfter = new Date(updateDeadline).toISOString();
     try {
-      return await this.client.withDeadline(Date.now() + options.timeoutMs, () =>
-        this.client.workflow.getHandle(workflowId).executeUpdate(update, { args: [payload], updateId }),
+      return await this.client.withDeadline(updateDeadline, () =>
+        this.client.workflow
+          .getHandle(workflowId)
+          .executeUpdate(update, { args: [{ ...payload, notAfter }], updateId }),
       );
     } catch (err) {
       const refusal = refusedDecision(err, workflowId, verdict);
       if (refusal) throw refusal;
-      if (isGrpcServiceError(err) && err.code === GRPC_DEADLINE_EXCEEDED) {
-        throw new DecisionTimeoutError(workflowId, options.timeoutMs);
+      const timedOut =
+        err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+        (isGrpcServiceError(err) && err.code === GRPC_DEADLINE_EXCEEDED);
+      if (!timedOut && !isNotFound(err)) throw new TemporalUnavailableError(err);
+      // Taken after all (the answer was late, or this retries a decision of an incident now closed)? Without
+      // a worker the incident cannot be read either: then nothing was decided, and nothing will be.
+      const state = await this.get(workflowId, readMs).catch((readError) => {
+        if (timedOut) throw new DecisionTimeoutError(workflowId, options.timeoutMs);
+        throw readError;
+      });
+      const approval = state.approval;
+      if (approval?.updateId === updateId && approval.decidedBy) {
+        const approved = approval.decision === 'approved';
+        const status = approved ? 'REMEDIATING' : 'REJECTED';
+        return { workflowId, decision: approved ? 'approve' : 'reject', by: approval.decidedBy, status };
       }
-      if (!isNotFound(err)) throw new TemporalUnavailableError(err);
-      // Not running: a retry of a decision that was taken (same Update id) gets the same answer.
-      const state = await this.get(workflowId);
-      if (state.approval?.updateId === updateId && state.approval.decidedBy) {
-        const approved = state.approval.decision === 'approved';
-        return {
-          workflowId,
-          decision: approved ? 'approve' : 'reject',
-          by: state.approval.decidedBy,
-          status: approved ? 'REMEDIATING' : 'REJECTED',
-        };
-      }
+      // Undelivered: it carries notAfter, so the incident refuses it if it ever arrives.
+      if (timedOut) throw new DecisionTimeoutError(workflowId, options.timeoutMs);
       throw new NotAwaitingApprovalError(workflowId, state.status, verdict);
     }
   }
@@ -304,6 +316,7 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 function refusedDecision(err: unknown, workflowId: string, verdict: 'approve' | 'reject'): Error | undefined {
   if (!(err instanceof WorkflowUpdateFailedError) || !(err.cause instanceof ApplicationFailure))
     return undefined;
+  if (err.cause.type === DECISION_EXPIRED) return new DecisionTimeoutError(workflowId, 0, err.cause.message);
   if (err.cause.type === NOT_AWAITING_APPROVAL) {
     const [status] = (err.cause.details ?? []) as string[];
     return new NotAwaitingApprovalError(workflowId, status ?? 'unknown', verdict);

@@ -11,6 +11,7 @@ import {
   API_UPDATE_ID_PREFIX,
   approveSignal,
   approveUpdate,
+  DECISION_EXPIRED,
   INVALID_DECISION,
   NOT_AWAITING_APPROVAL,
   rejectSignal,
@@ -63,6 +64,10 @@ export class ApprovalDesk {
     const problem = checkDecisionPayload(payload);
     if (problem)
       throw ApplicationFailure.create({ type: INVALID_DECISION, message: problem, nonRetryable: true });
+    if (payload.notAfter && Date.now() > Date.parse(payload.notAfter)) {
+      const message = `the decision arrived after ${payload.notAfter}, when its sender had given up on it`;
+      throw ApplicationFailure.create({ type: DECISION_EXPIRED, message, nonRetryable: true });
+    }
     if (!this.awaiting()) {
       const { status } = this.run.state;
       throw ApplicationFailure.create({

@@ -37,6 +37,8 @@ export const API_UPDATE_ID_PREFIX = 'api:';
 /** Refusals of a decision Update, by failure type: the API answers 409 for the first, 400 for the second. */
 export const NOT_AWAITING_APPROVAL = 'NotAwaitingApproval';
 export const INVALID_DECISION = 'InvalidDecision';
+/** The decision arrived after its `notAfter`: the API already told its caller nothing was decided. */
+export const DECISION_EXPIRED = 'DecisionExpired';
 
 // ---- Guards: one per target (`guard-<target>`) and one global budget ------------------------
 

@@ -85,7 +85,7 @@ describe('decisions as Updates', () => {
   });
 
   it('keeps the signals for the Web UI and CLI, recorded as temporal-signal', async () => {
-    const { handle } = await waitingIncident('stuck-queue');
+    const { handle } = await waitingIncident('crash');
     await handle.signal(rejectSignal, { by: 'frank' });
     const result = await handle.result();
     expect(result.status).toBe('REJECTED');
@@ -93,7 +93,7 @@ describe('decisions as Updates', () => {
   });
 
   it('times out without deciding anything when no worker takes the decision', async () => {
-    const { workflowId, handle } = await waitingIncident('no-worker');
+    const { workflowId, handle } = await waitingIncident('cpu-spike');
     await worker?.stop();
     worker = undefined;
     try {
@@ -109,8 +109,14 @@ describe('decisions as Updates', () => {
     } finally {
       await startOwnWorker();
     }
+    // The undelivered decision reaches the workflow once a worker is back, and is refused as expired:
+    // a probe decision sent after it is answered only once the worker has handled everything before it.
+    await expect(
+      gateway.decide(workflowId, 'approve', { by: '' }, { idempotencyKey: 'probe', timeoutMs: 10_000 }),
+    ).rejects.toBeInstanceOf(InvalidDecisionError);
     const state = await handle.query(statusQuery);
     expect(state.status).toBe('AWAITING_APPROVAL');
+    expect(state.approval?.decidedBy).toBeUndefined();
     await handle.terminate('test done');
   });
 });
