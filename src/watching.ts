@@ -38,7 +38,7 @@ export function createWatchActivities(deps: {
     docker: deps.docker,
     client: deps.client,
     managedLabel: config.managedLabel,
-    gateway: new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident),
+    gateway: new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident, config.logLimits),
     logger: deps.logger,
     ...(deps.engineIsLocal ? { kernelOomKills: readKernelOomKills } : {}),
   });

@@ -3,6 +3,7 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { IngestSettings, MedicConfig } from '../config.js';
+import { DEFAULT_LOG_LIMITS } from '../domain/log-bounds.js';
 import type { Logger } from '../logger.js';
 import { alertmanagerRoutes } from './alertmanager.js';
 import { AlertmanagerAuth, ApproverAuth } from './auth.js';
@@ -27,9 +28,8 @@ export const DEFAULT_INGEST: IngestSettings = {
 
 export interface AppDeps {
   client: Client;
-  config: Pick<MedicConfig, 'temporal' | 'webhookSecret' | 'approverTokens' | 'incident'> & {
-    ingest?: IngestSettings;
-  };
+  config: Pick<MedicConfig, 'temporal' | 'webhookSecret' | 'approverTokens' | 'incident'> &
+    Partial<Pick<MedicConfig, 'ingest' | 'logLimits'>>;
   logger: Logger;
   now?: () => number;
 }
@@ -42,10 +42,11 @@ export interface MedicApp extends Express {
 export function createApp(deps: AppDeps): MedicApp {
   const { config, logger } = deps;
   const ingest = config.ingest ?? DEFAULT_INGEST;
+  const logLimits = config.logLimits ?? DEFAULT_LOG_LIMITS;
   if (!config.webhookSecret) {
     throw new Error('MEDIC_WEBHOOK_SECRET is not set: webhooks cannot be verified without it');
   }
-  const gateway = new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident);
+  const gateway = new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident, logLimits);
   const coalescer = new AlertCoalescer(
     gateway,
     { windowMs: ingest.coalesceWindowMs, maxWindowMs: ingest.coalesceMaxWindowMs },
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): MedicApp {
     webhookRoutes({
       coalescer,
       webhookSecret: config.webhookSecret,
+      logLimits,
       logger,
       metrics,
       ...(deps.now ? { now: deps.now } : {}),
@@ -95,6 +97,7 @@ export function createApp(deps: AppDeps): MedicApp {
       coalescer,
       auth: new AlertmanagerAuth(ingest.alertmanagerTokens),
       targetLabels: ingest.alertmanagerTargetLabels,
+      logLimits,
       logger,
       metrics,
       ...(deps.now ? { now: deps.now } : {}),

@@ -7,7 +7,9 @@ import {
 } from '@temporalio/client';
 import type { IncidentSettings } from '../config.js';
 import type { BudgetSnapshot, GuardSnapshot } from '../domain/guard.js';
+import { DEFAULT_LOG_LIMITS, type LogLimits } from '../domain/log-bounds.js';
 import { budgetWorkflowId, guardWorkflowId, incidentWorkflowId } from '../domain/naming.js';
+import { sanitiseAlert } from '../domain/sanitise.js';
 import type {
   Alert,
   DecisionPayload,
@@ -73,6 +75,7 @@ export class IncidentGateway {
     private readonly client: Client,
     private readonly taskQueue: string,
     private readonly settings: IncidentSettings,
+    private readonly logLimits: LogLimits = DEFAULT_LOG_LIMITS,
   ) {}
 
   /** Starts the incident or signals the open one; resolves once Temporal has durably accepted the alert. */
@@ -85,7 +88,8 @@ export class IncidentGateway {
           taskQueue: this.taskQueue,
           args: [{ target: alert.target, alertType: alert.alertType, settings: this.settings }],
           signal: alertSignal,
-          signalArgs: [alert],
+          // Every source's alert passes here: nothing unbounded or unredacted reaches Temporal.
+          signalArgs: [sanitiseAlert(alert, this.logLimits)],
           workflowIdConflictPolicy: 'USE_EXISTING',
           memo: { target: alert.target, alertType: alert.alertType },
           typedSearchAttributes: !this.settings.searchAttributes
