@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DiagnosisSettings } from './activities/diagnose/settings.js';
 import type { SweepThresholds } from './domain/anomaly.js';
 import { parseDuration } from './domain/duration.js';
+import { DEFAULT_LOG_LIMITS, type LogLimits } from './domain/log-bounds.js';
 import { DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
 import type { IncidentSettings } from './domain/settings.js';
 
@@ -132,6 +133,10 @@ const envSchema = z.object({
   MEDIC_SWEEP_MEMORY_PERCENT: z.coerce.number().min(1).max(100).default(80),
   MEDIC_SWEEP_SUSTAINED: int(2, 1, 100),
   MEDIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // Log text kept per alert. The ceilings keep one alert far below Temporal's 2 MB payload limit.
+  MEDIC_LOG_MAX_LINE_CHARS: int(DEFAULT_LOG_LIMITS.maxLineChars, 200, 16_000),
+  MEDIC_LOG_MAX_LINES: int(DEFAULT_LOG_LIMITS.maxLines, 1, 1000),
+  MEDIC_LOG_MAX_BYTES: int(DEFAULT_LOG_LIMITS.maxBytes, 1024, 256 * 1024),
   MEDIC_PROVIDERS: z
     .string()
     .default('gemini,ollama')
@@ -197,6 +202,8 @@ export interface MedicConfig {
   incident: IncidentSettings;
   diagnosis: DiagnosisSettings;
   watch: WatchSettings;
+  /** Log text kept per alert, whoever gathered it (webhook, engine, engine watch); one limit for all. */
+  logLimits: LogLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   dockerHost: string | undefined;
 }
@@ -228,6 +235,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     );
   }
   const [labelKey = '', labelValue = ''] = e.MEDIC_MANAGED_LABEL.split('=');
+  const logLimits: LogLimits = {
+    maxLineChars: e.MEDIC_LOG_MAX_LINE_CHARS,
+    maxLines: e.MEDIC_LOG_MAX_LINES,
+    maxBytes: e.MEDIC_LOG_MAX_BYTES,
+  };
   return {
     api: { host: e.MEDIC_HOST, port: e.MEDIC_PORT, decisionTimeoutMs: e.MEDIC_DECISION_TIMEOUT },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.MEDIC_TASK_QUEUE },
@@ -280,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
         : undefined,
       promptLogChars: e.MEDIC_PROMPT_LOG_CHARS,
       runbookTrust: { minSuccessRate: e.MEDIC_RUNBOOK_MIN_SUCCESS_RATE, minUses: e.MEDIC_RUNBOOK_MIN_USES },
+      logLimits,
     },
     watch: {
       enabled: e.MEDIC_WATCHER === 'on',
@@ -291,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
         sustainedSweeps: e.MEDIC_SWEEP_SUSTAINED,
       },
     },
+    logLimits,
     logLevel: e.MEDIC_LOG_LEVEL,
     dockerHost: e.DOCKER_HOST,
   };

@@ -60,7 +60,12 @@ export function medicWorkerActivities(deps: {
     ...activities,
     ...createEngineWatchActivities({
       runtime: new DockerEngineRuntime(deps.watchEngine.docker, config.managedLabel),
-      incidents: new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident),
+      incidents: new IncidentGateway(
+        deps.client,
+        config.temporal.taskQueue,
+        config.incident,
+        config.logLimits,
+      ),
       logger: activityLogger,
       // The kernel log is read only where the engine runs on this host (a unix socket).
       ...(deps.watchEngine.isLocal ? { kernelOomKills: readKernelOomKills } : {}),

@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { canonicalSignature } from '../domain/log-signature.js';
 import { ACTIONS, type FixOutcome, type KnownFix, type RemediationAction } from '../domain/types.js';
 import type { RunbookTrust } from './diagnose/settings.js';
 
@@ -128,6 +129,22 @@ export function judgeFix(fix: RunbookFix, trust: RunbookTrust): KnownFix {
   };
 }
 
+/** Signatures are compared in their canonical form, so one stored with a secret in it still matches. */
+function findFix(
+  fixes: RunbookFix[],
+  target: string,
+  alertType: string,
+  errorSignature: string,
+): RunbookFix | undefined {
+  const wanted = canonicalSignature(errorSignature);
+  return fixes.find(
+    (f) =>
+      f.match.target === target &&
+      f.match.alertType === alertType &&
+      canonicalSignature(f.match.errorSignature) === wanted,
+  );
+}
+
 export class RunbookStore {
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -165,40 +182,25 @@ export class RunbookStore {
     return parsed.data;
   }
 
-  /** The fix for one signature, if the runbook has one. */
+  /** The fix for one signature, if the runbook has one (also when it was learned before redaction). */
   async find(target: string, alertType: string, errorSignature: string): Promise<RunbookFix | undefined> {
-    const { fixes } = await this.read();
-    return fixes.find(
-      (f) =>
-        f.match.target === target &&
-        f.match.alertType === alertType &&
-        f.match.errorSignature === errorSignature,
-    );
+    return findFix((await this.read()).fixes, target, alertType, errorSignature);
   }
 
   /** Adds one incident's outcome to the fix for its signature, creating the fix if new. Idempotent. */
   recordOutcome(record: OutcomeRecord): Promise<RecordResult> {
     return this.exclusive(async () => {
       const file = await this.read();
-      const fixId = fixIdFor(record.target, record.alertType, record.errorSignature);
-      let fix = file.fixes.find(
-        (f) =>
-          f.match.target === record.target &&
-          f.match.alertType === record.alertType &&
-          f.match.errorSignature === record.errorSignature,
-      );
+      const signature = canonicalSignature(record.errorSignature);
+      let fix = findFix(file.fixes, record.target, record.alertType, signature);
       if (fix?.history.some((h) => h.incidentId === record.incidentId && h.outcome === record.outcome)) {
         return { fixId: fix.id, created: false, alreadyRecorded: true };
       }
       const created = !fix;
       if (!fix) {
         fix = {
-          id: fixId,
-          match: {
-            target: record.target,
-            alertType: record.alertType,
-            errorSignature: record.errorSignature,
-          },
+          id: fixIdFor(record.target, record.alertType, signature),
+          match: { target: record.target, alertType: record.alertType, errorSignature: signature },
           action: record.action,
           rootCause: record.rootCause,
           enabled: true,
@@ -210,6 +212,8 @@ export class RunbookStore {
         };
         file.fixes.push(fix);
       }
+      // A fix learned before redaction leaves its secret behind here (its id, a hash, stays).
+      fix.match.errorSignature = signature;
       fix.stats[STAT_KEY[record.outcome]] += 1;
       fix.updatedAt = record.at;
       fix.history.push({

@@ -5,6 +5,7 @@
 import express, { type Router } from 'express';
 import { describeZodError } from '../domain/alert.js';
 import { alertmanagerPayloadSchema, mapAlertmanagerAlert } from '../domain/alertmanager.js';
+import type { LogLimits } from '../domain/log-bounds.js';
 import type { Logger } from '../logger.js';
 import type { AlertmanagerAuth } from './auth.js';
 import type { AlertCoalescer } from './coalescer.js';
@@ -23,6 +24,7 @@ export function alertmanagerRoutes(deps: {
   coalescer: AlertCoalescer;
   auth: AlertmanagerAuth;
   targetLabels: readonly string[];
+  logLimits: LogLimits;
   logger: Logger;
   metrics: ApiMetrics;
   now?: () => number;
@@ -60,7 +62,11 @@ export function alertmanagerRoutes(deps: {
       const receivedAt = new Date(now());
       const settled = await Promise.allSettled(
         notification.alerts.map(async (am): Promise<AlertResult> => {
-          const mapped = mapAlertmanagerAlert(am, { targetLabels: deps.targetLabels, receivedAt });
+          const mapped = mapAlertmanagerAlert(am, {
+            targetLabels: deps.targetLabels,
+            receivedAt,
+            logLimits: deps.logLimits,
+          });
           const fingerprint = am.fingerprint ? { fingerprint: am.fingerprint } : {};
           if (mapped.kind === 'resolved') {
             const { workflowId, delivered } = await deps.coalescer.resolve(

@@ -3,6 +3,7 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { IngestSettings, MedicConfig } from '../config.js';
+import { DEFAULT_LOG_LIMITS } from '../domain/log-bounds.js';
 import type { Logger } from '../logger.js';
 import { IncidentGateway } from '../temporal/incident-gateway.js';
 import { alertmanagerRoutes } from './alertmanager.js';
@@ -27,11 +28,11 @@ export const DEFAULT_INGEST: IngestSettings = {
 
 export interface AppDeps {
   client: Client;
-  config: Pick<MedicConfig, 'temporal' | 'webhookSecret' | 'approverTokens' | 'incident'> & {
-    ingest?: IngestSettings;
-    /** Only `decisionTimeoutMs` is read here (default 10 s). */
-    api?: Partial<MedicConfig['api']>;
-  };
+  config: Pick<MedicConfig, 'temporal' | 'webhookSecret' | 'approverTokens' | 'incident'> &
+    Partial<Pick<MedicConfig, 'ingest' | 'logLimits'>> & {
+      /** Only `decisionTimeoutMs` is read here (default 10 s). */
+      api?: Partial<MedicConfig['api']>;
+    };
   logger: Logger;
   now?: () => number;
 }
@@ -44,10 +45,11 @@ export interface MedicApp extends Express {
 export function createApp(deps: AppDeps): MedicApp {
   const { config, logger } = deps;
   const ingest = config.ingest ?? DEFAULT_INGEST;
+  const logLimits = config.logLimits ?? DEFAULT_LOG_LIMITS;
   if (!config.webhookSecret) {
     throw new Error('MEDIC_WEBHOOK_SECRET is not set: webhooks cannot be verified without it');
   }
-  const gateway = new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident);
+  const gateway = new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident, logLimits);
   const coalescer = new AlertCoalescer(
     gateway,
     { windowMs: ingest.coalesceWindowMs, maxWindowMs: ingest.coalesceMaxWindowMs },
@@ -87,6 +89,7 @@ export function createApp(deps: AppDeps): MedicApp {
     webhookRoutes({
       coalescer,
       webhookSecret: config.webhookSecret,
+      logLimits,
       logger,
       metrics,
       ...(deps.now ? { now: deps.now } : {}),
@@ -97,6 +100,7 @@ export function createApp(deps: AppDeps): MedicApp {
       coalescer,
       auth: new AlertmanagerAuth(ingest.alertmanagerTokens),
       targetLabels: ingest.alertmanagerTargetLabels,
+      logLimits,
       logger,
       metrics,
       ...(deps.now ? { now: deps.now } : {}),

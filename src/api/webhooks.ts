@@ -3,6 +3,7 @@
 // retries); duplicates of an open incident are coalesced. A signature is good once (replay protection).
 import express, { type Router } from 'express';
 import { alertFromWebhook, describeZodError, webhookAlertSchema } from '../domain/alert.js';
+import type { LogLimits } from '../domain/log-bounds.js';
 import type { Logger } from '../logger.js';
 import type { AlertCoalescer } from './coalescer.js';
 import { HttpError, requireJsonContentType } from './errors.js';
@@ -20,6 +21,7 @@ export const WEBHOOK_BODY_LIMIT = 256 * 1024;
 export function webhookRoutes(deps: {
   coalescer: AlertCoalescer;
   webhookSecret: string;
+  logLimits: LogLimits;
   logger: Logger;
   metrics: ApiMetrics;
   now?: () => number;
@@ -89,7 +91,10 @@ export function webhookRoutes(deps: {
       );
     }
     // The signature names this delivery: a retry of a request whose answer was lost counts once.
-    const alert = { ...alertFromWebhook(parsed.data, new Date(now())), deliveryId: signature };
+    const alert = {
+      ...alertFromWebhook(parsed.data, new Date(now()), deps.logLimits),
+      deliveryId: signature,
+    };
     try {
       if (alert.status === 'resolved') {
         const { workflowId, delivered } = await deps.coalescer.resolve(alert.target, alert.alertType, {

@@ -1,25 +1,19 @@
 // Parsing of alerts from outside. Every field is validated; errors name the field.
 import { z } from 'zod';
+import { DEFAULT_LOG_LIMITS, type LogLimits } from './log-bounds.js';
 import { ALERT_TYPE_PATTERN, normaliseAlertType } from './naming.js';
+import { sanitiseAlert } from './sanitise.js';
 import { checkTargetName } from './target-name.js';
 import { type Alert, SEVERITIES } from './types.js';
 
-export const MAX_LOG_LINES = 200;
-export const MAX_LOG_LINE_CHARS = 4000;
-
+// Any length is taken (the body limit bounds it): alertFromWebhook cuts the lines to the shared limit,
+// so a long line costs the sender its end, not the alert.
 const logsSchema = z
-  .union([
-    z.array(z.string().max(MAX_LOG_LINE_CHARS * 4, 'a log line is longer than 16000 characters')),
-    z.string(),
-  ])
+  .union([z.array(z.string()), z.string()])
   .optional()
   .transform((logs) => {
     const lines = logs === undefined ? [] : typeof logs === 'string' ? logs.split(/\r?\n/) : logs;
-    // Keep the most recent lines: that is where the fault is.
-    return lines
-      .filter((l) => l.trim() !== '')
-      .slice(-MAX_LOG_LINES)
-      .map((l) => l.slice(0, MAX_LOG_LINE_CHARS));
+    return lines.filter((l) => l.trim() !== '');
   });
 
 /** The generic webhook payload (the demo app's, inherited from the AegisOps design). */
@@ -47,21 +41,29 @@ export const webhookAlertSchema = z.object({
 
 export type WebhookAlertPayload = z.input<typeof webhookAlertSchema>;
 
-export function alertFromWebhook(payload: z.output<typeof webhookAlertSchema>, receivedAt: Date): Alert {
+/** The alert as Medic keeps it: its logs bounded (the newest lines) and redacted, like its other text. */
+export function alertFromWebhook(
+  payload: z.output<typeof webhookAlertSchema>,
+  receivedAt: Date,
+  logLimits: LogLimits = DEFAULT_LOG_LIMITS,
+): Alert {
   const target = checkTargetName(payload.container_name);
-  return {
-    source: 'webhook',
-    externalId: payload.incident_id,
-    target: target.ok ? target.name : target.standIn,
-    ...(target.ok ? {} : { targetRejected: target.reason }),
-    alertType: payload.alert_type,
-    severity: payload.severity,
-    status: payload.status,
-    logs: payload.logs,
-    firedAt: new Date(payload.timestamp).toISOString(),
-    receivedAt: receivedAt.toISOString(),
-    ...(payload.dry_run ? { dryRun: true } : {}),
-  };
+  return sanitiseAlert(
+    {
+      source: 'webhook',
+      externalId: payload.incident_id,
+      target: target.ok ? target.name : target.standIn,
+      ...(target.ok ? {} : { targetRejected: target.reason }),
+      alertType: payload.alert_type,
+      severity: payload.severity,
+      status: payload.status,
+      logs: payload.logs,
+      firedAt: new Date(payload.timestamp).toISOString(),
+      receivedAt: receivedAt.toISOString(),
+      ...(payload.dry_run ? { dryRun: true } : {}),
+    },
+    logLimits,
+  );
 }
 
 /** Field-by-field messages, e.g. `{ path: "container_name", message: "..." }`. */

@@ -1,7 +1,9 @@
 // Alertmanager's webhook payload (version "4") and its mapping to Medic's alerts.
 // https://prometheus.io/docs/alerting/latest/configuration/#webhook_config
 import { z } from 'zod';
+import { DEFAULT_LOG_LIMITS, type LogLimits } from './log-bounds.js';
 import { ALERT_TYPE_PATTERN, normaliseAlertType } from './naming.js';
+import { sanitiseAlert } from './sanitise.js';
 import { checkTargetName } from './target-name.js';
 import type { Alert, ResolvedPayload, Severity } from './types.js';
 
@@ -89,7 +91,7 @@ export type MappedAlert =
  */
 export function mapAlertmanagerAlert(
   am: AlertmanagerAlert,
-  options: { targetLabels: readonly string[]; receivedAt: Date },
+  options: { targetLabels: readonly string[]; receivedAt: Date; logLimits?: LogLimits },
 ): MappedAlert {
   const labelName = options.targetLabels.find((l) => am.labels[l] !== undefined);
   const target = checkTargetName(
@@ -109,22 +111,21 @@ export function mapAlertmanagerAlert(
       resolved: { source: 'alertmanager', endedAt: new Date(endedAt).toISOString(), receivedAt },
     };
   }
+  // Only what Medic keeps is copied, sanitised: the annotations are not (nothing reads them).
   const severity = severityFromLabel(am.labels.severity);
-  return {
-    kind: 'firing',
-    alert: {
-      source: 'alertmanager',
-      ...(am.fingerprint ? { externalId: am.fingerprint } : {}),
-      target: targetName,
-      alertType,
-      severity: severity.severity,
-      ...(severity.unrecognised ? { unrecognisedSeverity: severity.unrecognised } : {}),
-      status: 'firing',
-      // Alertmanager carries no log lines; the diagnosis reads them from the engine.
-      logs: [],
-      firedAt: new Date(am.startsAt).toISOString(),
-      receivedAt,
-      ...(target.ok ? {} : { targetRejected: target.reason }),
-    },
+  const alert: Alert = {
+    source: 'alertmanager',
+    ...(am.fingerprint ? { externalId: am.fingerprint } : {}),
+    target: targetName,
+    alertType,
+    severity: severity.severity,
+    ...(severity.unrecognised ? { unrecognisedSeverity: severity.unrecognised } : {}),
+    status: 'firing',
+    // Alertmanager carries no log lines; the diagnosis reads them from the engine.
+    logs: [],
+    firedAt: new Date(am.startsAt).toISOString(),
+    receivedAt,
+    ...(target.ok ? {} : { targetRejected: target.reason }),
   };
+  return { kind: 'firing', alert: sanitiseAlert(alert, options.logLimits ?? DEFAULT_LOG_LIMITS) };
 }

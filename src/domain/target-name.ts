@@ -1,6 +1,7 @@
 // What a sender may name as a target. A name outside Docker's own alphabet never reaches an id, a
 // query or the engine: the incident runs under a sanitised stand-in and escalates with the reason.
 import { TARGET_NAME_PATTERN } from './naming.js';
+import { redactSecrets } from './redact.js';
 
 export type TargetName = { ok: true; name: string } | { ok: false; standIn: string; reason: string };
 
@@ -48,6 +49,7 @@ export function checkTargetName(
   return {
     ok: false,
     standIn: `rejected-target-${fnv1a(raw)}`,
-    reason: `target name ${showUntrusted(raw)} ${whatIsWrong(raw)}; Medic never acts on it`,
+    // Redacted before it is cut for showing: a cut secret would slip past the patterns.
+    reason: `target name ${showUntrusted(redactSecrets(raw))} ${whatIsWrong(raw)}; Medic never acts on it`,
   };
 }

@@ -11,6 +11,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { BudgetSnapshot, GuardSnapshot } from '../domain/guard.js';
+import { DEFAULT_LOG_LIMITS, type LogLimits } from '../domain/log-bounds.js';
 import {
   budgetWorkflowId,
   guardWorkflowId,
@@ -18,6 +19,7 @@ import {
   legacyGuardWorkflowId,
   legacyIncidentWorkflowId,
 } from '../domain/naming.js';
+import { sanitiseAlert } from '../domain/sanitise.js';
 import type { IncidentSettings } from '../domain/settings.js';
 import type {
   Alert,
@@ -109,6 +111,7 @@ export class IncidentGateway implements IncidentPort {
     private readonly client: Client,
     private readonly taskQueue: string,
     private readonly settings: IncidentSettings,
+    private readonly logLimits: LogLimits = DEFAULT_LOG_LIMITS,
   ) {}
 
   async openOrJoin(alert: Alert): Promise<{ workflowId: string; runId: string }> {
@@ -120,7 +123,8 @@ export class IncidentGateway implements IncidentPort {
           taskQueue: this.taskQueue,
           args: [{ target: alert.target, alertType: alert.alertType, settings: this.settings }],
           signal: alertSignal,
-          signalArgs: [alert],
+          // Every source's alert passes here: nothing unbounded or unredacted reaches Temporal.
+          signalArgs: [sanitiseAlert(alert, this.logLimits)],
           workflowIdConflictPolicy: 'USE_EXISTING',
           memo: { target: alert.target, alertType: alert.alertType },
           typedSearchAttributes: !this.settings.searchAttributes

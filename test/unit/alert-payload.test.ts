@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  alertFromWebhook,
-  describeZodError,
-  MAX_LOG_LINES,
-  webhookAlertSchema,
-} from '../../src/domain/alert.js';
+import { alertFromWebhook, describeZodError, webhookAlertSchema } from '../../src/domain/alert.js';
+import { DEFAULT_LOG_LIMITS } from '../../src/domain/log-bounds.js';
 import { incidentWorkflowId, normaliseAlertType } from '../../src/domain/naming.js';
 
 const valid = {
@@ -58,10 +54,11 @@ describe('webhook alert payload', () => {
   it('accepts logs as one string and keeps only the most recent lines', () => {
     const parsed = webhookAlertSchema.parse({ ...valid, logs: 'one\n\ntwo\r\nthree' });
     expect(parsed.logs).toEqual(['one', 'two', 'three']);
-    const many = Array.from({ length: MAX_LOG_LINES + 50 }, (_, i) => `line ${i}`);
-    const kept = webhookAlertSchema.parse({ ...valid, logs: many }).logs;
-    expect(kept).toHaveLength(MAX_LOG_LINES);
-    expect(kept.at(-1)).toBe(`line ${MAX_LOG_LINES + 49}`);
+    const { maxLines } = DEFAULT_LOG_LIMITS;
+    const many = Array.from({ length: maxLines + 50 }, (_, i) => `line ${i}`);
+    const kept = alertFromWebhook(webhookAlertSchema.parse({ ...valid, logs: many }), new Date()).logs;
+    expect(kept).toHaveLength(maxLines);
+    expect(kept.at(-1)).toBe(`line ${maxLines + 49}`);
   });
 
   it('requires an ISO timestamp', () => {

@@ -166,7 +166,7 @@ describe('diagnosis providers', () => {
     const first = await diagnose();
     await runbook.recordOutcome({
       incidentId: 'run-1',
-      workflowId: `incident-${TARGET}-memory-leak`,
+      workflowId: `incident:local:${TARGET}:memory-leak`,
       target: TARGET,
       alertType: 'memory-leak',
       errorSignature: first.errorSignature,

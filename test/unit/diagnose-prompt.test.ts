@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Evidence } from '../../src/activities/diagnose/evidence.js';
 import { buildPrompt, lastChars } from '../../src/activities/diagnose/prompt.js';
-import { redactSecrets } from '../../src/activities/diagnose/redact.js';
 import { judgeFix, type RunbookFix } from '../../src/activities/runbook.js';
+import { redactSecrets } from '../../src/domain/redact.js';
 
 const evidence = (logs: string[]): Evidence => ({
   target: 'svc',

@@ -1,7 +1,9 @@
 // Evidence for a diagnosis. Every piece is time-boxed; a piece that fails or times out is noted,
 // not fatal. Split in two: what the runbook key needs (state, logs) and what only a model reads
 // (resource stats, a health probe), so a runbook hit never waits for the slow part.
+import { DEFAULT_LOG_LIMITS, type LogLimits } from '../../domain/log-bounds.js';
 import { errorSignature } from '../../domain/log-signature.js';
+import { sanitiseLogLines } from '../../domain/sanitise.js';
 import type { KnownFix, Severity, TargetObservation } from '../../domain/types.js';
 import type { ContainerInfo, ContainerRuntime, ResourceStats } from '../containers.js';
 import { checkContainerHealth, type HealthProbe } from '../health.js';
@@ -73,6 +75,7 @@ export async function gatherCoreEvidence(
   input: DiagnoseInput,
   runtime: ContainerRuntime,
   timeoutMs = DEFAULT_EVIDENCE_TIMEOUT_MS,
+  logLimits: LogLimits = DEFAULT_LOG_LIMITS,
 ): Promise<{ evidence: Evidence; info: ContainerInfo | undefined }> {
   const notes: string[] = [];
   const info = await timeBox('inspect', timeoutMs, runtime.inspect(input.target));
@@ -88,6 +91,9 @@ export async function gatherCoreEvidence(
       notes.push(`logs: ${reasonOf(err)}`);
     }
   }
+  // The engine's lines are as the container wrote them; an alert's were sanitised at ingest, unless it
+  // was taken before Medic did that. Nothing unbounded or unredacted reaches a signature or a prompt.
+  logs = sanitiseLogLines(logs, logLimits);
   return {
     info,
     evidence: {

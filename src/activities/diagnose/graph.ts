@@ -71,7 +71,12 @@ export function createDiagnosisPipeline(deps: DiagnosisPipelineDeps): DiagnosisP
   }
 
   const evidenceNode = async (state: State): Promise<Update> => {
-    const { evidence, info } = await gatherCoreEvidence(state.input, runtime, evidenceTimeoutMs);
+    const { evidence, info } = await gatherCoreEvidence(
+      state.input,
+      runtime,
+      evidenceTimeoutMs,
+      settings.logLimits,
+    );
     return { evidence, info };
   };
 

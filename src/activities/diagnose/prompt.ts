@@ -1,9 +1,9 @@
 // The prompt: evidence as data, the logs cut, redacted and fenced as untrusted text. The rules of
 // the answer are stated here; validate.ts enforces them whatever the model does.
 import { randomBytes } from 'node:crypto';
+import { redactSecrets } from '../../domain/redact.js';
 import { ACTIONS } from '../../domain/types.js';
 import type { Evidence } from './evidence.js';
-import { redactSecrets } from './redact.js';
 
 export interface Prompt {
   system: string;

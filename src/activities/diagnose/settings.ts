@@ -1,4 +1,5 @@
 // How the diagnosis pipeline is configured: which providers, where, how long they may take.
+import type { LogLimits } from '../../domain/log-bounds.js';
 
 export interface GeminiSettings {
   /** Without a key Gemini is skipped (the trail says so). */
@@ -32,6 +33,8 @@ export interface DiagnosisSettings {
   runbookTrust: RunbookTrust;
   /** Time box of each piece of evidence (inspect, logs, stats, health probe). */
   evidenceTimeoutMs?: number;
+  /** The engine's log lines are bounded like every alert's (default: DEFAULT_LOG_LIMITS). */
+  logLimits?: LogLimits;
 }
 
 export const RULES_ONLY: DiagnosisSettings = {
