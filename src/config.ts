@@ -1,24 +1,28 @@
 // Every setting, read once from the environment and validated. Errors say which variable and why.
 import { z } from 'zod';
 import type { DiagnosisSettings } from './activities/diagnose/settings.js';
+import { checkHttpUrl, type NotifySettings, parseNotifyRoutes } from './activities/notify-settings.js';
 import type { SweepThresholds } from './domain/anomaly.js';
 import { parseDuration } from './domain/duration.js';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from './domain/log-bounds.js';
 import { DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
 import type { IncidentSettings } from './domain/settings.js';
 
-const duration = (fallback: string) =>
+/** Text read by a parser that throws with a message naming what is wrong. */
+const parsedWith = <T>(parse: (text: string) => T, fallback = '') =>
   z
     .string()
     .default(fallback)
     .transform((text, ctx) => {
       try {
-        return parseDuration(text);
+        return parse(text);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: (err as Error).message });
         return z.NEVER;
       }
     });
+
+const duration = (fallback: string) => parsedWith(parseDuration, fallback);
 
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -47,6 +51,15 @@ const namedTokens = z
     }
     return tokens;
   });
+
+/** An http(s) URL; the message never repeats the value, which may be a secret (a Slack webhook URL). */
+const httpUrl = z.string().superRefine((text, ctx) => {
+  const problem = checkHttpUrl(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** Empty is the same as unset: compose files and .env templates write `NAME=`. */
+const optionalHttpUrl = z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional());
 
 const envSchema = z.object({
   MEDIC_HOST: z.string().default('127.0.0.1'),
@@ -89,17 +102,7 @@ const envSchema = z.object({
     .default('medic.managed=true')
     .refine((s) => /^[\w./-]+=[\w./-]+$/.test(s), 'expected key=value'),
   MEDIC_RUNBOOK_PATH: z.string().default('runbook.json'),
-  MEDIC_SEVERITY_POLICY: z
-    .string()
-    .default('')
-    .transform((text, ctx) => {
-      try {
-        return parseSeverityPolicy(text);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  MEDIC_SEVERITY_POLICY: parsedWith(parseSeverityPolicy),
   MEDIC_APPROVAL_TIMEOUT: duration('15m'),
   MEDIC_ESCALATION_LEVELS: z
     .string()
@@ -166,6 +169,16 @@ const envSchema = z.object({
   MEDIC_RUNBOOK_MIN_SUCCESS_RATE: z.coerce.number().min(0).max(1).default(0.8),
   MEDIC_RUNBOOK_MIN_USES: int(5, 1, 10_000),
   DOCKER_HOST: z.string().optional(),
+  MEDIC_SLACK_WEBHOOK_URL: optionalHttpUrl,
+  MEDIC_NOTIFY_WEBHOOK_URL: optionalHttpUrl,
+  MEDIC_NOTIFY_ROUTES: parsedWith(parseNotifyRoutes),
+  MEDIC_PUBLIC_URL: optionalHttpUrl,
+  MEDIC_TEMPORAL_UI_URL: httpUrl.default('http://127.0.0.1:8233'),
+  // Below the notify activity's 10 s per attempt, so a slow receiver fails with its own name.
+  MEDIC_NOTIFY_TIMEOUT: duration('5s').refine(
+    (ms) => ms >= 100 && ms <= 9000,
+    'between 100ms and 9s (an attempt of the notify activity may take 10 s)',
+  ),
 });
 
 /** Medic's own watch on the engine: the event watcher and the scheduled sweep. */
@@ -206,6 +219,13 @@ export interface MedicConfig {
   logLimits: LogLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   dockerHost: string | undefined;
+  notify: NotifySettings;
+}
+
+/** The API's own URL, for links: an unspecified listen address is reached on loopback. */
+function publicUrlOf(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
 export class ConfigError extends Error {
@@ -307,5 +327,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     logLimits,
     logLevel: e.MEDIC_LOG_LEVEL,
     dockerHost: e.DOCKER_HOST,
+    notify: {
+      ...(e.MEDIC_SLACK_WEBHOOK_URL ? { slackWebhookUrl: e.MEDIC_SLACK_WEBHOOK_URL } : {}),
+      ...(e.MEDIC_NOTIFY_WEBHOOK_URL ? { webhookUrl: e.MEDIC_NOTIFY_WEBHOOK_URL } : {}),
+      routes: e.MEDIC_NOTIFY_ROUTES,
+      publicUrl: e.MEDIC_PUBLIC_URL ?? publicUrlOf(e.MEDIC_HOST, e.MEDIC_PORT),
+      temporalUiUrl: e.MEDIC_TEMPORAL_UI_URL,
+      namespace: e.TEMPORAL_NAMESPACE,
+      timeoutMs: e.MEDIC_NOTIFY_TIMEOUT,
+    },
   };
 }

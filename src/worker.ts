@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { allowlistNames } from './activities/allowlist.js';
 import { type ContainerRuntime, createDockerClient, DockerEngineRuntime } from './activities/containers.js';
 import { createActivities, type MedicActivities } from './activities/index.js';
-import { LogNotifier } from './activities/notify.js';
+import { createNotifier } from './activities/notify-delivery.js';
 import { RunbookStore } from './activities/runbook.js';
 import { createEngineWatchActivities, type EngineWatchActivities } from './activities/watch/index.js';
 import { readKernelOomKills } from './activities/watch/kernel-log.js';
@@ -50,7 +50,7 @@ export function medicWorkerActivities(deps: {
     incidentSettings: config.incident,
     runtime: deps.runtime,
     runbook: new RunbookStore(deps.runbookPath),
-    notifier: new LogNotifier(logger.child({ component: 'notify' })),
+    notifier: createNotifier(config.notify, logger.child({ component: 'notify' })),
     logger: activityLogger,
     diagnosis: config.diagnosis,
     allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },

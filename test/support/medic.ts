@@ -13,7 +13,7 @@ import {
 } from '../../src/activities/containers.js';
 import type { DiagnosisSettings } from '../../src/activities/diagnose/settings.js';
 import { createActivities } from '../../src/activities/index.js';
-import { LogNotifier } from '../../src/activities/notify.js';
+import { LogNotifier, type Notifier } from '../../src/activities/notify.js';
 import { RunbookStore } from '../../src/activities/runbook.js';
 import { signWebhook } from '../../src/api/webhook-signature.js';
 import { DEFAULT_GUARD_LIMITS } from '../../src/domain/guard.js';
@@ -50,13 +50,17 @@ export function buildActivities(
   runbook = tempRunbook(),
   diagnosis?: DiagnosisSettings,
   settings: IncidentSettings = testSettings(),
+  options: {
+    /** The notifier to run, given the captured logger (its log lines still feed `notifications()`). */
+    notifier?: (logger: Logger) => Notifier;
+  } = {},
 ) {
   const { logger, lines } = captureLogger();
   const activities = createActivities({
     incidentSettings: settings,
     runtime,
     runbook,
-    notifier: new LogNotifier(logger),
+    notifier: options.notifier ? options.notifier(logger) : new LogNotifier(logger),
     logger,
     ...(diagnosis ? { diagnosis } : {}),
   });

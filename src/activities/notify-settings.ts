@@ -1,0 +1,133 @@
+// Where notifications go and what their links point at: the settings, the route list's parser, and
+// how a destination's URL is shown (never in full: a Slack webhook URL is its own secret).
+
+/** Block Kit for Slack's incoming webhooks; the generic, documented JSON body for anything else. */
+export type NotifyFormat = 'slack' | 'webhook';
+
+export interface NotifyDestination {
+  /** Names the destination in logs, errors and the timeline, e.g. `slack` or `route on-call (webhook)`. */
+  name: string;
+  format: NotifyFormat;
+  url: string;
+}
+
+export interface NotifyRoute {
+  /** An escalation level, e.g. `on-call`: notifications with this recipient go to this route. */
+  level: string;
+  format: NotifyFormat;
+  url: string;
+}
+
+export interface NotifySettings {
+  slackWebhookUrl?: string;
+  webhookUrl?: string;
+  routes: NotifyRoute[];
+  /** Base of the console and report links, e.g. `http://127.0.0.1:3000`. */
+  publicUrl: string;
+  temporalUiUrl: string;
+  namespace: string;
+  /** Each HTTP call's limit: below the notify activity's own 10 s, so a slow receiver fails the attempt clearly. */
+  timeoutMs: number;
+}
+
+const LEVEL = /^[\w.@-]{1,64}$/;
+
+/** An absolute http(s) URL, or a message saying what is wrong with it (never the URL itself). */
+export function checkHttpUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'not a URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'only http and https URLs are allowed';
+  return undefined;
+}
+
+/** Slack's incoming webhooks live on hooks.slack.com; any other host gets the generic JSON. */
+export function formatByHost(url: string): NotifyFormat {
+  return new URL(url).hostname === 'hooks.slack.com' ? 'slack' : 'webhook';
+}
+
+/**
+ * Parses `on-call=<url>,team-lead=slack:<url>,manager=webhook:<url>`. A level may appear more than once
+ * to reach several destinations. URLs must not contain commas (write `%2C`).
+ */
+export function parseNotifyRoutes(text: string): NotifyRoute[] {
+  const routes: NotifyRoute[] = [];
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const [index, part] of parts.entries()) {
+    const sep = part.indexOf('=');
+    const level = part.slice(0, sep).trim();
+    if (sep <= 0 || !LEVEL.test(level)) {
+      throw new Error(
+        `route ${index + 1}: expected level=URL (levels are [A-Za-z0-9_.@-]), e.g. on-call=slack:https://hooks.slack.com/services/...`,
+      );
+    }
+    let target = part.slice(sep + 1).trim();
+    let format: NotifyFormat | undefined;
+    const prefix = /^(slack|webhook):(?=https?:)/i.exec(target);
+    if (prefix?.[1]) {
+      format = prefix[1].toLowerCase() as NotifyFormat;
+      target = target.slice(prefix[0].length);
+    }
+    const problem = checkHttpUrl(target);
+    if (problem) throw new Error(`route ${index + 1} (${level}): ${problem}`);
+    routes.push({ level, format: format ?? formatByHost(target), url: target });
+  }
+  return routes;
+}
+
+/** Every destination the settings name, each with a name unique among them. */
+export function notifyDestinations(settings: NotifySettings): {
+  defaults: NotifyDestination[];
+  routes: Array<NotifyDestination & { level: string }>;
+} {
+  const defaults: NotifyDestination[] = [
+    ...(settings.slackWebhookUrl
+      ? [{ name: 'slack', format: 'slack' as const, url: settings.slackWebhookUrl }]
+      : []),
+    ...(settings.webhookUrl
+      ? [{ name: 'webhook', format: 'webhook' as const, url: settings.webhookUrl }]
+      : []),
+  ];
+  const seen = new Map<string, number>();
+  const routes = settings.routes.map((route) => {
+    const base = `route ${route.level} (${route.format})`;
+    const count = (seen.get(base) ?? 0) + 1;
+    seen.set(base, count);
+    return { ...route, name: count === 1 ? base : `${base} #${count}` };
+  });
+  return { defaults, routes };
+}
+
+/**
+ * A URL as logs and errors may show it: scheme and host only. A Slack incoming webhook's path is the
+ * credential, and generic receivers often put tokens in the path or query too.
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const hidden = parsed.pathname !== '/' || parsed.search !== '' || parsed.username !== '';
+    return `${parsed.protocol}//${parsed.host}${hidden ? '/[redacted]' : '/'}`;
+  } catch {
+    return '[redacted URL]';
+  }
+}
+
+/** Removes a destination's URL, and its path alone, from text that may quote it (a receiver's answer). */
+export function scrubUrl(text: string, url: string): string {
+  let out = text.split(url).join(redactUrl(url));
+  try {
+    const { pathname, search } = new URL(url);
+    for (const secret of [pathname + search, pathname]) {
+      if (secret.length > 1) out = out.split(secret).join('/[redacted]');
+    }
+  } catch {
+    // Not a URL: nothing more to take out.
+  }
+  return out;
+}
