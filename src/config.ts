@@ -130,6 +130,11 @@ const envSchema = z.object({
   MEDIC_SWEEP_CPU_PERCENT: z.coerce.number().min(1).max(10_000).default(85),
   MEDIC_SWEEP_MEMORY_PERCENT: z.coerce.number().min(1).max(100).default(80),
   MEDIC_SWEEP_SUSTAINED: int(2, 1, 100),
+  /** Where people open the Temporal Web UI: the console and notifications link each incident there. */
+  MEDIC_TEMPORAL_UI_URL: z
+    .url({ protocol: /^https?$/ })
+    .default('http://127.0.0.1:8233')
+    .transform((url) => url.replace(/\/+$/, '')),
   MEDIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   MEDIC_PROVIDERS: z
     .string()
@@ -185,6 +190,8 @@ export interface IngestSettings {
 export interface MedicConfig {
   api: { host: string; port: number };
   temporal: { address: string; namespace: string; taskQueue: string };
+  /** The Temporal Web UI's base URL, without a trailing slash (MEDIC_TEMPORAL_UI_URL). */
+  temporalUiUrl: string;
   webhookSecret: string | undefined;
   approverTokens: Array<{ name: string; token: string }>;
   ingest: IngestSettings;
@@ -229,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
   return {
     api: { host: e.MEDIC_HOST, port: e.MEDIC_PORT },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.MEDIC_TASK_QUEUE },
+    temporalUiUrl: e.MEDIC_TEMPORAL_UI_URL,
     webhookSecret: e.MEDIC_WEBHOOK_SECRET,
     approverTokens: e.MEDIC_APPROVER_TOKENS,
     ingest: {
