@@ -18,7 +18,7 @@ function el(tag, attrs = {}, ...children) {
     if (name === 'class') node.className = value;
     else node.setAttribute(name, value === true ? '' : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
     if (child === undefined || child === null || child === false) continue;
     node.append(typeof child === 'string' ? document.createTextNode(child) : child);
   }
@@ -486,7 +486,7 @@ async function start() {
     if (!value) return;
     token.set(value);
     $('token-input').value = '';
-    showTokenState('Token set.');
+    showTokenState();
     void refresh();
   });
   $('token-forget').addEventListener('click', () => {
