@@ -87,7 +87,8 @@ describe.skipIf(Boolean(noEngine ?? noBrowser))('the approval console in a real 
     const requested: string[] = [];
     page.on('request', (req) => requested.push(req.url()));
 
-    const response = await page.goto(`${stack.apiUrl}/console`);
+    // As a notification links it: the console brings the incident named after # into view.
+    const response = await page.goto(`${stack.apiUrl}/console#${workflowId}`);
     expect(response?.status()).toBe(200);
     expect(response?.headers()['content-security-policy']).toBe(CONSOLE_CSP);
 
@@ -104,12 +105,19 @@ describe.skipIf(Boolean(noEngine ?? noBrowser))('the approval console in a real 
     expect(text).toContain('Diagnosis trail');
     expect(text).toMatch(/rules: answered/);
     expect(text).toContain(`container ${DEMO}`);
+    expect(await card.getAttribute('class')).toContain('linked');
+
+    // Without a token nothing is sent: the page asks for one.
+    await card.getByRole('button', { name: 'Approve' }).click();
+    expect(await visibleText(card.locator('.outcome'))).toContain('Type your approver token first');
+    expect((await incident(workflowId))?.status).toBe('AWAITING_APPROVAL');
 
     // The token, typed once: kept in this tab's session storage, nowhere else.
     const token = stack.approverTokens[0]!.token;
     await page.getByLabel('Approver token').fill(token);
     await page.getByRole('button', { name: 'Use token' }).click();
     await page.getByText('A token is set for this browser tab.').waitFor();
+    expect(await visibleText(card.locator('.outcome'))).toBe('');
     // A string, evaluated in the page: the test program is typed without the DOM's globals.
     const stored = await page.evaluate(
       '({ session: Object.values(sessionStorage), local: localStorage.length, cookie: document.cookie })',

@@ -33,18 +33,23 @@ const token = {
   forget: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
-function showTokenState(message = '') {
+function showTokenState(message = '', { askAnyway = false } = {}) {
   const has = token.get() !== '';
-  $('token-form').hidden = has;
+  $('token-form').hidden = has && !askAnyway;
   $('token-set').hidden = !has;
   $('token-message').textContent = message;
 }
 
-/** Shows the token field with why it is needed, and puts the cursor there. */
-function askForToken(message) {
-  token.forget();
-  showTokenState(message);
-  $('token-input').focus();
+/**
+ * Shows the token field with why it is needed. A token Medic refused is forgotten; one that may read but
+ * not decide (a viewer token) is kept until another is typed. The cursor moves there only the first time,
+ * so a refresh every few seconds never pulls it away from what the person is doing.
+ */
+function askForToken(message, { forget = true } = {}) {
+  const wasHidden = $('token-form').hidden;
+  if (forget) token.forget();
+  showTokenState(message, { askAnyway: true });
+  if (wasHidden) $('token-input').focus();
 }
 
 function authHeaders() {
@@ -324,9 +329,11 @@ async function postDecision(workflowId, verdict, body, key) {
 async function decide({ workflowId, title, verdict, comment, buttons, outcome }) {
   if (!token.get()) {
     outcome.textContent = 'Type your approver token first (above).';
+    outcome.dataset.needsToken = 'yes';
     askForToken('Deciding needs an approver token.');
     return;
   }
+  delete outcome.dataset.needsToken;
   const text = comment.value.trim();
   for (const b of buttons) b.disabled = true;
   outcome.textContent = verdict === 'approve' ? 'Sending the approval…' : 'Sending the rejection…';
@@ -342,8 +349,9 @@ async function decide({ workflowId, title, verdict, comment, buttons, outcome })
     return;
   }
   const err = result.error;
-  if (err?.status === 401 || err?.status === 403)
-    askForToken(`Deciding needs an approver token: ${err.message}`);
+  if (err?.status === 401) askForToken(`Deciding needs an approver token: ${err.message}`);
+  if (err?.status === 403)
+    askForToken(`This token cannot decide; type an approver token: ${err.message}`, { forget: false });
   outcome.textContent = `Not decided: ${err?.message ?? 'Medic could not be reached'}`;
   announce(`${title}: not decided: ${err?.message ?? 'Medic could not be reached'}`);
 }
@@ -487,6 +495,11 @@ async function start() {
     token.set(value);
     $('token-input').value = '';
     showTokenState();
+    // The prompts to type a token have been answered.
+    for (const outcome of document.querySelectorAll('.outcome[data-needs-token]')) {
+      outcome.textContent = '';
+      delete outcome.dataset.needsToken;
+    }
     void refresh();
   });
   $('token-forget').addEventListener('click', () => {
