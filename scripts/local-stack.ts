@@ -271,7 +271,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
-function banner(stack: Stack): string {
+/** What `npm start` prints once the stack runs: where everything is and what to try. */
+export function banner(stack: Stack): string {
   const api = stack.apiUrl;
   const demo = stack.demo.url;
   const token = stack.approverTokens[0];
@@ -283,6 +284,7 @@ function banner(stack: Stack): string {
     '',
     'Medic is running.',
     `  Medic API        ${api}   (GET /incidents, /healthz, /metrics)`,
+    `  Approval console ${api}/console   (approve or reject with the approver token below)`,
     `  Temporal Web UI  ${stack.temporalUiUrl ?? '(external server: use its UI)'}   (the incident history)`,
     `  Demo app         ${demo}   (${where})`,
     '',
@@ -294,7 +296,7 @@ function banner(stack: Stack): string {
     `  curl -X DELETE ${demo}/trigger/bad-config   # (or rm ${stack.demo.settingsFile}) heals it`,
     `  curl ${api}/incidents`,
     '',
-    'Approve a waiting incident (either way works):',
+    `Approve a waiting incident in the console (${api}/console), or:`,
     `  curl -X POST -H 'Authorization: Bearer ${token?.token ?? '<token>'}' ${api}/incidents/incident:local:${stack.demo.name}:hang/approve`,
     `  ${temporalCli()} workflow signal --workflow-id incident:local:${stack.demo.name}:hang --name approve --input '{"by":"alice"}'`,
     `  curl ${api}/guards/${stack.demo.name}     # the guard: restarts this hour, cooldown, breaker, budget`,

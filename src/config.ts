@@ -135,6 +135,11 @@ const envSchema = z.object({
   MEDIC_SWEEP_CPU_PERCENT: z.coerce.number().min(1).max(10_000).default(85),
   MEDIC_SWEEP_MEMORY_PERCENT: z.coerce.number().min(1).max(100).default(80),
   MEDIC_SWEEP_SUSTAINED: int(2, 1, 100),
+  /** Where people open the Temporal Web UI: the console and notifications link each incident there. */
+  MEDIC_TEMPORAL_UI_URL: z
+    .url({ protocol: /^https?$/ })
+    .default('http://127.0.0.1:8233')
+    .transform((url) => url.replace(/\/+$/, '')),
   MEDIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   // Log text kept per alert. The ceilings keep one alert far below Temporal's 2 MB payload limit.
   MEDIC_LOG_MAX_LINE_CHARS: int(DEFAULT_LOG_LIMITS.maxLineChars, 200, 16_000),
@@ -173,7 +178,6 @@ const envSchema = z.object({
   MEDIC_NOTIFY_WEBHOOK_URL: optionalHttpUrl,
   MEDIC_NOTIFY_ROUTES: parsedWith(parseNotifyRoutes),
   MEDIC_PUBLIC_URL: optionalHttpUrl,
-  MEDIC_TEMPORAL_UI_URL: httpUrl.default('http://127.0.0.1:8233'),
   // Below the notify activity's 10 s per attempt, so a slow receiver fails with its own name.
   MEDIC_NOTIFY_TIMEOUT: duration('5s').refine(
     (ms) => ms >= 100 && ms <= 9000,
@@ -205,6 +209,8 @@ export interface MedicConfig {
   /** `decisionTimeoutMs`: how long an approve or reject waits for a worker to take it before 503. */
   api: { host: string; port: number; decisionTimeoutMs: number };
   temporal: { address: string; namespace: string; taskQueue: string };
+  /** The Temporal Web UI's base URL, without a trailing slash (MEDIC_TEMPORAL_UI_URL). */
+  temporalUiUrl: string;
   webhookSecret: string | undefined;
   approverTokens: Array<{ name: string; token: string }>;
   ingest: IngestSettings;
@@ -263,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
   return {
     api: { host: e.MEDIC_HOST, port: e.MEDIC_PORT, decisionTimeoutMs: e.MEDIC_DECISION_TIMEOUT },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.MEDIC_TASK_QUEUE },
+    temporalUiUrl: e.MEDIC_TEMPORAL_UI_URL,
     webhookSecret: e.MEDIC_WEBHOOK_SECRET,
     approverTokens: e.MEDIC_APPROVER_TOKENS,
     ingest: {

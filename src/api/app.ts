@@ -9,6 +9,7 @@ import { IncidentGateway } from '../temporal/incident-gateway.js';
 import { alertmanagerRoutes } from './alertmanager.js';
 import { AlertmanagerAuth, ApproverAuth } from './auth.js';
 import { AlertCoalescer } from './coalescer.js';
+import { consoleRoutes } from './console.js';
 import { errorHandler, notFound } from './errors.js';
 import { guardRoutes } from './guards.js';
 import { incidentRoutes } from './incidents.js';
@@ -26,12 +27,17 @@ export const DEFAULT_INGEST: IngestSettings = {
   rateLimit: { perSecond: 5000, burst: 10_000 },
 };
 
+/** The Temporal dev server's Web UI (MEDIC_TEMPORAL_UI_URL's default). */
+const DEFAULT_TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
+
 export interface AppDeps {
   client: Client;
   config: Pick<MedicConfig, 'temporal' | 'webhookSecret' | 'approverTokens' | 'incident'> &
     Partial<Pick<MedicConfig, 'ingest' | 'logLimits'>> & {
       /** Only `decisionTimeoutMs` is read here (default 10 s). */
       api?: Partial<MedicConfig['api']>;
+      /** Where the console links incidents in the Temporal Web UI (default: the dev server's UI). */
+      temporalUiUrl?: string;
     };
   logger: Logger;
   now?: () => number;
@@ -104,6 +110,12 @@ export function createApp(deps: AppDeps): MedicApp {
       logger,
       metrics,
       ...(deps.now ? { now: deps.now } : {}),
+    }),
+  );
+  app.use(
+    consoleRoutes({
+      temporalUiUrl: config.temporalUiUrl ?? DEFAULT_TEMPORAL_UI_URL,
+      namespace: config.temporal.namespace,
     }),
   );
   const auth = new ApproverAuth(config.approverTokens);

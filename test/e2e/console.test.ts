@@ -1,0 +1,168 @@
+// The approval console in a real browser (Debian's Chromium through playwright-core) against the whole
+// local stack with the demo app in a container: a critical fault waits; a person opens /console, types
+// the approver token, approves with a comment and watches the incident resolve. The page may reach only
+// Medic: every other request is aborted and counted.
+import { mkdirSync } from 'node:fs';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { banner } from '../../scripts/local-stack.js';
+import { CONSOLE_CSP } from '../../src/api/console.js';
+import type { IncidentState } from '../../src/domain/types.js';
+import { chromiumOrSkip, guardedContext, launchChromium } from '../support/browser.js';
+import { waitFor } from '../support/ports.js';
+import { type E2eStack, engineOrSkip, startE2eStack } from './support.js';
+
+const { engine, skipReason: noEngine } = engineOrSkip();
+const { skipReason: noBrowser } = chromiumOrSkip();
+const DEMO = `medic-console-${process.pid}`;
+const SCREENSHOT = 'test-results/console.png';
+let stack: E2eStack;
+let browser: Browser | undefined;
+
+describe.skipIf(Boolean(noEngine ?? noBrowser))('the approval console in a real browser', () => {
+  beforeAll(async () => {
+    stack = await startE2eStack({
+      engine: engine!,
+      // A resolved incident closes at once, so the console lists it among the recent ones as RESOLVED.
+      env: { MEDIC_RECURRENCE_WINDOW: '0s' },
+      demo: { name: DEMO, env: { MONITOR_INTERVAL_MS: '1000' } },
+    });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function incident(workflowId: string): Promise<IncidentState | undefined> {
+    const res = await fetch(`${stack.apiUrl}/incidents/${workflowId}`);
+    return res.status === 200 ? ((await res.json()) as IncidentState) : undefined;
+  }
+
+  const awaitIncident = (workflowId: string, status: IncidentState['status']) =>
+    waitFor(
+      `${workflowId} to be ${status}`,
+      async () => {
+        const state = await incident(workflowId);
+        return state?.status === status ? state : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+
+  async function trigger(fault: string): Promise<void> {
+    const res = await fetch(`${stack.demo.url}/trigger/${fault}`, { method: 'POST' });
+    expect(res.status).toBe(202);
+  }
+
+  /** The text a person sees (innerText: rendered, hidden parts left out), not the DOM's textContent. */
+  // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node.
+  const visibleText = (locator: Locator) => locator.innerText();
+
+  /** Errors the page reports (script errors, CSP violations, failed loads), collected for one assertion. */
+  function pageProblems(page: Page): string[] {
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+    });
+    return problems;
+  }
+
+  it('shows the waiting incident, approves it with a comment, and shows it resolved', {
+    timeout: 240_000,
+  }, async () => {
+    expect(banner(stack)).toContain(`Approval console ${stack.apiUrl}/console`);
+
+    // A first fault healed without asking gives the guard something to show (a restart, a cooldown).
+    await trigger('memory-leak');
+    await awaitIncident(`incident:local:${DEMO}:memory-leak`, 'RESOLVED');
+    await trigger('hang');
+    const workflowId = `incident:local:${DEMO}:hang`;
+    await awaitIncident(workflowId, 'AWAITING_APPROVAL');
+
+    const { context, blocked } = await guardedContext(browser!, { viewport: { width: 1280, height: 1000 } });
+    const page = await context.newPage();
+    const problems = pageProblems(page);
+    const requested: string[] = [];
+    page.on('request', (req) => requested.push(req.url()));
+
+    // As a notification links it: the console brings the incident named after # into view.
+    const response = await page.goto(`${stack.apiUrl}/console#${workflowId}`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toBe(CONSOLE_CSP);
+
+    // The waiting incident, with what a person needs to decide.
+    const card = page.locator(`article[id="${workflowId}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    await expect.poll(() => visibleText(card), { timeout: 15_000 }).toContain('restarts this hour');
+    const text = await visibleText(card);
+    expect(text).toContain(`${DEMO} · hang`);
+    expect(text).toContain('severity: critical');
+    expect(text).toMatch(/waiting \d+ (s|min)/);
+    expect(text).toContain('Proposed action');
+    expect(text).toContain('RESTART');
+    expect(text).toContain('Diagnosis trail');
+    expect(text).toMatch(/rules: answered/);
+    expect(text).toContain(`container ${DEMO}`);
+    expect(await card.getAttribute('class')).toContain('linked');
+
+    // Without a token nothing is sent: the page asks for one.
+    await card.getByRole('button', { name: 'Approve' }).click();
+    expect(await visibleText(card.locator('.outcome'))).toContain('Type your approver token first');
+    expect((await incident(workflowId))?.status).toBe('AWAITING_APPROVAL');
+
+    // The token, typed once: kept in this tab's session storage, nowhere else.
+    const token = stack.approverTokens[0]!.token;
+    await page.getByLabel('Approver token').fill(token);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByText('A token is set for this browser tab.').waitFor();
+    expect(await visibleText(card.locator('.outcome'))).toBe('');
+    // A string, evaluated in the page: the test program is typed without the DOM's globals.
+    const stored = await page.evaluate(
+      '({ session: Object.values(sessionStorage), local: localStorage.length, cookie: document.cookie })',
+    );
+    expect(stored).toEqual({ session: [token], local: 0, cookie: '' });
+    expect(page.url()).not.toContain(token);
+
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // The report opens in the page (fetched with the token), and closes with its button.
+    await card.getByRole('link', { name: 'Report' }).click();
+    const report = page.getByRole('dialog');
+    await expect.poll(() => visibleText(report)).toContain(`# Incident ${workflowId}`);
+    await report.getByRole('button', { name: 'Close' }).click();
+    await report.waitFor({ state: 'hidden' });
+
+    const comment = 'approved from the console test';
+    await card.getByLabel('Comment (optional)').fill(comment);
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => visibleText(card.locator('.outcome'))).toContain('Approved by operator');
+
+    // It leaves the waiting list and shows up resolved among the recent incidents.
+    const row = page.locator(`tr[id="recent-${workflowId}"]`);
+    await expect.poll(() => visibleText(row).catch(() => ''), { timeout: 120_000 }).toContain('RESOLVED');
+    expect(await card.count()).toBe(0);
+    expect(await visibleText(page.locator('#changes'))).toContain(
+      `${DEMO} · hang no longer waits for approval`,
+    );
+
+    // The decision, as the incident recorded it.
+    const state = await incident(workflowId);
+    expect(state?.status).toBe('RESOLVED');
+    expect(state?.approval).toMatchObject({
+      decision: 'approved',
+      decidedBy: 'operator',
+      comment,
+      channel: 'api',
+    });
+
+    // The console asked nothing of any host but Medic's own, and the page reported no error.
+    expect(blocked).toEqual([]);
+    const origin = new URL(stack.apiUrl).origin;
+    expect(requested.filter((url) => !url.startsWith(`${origin}/`))).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
