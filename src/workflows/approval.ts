@@ -141,7 +141,13 @@ export class ApprovalDesk {
       escalatedTo.push(recipient);
       run.record('escalated', `no decision after ${secondsText(waited)}: escalated to ${recipient}`);
       const message = `no decision after ${secondsText(waited)}; ${reason}; proposed: ${proposed}`;
-      await run.tell('critical', `still waiting for approval of ${run.state.workflowId}`, message, recipient);
+      await run.tell(
+        'escalated',
+        'critical',
+        `still waiting for approval of ${run.state.workflowId}`,
+        message,
+        recipient,
+      );
     }
   }
 
@@ -154,6 +160,7 @@ export class ApprovalDesk {
     run.setStatus('AWAITING_APPROVAL', reason);
     run.state.escalatedTo = [first ?? 'on-call'];
     await run.tell(
+      'approval-needed',
       'warning',
       `approval needed for ${run.state.workflowId}`,
       `${reason}; proposed: ${proposed}`,

@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MedicActivities } from '../activities/index.js';
+import type { Notification, NotificationEvent } from '../activities/notify.js';
 import {
   type AlertLedger,
   applyAlert,
@@ -75,6 +76,11 @@ export interface IncidentResume {
 export const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
 
 const nowIso = () => new Date().toISOString();
+/** The status an outcome's notification reports: it is sent just before the incident closes. */
+const OUTCOME_STATUS: Partial<Record<NotificationEvent, IncidentStatus>> = {
+  failed: 'FAILED',
+  'needs-person': 'ESCALATED',
+};
 /** Patch id: incidents take their settings from the worker that runs them (issue 11). */
 const SETTINGS_FROM_WORKER = 'settings-from-worker';
 
@@ -216,8 +222,15 @@ export class IncidentRun {
   }
 
   /** Best effort: a notifier that is down shows in the timeline and never fails the incident. */
-  async tell(level: 'info' | 'warning' | 'critical', title: string, message: string, recipient?: string) {
+  async tell(
+    event: NotificationEvent,
+    level: Notification['level'],
+    title: string,
+    message: string,
+    recipient?: string,
+  ): Promise<void> {
     const { state } = this;
+    const diagnosis = state.diagnosis;
     try {
       await this.activities.notify({
         level,
@@ -227,6 +240,24 @@ export class IncidentRun {
         title,
         message,
         ...(recipient ? { recipient } : {}),
+        // The facts a receiver needs to say what happened and what to do next.
+        event,
+        alertType: state.alertType,
+        severity: state.severity,
+        status: OUTCOME_STATUS[event] ?? state.status,
+        ...(diagnosis
+          ? {
+              proposed: {
+                action: diagnosis.action,
+                reason: state.approval?.reason ?? diagnosis.justification,
+              },
+              diagnosis: {
+                source: diagnosis.source,
+                rootCause: diagnosis.rootCause,
+                confidence: diagnosis.confidence,
+              },
+            }
+          : {}),
       });
       this.record('notified', `${level}${recipient ? ` to ${recipient}` : ''}: ${title}`);
     } catch (err) {
@@ -257,14 +288,20 @@ export class IncidentRun {
     } catch (err) {
       if (isCancellation(err)) throw err;
       this.record('runbook-failed', describeFailure(err));
-      await this.tell('warning', 'runbook not updated', describeFailure(err));
+      await this.tell('runbook-not-updated', 'warning', 'runbook not updated', describeFailure(err));
     }
   }
 
   /** Hands the incident to the last level of the ladder and ends it ESCALATED. */
   async escalate(reason: string): Promise<IncidentState> {
     const levels = this.settings.escalation.levels;
-    await this.tell('critical', `incident ${this.state.workflowId} needs a person`, reason, levels.at(-1));
+    await this.tell(
+      'needs-person',
+      'critical',
+      `incident ${this.state.workflowId} needs a person`,
+      reason,
+      levels.at(-1),
+    );
     return this.close('ESCALATED', reason);
   }
 }

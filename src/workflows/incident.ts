@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -26,6 +27,8 @@ import { DiagnosisSourceKey, IncidentSeverityKey, IncidentTargetKey } from './se
 
 export type { IncidentWorkflowInput } from './incident-run.js';
 
+/** Patch id: outcomes (resolved, rejected) are notified, and the "restarting" notice never holds the lease. */
+const NOTIFY_OUTCOMES = 'notify-outcomes';
 /** A refused incident stays open to absorb copies of its alert until this long without one. */
 const REFUSED_QUIET_MS = 10 * 60 * 1000;
 /** Past this many history events a refused incident continues as new, so a long storm stays bounded. */
@@ -224,7 +227,16 @@ async function remediateOnce(run: IncidentRun, desks: Desks, recurrence?: string
   }
   if (!requestId) return false;
   if (policy.kind === 'auto' && policy.notify && !state.approval?.decidedBy) {
-    await run.tell('info', `restarting ${state.target}`, `${state.workflowId}: ${policy.reason}`);
+    const telling = run.tell(
+      'acting',
+      'info',
+      `restarting ${state.target}`,
+      `${state.workflowId}: ${policy.reason}`,
+    );
+    // Told without waiting since issue 12: a slow receiver must not hold the lease (tell never throws but
+    // for a cancellation, which the incident's own cancellation handling covers).
+    if (patched(NOTIFY_OUTCOMES)) void telling.catch(() => undefined);
+    else await telling;
   }
   return actWithPermit(run, desks, diagnosis, requestId);
 }
@@ -325,6 +337,10 @@ async function askPerson(
   if (verdict === 'rejected') {
     await run.learn(diagnosis, 'rejected', `rejected by ${payload.by}`);
     run.close('REJECTED', `rejected by ${payload.by}; the container was not touched`);
+    if (patched(NOTIFY_OUTCOMES)) {
+      const why = `rejected by ${payload.by}${payload.comment ? `: ${payload.comment}` : ''}; the container was not touched`;
+      await run.tell('rejected', 'info', `${state.target}: restart rejected`, `${state.workflowId}: ${why}`);
+    }
     return undefined;
   }
   // Decided: no second decision may be taken while the lease is fetched.
@@ -352,7 +368,7 @@ async function restartAndVerify(
   const fail = async (leaseOutcome: 'failed' | 'not-acted', reason: string) => {
     await permits.release(requestId, leaseOutcome);
     await run.learn(diagnosis, 'failed', reason);
-    await run.tell('critical', `incident ${state.workflowId} failed`, reason);
+    await run.tell('failed', 'critical', `incident ${state.workflowId} failed`, reason);
     run.close('FAILED', reason);
     return false;
   };
@@ -387,6 +403,10 @@ async function restartAndVerify(
   await permits.release(requestId, restarted ? 'succeeded' : 'not-acted');
   await run.learn(diagnosis, 'resolved');
   run.close('RESOLVED', `${state.target} is healthy again`);
+  if (patched(NOTIFY_OUTCOMES)) {
+    const how = restarted ? `restarted and healthy again: ${state.verification?.detail}` : 'healthy again';
+    await run.tell('resolved', 'info', `${state.target} resolved`, `${state.workflowId}: ${how}`);
+  }
   return restarted;
 }
 

@@ -81,6 +81,10 @@ async function withWaitingIncident(
     await body({ slack, target, workflowId, waiting, notifications: built.notifications, handle });
     await handle.signal(rejectSignal, { by: 'notify-test' });
     expect((await handle.result()).status).toBe('REJECTED');
+    // The outcome is told too.
+    await waitFor('the rejection to be told', async () =>
+      built.notifications().some((n) => n.event === 'rejected' && n.target === target),
+    );
   } finally {
     await worker.stop();
     await supervisor.stopAll();
@@ -111,7 +115,12 @@ describe('notifications from a running incident', () => {
         expect(words).toContain(`temporal workflow signal --workflow-id ${workflowId} --name approve`);
         // Workflow code that fills `event` must call this one approval-needed; older code leaves it out.
         const sent = notifications().find((n) => /^approval needed/.test(String(n.title)));
-        if (sent?.event !== undefined) expect(sent.event).toBe('approval-needed');
+        expect(sent).toMatchObject({
+          event: 'approval-needed',
+          status: 'AWAITING_APPROVAL',
+          proposed: { action: 'RESTART' },
+          diagnosis: { source: 'rules' },
+        });
 
         const entered = waiting.timeline.find((t) => t.event === 'AWAITING_APPROVAL');
         if (entered) {
