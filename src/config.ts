@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DiagnosisSettings } from './activities/diagnose/settings.js';
 import type { SweepThresholds } from './domain/anomaly.js';
 import { parseDuration } from './domain/duration.js';
+import { isLoopbackAddress } from './domain/ip-address.js';
 import { DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
 import type { IncidentSettings } from './domain/settings.js';
 
@@ -55,6 +56,7 @@ const envSchema = z.object({
   MEDIC_TASK_QUEUE: z.string().default('medic'),
   MEDIC_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   MEDIC_APPROVER_TOKENS: namedTokens,
+  MEDIC_VIEWER_TOKENS: namedTokens,
   MEDIC_ALERTMANAGER_TOKENS: namedTokens,
   MEDIC_ALERTMANAGER_TARGET_LABELS: z
     .string()
@@ -187,6 +189,8 @@ export interface MedicConfig {
   temporal: { address: string; namespace: string; taskQueue: string };
   webhookSecret: string | undefined;
   approverTokens: Array<{ name: string; token: string }>;
+  /** Who may read incidents, guards and metrics (approvers may too); none: reads are open (loopback only). */
+  viewerTokens: Array<{ name: string; token: string }>;
   ingest: IngestSettings;
   /** Container names never acted on, besides the built-in ones (Temporal's and Medic's own). */
   protectedContainers: string[];
@@ -203,6 +207,50 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+type Env = z.infer<typeof envSchema>;
+
+/** A secret that opens one door must not open another: webhook senders never approve, viewers never act. */
+function refuseReusedTokens(e: Env): void {
+  const doors: Record<string, string[]> = {
+    MEDIC_WEBHOOK_SECRET: e.MEDIC_WEBHOOK_SECRET ? [e.MEDIC_WEBHOOK_SECRET] : [],
+    MEDIC_ALERTMANAGER_TOKENS: e.MEDIC_ALERTMANAGER_TOKENS.map((t) => t.token),
+    MEDIC_APPROVER_TOKENS: e.MEDIC_APPROVER_TOKENS.map((t) => t.token),
+  };
+  const alsoUsedIn = (tokens: Array<{ token: string }>, others: string[]) => {
+    const secrets = new Set(tokens.map((t) => t.token));
+    return others.filter((door) => doors[door]?.some((secret) => secrets.has(secret)));
+  };
+  const approverReuse = alsoUsedIn(e.MEDIC_APPROVER_TOKENS, [
+    'MEDIC_WEBHOOK_SECRET',
+    'MEDIC_ALERTMANAGER_TOKENS',
+  ]);
+  const viewerReuse = alsoUsedIn(e.MEDIC_VIEWER_TOKENS, Object.keys(doors));
+  const problems = [
+    ...(approverReuse.length > 0
+      ? [
+          `MEDIC_APPROVER_TOKENS: an approver token is also used in ${approverReuse.join(' and ')}; give approvers their own tokens`,
+        ]
+      : []),
+    ...(viewerReuse.length > 0
+      ? [
+          `MEDIC_VIEWER_TOKENS: a viewer token is also used in ${viewerReuse.join(' and ')}; give viewers their own tokens (approver tokens already grant reading)`,
+        ]
+      : []),
+  ];
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * Incidents, reports, guards and metrics describe production (container names, log excerpts): on any
+ * address but loopback, reading them needs a token.
+ */
+function refuseOpenReads(host: string, hasViewerTokens: boolean): void {
+  if (hasViewerTokens || host === 'localhost' || isLoopbackAddress(host)) return;
+  throw new ConfigError(
+    `invalid configuration:\n  MEDIC_VIEWER_TOKENS: the API listens on ${host}, not a loopback address, so reading incidents must need a token: set MEDIC_VIEWER_TOKENS=name:token (tokens of at least 16 characters, comma-separated), or MEDIC_HOST=127.0.0.1`,
+  );
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -210,27 +258,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  // A secret that opens one door must not open another: webhook senders never approve.
-  const approverSecrets = new Set(e.MEDIC_APPROVER_TOKENS.map((t) => t.token));
-  const reused = [
-    ...(e.MEDIC_WEBHOOK_SECRET && approverSecrets.has(e.MEDIC_WEBHOOK_SECRET)
-      ? ['MEDIC_WEBHOOK_SECRET']
-      : []),
-    ...(e.MEDIC_ALERTMANAGER_TOKENS.some((t) => approverSecrets.has(t.token))
-      ? ['MEDIC_ALERTMANAGER_TOKENS']
-      : []),
-  ];
-  if (reused.length > 0) {
-    throw new ConfigError(
-      `invalid configuration:\n  MEDIC_APPROVER_TOKENS: an approver token is also used in ${reused.join(' and ')}; give approvers their own tokens`,
-    );
-  }
+  refuseReusedTokens(e);
+  refuseOpenReads(e.MEDIC_HOST, e.MEDIC_VIEWER_TOKENS.length > 0);
   const [labelKey = '', labelValue = ''] = e.MEDIC_MANAGED_LABEL.split('=');
   return {
     api: { host: e.MEDIC_HOST, port: e.MEDIC_PORT },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.MEDIC_TASK_QUEUE },
     webhookSecret: e.MEDIC_WEBHOOK_SECRET,
     approverTokens: e.MEDIC_APPROVER_TOKENS,
+    viewerTokens: e.MEDIC_VIEWER_TOKENS,
     ingest: {
       alertmanagerTokens: e.MEDIC_ALERTMANAGER_TOKENS,
       alertmanagerTargetLabels: e.MEDIC_ALERTMANAGER_TARGET_LABELS,
