@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DiagnosisSettings } from './activities/diagnose/settings.js';
 import type { SweepThresholds } from './domain/anomaly.js';
 import { parseDuration } from './domain/duration.js';
+import { normaliseHost } from './domain/health-url.js';
 import { isLoopbackAddress } from './domain/ip-address.js';
 import { DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
 import type { IncidentSettings } from './domain/settings.js';
@@ -19,6 +20,18 @@ const duration = (fallback: string) =>
         return z.NEVER;
       }
     });
+
+/** A comma-separated list, trimmed, without empty items. */
+const commaList = (fallback = '') =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
 
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -58,36 +71,25 @@ const envSchema = z.object({
   MEDIC_APPROVER_TOKENS: namedTokens,
   MEDIC_VIEWER_TOKENS: namedTokens,
   MEDIC_ALERTMANAGER_TOKENS: namedTokens,
-  MEDIC_ALERTMANAGER_TARGET_LABELS: z
-    .string()
-    .default('container,name')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((l) => l.trim())
-        .filter(Boolean),
-    )
-    .refine(
-      (labels) => labels.length > 0 && labels.every((l) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l)),
-      'expected Prometheus label names separated by commas',
-    ),
+  MEDIC_ALERTMANAGER_TARGET_LABELS: commaList('container,name').refine(
+    (labels) => labels.length > 0 && labels.every((l) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l)),
+    'expected Prometheus label names separated by commas',
+  ),
   MEDIC_COALESCE_WINDOW: duration('1s'),
   MEDIC_COALESCE_MAX_WINDOW: duration('10s'),
   MEDIC_RATE_LIMIT_PER_SECOND: int(5000, 0, 1_000_000),
   MEDIC_RATE_LIMIT_BURST: int(10_000, 1, 10_000_000),
-  MEDIC_PROTECTED_CONTAINERS: z
-    .string()
-    .default('')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((n) => n.trim())
-        .filter(Boolean),
-    ),
+  MEDIC_PROTECTED_CONTAINERS: commaList(),
   MEDIC_MANAGED_LABEL: z
     .string()
     .default('medic.managed=true')
     .refine((s) => /^[\w./-]+=[\w./-]+$/.test(s), 'expected key=value'),
+  MEDIC_HEALTH_URL_HOSTS: commaList()
+    .refine(
+      (hosts) => hosts.every((h) => /^(\[?[0-9a-fA-F:.]+\]?|[a-zA-Z0-9.-]{1,253})$/.test(h)),
+      'expected host names or IP addresses separated by commas (no scheme, port or path)',
+    )
+    .transform((hosts) => hosts.map(normaliseHost)),
   MEDIC_RUNBOOK_PATH: z.string().default('runbook.json'),
   MEDIC_SEVERITY_POLICY: z
     .string()
@@ -101,16 +103,10 @@ const envSchema = z.object({
       }
     }),
   MEDIC_APPROVAL_TIMEOUT: duration('15m'),
-  MEDIC_ESCALATION_LEVELS: z
-    .string()
-    .default('on-call,team-lead,engineering-manager')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((l) => l.trim())
-        .filter(Boolean),
-    )
-    .refine((levels) => levels.length > 0, 'name at least one escalation level'),
+  MEDIC_ESCALATION_LEVELS: commaList('on-call,team-lead,engineering-manager').refine(
+    (levels) => levels.length > 0,
+    'name at least one escalation level',
+  ),
   MEDIC_ESCALATION_MAX_WAIT: duration('4h'),
   MEDIC_RECURRENCE_WINDOW: duration('10m'),
   MEDIC_DRY_RUN: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off'),
@@ -195,6 +191,8 @@ export interface MedicConfig {
   /** Container names never acted on, besides the built-in ones (Temporal's and Medic's own). */
   protectedContainers: string[];
   managedLabel: { key: string; value: string };
+  /** Hosts a `medic.health-url` label may name besides loopback and the container's own addresses. */
+  healthUrlHosts: string[];
   runbookPath: string;
   incident: IncidentSettings;
   diagnosis: DiagnosisSettings;
@@ -276,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     },
     protectedContainers: e.MEDIC_PROTECTED_CONTAINERS,
     managedLabel: { key: labelKey, value: labelValue },
+    healthUrlHosts: e.MEDIC_HEALTH_URL_HOSTS,
     runbookPath: e.MEDIC_RUNBOOK_PATH,
     incident: {
       approvalTimeoutMs: e.MEDIC_APPROVAL_TIMEOUT,
