@@ -139,9 +139,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const engine =
       options.engine === undefined ? await findEngine({ startPodman: true, log }) : options.engine;
     if (engine && options.engine === undefined) stops.push(() => engine.stop());
-    const supervisor = engine ? undefined : new ProcessSupervisor(config.managedLabel);
+    const healthUrls = { healthUrlHosts: config.healthUrlHosts };
+    const supervisor = engine ? undefined : new ProcessSupervisor(config.managedLabel, healthUrls);
     const runtime: ContainerRuntime = engine
-      ? new DockerEngineRuntime(engine.docker, config.managedLabel)
+      ? new DockerEngineRuntime(engine.docker, config.managedLabel, healthUrls)
       : (supervisor as ProcessSupervisor);
     const demoImage = engine ? await ensureDemoImage(engine.docker, log) : undefined;
 
@@ -221,7 +222,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       log('no container engine is reachable: running the demo app as a supervised process instead');
       log('  (for the container mode run `npm run setup:engine`, which installs Podman, or set DOCKER_HOST)');
       const bundle = await bundleDemoApp();
-      const processes = supervisor ?? new ProcessSupervisor(config.managedLabel);
+      const processes = supervisor ?? new ProcessSupervisor(config.managedLabel, healthUrls);
       processes.start({
         name: demoName,
         command: process.execPath,

@@ -4,6 +4,8 @@ import type { DiagnosisSettings } from './activities/diagnose/settings.js';
 import { checkHttpUrl, type NotifySettings, parseNotifyRoutes } from './activities/notify-settings.js';
 import type { SweepThresholds } from './domain/anomaly.js';
 import { parseDuration } from './domain/duration.js';
+import { normaliseHost } from './domain/health-url.js';
+import { isLoopbackAddress } from './domain/ip-address.js';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from './domain/log-bounds.js';
 import { DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
 import type { IncidentSettings } from './domain/settings.js';
@@ -23,6 +25,17 @@ const parsedWith = <T>(parse: (text: string) => T, fallback = '') =>
     });
 
 const duration = (fallback: string) => parsedWith(parseDuration, fallback);
+/** A comma-separated list, trimmed, without empty items. */
+const commaList = (fallback = '') =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
 
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -70,50 +83,34 @@ const envSchema = z.object({
   MEDIC_TASK_QUEUE: z.string().default('medic'),
   MEDIC_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   MEDIC_APPROVER_TOKENS: namedTokens,
+  MEDIC_VIEWER_TOKENS: namedTokens,
   MEDIC_ALERTMANAGER_TOKENS: namedTokens,
-  MEDIC_ALERTMANAGER_TARGET_LABELS: z
-    .string()
-    .default('container,name')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((l) => l.trim())
-        .filter(Boolean),
-    )
-    .refine(
-      (labels) => labels.length > 0 && labels.every((l) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l)),
-      'expected Prometheus label names separated by commas',
-    ),
+  MEDIC_ALERTMANAGER_TARGET_LABELS: commaList('container,name').refine(
+    (labels) => labels.length > 0 && labels.every((l) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l)),
+    'expected Prometheus label names separated by commas',
+  ),
   MEDIC_COALESCE_WINDOW: duration('1s'),
   MEDIC_COALESCE_MAX_WINDOW: duration('10s'),
   MEDIC_RATE_LIMIT_PER_SECOND: int(5000, 0, 1_000_000),
   MEDIC_RATE_LIMIT_BURST: int(10_000, 1, 10_000_000),
-  MEDIC_PROTECTED_CONTAINERS: z
-    .string()
-    .default('')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((n) => n.trim())
-        .filter(Boolean),
-    ),
+  MEDIC_PROTECTED_CONTAINERS: commaList(),
   MEDIC_MANAGED_LABEL: z
     .string()
     .default('medic.managed=true')
     .refine((s) => /^[\w./-]+=[\w./-]+$/.test(s), 'expected key=value'),
+  MEDIC_HEALTH_URL_HOSTS: commaList()
+    .refine(
+      (hosts) => hosts.every((h) => /^(\[?[0-9a-fA-F:.]+\]?|[a-zA-Z0-9.-]{1,253})$/.test(h)),
+      'expected host names or IP addresses separated by commas (no scheme, port or path)',
+    )
+    .transform((hosts) => hosts.map(normaliseHost)),
   MEDIC_RUNBOOK_PATH: z.string().default('runbook.json'),
   MEDIC_SEVERITY_POLICY: parsedWith(parseSeverityPolicy),
   MEDIC_APPROVAL_TIMEOUT: duration('15m'),
-  MEDIC_ESCALATION_LEVELS: z
-    .string()
-    .default('on-call,team-lead,engineering-manager')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((l) => l.trim())
-        .filter(Boolean),
-    )
-    .refine((levels) => levels.length > 0, 'name at least one escalation level'),
+  MEDIC_ESCALATION_LEVELS: commaList('on-call,team-lead,engineering-manager').refine(
+    (levels) => levels.length > 0,
+    'name at least one escalation level',
+  ),
   MEDIC_ESCALATION_MAX_WAIT: duration('4h'),
   MEDIC_RECURRENCE_WINDOW: duration('10m'),
   MEDIC_DRY_RUN: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off'),
@@ -213,10 +210,14 @@ export interface MedicConfig {
   temporalUiUrl: string;
   webhookSecret: string | undefined;
   approverTokens: Array<{ name: string; token: string }>;
+  /** Who may read incidents, guards and metrics (approvers may too); none: reads are open (loopback only). */
+  viewerTokens: Array<{ name: string; token: string }>;
   ingest: IngestSettings;
   /** Container names never acted on, besides the built-in ones (Temporal's and Medic's own). */
   protectedContainers: string[];
   managedLabel: { key: string; value: string };
+  /** Hosts a `medic.health-url` label may name besides loopback and the container's own addresses. */
+  healthUrlHosts: string[];
   runbookPath: string;
   incident: IncidentSettings;
   diagnosis: DiagnosisSettings;
@@ -238,6 +239,50 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+type Env = z.infer<typeof envSchema>;
+
+/** A secret that opens one door must not open another: webhook senders never approve, viewers never act. */
+function refuseReusedTokens(e: Env): void {
+  const doors: Record<string, string[]> = {
+    MEDIC_WEBHOOK_SECRET: e.MEDIC_WEBHOOK_SECRET ? [e.MEDIC_WEBHOOK_SECRET] : [],
+    MEDIC_ALERTMANAGER_TOKENS: e.MEDIC_ALERTMANAGER_TOKENS.map((t) => t.token),
+    MEDIC_APPROVER_TOKENS: e.MEDIC_APPROVER_TOKENS.map((t) => t.token),
+  };
+  const alsoUsedIn = (tokens: Array<{ token: string }>, others: string[]) => {
+    const secrets = new Set(tokens.map((t) => t.token));
+    return others.filter((door) => doors[door]?.some((secret) => secrets.has(secret)));
+  };
+  const approverReuse = alsoUsedIn(e.MEDIC_APPROVER_TOKENS, [
+    'MEDIC_WEBHOOK_SECRET',
+    'MEDIC_ALERTMANAGER_TOKENS',
+  ]);
+  const viewerReuse = alsoUsedIn(e.MEDIC_VIEWER_TOKENS, Object.keys(doors));
+  const problems = [
+    ...(approverReuse.length > 0
+      ? [
+          `MEDIC_APPROVER_TOKENS: an approver token is also used in ${approverReuse.join(' and ')}; give approvers their own tokens`,
+        ]
+      : []),
+    ...(viewerReuse.length > 0
+      ? [
+          `MEDIC_VIEWER_TOKENS: a viewer token is also used in ${viewerReuse.join(' and ')}; give viewers their own tokens (approver tokens already grant reading)`,
+        ]
+      : []),
+  ];
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * Incidents, reports, guards and metrics describe production (container names, log excerpts): on any
+ * address but loopback, reading them needs a token.
+ */
+function refuseOpenReads(host: string, hasViewerTokens: boolean): void {
+  if (hasViewerTokens || host === 'localhost' || isLoopbackAddress(host)) return;
+  throw new ConfigError(
+    `invalid configuration:\n  MEDIC_VIEWER_TOKENS: the API listens on ${host}, not a loopback address, so reading incidents must need a token: set MEDIC_VIEWER_TOKENS=name:token (tokens of at least 16 characters, comma-separated), or MEDIC_HOST=127.0.0.1`,
+  );
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -245,21 +290,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  // A secret that opens one door must not open another: webhook senders never approve.
-  const approverSecrets = new Set(e.MEDIC_APPROVER_TOKENS.map((t) => t.token));
-  const reused = [
-    ...(e.MEDIC_WEBHOOK_SECRET && approverSecrets.has(e.MEDIC_WEBHOOK_SECRET)
-      ? ['MEDIC_WEBHOOK_SECRET']
-      : []),
-    ...(e.MEDIC_ALERTMANAGER_TOKENS.some((t) => approverSecrets.has(t.token))
-      ? ['MEDIC_ALERTMANAGER_TOKENS']
-      : []),
-  ];
-  if (reused.length > 0) {
-    throw new ConfigError(
-      `invalid configuration:\n  MEDIC_APPROVER_TOKENS: an approver token is also used in ${reused.join(' and ')}; give approvers their own tokens`,
-    );
-  }
+  refuseReusedTokens(e);
+  refuseOpenReads(e.MEDIC_HOST, e.MEDIC_VIEWER_TOKENS.length > 0);
   const [labelKey = '', labelValue = ''] = e.MEDIC_MANAGED_LABEL.split('=');
   const logLimits: LogLimits = {
     maxLineChars: e.MEDIC_LOG_MAX_LINE_CHARS,
@@ -272,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     temporalUiUrl: e.MEDIC_TEMPORAL_UI_URL,
     webhookSecret: e.MEDIC_WEBHOOK_SECRET,
     approverTokens: e.MEDIC_APPROVER_TOKENS,
+    viewerTokens: e.MEDIC_VIEWER_TOKENS,
     ingest: {
       alertmanagerTokens: e.MEDIC_ALERTMANAGER_TOKENS,
       alertmanagerTargetLabels: e.MEDIC_ALERTMANAGER_TARGET_LABELS,
@@ -281,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     },
     protectedContainers: e.MEDIC_PROTECTED_CONTAINERS,
     managedLabel: { key: labelKey, value: labelValue },
+    healthUrlHosts: e.MEDIC_HEALTH_URL_HOSTS,
     runbookPath: e.MEDIC_RUNBOOK_PATH,
     incident: {
       approvalTimeoutMs: e.MEDIC_APPROVAL_TIMEOUT,

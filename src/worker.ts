@@ -59,7 +59,9 @@ export function medicWorkerActivities(deps: {
   return {
     ...activities,
     ...createEngineWatchActivities({
-      runtime: new DockerEngineRuntime(deps.watchEngine.docker, config.managedLabel),
+      runtime: new DockerEngineRuntime(deps.watchEngine.docker, config.managedLabel, {
+        healthUrlHosts: config.healthUrlHosts,
+      }),
       incidents: new IncidentGateway(
         deps.client,
         config.temporal.taskQueue,
@@ -147,7 +149,9 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     activities: medicWorkerActivities({
       config,
-      runtime: new DockerEngineRuntime(docker, config.managedLabel),
+      runtime: new DockerEngineRuntime(docker, config.managedLabel, {
+        healthUrlHosts: config.healthUrlHosts,
+      }),
       client,
       logger,
       runbookPath: path.resolve(config.runbookPath),

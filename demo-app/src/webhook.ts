@@ -1,7 +1,14 @@
 // Signed alert delivery to Medic, with exponential backoff on failures Medic may recover from.
+// Medic names a delivery by its signature (which covers the timestamp), so every retry of one alert
+// resends the very same signed request: a retry whose first answer was lost is then counted once.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../src/api/webhook-signature.js';
+import {
+  DEFAULT_TOLERANCE_MS,
+  SIGNATURE_HEADER,
+  signWebhook,
+  TIMESTAMP_HEADER,
+} from '../../src/api/webhook-signature.js';
 import { withDeadline } from './deadline.js';
 import type { Log } from './log.js';
 import type { AlertType, Severity } from './symptoms.js';
@@ -77,6 +84,18 @@ export interface WebhookSenderOptions {
 }
 
 const RESPONSE_EXCERPT_CHARS = 500;
+/**
+ * A signed request is resent as is until its timestamp is this old, then signed afresh (a new delivery
+ * to Medic): Medic refuses timestamps older than its window, and a request may spend an attempt's
+ * timeout in flight.
+ */
+const RESIGN_AFTER_MS = DEFAULT_TOLERANCE_MS - 60_000;
+
+interface SignedRequest {
+  body: string;
+  timestampSeconds: number;
+  signature: string;
+}
 
 type AttemptResult =
   | { answered: true; status: number; text: string; retryAfterMs: number | undefined }
@@ -99,16 +118,29 @@ export class WebhookSender {
   /** Delivers one alert. Never throws: every outcome is returned and logged. */
   async send(payload: AlertPayload, override: Partial<RetryPolicy> = {}): Promise<DeliveryResult> {
     const policy = { ...this.policy, ...override };
-    const body = JSON.stringify(payload);
     const about = { alertType: payload.alert_type, incidentId: payload.incident_id };
+    let request = this.sign(JSON.stringify(payload));
     let reason = 'no attempt made';
     for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
       if (this.closing.signal.aborted) return { outcome: 'cancelled', attempts: attempt - 1 };
+      if (this.now() - request.timestampSeconds * 1000 > RESIGN_AFTER_MS) {
+        // Medic would refuse the old timestamp: this is a new delivery, which Medic may count again.
+        request = this.sign(request.body);
+        this.options.log.warn('alert signed afresh: the first signature is too old to resend', about);
+      }
       this.options.log.info('alert sent', { ...about, attempt, url: this.options.url });
-      const result = await this.attempt(body, policy.attemptTimeoutMs);
+      const result = await this.attempt(request, policy.attemptTimeoutMs);
       if (this.closing.signal.aborted) return { outcome: 'cancelled', attempts: attempt };
       if (result.answered && result.status >= 200 && result.status < 300) {
         this.options.log.info('alert accepted', { ...about, status: result.status, attempts: attempt });
+        return { outcome: 'accepted', status: result.status, attempts: attempt };
+      }
+      if (result.answered && attempt > 1 && isReplayRefusal(result)) {
+        // An earlier attempt of this very request was taken; only its answer was lost.
+        this.options.log.info('alert already accepted by an earlier attempt', {
+          ...about,
+          attempts: attempt,
+        });
         return { outcome: 'accepted', status: result.status, attempts: attempt };
       }
       if (result.answered && result.status < 500 && result.status !== 429) {
@@ -151,18 +183,22 @@ export class WebhookSender {
     this.closing.abort();
   }
 
-  private async attempt(body: string, timeoutMs: number): Promise<AttemptResult> {
-    const timestamp = Math.floor(this.now() / 1000);
+  private sign(body: string): SignedRequest {
+    const timestampSeconds = Math.floor(this.now() / 1000);
+    return { body, timestampSeconds, signature: signWebhook(this.options.secret, timestampSeconds, body) };
+  }
+
+  private async attempt(request: SignedRequest, timeoutMs: number): Promise<AttemptResult> {
     try {
       return await withDeadline(timeoutMs, this.closing.signal, async (signal) => {
         const response = await this.fetch(this.options.url, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
-            [TIMESTAMP_HEADER]: String(timestamp),
-            [SIGNATURE_HEADER]: signWebhook(this.options.secret, timestamp, body),
+            [TIMESTAMP_HEADER]: String(request.timestampSeconds),
+            [SIGNATURE_HEADER]: request.signature,
           },
-          body,
+          body: request.body,
           signal,
         });
         const text = (await response.text()).slice(0, RESPONSE_EXCERPT_CHARS);
@@ -180,6 +216,16 @@ export class WebhookSender {
       const cause = error.cause?.code ?? error.cause?.message;
       return { answered: false, error: cause ? `${error.message} (${cause})` : error.message };
     }
+  }
+}
+
+/** Medic's answer to a signature it already took (401 replayed_signature). */
+function isReplayRefusal(result: { status: number; text: string }): boolean {
+  if (result.status !== 401) return false;
+  try {
+    return (JSON.parse(result.text) as { error?: { code?: unknown } }).error?.code === 'replayed_signature';
+  } catch {
+    return false;
   }
 }
 

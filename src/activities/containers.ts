@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { CpuCounters } from '../domain/anomaly.js';
 import { type EngineEvent, parseEngineEvent } from '../domain/engine-events.js';
+import { judgeHealthUrl } from '../domain/health-url.js';
 
 export interface ManagedLabel {
   key: string;
@@ -13,6 +14,12 @@ export interface ManagedLabel {
 }
 
 export const HEALTH_URL_LABEL = 'medic.health-url';
+
+/** What a runtime needs to judge health URLs; see src/domain/health-url.ts. */
+export interface RuntimeOptions {
+  /** MEDIC_HEALTH_URL_HOSTS: hosts a health URL may name besides loopback and the container's own. */
+  healthUrlHosts?: readonly string[];
+}
 
 export interface ContainerInfo {
   id: string;
@@ -30,7 +37,10 @@ export interface ContainerInfo {
   oomKilled: boolean;
   /** Docker HEALTHCHECK status, when the container has one. */
   health?: string;
+  /** The `medic.health-url` label's URL, only when Medic may probe it. */
   healthUrl?: string;
+  /** Why the label's URL is not probed (it names another host); never both this and `healthUrl`. */
+  healthUrlRefused?: string;
   /** The container's memory limit; undefined when it has none. */
   memoryLimitBytes?: number;
 }
@@ -91,6 +101,38 @@ function isManaged(labels: Record<string, string>, label: ManagedLabel): boolean
   return labels[label.key] === label.value;
 }
 
+/** The label's URL if Medic may probe it, else the reason; judged where the container's addresses are known. */
+function healthUrlOf(
+  labels: Record<string, string>,
+  container: string,
+  addresses: readonly string[],
+  options: RuntimeOptions,
+): Pick<ContainerInfo, 'healthUrl' | 'healthUrlRefused'> {
+  const raw = labels[HEALTH_URL_LABEL];
+  if (!raw) return {};
+  const verdict = judgeHealthUrl(raw, { container, addresses, extraHosts: options.healthUrlHosts ?? [] });
+  return verdict.allowed ? { healthUrl: verdict.url } : { healthUrlRefused: verdict.reason };
+}
+
+/**
+ * The container's own IP addresses on its networks. With host networking it has none of its own: it is
+ * reached on the host's loopback, which is always allowed.
+ */
+function containerAddresses(data: Docker.ContainerInspectInfo): string[] {
+  const settings = data.NetworkSettings as
+    | (Partial<Docker.ContainerInspectInfo['NetworkSettings']> & {
+        IPAddress?: string;
+        GlobalIPv6Address?: string;
+      })
+    | undefined;
+  const networks = Object.values(settings?.Networks ?? {});
+  return [
+    settings?.IPAddress,
+    settings?.GlobalIPv6Address,
+    ...networks.flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]),
+  ].filter((a): a is string => typeof a === 'string' && a !== '');
+}
+
 /** Creates a dockerode client from a DOCKER_HOST-style address (unix:///path or tcp://host:port). */
 export function createDockerClient(dockerHost: string | undefined): Docker {
   if (!dockerHost) return new Docker({ socketPath: '/var/run/docker.sock' });
@@ -125,6 +167,7 @@ export class DockerEngineRuntime implements WatchableRuntime {
   constructor(
     private readonly docker: Docker,
     private readonly managedLabel: ManagedLabel,
+    private readonly options: RuntimeOptions = {},
   ) {
     this.labelFilter = `${managedLabel.key}=${managedLabel.value}`;
   }
@@ -139,9 +182,10 @@ export class DockerEngineRuntime implements WatchableRuntime {
     }
     const labels = data.Config?.Labels ?? {};
     const state = data.State;
+    const containerName = data.Name.replace(/^\//, '');
     return {
       id: data.Id,
-      name: data.Name.replace(/^\//, ''),
+      name: containerName,
       labels,
       managed: isManaged(labels, this.managedLabel),
       image: data.Config?.Image,
@@ -152,7 +196,7 @@ export class DockerEngineRuntime implements WatchableRuntime {
       exitCode: state.ExitCode,
       oomKilled: state.OOMKilled,
       health: state.Health?.Status || undefined,
-      healthUrl: labels[HEALTH_URL_LABEL],
+      ...healthUrlOf(labels, containerName, containerAddresses(data), this.options),
       memoryLimitBytes: data.HostConfig?.Memory || undefined,
     };
   }
@@ -297,7 +341,10 @@ export class ProcessSupervisor implements ContainerRuntime {
   private readonly processes = new Map<string, SupervisedProcess>();
   private lastStart = 0;
 
-  constructor(private readonly managedLabel: ManagedLabel) {}
+  constructor(
+    private readonly managedLabel: ManagedLabel,
+    private readonly options: RuntimeOptions = {},
+  ) {}
 
   /** Registers and starts a process. */
   start(spec: SupervisedProcessSpec): void {
@@ -364,7 +411,8 @@ export class ProcessSupervisor implements ContainerRuntime {
       restartCount: proc.restartCount,
       exitCode: proc.exitCode,
       oomKilled: false,
-      healthUrl: proc.spec.labels[HEALTH_URL_LABEL],
+      // A supervised process runs on this host: its address is loopback.
+      ...healthUrlOf(proc.spec.labels, name, [], this.options),
     };
   }
 

@@ -5,12 +5,15 @@ import type { ContainerInfo } from './containers.js';
 export interface HealthProbe {
   ok: boolean;
   detail: string;
+  /** The health URL names a host Medic may not probe: asking again cannot help. */
+  refused?: boolean;
 }
 
 export async function probeHealthUrl(url: string, timeoutMs: number): Promise<HealthProbe> {
   const started = Date.now();
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    // A redirect is an answer, not an address to follow: it could lead anywhere the label may not.
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     const body = (await response.text()).slice(0, 300).replace(/\s+/g, ' ').trim();
     return {
       ok: response.status === 200,
@@ -32,6 +35,7 @@ export async function checkContainerHealth(
     return { ok: false, detail: `container ${info.name} is ${info.state} (exit code ${info.exitCode})` };
   if (info.health === 'unhealthy')
     return { ok: false, detail: `engine healthcheck reports ${info.name} unhealthy` };
+  if (info.healthUrlRefused) return { ok: false, detail: info.healthUrlRefused, refused: true };
   if (info.healthUrl) return probeHealthUrl(info.healthUrl, probeTimeoutMs);
   if (info.health === 'starting')
     return { ok: false, detail: `engine healthcheck for ${info.name} is still starting` };

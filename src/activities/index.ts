@@ -151,6 +151,7 @@ export function createActivities(deps: ActivityDeps) {
         );
       }
       const probe = await checkContainerHealth(info, probeTimeoutMs);
+      if (probe.refused) throw ApplicationFailure.nonRetryable(probe.detail, 'HealthUrlRefused');
       if (!probe.ok) {
         logger.info({ target: input.target, attempt, detail: probe.detail }, 'not healthy yet');
         throw ApplicationFailure.retryable(`attempt ${attempt}: ${probe.detail}`, 'Unhealthy');

@@ -1,13 +1,13 @@
 // The HTTP API. Thin: validation and translation; Temporal work goes through the gateway.
 
 import type { Client } from '@temporalio/client';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { IngestSettings, MedicConfig } from '../config.js';
 import { DEFAULT_LOG_LIMITS } from '../domain/log-bounds.js';
 import type { Logger } from '../logger.js';
 import { IncidentGateway } from '../temporal/incident-gateway.js';
 import { alertmanagerRoutes } from './alertmanager.js';
-import { AlertmanagerAuth, ApproverAuth } from './auth.js';
+import { AlertmanagerAuth, ApproverAuth, ViewerAuth } from './auth.js';
 import { AlertCoalescer } from './coalescer.js';
 import { consoleRoutes } from './console.js';
 import { errorHandler, notFound } from './errors.js';
@@ -38,6 +38,8 @@ export interface AppDeps {
       api?: Partial<MedicConfig['api']>;
       /** Where the console links incidents in the Temporal Web UI (default: the dev server's UI). */
       temporalUiUrl?: string;
+      /** Without any, reads are open: the configuration allows that only on a loopback address. */
+      viewerTokens?: MedicConfig['viewerTokens'];
     };
   logger: Logger;
   now?: () => number;
@@ -87,7 +89,8 @@ export function createApp(deps: AppDeps): MedicApp {
       });
     }
   });
-  app.get('/metrics', async (_req, res) => {
+  const requireReader = readerCheck(config);
+  app.get('/metrics', requireReader, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -119,11 +122,20 @@ export function createApp(deps: AppDeps): MedicApp {
     }),
   );
   const auth = new ApproverAuth(config.approverTokens);
-  app.use(
-    incidentRoutes({ gateway, auth, metrics, decisionTimeoutMs: config.api?.decisionTimeoutMs ?? 10_000 }),
-  );
-  app.use(guardRoutes({ gateway, auth }));
+  const decisionTimeoutMs = config.api?.decisionTimeoutMs ?? 10_000;
+  app.use(incidentRoutes({ gateway, auth, requireReader, metrics, decisionTimeoutMs }));
+  app.use(guardRoutes({ gateway, auth, requireReader }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+/** Reads need a viewer's or an approver's token once viewer tokens exist; /healthz stays open. */
+function readerCheck(config: AppDeps['config']): RequestHandler {
+  if (!config.viewerTokens?.length) return (_req, _res, next) => next();
+  const readers = new ViewerAuth(config.viewerTokens, config.approverTokens);
+  return (req, res, next) => {
+    res.locals.reader = readers.authenticate(req);
+    next();
+  };
 }

@@ -75,6 +75,20 @@ export class ApproverAuth extends BearerTokens {
   }
 }
 
+/**
+ * Who may read incidents, reports, guards and metrics: viewers (MEDIC_VIEWER_TOKENS) and approvers,
+ * since whoever may decide must see what they decide on.
+ */
+export class ViewerAuth extends BearerTokens {
+  constructor(viewers: readonly NamedToken[], approvers: readonly ApproverToken[]) {
+    super([...viewers, ...approvers], {
+      realm: 'medic-read',
+      purpose: 'reading incidents, guards and metrics',
+      setting: 'MEDIC_VIEWER_TOKENS',
+    });
+  }
+}
+
 /** Who may send Alertmanager notifications (MEDIC_ALERTMANAGER_TOKENS). */
 export class AlertmanagerAuth extends BearerTokens {
   constructor(tokens: readonly NamedToken[]) {

@@ -1,6 +1,6 @@
 // GET /guards/:target (the guard's state and the global budget) and POST /guards/:target/reset
 // (a person closes an open circuit breaker; needs an approver token).
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import { TARGET_NAME_PATTERN } from '../domain/naming.js';
 import type { IncidentGateway } from '../temporal/incident-gateway.js';
 import type { ApproverAuth } from './auth.js';
@@ -18,10 +18,15 @@ function target(raw: string | string[] | undefined): string {
   return name;
 }
 
-export function guardRoutes(deps: { gateway: IncidentGateway; auth: ApproverAuth }): Router {
+export function guardRoutes(deps: {
+  gateway: IncidentGateway;
+  auth: ApproverAuth;
+  /** Lets a request read only with a viewer's or approver's token, when reads need one. */
+  requireReader: RequestHandler;
+}): Router {
   const router = express.Router();
 
-  router.get('/guards/:target', async (req, res) => {
+  router.get('/guards/:target', deps.requireReader, async (req, res) => {
     res.json(await deps.gateway.guard(target(req.params.target)));
   });
 

@@ -1,5 +1,5 @@
 // Incident reads and approval decisions.
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
 import { decisionSchema, describeZodError } from '../domain/alert.js';
 import { INCIDENT_ID_PATTERN } from '../domain/naming.js';
@@ -52,23 +52,25 @@ export function incidentRoutes(deps: {
   decisionTimeoutMs: number;
   gateway: IncidentGateway;
   auth: ApproverAuth;
+  /** Lets a request read only with a viewer's or approver's token, when reads need one. */
+  requireReader: RequestHandler;
   metrics: ApiMetrics;
 }): Router {
   const router = express.Router();
 
-  router.get('/incidents', async (req, res) => {
+  router.get('/incidents', deps.requireReader, async (req, res) => {
     const parsed = listQuerySchema.safeParse(req.query);
     if (!parsed.success)
       throw new HttpError(400, 'invalid_query', 'invalid query', describeZodError(parsed.error));
     res.json({ incidents: await deps.gateway.list(parsed.data) });
   });
 
-  router.get('/incidents/:id', async (req, res) => {
+  router.get('/incidents/:id', deps.requireReader, async (req, res) => {
     res.json(await deps.gateway.get(incidentId(req.params.id)));
   });
 
   // Markdown for people; `?format=json` gives the same state as GET /incidents/:id.
-  router.get('/incidents/:id/report', async (req, res) => {
+  router.get('/incidents/:id/report', deps.requireReader, async (req, res) => {
     const format = req.query.format ?? 'markdown';
     if (format !== 'markdown' && format !== 'json') {
       throw new HttpError(400, 'invalid_query', 'format must be markdown or json');

@@ -1,6 +1,7 @@
-// A token bucket per source address. Buckets are kept for recent sources only, so a scan of many
-// addresses cannot grow memory without bound.
+// A token bucket per source: an IPv4 address, or an IPv6 /64 (see rateLimitBucket). Buckets are kept
+// for recent sources only, so a scan of many addresses cannot grow memory without bound.
 import type { RequestHandler } from 'express';
+import { rateLimitBucket } from '../domain/ip-address.js';
 import { HttpError } from './errors.js';
 
 export interface RateLimitSettings {
@@ -17,10 +18,11 @@ export class RateLimiter {
 
   constructor(private readonly settings: RateLimitSettings) {}
 
-  /** 0 when the request may pass, else the seconds to wait. */
-  take(source: string, nowMs: number): number {
+  /** 0 when the request may pass, else the seconds to wait. `address` is the peer's IP address. */
+  take(address: string, nowMs: number): number {
     const { perSecond, burst } = this.settings;
     if (perSecond <= 0) return 0;
+    const source = rateLimitBucket(address);
     let bucket = this.buckets.get(source);
     if (bucket) {
       bucket.tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.at) / 1000) * perSecond);

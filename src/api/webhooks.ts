@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { AlertCoalescer } from './coalescer.js';
 import { HttpError, requireJsonContentType } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
-import { ReplayCache } from './replay-cache.js';
+import { ReplayCache, type ReplayClaim } from './replay-cache.js';
 import {
   DEFAULT_TOLERANCE_MS,
   SIGNATURE_HEADER,
@@ -48,29 +48,47 @@ export function webhookRoutes(deps: {
         deps.metrics.webhooks.inc({ outcome: 'unauthenticated' });
         throw new HttpError(401, 'invalid_signature', check.reason);
       }
-      const claimed = replays.claim(signature as string, now());
-      if (claimed === 'replayed') {
-        deps.metrics.webhooks.inc({ outcome: 'replayed' });
-        throw new HttpError(
-          401,
-          'replayed_signature',
-          'this signature was already used; sign every request afresh (a new timestamp or body)',
-        );
-      }
-      if (claimed === 'full') {
-        throw new HttpError(503, 'busy', 'too many signed requests in the replay window; retry', undefined, {
-          'Retry-After': '5',
-        });
-      }
+      const sent = { signature: signature as string, timestampSeconds: check.timestampSeconds };
+      refuseUnlessClaimed(replays.claim(sent.signature, sent.timestampSeconds, now()));
       try {
-        res.status(202).json(await accept(rawBody, signature as string));
+        res.status(202).json(await accept(rawBody, sent.signature));
+        replays.settle(sent.signature, sent.timestampSeconds);
       } catch (err) {
-        // Not accepted: the sender may retry the very same request.
-        if (!(err instanceof HttpError) || err.status >= 500) replays.release(signature as string);
+        // Not accepted: the sender may retry the very same request. A 4xx is final: a copy is a replay.
+        if (!(err instanceof HttpError) || err.status >= 500)
+          replays.release(sent.signature, sent.timestampSeconds);
+        else replays.settle(sent.signature, sent.timestampSeconds);
         throw err;
       }
     },
   );
+
+  function refuseUnlessClaimed(claim: ReplayClaim): void {
+    if (claim === 'claimed') return;
+    if (claim === 'pending') {
+      // The first copy may still fail and give the signature back: the sender must not count it delivered.
+      throw new HttpError(
+        503,
+        'delivery_in_progress',
+        'this request is still being processed; retry the same request shortly',
+        undefined,
+        { 'Retry-After': '1' },
+      );
+    }
+    deps.metrics.webhooks.inc({ outcome: 'replayed' });
+    if (claim === 'forgotten') {
+      throw new HttpError(
+        401,
+        'stale_signature',
+        'under the current load Medic cannot tell whether a signature this old was used; sign the request afresh',
+      );
+    }
+    throw new HttpError(
+      401,
+      'replayed_signature',
+      'this signature was already used; sign every request afresh (a new timestamp or body)',
+    );
+  }
 
   async function accept(rawBody: Buffer, signature: string): Promise<Record<string, unknown>> {
     let json: unknown;

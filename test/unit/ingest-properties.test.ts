@@ -231,27 +231,41 @@ describe('parsers never throw and never let an unsafe name through', () => {
 
 describe('replay cache', () => {
   it('refuses exactly the signatures already claimed within the window and not released', () => {
+    // Each signature carries its own timestamp (the HMAC covers it); the API claims only signatures
+    // whose timestamp passed the age check, so claims here are made only then.
     const op = fc.record({
-      kind: fc.constantFrom('claim', 'release'),
+      kind: fc.constantFrom('claim', 'settle', 'release'),
       signature: fc.constantFrom('a', 'b', 'c', 'd'),
       advanceMs: fc.nat({ max: 400 }),
     });
+    const timestampOf: Record<string, number> = { a: 0, b: 0.3, c: 0.6, d: 0.9 };
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
         const windowMs = 500;
         const cache = new ReplayCache(windowMs);
-        const model = new Map<string, number>();
+        const model = new Map<string, 'pending' | 'settled'>();
         let now = 0;
         for (const { kind, signature, advanceMs } of ops) {
           now += advanceMs;
+          // Whole seconds, like the header: each signature's second is the one holding its offset.
+          const ts = Math.floor(now / 1000 - (timestampOf[signature] ?? 0));
+          const key = `${signature}@${ts}`;
           if (kind === 'release') {
-            cache.release(signature);
-            model.delete(signature);
+            cache.release(key, ts);
+            model.delete(key);
             continue;
           }
-          const live = (model.get(signature) ?? -1) > now;
-          expect(cache.claim(signature, now)).toBe(live ? 'replayed' : 'claimed');
-          if (!live) model.set(signature, now + 2 * windowMs);
+          if (kind === 'settle') {
+            cache.settle(key, ts);
+            if (model.has(key)) model.set(key, 'settled');
+            continue;
+          }
+          if (Math.abs(now - ts * 1000) > windowMs) continue;
+          const seen = model.get(key);
+          expect(cache.claim(key, ts, now)).toBe(
+            seen === undefined ? 'claimed' : seen === 'pending' ? 'pending' : 'replayed',
+          );
+          if (seen === undefined) model.set(key, 'pending');
         }
       }),
       { numRuns: 300 },

@@ -80,6 +80,8 @@ export async function gatherCoreEvidence(
   const notes: string[] = [];
   const info = await timeBox('inspect', timeoutMs, runtime.inspect(input.target));
   const observed = observationOf(input.target, info);
+  // Said here, not only by the model evidence's probe: a runbook hit never probes, and people must see it.
+  if (info?.healthUrlRefused) notes.push(`health URL: ${info.healthUrlRefused}`);
   let logs = input.logs;
   let logSource: Evidence['logSource'] = logs.length > 0 ? 'alert' : 'none';
   // Only a managed target's logs are read: Medic does not look into containers it may not touch.

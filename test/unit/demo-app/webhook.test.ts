@@ -1,3 +1,7 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Log } from '../../../demo-app/src/log.js';
 import {
@@ -8,12 +12,18 @@ import {
   type Sleep,
   WebhookSender,
 } from '../../../demo-app/src/webhook.js';
+import type { AlertCoalescer } from '../../../src/api/coalescer.js';
+import { errorHandler } from '../../../src/api/errors.js';
+import { createApiMetrics } from '../../../src/api/metrics.js';
 import {
   SIGNATURE_HEADER,
   signWebhook,
   TIMESTAMP_HEADER,
   verifyWebhookSignature,
 } from '../../../src/api/webhook-signature.js';
+import { webhookRoutes } from '../../../src/api/webhooks.js';
+import { DEFAULT_LOG_LIMITS } from '../../../src/domain/log-bounds.js';
+import { createLogger } from '../../../src/logger.js';
 import { type FakeMedic, startFakeMedic } from './fake-medic.js';
 
 const SECRET = 'a-test-secret-of-enough-length';
@@ -156,36 +166,6 @@ describe('WebhookSender with injected fetch and sleep', () => {
     expect(waits).toEqual([5000, 30_000]);
   });
 
-  it('signs each attempt afresh over the same body', async () => {
-    const { log } = quietLog();
-    const { sleep } = recordingSleep();
-    const { fetch, calls } = scriptedFetch([503, 202]);
-    let now = 1_900_000_000_000;
-    const sender = new WebhookSender({
-      url: 'http://medic.test/webhooks/alert',
-      secret: SECRET,
-      log,
-      fetch,
-      sleep: async (ms, signal) => {
-        now += ms;
-        await sleep(ms, signal);
-      },
-      now: () => now,
-    });
-
-    await sender.send(payload());
-
-    const headers = calls.map((c) => c.headers as Record<string, string>);
-    expect(headers.map((h) => h[TIMESTAMP_HEADER])).toEqual(['1900000000', '1900000001']);
-    for (const [i, h] of headers.entries()) {
-      expect(h['content-type']).toBe('application/json');
-      expect(h[SIGNATURE_HEADER]).toBe(
-        signWebhook(SECRET, Number(h[TIMESTAMP_HEADER]), String(calls[i]?.body)),
-      );
-    }
-    expect(calls[0]?.body).toBe(calls[1]?.body);
-  });
-
   it('stops waiting and resolves as cancelled when closed', async () => {
     const { log } = quietLog();
     const { fetch } = scriptedFetch([503]);
@@ -211,6 +191,106 @@ describe('WebhookSender with injected fetch and sleep', () => {
     sender.close();
 
     expect(await result).toEqual({ outcome: 'cancelled', attempts: 1 });
+  });
+});
+
+/** A sender whose clock moves with its waits, as a real one does. */
+function clockedSender(fetchStub: typeof fetch, clock: { now: number }) {
+  return new WebhookSender({
+    url: 'http://127.0.0.1:1/webhooks/alert',
+    secret: SECRET,
+    log: quietLog().log,
+    fetch: fetchStub,
+    sleep: async (ms) => {
+      clock.now += ms;
+    },
+    now: () => clock.now,
+  });
+}
+
+describe('issue 11 low: the demo app resends one delivery, so Medic counts a retried alert once', () => {
+  it('resends the same signed request (timestamp, signature, body) on every retry', async () => {
+    const { fetch, calls } = scriptedFetch([networkError(), 503, 202]);
+    const clock = { now: 1_900_000_000_000 };
+
+    expect(await clockedSender(fetch, clock).send(payload())).toMatchObject({ outcome: 'accepted' });
+
+    const sent = calls.map((c) => {
+      const h = c.headers as Record<string, string>;
+      return { timestamp: h[TIMESTAMP_HEADER], signature: h[SIGNATURE_HEADER], body: c.body };
+    });
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(sent[0]?.signature).toBe(signWebhook(SECRET, 1_900_000_000, String(sent[0]?.body)));
+  });
+
+  it('against Medic: an attempt whose answer was lost is counted once, and the sender knows it was taken', async () => {
+    const clock = { now: 1_900_000_000_000 };
+    const admitted: string[] = [];
+    const coalescer = {
+      admit: async (alert: { deliveryId?: string }) => {
+        admitted.push(alert.deliveryId ?? '');
+        return { outcome: 'opened', workflowId: 'incident-medic-demo-db-latency', runId: 'run' };
+      },
+    } as unknown as AlertCoalescer;
+    const logger = createLogger({
+      name: 'test',
+      level: 'error',
+      destination: new Writable({ write: (_c, _e, done) => done() }),
+    });
+    const app = express();
+    app.use(
+      webhookRoutes({
+        coalescer,
+        webhookSecret: SECRET,
+        logLimits: DEFAULT_LOG_LIMITS,
+        logger,
+        metrics: createApiMetrics(),
+        now: () => clock.now,
+      }),
+    );
+    app.use(errorHandler(logger));
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/alert`;
+    let attempts = 0;
+    // The first attempt reaches Medic and is accepted; its answer is lost on the way back.
+    const losingFirstAnswer = (async (_input: string | URL | Request, init?: RequestInit) => {
+      const response = await fetch(url, init);
+      attempts += 1;
+      if (attempts === 1) throw networkError();
+      return response;
+    }) as typeof fetch;
+    try {
+      const result = await clockedSender(losingFirstAnswer, clock).send(payload());
+
+      expect(result).toMatchObject({ outcome: 'accepted', attempts: 2 });
+      expect(admitted).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('signs afresh only when the first signature is too old for Medic to take', async () => {
+    const { fetch, calls } = scriptedFetch([503]);
+    const clock = { now: 1_900_000_000_000 };
+    const sender = new WebhookSender({
+      url: 'http://127.0.0.1:1/webhooks/alert',
+      secret: SECRET,
+      log: quietLog().log,
+      fetch,
+      sleep: async () => {
+        clock.now += 100_000;
+      },
+      now: () => clock.now,
+      retry: { maxAttempts: 5 },
+    });
+
+    await sender.send(payload());
+
+    const timestamps = calls.map((c) => (c.headers as Record<string, string>)[TIMESTAMP_HEADER]);
+    // 0, 100, 200 s: the same request; at 300 s the 5-minute window is past: a new signature.
+    expect(timestamps).toEqual(['1900000000', '1900000000', '1900000000', '1900000300', '1900000300']);
   });
 });
 
