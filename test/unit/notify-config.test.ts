@@ -13,9 +13,13 @@ describe('notification settings', () => {
       namespace: 'default',
       timeoutMs: 5000,
     });
-    expect(loadConfig({ MEDIC_HOST: '0.0.0.0', MEDIC_PORT: '8000' }).notify.publicUrl).toBe(
-      'http://127.0.0.1:8000',
-    );
+    expect(
+      loadConfig({
+        MEDIC_HOST: '0.0.0.0',
+        MEDIC_PORT: '8000',
+        MEDIC_VIEWER_TOKENS: 'viewer:viewer-token-0123456789',
+      }).notify.publicUrl,
+    ).toBe('http://127.0.0.1:8000');
   });
 
   it('reads every variable; a route takes its format from a prefix, else from the host', () => {
