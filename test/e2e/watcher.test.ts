@@ -8,7 +8,7 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { removeContainer, runDemoContainer } from '../../scripts/demo-image.js';
-import { type Stack, startStack } from '../../scripts/local-stack.js';
+import type { Stack } from '../../scripts/local-stack.js';
 import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { DockerEngineRuntime } from '../../src/activities/containers.js';
 import { loadConfig } from '../../src/config.js';
@@ -19,7 +19,7 @@ import { statusQuery } from '../../src/workflows/messages.js';
 import { captureLogger } from '../support/medic.js';
 import { freePort, waitFor } from '../support/ports.js';
 import { uniqueTaskQueue } from '../support/temporal.js';
-import { engineOrSkip } from './support.js';
+import { engineOrSkip, NO_WEBHOOK, startWatchingStack } from './support.js';
 
 const { engine, skipReason } = engineOrSkip();
 const DEMO = `medic-e2e-watch-${process.pid}`;
@@ -30,40 +30,25 @@ const LABEL = { key: 'medic.managed', value: `w${process.pid}` };
 const LABEL2 = { key: 'medic.managed', value: `k${process.pid}` };
 /** The demo app idles at about 60 MB; the oom fault must hit the limit, nothing else may. */
 const MEMORY_LIMIT = 192 * 1024 * 1024;
-/** Nowhere: the demo app must not alert anyone (and without a secret it does not try). */
-const NO_WEBHOOK = { MEDIC_WEBHOOK_URL: 'http://127.0.0.1:9/nowhere', MEDIC_WEBHOOK_SECRET: '' };
 
 let stack: Stack;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody reported', () => {
   beforeAll(async () => {
-    const runbookPath = path.join(mkdtempSync(path.join(tmpdir(), 'medic-watch-')), 'runbook.json');
-    stack = await startStack({
+    stack = await startWatchingStack({
+      engine: engine!,
+      label: LABEL,
+      taskQueuePrefix: 'watch',
       env: {
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        MEDIC_PORT: '0',
-        MEDIC_TASK_QUEUE: uniqueTaskQueue('watch'),
-        MEDIC_RUNBOOK_PATH: runbookPath,
-        MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
-        MEDIC_RESTART_STOP_TIMEOUT: '5s',
-        MEDIC_MANAGED_LABEL: `${LABEL.key}=${LABEL.value}`,
-        MEDIC_WATCHER: 'on',
-        MEDIC_SWEEP_INTERVAL: '0',
         // These tests heal one container several times in a row: no cooldown between restarts.
         MEDIC_GUARD_COOLDOWN: '0s',
         MEDIC_GUARD_MAX_RESTARTS_PER_HOUR: '100',
         // ... and each death is a new fault here, not the recurrence of the one before.
         MEDIC_RECURRENCE_WINDOW: '1s',
       },
-      engine: engine ?? null,
       demo: { name: DEMO, port: await freePort(), env: NO_WEBHOOK, memoryLimitBytes: MEMORY_LIMIT },
-      workflowBundlePath: inject('workflowBundlePath'),
-      logger: captureLogger().logger,
-      log: () => undefined,
     });
-    // The watcher is following the stream once its activity has heartbeated.
-    await watcherHeartbeated(watchIds(stack.config.temporal.taskQueue).watcherId);
   });
 
   afterAll(async () => {
@@ -73,17 +58,6 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
 
   const docker = () => engine!.docker;
   const inspect = (name: string) => docker().getContainer(name).inspect();
-
-  async function watcherHeartbeated(workflowId: string): Promise<void> {
-    await waitFor(
-      `${workflowId} to follow the event stream`,
-      async () => {
-        const { raw } = await stack.client.workflow.getHandle(workflowId).describe();
-        return (raw.pendingActivities ?? []).some((a) => a.lastHeartbeatTime);
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
-  }
 
   async function incident(workflowId: string): Promise<IncidentState | undefined> {
     try {
