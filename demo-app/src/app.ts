@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DemoConfig } from './config.js';
+import { crashDumpBytes, MAX_CRASH_DUMP_BYTES, memoryDump } from './crash-dump.js';
 import { SimulatedDatabase } from './database.js';
 import { ErrorCounter } from './error-counter.js';
 import { FAULT_EFFECTS, FAULT_NAMES, FaultController, isFaultName } from './faults.js';
@@ -15,6 +16,8 @@ import { WebhookSender } from './webhook.js';
 export interface DemoAppDeps {
   /** Where log lines go; stdout by default. */
   write?: (line: string) => void;
+  /** Where raw bytes (the crash trigger's memory dump) go; stdout by default. */
+  writeRaw?: (bytes: Buffer) => void;
   /** How the crash fault ends the process; process.exit by default. */
   exit?: (code: number) => void;
   /** The webhook sender's fetch. */
@@ -34,7 +37,10 @@ export interface DemoApp {
 
 export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoApp {
   const log = new Log({ write: deps.write });
-  const exit = deps.exit ?? ((code: number) => process.exit(code));
+  const writeRaw = deps.writeRaw ?? ((bytes: Buffer) => void process.stdout.write(bytes));
+  // A dying process's last lines must reach the engine's log: on a pipe a large write finishes
+  // asynchronously and process.exit would cut it off, so exit once stdout has taken everything.
+  const exit = deps.exit ?? ((code: number) => process.stdout.write('', () => process.exit(code)));
   const startedAt = Date.now();
   const metrics = createMetrics();
   const errors = new ErrorCounter();
@@ -150,9 +156,24 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
       });
       return;
     }
-    // The crash must not cut off its own answer.
-    if (fault === 'crash') res.once('finish', () => faults.activate(fault));
-    else faults.activate(fault);
+    if (fault === 'crash') {
+      const dumpBytes = crashDumpBytes(req.query.logBytes);
+      if (dumpBytes === undefined) {
+        res.status(400).json({
+          error: {
+            code: 'invalid_log_bytes',
+            message: `logBytes must be a whole number from 0 to ${MAX_CRASH_DUMP_BYTES}`,
+          },
+        });
+        return;
+      }
+      // The crash must not cut off its own answer. One that dumps its memory first prints one huge
+      // line: Medic must heal it like any other crash, and go on seeing other containers' faults.
+      res.once('finish', () => {
+        if (dumpBytes > 0) writeRaw(memoryDump(dumpBytes));
+        faults.activate(fault);
+      });
+    } else faults.activate(fault);
     res.status(202).json({ fault, active: true });
   });
 

@@ -1,6 +1,6 @@
-// The target allowlist: Medic touches only containers that exist, carry the managed label, and are
-// neither the Temporal server nor Medic itself. Checked before diagnosis; restartContainer checks
-// the label again at the moment of acting.
+// The target allowlist: Medic touches only containers that exist under the exact name the alert gave,
+// carry the managed label, and are neither the Temporal server nor Medic itself. Checked before
+// diagnosis; restartContainer checks the name and label again at the moment of acting.
 import { hostname } from 'node:os';
 import type { ContainerInfo, ContainerRuntime } from './containers.js';
 
@@ -51,6 +51,15 @@ export function judgeTarget(
     return { allowed: false, reason: `${name} is one of Medic's protected containers (Medic or Temporal)` };
   }
   if (!info) return { allowed: false, reason: `container ${name} does not exist on the engine` };
+  // The engine also resolves an id or id prefix: judge the container it resolved, and only ever by
+  // the exact name the alert gave, so `abcdef012345` can never stand in for a protected `payments-db`.
+  if (info.name !== name) {
+    const protectedToo = protectedNames.includes(info.name) ? `, one of Medic's protected containers` : '';
+    return {
+      allowed: false,
+      reason: `${name} is not a container name: the engine resolved it to ${info.name} (${info.id.slice(0, 12)})${protectedToo}; Medic acts only on a container the alert names exactly`,
+    };
+  }
   if (info.image && TEMPORAL_IMAGE.test(info.image)) {
     return { allowed: false, reason: `container ${name} runs the Temporal server (${info.image})` };
   }

@@ -332,6 +332,9 @@ interface SupervisedProcess {
 
 const SUPERVISOR_LOG_LINES = 1000;
 
+/** A supervised process's id changes with every start, as a recreated container's would. */
+const processId = (proc: SupervisedProcess) => `process-${proc.child?.pid ?? 0}`;
+
 /**
  * Runs named processes as stand-ins for containers when no engine is reachable. A process that exits
  * stays exited (like a container without a restart policy) until Medic restarts it.
@@ -397,12 +400,19 @@ export class ProcessSupervisor implements ContainerRuntime {
     });
   }
 
+  /** A process by its name or, as an engine resolves a container id, by its current id. */
+  private find(nameOrId: string): SupervisedProcess | undefined {
+    return (
+      this.processes.get(nameOrId) ?? [...this.processes.values()].find((p) => processId(p) === nameOrId)
+    );
+  }
+
   async inspect(name: string): Promise<ContainerInfo | undefined> {
-    const proc = this.processes.get(name);
+    const proc = this.find(name);
     if (!proc) return undefined;
     return {
-      id: `process-${proc.child?.pid ?? 0}`,
-      name,
+      id: processId(proc),
+      name: proc.spec.name,
       labels: proc.spec.labels,
       managed: isManaged(proc.spec.labels, this.managedLabel),
       state: proc.running ? 'running' : 'exited',
@@ -417,7 +427,7 @@ export class ProcessSupervisor implements ContainerRuntime {
   }
 
   async restart(name: string, options: { stopTimeoutMs: number }): Promise<void> {
-    const proc = this.processes.get(name);
+    const proc = this.find(name);
     if (!proc) throw new ContainerNotFoundError(`process ${name} is not supervised`);
     await this.stopProcess(proc, options.stopTimeoutMs);
     proc.restartCount += 1;
@@ -425,7 +435,7 @@ export class ProcessSupervisor implements ContainerRuntime {
   }
 
   async logs(name: string, tail: number): Promise<string[]> {
-    const proc = this.processes.get(name);
+    const proc = this.find(name);
     if (!proc) throw new ContainerNotFoundError(`process ${name} is not supervised`);
     return proc.lines.slice(-tail);
   }

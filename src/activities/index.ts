@@ -94,13 +94,22 @@ export function createActivities(deps: ActivityDeps) {
       return result;
     },
 
-    /** Compare-and-act: a retry after a restart that already happened sees a new start time and stops. */
+    /**
+     * Compare-and-act: a retry after a restart that already happened sees a new start time and stops,
+     * and the restart goes to the id whose name and start time were compared.
+     */
     async restartContainer(input: RestartInput): Promise<Omit<ActionRecord, 'at'>> {
       const before = await runtime.inspect(input.target);
       if (!before) {
         throw ApplicationFailure.nonRetryable(
           `container ${input.target} no longer exists`,
           'ContainerNotFound',
+        );
+      }
+      if (before.name !== input.target) {
+        throw ApplicationFailure.nonRetryable(
+          `${input.target} resolves to container ${before.name} (${before.id.slice(0, 12)}), not to a container of that name; refusing to touch it`,
+          'TargetNameMismatch',
         );
       }
       if (!before.managed) {
@@ -122,14 +131,16 @@ export function createActivities(deps: ActivityDeps) {
           newStartedAt: before.startedAt,
         };
       }
+      // By the id just inspected: the container whose name, label and start time were checked, not
+      // whatever the name means by the time the engine acts (a replacement's restart then fails as gone).
       try {
-        await runtime.restart(input.target, { stopTimeoutMs: input.stopTimeoutMs });
+        await runtime.restart(before.id, { stopTimeoutMs: input.stopTimeoutMs });
       } catch (err) {
         if (err instanceof ContainerNotFoundError)
           throw ApplicationFailure.nonRetryable(err.message, 'ContainerNotFound');
         throw err;
       }
-      const after = await runtime.inspect(input.target);
+      const after = await runtime.inspect(before.id);
       logger.info({ target: input.target, incidentId: input.incidentId }, 'container restarted');
       return {
         action: 'RESTART',

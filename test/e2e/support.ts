@@ -10,8 +10,9 @@ import { removeContainer, runDemoContainer } from '../../scripts/demo-image.js';
 import type { Engine } from '../../scripts/engine.js';
 import { type Stack, type StackOptions, startStack } from '../../scripts/local-stack.js';
 import { createDockerClient } from '../../src/activities/containers.js';
+import { watchIds } from '../../src/temporal/engine-watch.js';
 import { captureLogger, waitForDemoApp } from '../support/medic.js';
-import { portForAnotherProcess, refusingPort } from '../support/ports.js';
+import { portForAnotherProcess, refusingPort, waitFor } from '../support/ports.js';
 import { uniqueTaskQueue } from '../support/temporal.js';
 
 export function engineOrSkip(): { engine?: Engine; skipReason?: string } {
@@ -100,4 +101,43 @@ export async function startDemoContainer(
     throw err;
   }
   return { url, stop: () => removeContainer(docker, options.name) };
+}
+
+/** Where the demo app of an e2e test sends its alerts: nowhere (and without a secret it does not try). */
+export const NO_WEBHOOK = { MEDIC_WEBHOOK_URL: 'http://127.0.0.1:9/nowhere', MEDIC_WEBHOOK_SECRET: '' };
+
+/**
+ * The whole stack with its engine watcher on and no sweep, watching only containers that carry this
+ * run's own label (other runs share the engine), started once the watcher follows the event stream.
+ */
+export async function startWatchingStack(options: {
+  engine: Engine;
+  label: { key: string; value: string };
+  demo: Omit<NonNullable<StackOptions['demo']>, 'port'> & { name: string };
+  env?: Record<string, string>;
+}): Promise<E2eStack> {
+  const stack = await startE2eStack({
+    engine: options.engine,
+    env: {
+      MEDIC_MANAGED_LABEL: `${options.label.key}=${options.label.value}`,
+      MEDIC_WATCHER: 'on',
+      MEDIC_SWEEP_INTERVAL: '0',
+      ...options.env,
+    },
+    demo: options.demo,
+  });
+  await watcherHeartbeated(stack, watchIds(stack.config.temporal.taskQueue).watcherId);
+  return stack;
+}
+
+/** The watcher is following the stream once its activity has heartbeated. */
+export async function watcherHeartbeated(stack: Stack, workflowId: string): Promise<void> {
+  await waitFor(
+    `${workflowId} to follow the event stream`,
+    async () => {
+      const { raw } = await stack.client.workflow.getHandle(workflowId).describe();
+      return (raw.pendingActivities ?? []).some((a) => a.lastHeartbeatTime);
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
 }

@@ -17,7 +17,7 @@ import { statusQuery } from '../../src/workflows/messages.js';
 import { captureLogger } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
 import { uniqueTaskQueue } from '../support/temporal.js';
-import { type E2eStack, engineOrSkip, startDemoContainer, startE2eStack } from './support.js';
+import { type E2eStack, engineOrSkip, NO_WEBHOOK, startDemoContainer, startE2eStack } from './support.js';
 
 const { engine, skipReason } = engineOrSkip();
 const DEMO = `medic-e2e-watch-${process.pid}`;
@@ -28,8 +28,6 @@ const LABEL = { key: 'medic.managed', value: `w${process.pid}` };
 const LABEL2 = { key: 'medic.managed', value: `k${process.pid}` };
 /** The demo app idles at about 60 MB; the oom fault must hit the limit, nothing else may. */
 const MEMORY_LIMIT = 192 * 1024 * 1024;
-/** Nowhere: the demo app must not alert anyone (and without a secret it does not try). */
-const NO_WEBHOOK = { MEDIC_WEBHOOK_URL: 'http://127.0.0.1:9/nowhere', MEDIC_WEBHOOK_SECRET: '' };
 
 let stack: E2eStack;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -50,8 +48,6 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
       },
       demo: { name: DEMO, env: NO_WEBHOOK, memoryLimitBytes: MEMORY_LIMIT },
     });
-    // The watcher is following the stream once its activity has heartbeated.
-    await watcherHeartbeated(watchIds(stack.config.temporal.taskQueue).watcherId);
   });
 
   afterAll(async () => {
@@ -61,17 +57,6 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
 
   const docker = () => engine!.docker;
   const inspect = (name: string) => docker().getContainer(name).inspect();
-
-  async function watcherHeartbeated(workflowId: string): Promise<void> {
-    await waitFor(
-      `${workflowId} to follow the event stream`,
-      async () => {
-        const { raw } = await stack.client.workflow.getHandle(workflowId).describe();
-        return (raw.pendingActivities ?? []).some((a) => a.lastHeartbeatTime);
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
-  }
 
   async function incident(workflowId: string): Promise<IncidentState | undefined> {
     try {

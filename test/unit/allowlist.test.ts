@@ -1,7 +1,8 @@
 // The allowlist's judgement on what the engine reports about a target.
 import { describe, expect, it } from 'vitest';
-import { judgeTarget } from '../../src/activities/allowlist.js';
-import type { ContainerInfo } from '../../src/activities/containers.js';
+import { checkTarget, DEFAULT_PROTECTED_CONTAINERS, judgeTarget } from '../../src/activities/allowlist.js';
+import type { ContainerInfo, ContainerRuntime } from '../../src/activities/containers.js';
+import { buildActivities } from '../support/medic.js';
 
 const info = (overrides: Partial<ContainerInfo> = {}): ContainerInfo => ({
   id: 'c0ffee0123456789abcdef',
@@ -57,5 +58,63 @@ describe('judgeTarget', () => {
     expect(judgeTarget('shop-api', info({ image: 'localhost/temporal-report-app:2' }), options)).toEqual({
       allowed: true,
     });
+  });
+});
+
+/** Like the Docker Engine API: a container is found by its name, its id, or any prefix of its id. */
+function engineResolvingIds(containers: ContainerInfo[]) {
+  const restarted: string[] = [];
+  const find = (ref: string) => containers.find((c) => c.name === ref || c.id.startsWith(ref));
+  const runtime: ContainerRuntime = {
+    kind: 'docker-engine',
+    inspect: async (ref) => find(ref),
+    restart: async (ref) => {
+      const found = find(ref);
+      if (!found) throw new Error(`no container ${ref}`);
+      restarted.push(found.id);
+      found.startedAt = new Date(Date.parse(found.startedAt) + 1000).toISOString();
+    },
+    logs: async () => [],
+  };
+  return { runtime, restarted };
+}
+
+describe('issue 11 item 6: a container id never bypasses the protected-name check', () => {
+  const paymentsDb = () =>
+    info({ id: 'abcdef0123456789abcdef0123456789', name: 'payments-db', image: 'postgres:16' });
+  const protectedOptions = { ...options, protectedNames: [...DEFAULT_PROTECTED_CONTAINERS, 'payments-db'] };
+
+  it("judgeTarget('abcdef012345', payments-db) is refused: the resolved container's name must be the target", () => {
+    for (const opts of [protectedOptions, options]) {
+      const verdict = judgeTarget('abcdef012345', paymentsDb(), opts);
+      expect(verdict.allowed).toBe(false);
+      if (!verdict.allowed) expect(verdict.reason).toMatch(/resolved it to payments-db \(abcdef012345\)/);
+    }
+    const protectedVerdict = judgeTarget('abcdef012345', paymentsDb(), protectedOptions);
+    if (!protectedVerdict.allowed) expect(protectedVerdict.reason).toMatch(/protected/);
+    expect(judgeTarget('payments-db', paymentsDb(), options)).toEqual({ allowed: true });
+  });
+
+  it('checkTarget judges the container the engine resolved an id or id prefix to', async () => {
+    const { runtime } = engineResolvingIds([paymentsDb()]);
+    for (const ref of ['abcdef012345', 'abcdef0123456789abcdef0123456789', 'abc']) {
+      expect((await checkTarget(runtime, ref, protectedOptions)).allowed, ref).toBe(false);
+    }
+    expect(await checkTarget(runtime, 'payments-db', options)).toEqual({ allowed: true });
+  });
+
+  it('restartContainer refuses a target that names an id, and restarts a named one by its resolved id', async () => {
+    const db = paymentsDb();
+    const { runtime, restarted } = engineResolvingIds([db]);
+    const { activities } = buildActivities(runtime);
+    const request = { incidentId: 'i-1', expectedStartedAt: db.startedAt, stopTimeoutMs: 1000 };
+    await expect(activities.restartContainer({ ...request, target: 'abcdef012345' })).rejects.toMatchObject({
+      type: 'TargetNameMismatch',
+      nonRetryable: true,
+    });
+    expect(restarted).toEqual([]);
+    const action = await activities.restartContainer({ ...request, target: 'payments-db' });
+    expect(action.outcome).toBe('restarted');
+    expect(restarted).toEqual([db.id]);
   });
 });

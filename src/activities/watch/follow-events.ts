@@ -2,7 +2,7 @@
 // against the container as it is now, and raises it. Long-lived and heartbeating: the cursor travels in
 // the heartbeat, so a worker that takes over the watch resumes where the last one stopped.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import {
   advanceCursor,
@@ -18,6 +18,7 @@ import type { Logger } from '../../logger.js';
 import type { WatchableRuntime } from '../containers.js';
 import type { KernelOomReader } from './kernel-log.js';
 import type { RaiseEngineAlert } from './raise-alert.js';
+import { classifyRaiseFailure, describeRaiseFailure } from './raise-failure.js';
 
 export interface FollowEventsInput {
   /** Where the previous run stopped; the first run starts now. */
@@ -31,6 +32,19 @@ const RECONNECT_BASE_MS = 1000;
 const RECONNECT_MAX_MS = 30_000;
 /** How close the kernel's OOM kill must be to the `die` for the two to be one event. */
 const KERNEL_OOM_MATCH_MS = 5000;
+/** Tries for one event whose failure is neither an outage nor a refusal, before it is skipped. */
+const EVENT_ATTEMPTS = 3;
+const EVENT_RETRY_BASE_MS = 500;
+
+/** Raising an alert failed (as opposed to reading the engine): Temporal's answer decides what happens. */
+class RaiseFailed extends Error {
+  constructor(readonly failure: unknown) {
+    super(describeRaiseFailure(failure), { cause: failure });
+  }
+}
+
+/** Temporal is unavailable: the activity stops, keeping its cursor, and its retry policy backs off. */
+class TemporalUnavailable extends Error {}
 
 export function eventFollower(deps: {
   runtime: WatchableRuntime;
@@ -40,6 +54,11 @@ export function eventFollower(deps: {
   kernelOomKills?: KernelOomReader;
 }): (input: FollowEventsInput) => Promise<EventCursor> {
   const { runtime, raise, log } = deps;
+
+  const raiseAlert: RaiseEngineAlert = (...args) =>
+    raise(...args).catch((err: unknown) => {
+      throw new RaiseFailed(err);
+    });
 
   /** Confirms an event's fault against the container as it is now, then raises it. */
   const confirmAndRaise = async (fault: EventFault): Promise<void> => {
@@ -90,7 +109,7 @@ export function eventFollower(deps: {
           : ENGINE_ALERT_TYPES.crash;
     const check = fault.kind === 'died' ? 'die' : fault.kind === 'oom' ? 'oom' : 'health_status';
     const exitCode = fault.exitCode ?? (info.running ? undefined : info.exitCode);
-    await raise(info.name, alertType, fault.at, {
+    await raiseAlert(info.name, alertType, fault.at, {
       via: 'event',
       check,
       containerId: info.id,
@@ -104,6 +123,41 @@ export function eventFollower(deps: {
           ? `the engine's HEALTHCHECK reported ${fault.target} unhealthy`
           : `${fault.target} died with exit code ${exitCode ?? 'unknown'}${oomKilled ? ` (OOM-killed, per ${oomKilledSource})` : ''}`,
     });
+  };
+
+  /**
+   * Raises one event's fault, or gives up on it: an event Temporal refuses (too large, invalid) or one
+   * that keeps failing must not hold the cursor, or every later fault of every container goes unseen.
+   * Throws, leaving the cursor before the event, only for what passes with time: Temporal or the
+   * engine being unavailable, or the run being over.
+   */
+  const raiseOrSkip = async (fault: EventFault, signal: AbortSignal): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await confirmAndRaise(fault);
+      } catch (err) {
+        const failure = classifyRaiseFailure(err instanceof RaiseFailed ? err.failure : err);
+        if (failure === 'unavailable')
+          throw err instanceof RaiseFailed ? new TemporalUnavailable(err.message) : err;
+        if (signal.aborted) throw err;
+        if (failure === 'refused' || attempt >= EVENT_ATTEMPTS) {
+          log.warn(
+            {
+              target: fault.target,
+              containerId: fault.containerId,
+              kind: fault.kind,
+              at: fault.at,
+              failure,
+              attempts: attempt,
+              reason: describeRaiseFailure(err),
+            },
+            `engine fault of ${fault.target} skipped: it could not be raised (${failure}); the watch goes on with the next event`,
+          );
+          return;
+        }
+        await sleep(EVENT_RETRY_BASE_MS * 2 ** (attempt - 1), undefined, { signal }).catch(() => undefined);
+      }
+    }
   };
 
   /**
@@ -125,7 +179,7 @@ export function eventFollower(deps: {
       const verdict = interpreter.interpret(event);
       if (!isAfterCursor(event, cursor)) continue;
       if (verdict && 'ignored' in verdict) log.debug({ reason: verdict.ignored }, 'engine event ignored');
-      if (verdict && 'fault' in verdict) await confirmAndRaise(verdict.fault);
+      if (verdict && 'fault' in verdict) await raiseOrSkip(verdict.fault, signal);
       cursor = advanceCursor(cursor, event);
       onHandled(cursor);
     }
@@ -161,7 +215,18 @@ export function eventFollower(deps: {
             failures = 0;
           });
         } catch (err) {
-          if (ctx.cancellationSignal.aborted) break;
+          if (runOver.aborted) break;
+          if (err instanceof TemporalUnavailable) {
+            ctx.heartbeat(cursor);
+            log.warn(
+              { error: err.message, since: new Date(cursor.timeNano / 1e6).toISOString() },
+              'Temporal is unavailable: the watch resumes from the last handled event when it is back',
+            );
+            throw ApplicationFailure.retryable(
+              `Temporal is unavailable: ${err.message}`,
+              'TemporalUnavailable',
+            );
+          }
           failures += 1;
           const retryInMs = Math.min(RECONNECT_BASE_MS * 2 ** (failures - 1), RECONNECT_MAX_MS);
           log.warn(

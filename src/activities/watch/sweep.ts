@@ -1,6 +1,7 @@
 // The `sweepContainers` activity: samples every managed container once (state, usage counters, its
 // health URL), lets the pure sweep rules find anomalies, and raises those without an open incident.
 import {
+  type Anomaly,
   type ContainerSample,
   evaluateSweep,
   type SweepMemory,
@@ -11,6 +12,7 @@ import type { IncidentPort } from '../../temporal/incident-port.js';
 import type { ContainerInfo, WatchableRuntime } from '../containers.js';
 import { probeHealthUrl } from '../health.js';
 import type { RaiseEngineAlert } from './raise-alert.js';
+import { classifyRaiseFailure, describeRaiseFailure } from './raise-failure.js';
 
 export interface SweepInput {
   memory?: SweepMemory;
@@ -25,6 +27,14 @@ export interface SweepResult {
   containers: number;
   opened: Array<{ workflowId: string; check: string }>;
   skipped: Array<{ target: string; check: string; reason: string }>;
+  /** Anomalies that could not be raised this time; the next sweep raises them again. */
+  failed: Array<{ target: string; check: string; reason: string }>;
+}
+
+/** The sweep reports an anomaly once; one that was not raised after all must be reported again. */
+function forget(memory: SweepMemory, anomaly: Anomaly): void {
+  const remembered = memory.containers[anomaly.target];
+  if (remembered) remembered.reported = remembered.reported.filter((c) => c !== anomaly.check);
 }
 
 export function sweeper(deps: {
@@ -61,6 +71,38 @@ export function sweeper(deps: {
     return out;
   };
 
+  /** Raises an anomaly unless an incident about its target is open already; records which in the result. */
+  const raiseUnlessOpen = async (
+    anomaly: Anomaly,
+    memory: SweepMemory,
+    result: SweepResult,
+    input: SweepInput,
+    memoryLimitBytes: number | undefined,
+  ): Promise<void> => {
+    const open = await incidents.findOpenIncident(anomaly.target, anomaly.alertType, {
+      searchAttributes: input.searchAttributes,
+    });
+    if (open) {
+      result.skipped.push({ target: anomaly.target, check: anomaly.check, reason: `${open} is open` });
+      log.info(
+        { target: anomaly.target, check: anomaly.check, open },
+        'anomaly already has an open incident',
+      );
+      // Not reported after all: if that incident ends and the anomaly stays, the next sweep raises it.
+      forget(memory, anomaly);
+      return;
+    }
+    const workflowId = await raise(anomaly.target, anomaly.alertType, new Date().toISOString(), {
+      via: 'sweep',
+      check: anomaly.check,
+      containerId: anomaly.containerId,
+      ...anomaly.evidence,
+      ...(memoryLimitBytes ? { memoryLimitBytes } : {}),
+      detail: anomaly.detail,
+    });
+    result.opened.push({ workflowId, check: anomaly.check });
+  };
+
   /** One sweep over the managed containers; returns the memory the next sweep needs. */
   return async function sweepContainers(input: SweepInput): Promise<SweepResult> {
     const containers = await runtime.listManaged();
@@ -68,32 +110,21 @@ export function sweeper(deps: {
     for (const info of containers) samples.push(await sample(info, input.healthProbeTimeoutMs));
     const byId = new Map(containers.map((info) => [info.id, info]));
     const { anomalies, memory } = evaluateSweep(samples, input.memory, input.thresholds);
-    const result: SweepResult = { memory, containers: samples.length, opened: [], skipped: [] };
+    const result: SweepResult = { memory, containers: samples.length, opened: [], skipped: [], failed: [] };
+    // Each anomaly on its own: one that cannot be raised must not cost the others theirs.
     for (const anomaly of anomalies) {
-      const open = await incidents.findOpenIncident(anomaly.target, anomaly.alertType, {
-        searchAttributes: input.searchAttributes,
-      });
-      if (open) {
-        result.skipped.push({ target: anomaly.target, check: anomaly.check, reason: `${open} is open` });
-        log.info(
-          { target: anomaly.target, check: anomaly.check, open },
-          'anomaly already has an open incident',
+      try {
+        const memoryLimitBytes = byId.get(anomaly.containerId)?.memoryLimitBytes;
+        await raiseUnlessOpen(anomaly, memory, result, input, memoryLimitBytes);
+      } catch (err) {
+        const reason = describeRaiseFailure(err);
+        result.failed.push({ target: anomaly.target, check: anomaly.check, reason });
+        log.warn(
+          { target: anomaly.target, check: anomaly.check, failure: classifyRaiseFailure(err), reason },
+          `anomaly of ${anomaly.target} could not be raised; the next sweep tries again`,
         );
-        // Not reported after all: if that incident ends and the anomaly stays, the next sweep raises it.
-        const remembered = memory.containers[anomaly.target];
-        if (remembered) remembered.reported = remembered.reported.filter((c) => c !== anomaly.check);
-        continue;
+        forget(memory, anomaly);
       }
-      const memoryLimitBytes = byId.get(anomaly.containerId)?.memoryLimitBytes;
-      const workflowId = await raise(anomaly.target, anomaly.alertType, new Date().toISOString(), {
-        via: 'sweep',
-        check: anomaly.check,
-        containerId: anomaly.containerId,
-        ...anomaly.evidence,
-        ...(memoryLimitBytes ? { memoryLimitBytes } : {}),
-        detail: anomaly.detail,
-      });
-      result.opened.push({ workflowId, check: anomaly.check });
     }
     return result;
   };

@@ -16,6 +16,8 @@ interface Running {
   demo: DemoApp;
   base: string;
   lines: string[];
+  /** Raw bytes the app wrote (the crash trigger's memory dump). */
+  dumps: Buffer[];
   exits: number[];
 }
 
@@ -41,13 +43,15 @@ async function startDemo(env: Record<string, string>): Promise<Running> {
   });
   const lines: string[] = [];
   const exits: number[] = [];
+  const dumps: Buffer[] = [];
   const demo = createDemoApp(config, {
     write: (line) => lines.push(line),
+    writeRaw: (bytes) => void dumps.push(bytes),
     exit: (code) => void exits.push(code),
   });
   cleanups.push(() => demo.close());
   const address: AddressInfo = await demo.listen(0, '127.0.0.1');
-  return { demo, base: `http://127.0.0.1:${address.port}`, lines, exits };
+  return { demo, base: `http://127.0.0.1:${address.port}`, lines, exits, dumps };
 }
 
 const parsed = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -192,6 +196,22 @@ describe('demo app', () => {
     // close() waits for deliveries in flight: any alert the crash started has arrived by now.
     await demo.close();
     expect(medic.received).toEqual([]);
+    expect(parsed(lines).some((l) => l.level === 'fatal')).toBe(true);
+  });
+
+  it('crash?logBytes=N prints one binary line of N bytes before the fatal line, and refuses nonsense', async () => {
+    const { base, lines, exits, dumps } = await startDemo({});
+    for (const bad of ['-1', 'abc', '1.5', String(64 * 1024 * 1024)]) {
+      const refused = await fetch(`${base}/trigger/crash?logBytes=${bad}`, { method: 'POST' });
+      expect(refused.status).toBe(400);
+    }
+    expect(exits).toEqual([]);
+    const response = await fetch(`${base}/trigger/crash?logBytes=100000`, { method: 'POST' });
+    expect(response.status).toBe(202);
+    await waitFor('the exit', () => exits.length > 0);
+    expect(dumps).toHaveLength(1);
+    expect(dumps[0]).toHaveLength(100_000);
+    expect(dumps[0]?.indexOf(0x0a)).toBe(99_999);
     expect(parsed(lines).some((l) => l.level === 'fatal')).toBe(true);
   });
 
