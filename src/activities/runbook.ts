@@ -1,10 +1,12 @@
 // runbook.json: what Medic has learned, keyed by (target, alert type, error signature).
 // Readable and hand-editable; writes are atomic (temp file + rename) and serialised across
 // processes with a lock file, and recording the same incident outcome twice changes nothing.
+
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { issuesInWords } from '../domain/alert.js';
 import { canonicalSignature } from '../domain/log-signature.js';
 import { ACTIONS, type FixOutcome, type KnownFix, type RemediationAction } from '../domain/types.js';
 import type { RunbookTrust } from './diagnose/settings.js';
@@ -173,10 +175,7 @@ export class RunbookStore {
     }
     const parsed = fileSchema.safeParse(json);
     if (!parsed.success) {
-      const where = parsed.error.issues
-        .slice(0, 5)
-        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-        .join('; ');
+      const where = issuesInWords(parsed.error, 5, '(root)');
       throw new RunbookFormatError(`${this.filePath} does not match the runbook format: ${where}`);
     }
     return parsed.data;

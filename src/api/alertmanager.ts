@@ -3,14 +3,10 @@
 // is kept for input that is really bad; an alert about a target Medic may not touch is accepted and
 // becomes an escalated incident, so a person sees it.
 import express, { type Router } from 'express';
-import { describeZodError } from '../domain/alert.js';
 import { alertmanagerPayloadSchema, mapAlertmanagerAlert } from '../domain/alertmanager.js';
-import type { LogLimits } from '../domain/log-bounds.js';
-import type { Logger } from '../logger.js';
 import type { AlertmanagerAuth } from './auth.js';
-import type { AlertCoalescer } from './coalescer.js';
-import { HttpError, requireJsonContentType } from './errors.js';
-import type { ApiMetrics } from './metrics.js';
+import { parseBody, requireJsonContentType } from './errors.js';
+import type { AlertDoorDeps } from './route-deps.js';
 
 export const ALERTMANAGER_BODY_LIMIT = 1024 * 1024;
 
@@ -20,15 +16,9 @@ interface AlertResult {
   outcome: 'opened' | 'coalesced' | 'resolved' | 'no-open-incident';
 }
 
-export function alertmanagerRoutes(deps: {
-  coalescer: AlertCoalescer;
-  auth: AlertmanagerAuth;
-  targetLabels: readonly string[];
-  logLimits: LogLimits;
-  logger: Logger;
-  metrics: ApiMetrics;
-  now?: () => number;
-}): Router {
+export function alertmanagerRoutes(
+  deps: AlertDoorDeps & { auth: AlertmanagerAuth; targetLabels: readonly string[] },
+): Router {
   const router = express.Router();
   const now = deps.now ?? Date.now;
 
@@ -42,16 +32,13 @@ export function alertmanagerRoutes(deps: {
     requireJsonContentType,
     express.json({ limit: ALERTMANAGER_BODY_LIMIT, strict: true }),
     async (req, res) => {
-      const parsed = alertmanagerPayloadSchema.safeParse(req.body);
-      if (!parsed.success) {
-        throw new HttpError(
-          400,
-          'invalid_notification',
-          'not an Alertmanager webhook notification (version 4)',
-          describeZodError(parsed.error),
-        );
-      }
-      const notification = parsed.data;
+      const payload = parseBody(
+        alertmanagerPayloadSchema,
+        req.body,
+        'invalid_notification',
+        'not an Alertmanager webhook notification (version 4)',
+      );
+      const notification = payload;
       if (notification.truncatedAlerts > 0) {
         deps.metrics.alertmanagerTruncated.inc(notification.truncatedAlerts);
         deps.logger.warn(

@@ -1,5 +1,7 @@
 // JSON errors everywhere: `{ "error": { "code", "message", "details"? } }`. No stack traces leave.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { z } from 'zod';
+import { describeZodError } from '../domain/alert.js';
 import type { Logger } from '../logger.js';
 import {
   DecisionTimeoutError,
@@ -20,6 +22,25 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A path parameter that must match `pattern`; 400 with `code` and `message` otherwise. */
+export function pathParam(
+  raw: string | string[] | undefined,
+  pattern: RegExp,
+  code: string,
+  message: string,
+): string {
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (!value || !pattern.test(value)) throw new HttpError(400, code, message);
+  return value;
+}
+
+/** A body parsed with `schema`; 400 with `code`, `message` and each wrong field otherwise. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown, code: string, message: string): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new HttpError(400, code, message, describeZodError(parsed.error));
+  return parsed.data;
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {

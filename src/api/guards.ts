@@ -1,29 +1,19 @@
 // GET /guards/:target (the guard's state and the global budget) and POST /guards/:target/reset
 // (a person closes an open circuit breaker; needs an approver token).
-import express, { type RequestHandler, type Router } from 'express';
+import express, { type Router } from 'express';
 import { TARGET_NAME_PATTERN } from '../domain/naming.js';
-import type { IncidentGateway } from '../temporal/incident-gateway.js';
-import type { ApproverAuth } from './auth.js';
-import { HttpError } from './errors.js';
+import { pathParam } from './errors.js';
+import type { IncidentDoorDeps } from './route-deps.js';
 
-function target(raw: string | string[] | undefined): string {
-  const name = Array.isArray(raw) ? raw[0] : raw;
-  if (!name || !TARGET_NAME_PATTERN.test(name)) {
-    throw new HttpError(
-      400,
-      'invalid_target',
-      'target must be a container name: letters, digits, _ . - (max 128)',
-    );
-  }
-  return name;
-}
+const target = (raw: string | string[] | undefined) =>
+  pathParam(
+    raw,
+    TARGET_NAME_PATTERN,
+    'invalid_target',
+    'target must be a container name: letters, digits, _ . - (max 128)',
+  );
 
-export function guardRoutes(deps: {
-  gateway: IncidentGateway;
-  auth: ApproverAuth;
-  /** Lets a request read only with a viewer's or approver's token, when reads need one. */
-  requireReader: RequestHandler;
-}): Router {
+export function guardRoutes(deps: IncidentDoorDeps): Router {
   const router = express.Router();
 
   router.get('/guards/:target', deps.requireReader, async (req, res) => {

@@ -1,14 +1,13 @@
 // Incident reads and approval decisions.
-import express, { type RequestHandler, type Router } from 'express';
+import express, { type Router } from 'express';
 import { z } from 'zod';
-import { decisionSchema, describeZodError } from '../domain/alert.js';
+import { decisionSchema } from '../domain/alert.js';
 import { INCIDENT_ID_PATTERN } from '../domain/naming.js';
 import { INCIDENT_STATUSES } from '../domain/types.js';
-import type { IncidentGateway } from '../temporal/incident-gateway.js';
-import type { ApproverAuth } from './auth.js';
-import { HttpError, requireJsonContentType } from './errors.js';
+import { HttpError, parseBody, pathParam, requireJsonContentType } from './errors.js';
 import { renderIncidentReport } from './incident-report.js';
 import type { ApiMetrics } from './metrics.js';
+import type { IncidentDoorDeps } from './route-deps.js';
 
 const listQuerySchema = z.object({
   status: z.enum(INCIDENT_STATUSES).optional(),
@@ -21,17 +20,13 @@ const listQuerySchema = z.object({
 
 const optionalDecisionSchema = decisionSchema.partial();
 
-function incidentId(raw: string | string[] | undefined): string {
-  const id = Array.isArray(raw) ? raw[0] : raw;
-  if (!id || !INCIDENT_ID_PATTERN.test(id)) {
-    throw new HttpError(
-      400,
-      'invalid_incident_id',
-      'incident ids look like incident:<host>:<target>:<alert type> (or, for incidents opened before hosts were named, incident-<target>-<alert type>)',
-    );
-  }
-  return id;
-}
+const incidentId = (raw: string | string[] | undefined) =>
+  pathParam(
+    raw,
+    INCIDENT_ID_PATTERN,
+    'invalid_incident_id',
+    'incident ids look like incident:<host>:<target>:<alert type> (or, for incidents opened before hosts were named, incident-<target>-<alert type>)',
+  );
 
 /** A client's Idempotency-Key: a retried decision with the same key gets the first answer. */
 function idempotencyKey(raw: string | string[] | undefined): string | undefined {
@@ -47,22 +42,18 @@ function idempotencyKey(raw: string | string[] | undefined): string | undefined 
   return key;
 }
 
-export function incidentRoutes(deps: {
-  /** How long a decision may wait for a worker to take it before the API answers 503. */
-  decisionTimeoutMs: number;
-  gateway: IncidentGateway;
-  auth: ApproverAuth;
-  /** Lets a request read only with a viewer's or approver's token, when reads need one. */
-  requireReader: RequestHandler;
-  metrics: ApiMetrics;
-}): Router {
+export function incidentRoutes(
+  deps: IncidentDoorDeps & {
+    /** How long a decision may wait for a worker to take it before the API answers 503. */
+    decisionTimeoutMs: number;
+    metrics: ApiMetrics;
+  },
+): Router {
   const router = express.Router();
 
   router.get('/incidents', deps.requireReader, async (req, res) => {
-    const parsed = listQuerySchema.safeParse(req.query);
-    if (!parsed.success)
-      throw new HttpError(400, 'invalid_query', 'invalid query', describeZodError(parsed.error));
-    res.json({ incidents: await deps.gateway.list(parsed.data) });
+    const query = parseBody(listQuerySchema, req.query, 'invalid_query', 'invalid query');
+    res.json({ incidents: await deps.gateway.list(query) });
   });
 
   router.get('/incidents/:id', deps.requireReader, async (req, res) => {
@@ -95,17 +86,14 @@ export function incidentRoutes(deps: {
       express.json({ limit: '16kb' }),
       async (req, res) => {
         const id = incidentId(req.params.id);
-        const parsed = optionalDecisionSchema.safeParse(req.body ?? {});
-        if (!parsed.success) {
-          throw new HttpError(
-            400,
-            'invalid_decision',
-            'invalid decision body',
-            describeZodError(parsed.error),
-          );
-        }
+        const body = parseBody(
+          optionalDecisionSchema,
+          req.body ?? {},
+          'invalid_decision',
+          'invalid decision body',
+        );
         const by = res.locals.approver as string;
-        const payload = { by, ...(parsed.data.comment ? { comment: parsed.data.comment } : {}) };
+        const payload = { by, ...(body.comment ? { comment: body.comment } : {}) };
         const result = await deps.gateway.decide(id, verdict, payload, {
           idempotencyKey: idempotencyKey(req.headers['idempotency-key']),
           timeoutMs: deps.decisionTimeoutMs,

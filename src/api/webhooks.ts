@@ -3,12 +3,9 @@
 // retries); duplicates of an open incident are coalesced. A signature is good once (replay protection).
 import express, { type Router } from 'express';
 import { alertFromWebhook, describeZodError, webhookAlertSchema } from '../domain/alert.js';
-import type { LogLimits } from '../domain/log-bounds.js';
-import type { Logger } from '../logger.js';
-import type { AlertCoalescer } from './coalescer.js';
 import { HttpError, requireJsonContentType } from './errors.js';
-import type { ApiMetrics } from './metrics.js';
 import { ReplayCache, type ReplayClaim } from './replay-cache.js';
+import type { AlertDoorDeps } from './route-deps.js';
 import {
   DEFAULT_TOLERANCE_MS,
   SIGNATURE_HEADER,
@@ -18,14 +15,7 @@ import {
 
 export const WEBHOOK_BODY_LIMIT = 256 * 1024;
 
-export function webhookRoutes(deps: {
-  coalescer: AlertCoalescer;
-  webhookSecret: string;
-  logLimits: LogLimits;
-  logger: Logger;
-  metrics: ApiMetrics;
-  now?: () => number;
-}): Router {
+export function webhookRoutes(deps: AlertDoorDeps & { webhookSecret: string }): Router {
   const router = express.Router();
   const now = deps.now ?? Date.now;
   const replays = new ReplayCache(DEFAULT_TOLERANCE_MS);

@@ -74,6 +74,14 @@ export function describeZodError(error: z.ZodError): Array<{ path: string; messa
   }));
 }
 
+/** The first `max` issues in one line, e.g. `fixes.0.action: Invalid enum value`; `root` names the whole. */
+export function issuesInWords(error: z.ZodError, max: number, root: string): string {
+  return error.issues
+    .slice(0, max)
+    .map((i) => `${i.path.join('.') || root}: ${i.message}`)
+    .join('; ');
+}
+
 export const decisionSchema = z.object({
   by: z.string().trim().min(1, 'by is required: who decides').max(100),
   comment: z.string().max(2000).optional(),

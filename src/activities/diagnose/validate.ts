@@ -1,6 +1,8 @@
 // Whatever a provider says is checked here before anyone acts on it: one of the allowed actions,
 // a confidence between 0 and 1, bounded text, no extra fields, and never another target.
+
 import { z } from 'zod';
+import { issuesInWords } from '../../domain/alert.js';
 import { ACTIONS, type RemediationAction } from '../../domain/types.js';
 
 const TEXT_LIMIT = 1000;
@@ -49,10 +51,7 @@ export function validateAnswer(raw: unknown, target: string): Validation {
   }
   const parsed = answerSchema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`)
-      .join('; ');
+    const issues = issuesInWords(parsed.error, 3, '(answer)');
     return { ok: false, reason: `does not match the answer schema (${issues})` };
   }
   const { target: named, ...answer } = parsed.data;
