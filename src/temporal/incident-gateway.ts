@@ -21,6 +21,7 @@ import {
 } from '../domain/naming.js';
 import { sanitiseAlert } from '../domain/sanitise.js';
 import type { IncidentSettings } from '../domain/settings.js';
+import { classifyRaiseFailure } from '../domain/temporal-failure.js';
 import type {
   Alert,
   DecisionPayload,
@@ -81,11 +82,22 @@ function isNotFound(err: unknown): boolean {
   return err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5);
 }
 
-/** A missing incident is the caller's mistake; anything else means Temporal could not answer. */
+/**
+ * Temporal unavailable (down, slow, overloaded, unreachable) is the caller's cue to retry later; anything
+ * else (Temporal refused this very request, or a bug in Medic) is passed on as it is, never dressed as an
+ * outage: a sender told 503 retries forever.
+ */
+function unavailableOr(err: unknown): Error {
+  if (err instanceof TemporalUnavailableError) return err;
+  if (classifyRaiseFailure(err) === 'unavailable') return new TemporalUnavailableError(err);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** A missing incident is the caller's mistake; an outage a reason to retry; anything else a bug. */
 function translate(err: unknown, workflowId: string): Error {
-  if (err instanceof IncidentNotFoundError || err instanceof TemporalUnavailableError) return err;
+  if (err instanceof IncidentNotFoundError) return err;
   if (isNotFound(err)) return new IncidentNotFoundError(workflowId);
-  return new TemporalUnavailableError(err);
+  return unavailableOr(err);
 }
 
 /**
@@ -138,7 +150,7 @@ export class IncidentGateway implements IncidentPort {
       );
       return { workflowId, runId: handle.signaledRunId };
     } catch (err) {
-      throw new TemporalUnavailableError(err);
+      throw unavailableOr(err);
     }
   }
 
@@ -161,7 +173,7 @@ export class IncidentGateway implements IncidentPort {
       return { workflowId, delivered: true };
     } catch (err) {
       if (isNotFound(err)) return { workflowId: ids[0] as string, delivered: false };
-      throw new TemporalUnavailableError(err);
+      throw unavailableOr(err);
     }
   }
 
@@ -192,7 +204,7 @@ export class IncidentGateway implements IncidentPort {
         if (out.length >= filter.limit) break;
       }
     } catch (err) {
-      throw new TemporalUnavailableError(err);
+      throw unavailableOr(err);
     }
     return out;
   }
@@ -208,7 +220,7 @@ export class IncidentGateway implements IncidentPort {
       );
     } catch (err) {
       if (isNotFound(err)) throw new GuardNotFoundError(target, 'Medic has not acted on it');
-      throw new TemporalUnavailableError(err);
+      throw unavailableOr(err);
     }
     // The query answers with the guard's clock at its last step; the cooldown left is as of now.
     if (guard.lastActionAt) {
@@ -221,7 +233,7 @@ export class IncidentGateway implements IncidentPort {
         this.client.workflow.getHandle(budgetWorkflowId(this.taskQueue)).query(budgetStateQuery),
       );
     } catch (err) {
-      if (!isNotFound(err)) throw new TemporalUnavailableError(err);
+      if (!isNotFound(err)) throw unavailableOr(err);
     }
     return { guard, budget };
   }
@@ -234,7 +246,7 @@ export class IncidentGateway implements IncidentPort {
       );
     } catch (err) {
       if (isNotFound(err)) throw new GuardNotFoundError(target, 'there is no breaker to reset');
-      throw new TemporalUnavailableError(err);
+      throw unavailableOr(err);
     }
   }
 
@@ -294,7 +306,7 @@ export class IncidentGateway implements IncidentPort {
       const timedOut =
         err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
         (isGrpcServiceError(err) && err.code === GRPC_DEADLINE_EXCEEDED);
-      if (!timedOut && !isNotFound(err)) throw new TemporalUnavailableError(err);
+      if (!timedOut && !isNotFound(err)) throw unavailableOr(err);
       // Taken after all (the answer was late, or this retries a decision of an incident now closed)? Without
       // a worker the incident cannot be read either: then nothing was decided, and nothing will be.
       const state = await this.get(workflowId, readMs).catch((readError) => {

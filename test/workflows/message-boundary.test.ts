@@ -1,14 +1,15 @@
 // Issue 11, items 3 and 4, on the real dev server: every signal is checked inside the workflow that
 // receives it, because anyone who can reach Temporal can send one. Unknown input never fails open.
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { guardWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState, Severity } from '../../src/domain/types.js';
+import { TemporalUnavailableError } from '../../src/temporal/errors.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertSignal, approveSignal, leaseRequestSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
-import { waitFor } from '../support/ports.js';
+import { refusingPort, waitFor } from '../support/ports.js';
 import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
 
 const temporal = devServerForFile();
@@ -99,6 +100,33 @@ describe('issue 11 item 3: unknown input never fails open', () => {
       expect(state.actions).toEqual([]);
       await handle(workflowId).terminate('test done');
     });
+  });
+});
+
+describe('issue 11 item 3: 503 only when Temporal is unavailable, never for a bug', () => {
+  it('passes a request Temporal refuses (or Medic cannot encode) on as an error, not as an outage', async () => {
+    const gateway = new IncidentGateway(temporal.client, uniqueTaskQueue('msg-bug'), testSettings());
+    // A value no payload converter can encode: a bug in Medic, which a retry would only repeat.
+    const broken = { ...alertFor(`msg-bug-${Date.now()}`), count: 10n as unknown as number };
+    const err = await gateway.openOrJoin(broken).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(TemporalUnavailableError);
+  });
+
+  it('calls an unreachable Temporal unavailable, so the sender retries', async () => {
+    const nowhere = await refusingPort();
+    try {
+      const connection = await Connection.lazy({
+        address: `127.0.0.1:${nowhere.port}`,
+        connectTimeout: 1000,
+      });
+      const client = new Client({ connection });
+      const gateway = new IncidentGateway(client, uniqueTaskQueue('msg-down'), testSettings());
+      await expect(gateway.openOrJoin(alertFor('msg-down'))).rejects.toBeInstanceOf(TemporalUnavailableError);
+      await connection.close();
+    } finally {
+      await nowhere.release();
+    }
   });
 });
 

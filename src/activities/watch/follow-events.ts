@@ -13,12 +13,12 @@ import {
   isAfterCursor,
   SIGKILL_EXIT_CODE,
 } from '../../domain/engine-events.js';
+import { classifyRaiseFailure, describeRaiseFailure } from '../../domain/temporal-failure.js';
 import type { EngineEvidence } from '../../domain/types.js';
 import type { Logger } from '../../logger.js';
 import type { WatchableRuntime } from '../containers.js';
 import type { KernelOomReader } from './kernel-log.js';
 import type { RaiseEngineAlert } from './raise-alert.js';
-import { classifyRaiseFailure, describeRaiseFailure } from './raise-failure.js';
 
 export interface FollowEventsInput {
   /** Where the previous run stopped; the first run starts now. */

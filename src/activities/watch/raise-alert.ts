@@ -1,11 +1,11 @@
 // How the engine watch reports what it finds: as an alert with source `engine`, through the same
 // start-or-join as webhooks, so an engine event and a webhook about one fault are one incident.
 import { ENGINE_ALERT_SEVERITY } from '../../domain/engine-events.js';
+import { classifyRaiseFailure, describeRaiseFailure } from '../../domain/temporal-failure.js';
 import type { Alert, EngineEvidence } from '../../domain/types.js';
 import type { Logger } from '../../logger.js';
 import type { IncidentPort } from '../../temporal/incident-port.js';
 import type { ContainerRuntime } from '../containers.js';
-import { classifyRaiseFailure, describeRaiseFailure } from './raise-failure.js';
 
 /** Raises a fault of a managed container as an incident; resolves with the incident's workflow id. */
 export type RaiseEngineAlert = (

@@ -7,12 +7,12 @@ import {
   type SweepMemory,
   type SweepThresholds,
 } from '../../domain/anomaly.js';
+import { classifyRaiseFailure, describeRaiseFailure } from '../../domain/temporal-failure.js';
 import type { Logger } from '../../logger.js';
 import type { IncidentPort } from '../../temporal/incident-port.js';
 import type { ContainerInfo, WatchableRuntime } from '../containers.js';
 import { probeHealthUrl } from '../health.js';
 import type { RaiseEngineAlert } from './raise-alert.js';
-import { classifyRaiseFailure, describeRaiseFailure } from './raise-failure.js';
 
 export interface SweepInput {
   memory?: SweepMemory;

@@ -1,6 +1,7 @@
-// Why an engine fault could not be raised, and what the watch should do about it: wait for Temporal
-// (keep the cursor, retry later) or give up on this one event (skip it, report it) so that one event
-// Temporal will never accept cannot blind the watch to every other container.
+// Why a request to Temporal failed, and what its caller should do: wait for Temporal (an outage: the API
+// answers 503, the watch keeps its cursor and retries) or not (Temporal refused this very request, or Medic
+// has a bug: the API answers 500, the watch skips and reports the one event), so that neither an alert
+// storm's sender retries a bug forever nor one event Temporal will never accept blinds the watch.
 
 /**
  * - `unavailable`: Temporal (or the connection to it) is down, slow or refusing everyone: the same
