@@ -17,7 +17,7 @@ import {
 import { loadConfig, type MedicConfig } from '../src/config.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { startApi } from '../src/server.js';
-import { connectClient } from '../src/temporal/connection.js';
+import { connectClient, temporalConnectionOptions } from '../src/temporal/connection.js';
 import { ensureEngineWatch } from '../src/temporal/engine-watch.js';
 import { ensureSearchAttributes } from '../src/temporal/search-attributes.js';
 import { createMedicWorker, installTemporalLogging, medicWorkerActivities } from '../src/worker.js';
@@ -150,7 +150,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const client = await connectClient(config.temporal);
     stops.push(() => client.connection.close());
     await ensureSearchAttributes(client, config.temporal.namespace, logger);
-    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
     stops.push(() => connection.close());
     const watching = config.watch.enabled && engine !== null && engine !== undefined;
     const worker: Worker = await createMedicWorker({

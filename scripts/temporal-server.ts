@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MEDIC_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
+import { stopProcess } from './processes.js';
 
 export interface DevServer {
   address: string;
@@ -68,14 +69,7 @@ export async function startTemporalDevServer(options: {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
 
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = () => stopProcess(child, 10_000);
 
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {

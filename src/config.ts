@@ -1,4 +1,5 @@
 // Every setting, read once from the environment and validated. Errors say which variable and why.
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { DiagnosisSettings } from './activities/diagnose/settings.js';
 import { checkHttpUrl, type NotifySettings, parseNotifyRoutes } from './activities/notify-settings.js';
@@ -74,12 +75,41 @@ const httpUrl = z.string().superRefine((text, ctx) => {
 /** Empty is the same as unset: compose files and .env templates write `NAME=`. */
 const optionalHttpUrl = z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional());
 
+/** A PEM file Medic can read, checked at start: a wrong path fails there, not at the first connection. */
+const pemFile = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .string()
+    .superRefine((file, ctx) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        ctx.addIssue({ code: 'custom', message: `cannot read ${file} (${reason})` });
+        return;
+      }
+      if (!text.includes('-----BEGIN '))
+        ctx.addIssue({ code: 'custom', message: `${file} is not PEM (no -----BEGIN line)` });
+    })
+    .optional(),
+);
+
+/** Empty is the same as unset. */
+const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+
 const envSchema = z.object({
   MEDIC_HOST: z.string().default('127.0.0.1'),
   MEDIC_PORT: int(3000, 0, 65535),
   MEDIC_DECISION_TIMEOUT: duration('10s'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TLS: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['on', 'off']).optional()),
+  TEMPORAL_TLS_CERT: pemFile,
+  TEMPORAL_TLS_KEY: pemFile,
+  TEMPORAL_TLS_CA: pemFile,
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  TEMPORAL_API_KEY: optionalText,
   MEDIC_TASK_QUEUE: z.string().default('medic'),
   MEDIC_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   MEDIC_APPROVER_TOKENS: namedTokens,
@@ -202,10 +232,21 @@ export interface IngestSettings {
   rateLimit: { perSecond: number; burst: number };
 }
 
+/** How to reach Temporal: any server, self-hosted with (m)TLS or Temporal Cloud with an API key. */
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** Absent: plaintext. Paths, read when connecting; every field optional (TLS with the system's roots). */
+  tls?: { certFile?: string; keyFile?: string; caFile?: string; serverName?: string };
+  /** Temporal Cloud's API key, sent as a bearer token; implies TLS. */
+  apiKey?: string;
+}
+
 export interface MedicConfig {
   /** `decisionTimeoutMs`: how long an approve or reject waits for a worker to take it before 503. */
   api: { host: string; port: number; decisionTimeoutMs: number };
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: TemporalSettings;
   /** The Temporal Web UI's base URL, without a trailing slash (MEDIC_TEMPORAL_UI_URL). */
   temporalUiUrl: string;
   webhookSecret: string | undefined;
@@ -283,6 +324,44 @@ function refuseOpenReads(host: string, hasViewerTokens: boolean): void {
   );
 }
 
+/** TLS is on when asked for or when anything needs it (a client certificate, a CA, an API key). */
+function temporalSettings(e: Env): TemporalSettings {
+  const problems: string[] = [];
+  if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY))
+    problems.push(
+      `${e.TEMPORAL_TLS_CERT ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT'}: a client certificate needs its key; set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together`,
+    );
+  const needsTls = [
+    'TEMPORAL_TLS_CERT',
+    'TEMPORAL_TLS_CA',
+    'TEMPORAL_TLS_SERVER_NAME',
+    'TEMPORAL_API_KEY',
+  ] as const;
+  const tlsSettings = needsTls.filter((name) => e[name]);
+  if (e.TEMPORAL_TLS === 'off' && tlsSettings.length > 0)
+    problems.push(
+      `TEMPORAL_TLS: off, but ${tlsSettings.join(', ')} need TLS; remove TEMPORAL_TLS=off or them`,
+    );
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  const tls = e.TEMPORAL_TLS === 'on' || tlsSettings.length > 0;
+  return {
+    address: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.MEDIC_TASK_QUEUE,
+    ...(tls
+      ? {
+          tls: {
+            ...(e.TEMPORAL_TLS_CERT ? { certFile: e.TEMPORAL_TLS_CERT } : {}),
+            ...(e.TEMPORAL_TLS_KEY ? { keyFile: e.TEMPORAL_TLS_KEY } : {}),
+            ...(e.TEMPORAL_TLS_CA ? { caFile: e.TEMPORAL_TLS_CA } : {}),
+            ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+          },
+        }
+      : {}),
+    ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -300,7 +379,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
   };
   return {
     api: { host: e.MEDIC_HOST, port: e.MEDIC_PORT, decisionTimeoutMs: e.MEDIC_DECISION_TIMEOUT },
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.MEDIC_TASK_QUEUE },
+    temporal: temporalSettings(e),
     temporalUiUrl: e.MEDIC_TEMPORAL_UI_URL,
     webhookSecret: e.MEDIC_WEBHOOK_SECRET,
     approverTokens: e.MEDIC_APPROVER_TOKENS,

@@ -14,7 +14,7 @@ import { createEngineWatchActivities, type EngineWatchActivities } from './activ
 import { readKernelOomKills } from './activities/watch/kernel-log.js';
 import { loadConfig, type MedicConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { connectClient } from './temporal/connection.js';
+import { connectClient, temporalConnectionOptions } from './temporal/connection.js';
 import { ensureEngineWatch } from './temporal/engine-watch.js';
 import { IncidentGateway } from './temporal/incident-gateway.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
   installTemporalLogging(logger.child({ component: 'temporal-sdk' }));
   const client = await connectClient(config.temporal);
   await ensureSearchAttributes(client, config.temporal.namespace, logger);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const docker = createDockerClient(config.dockerHost);
   const worker = await createMedicWorker({
     connection,

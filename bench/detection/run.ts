@@ -13,6 +13,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureDemoImage } from '../../scripts/demo-image.js';
 import { findEngine } from '../../scripts/engine.js';
 import { startStack } from '../../scripts/local-stack.js';
+import { startTemporalCluster } from '../../scripts/temporal-cluster.js';
 import { VERSION_CHECK_OFF } from '../../scripts/temporal-server.js';
 import { ensureTool, TEMPORAL_CLI } from '../../scripts/tools.js';
 import { parseDuration } from '../../src/domain/duration.js';
@@ -51,13 +52,17 @@ function summary(name: string, samples: number[], targetMs: number): string {
 async function main(): Promise<void> {
   installTemporalLogging(createLogger({ name: 'bench', level: 'error' }), { handleSignals: false });
   const cliPath = await ensureTool(TEMPORAL_CLI, log);
-  const temporal = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: cliPath },
-      searchAttributes: MEDIC_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error', ...VERSION_CHECK_OFF],
-    },
-  });
+  // MEDIC_TEST_TEMPORAL=cluster measures on the server on PostgreSQL instead of the dev server.
+  const temporal =
+    process.env.MEDIC_TEST_TEMPORAL === 'cluster'
+      ? await startTemporalCluster({ log }).then((c) => ({ address: c.address, teardown: c.stop }))
+      : await TestWorkflowEnvironment.createLocal({
+          server: {
+            executable: { type: 'existing-path', path: cliPath },
+            searchAttributes: MEDIC_SEARCH_ATTRIBUTES,
+            extraArgs: ['--log-level', 'error', ...VERSION_CHECK_OFF],
+          },
+        });
   const engine = await findEngine({ startPodman: true, log });
   if (!engine) throw new Error('no container engine (npm run setup:engine installs Podman)');
   await ensureDemoImage(engine.docker, log);

@@ -13,6 +13,8 @@ import { Client, Connection } from '@temporalio/client';
 import autocannon from 'autocannon';
 import { findEngine } from '../../scripts/engine.js';
 import { PROJECT_ROOT } from '../../scripts/paths.js';
+import { stopProcess } from '../../scripts/processes.js';
+import { startTemporalCluster } from '../../scripts/temporal-cluster.js';
 import { startTemporalDevServer } from '../../scripts/temporal-server.js';
 import { ensureTool, TEMPORAL_CLI } from '../../scripts/tools.js';
 import { signWebhook } from '../../src/api/webhook-signature.js';
@@ -45,15 +47,6 @@ function startChild(name: string, script: string, env: NodeJS.ProcessEnv): Child
       log(`${name} exited (${code ?? signal}): ${tail}`);
   });
   return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc; 0 where there is no /proc. */
@@ -134,18 +127,23 @@ async function main(): Promise<void> {
   try {
     const cliPath = await ensureTool(TEMPORAL_CLI, log);
     const temporalPort = await portForAnotherProcess();
-    const temporal = await startTemporalDevServer({
-      cliPath,
-      port: temporalPort,
-      // BENCH_TEMPORAL_DB=memory runs the dev server without a database file (no fsync per write).
-      ...(process.env.BENCH_TEMPORAL_DB === 'memory' ? {} : { dbFile: path.join(work, 'temporal.db') }),
-      log,
-    });
+    // MEDIC_TEST_TEMPORAL=cluster measures on the server on PostgreSQL instead of the dev server.
+    const onCluster = process.env.MEDIC_TEST_TEMPORAL === 'cluster';
+    const cluster = onCluster ? await startTemporalCluster({ log }) : undefined;
+    const temporal =
+      cluster ??
+      (await startTemporalDevServer({
+        cliPath,
+        port: temporalPort,
+        // BENCH_TEMPORAL_DB=memory runs the dev server without a database file (no fsync per write).
+        ...(process.env.BENCH_TEMPORAL_DB === 'memory' ? {} : { dbFile: path.join(work, 'temporal.db') }),
+        log,
+      }));
     cleanups.push(() => temporal.stop());
     const engine = await findEngine({ startPodman: true, log });
     if (engine) cleanups.push(() => engine.stop());
     log(
-      `Temporal dev server ${temporal.address}; engine ${engine?.product ?? 'none (targets are checked against nothing)'}`,
+      `Temporal ${cluster ? 'cluster (PostgreSQL)' : 'dev server'} ${temporal.address}; engine ${engine?.product ?? 'none (targets are checked against nothing)'}`,
     );
 
     const secret = randomBytes(24).toString('hex');
@@ -161,9 +159,9 @@ async function main(): Promise<void> {
       ...(engine ? { DOCKER_HOST: engine.dockerHost } : {}),
     };
     const worker = startChild('worker', 'src/worker.ts', env);
-    cleanups.push(() => stopChild(worker));
+    cleanups.push(() => stopProcess(worker));
     const api = startChild('api', 'src/server.ts', env);
-    cleanups.push(() => stopChild(api));
+    cleanups.push(() => stopProcess(api));
     const base = `http://127.0.0.1:${apiPort}`;
     await until('the API', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 60_000);
 
@@ -206,7 +204,8 @@ async function main(): Promise<void> {
     const processes = {
       api: api.pid,
       worker: worker.pid,
-      temporal: pidOf(`start-dev --ip 127.0.0.1 --port ${temporalPort} `),
+      // On the cluster: the server's CPU, not PostgreSQL's.
+      temporal: cluster ? cluster.serverPid : pidOf(`start-dev --ip 127.0.0.1 --port ${temporalPort} `),
       bench: process.pid,
     };
     const cpuBefore = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuSeconds(pid)]));

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe('Temporal version check', () => {
-  it('is off in the test run’s dev server', async () => {
+  it(`is off in the test run’s ${inject('temporalKind') === 'cluster' ? 'Temporal cluster (PostgreSQL)' : 'dev server'}`, async () => {
     const metrics = await metricsAfterStartup(inject('temporalMetricsUrl'));
     expect(versionCheckSeries(metrics)).toEqual([]);
   });
