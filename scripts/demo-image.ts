@@ -36,7 +36,7 @@ export async function bundleDemoApp(): Promise<{ file: string; code: string }> {
 }
 
 /** The shared libraries `ldd` lists for a binary (absolute paths only). */
-async function sharedLibraries(binary: string): Promise<string[]> {
+export async function sharedLibraries(binary: string): Promise<string[]> {
   const { stdout } = await run('ldd', [binary]);
   const libs = new Set<string>();
   for (const line of stdout.split('\n')) {
@@ -46,7 +46,7 @@ async function sharedLibraries(binary: string): Promise<string[]> {
   return [...libs];
 }
 
-async function imageExists(docker: Docker, ref: string): Promise<boolean> {
+export async function imageExists(docker: Docker, ref: string): Promise<boolean> {
   try {
     await docker.getImage(ref).inspect();
     return true;
@@ -71,6 +71,21 @@ async function importRootfsImage(docker: Docker, repo: string, tag: string): Pro
   await fs.mkdir(path.join(rootfs, 'app'), { recursive: true });
   await fs.copyFile(BUNDLE, path.join(rootfs, 'app', 'server.cjs'));
   await fs.mkdir(path.join(rootfs, 'tmp'), { recursive: true, mode: 0o1777 });
+  await importRootfs(docker, rootfs, `${repo}:${tag}`, [
+    'CMD ["/usr/local/bin/node", "/app/server.cjs"]',
+    'ENV NODE_ENV=production',
+    'STOPSIGNAL SIGTERM',
+  ]);
+  await fs.rm(rootfs, { recursive: true, force: true });
+}
+
+/** Imports a root filesystem directory as image `ref` through the Engine API (Docker and Podman alike). */
+export async function importRootfs(
+  docker: Docker,
+  rootfs: string,
+  ref: string,
+  changes: string[],
+): Promise<void> {
   const tar = execFile('tar', ['-C', rootfs, '-c', '.'], {
     encoding: 'buffer',
     maxBuffer: 1024 * 1024 * 1024,
@@ -78,20 +93,19 @@ async function importRootfsImage(docker: Docker, repo: string, tag: string): Pro
   if (!tar.stdout) throw new Error('tar produced no output stream');
   const stream = await docker.importImage(
     tar.stdout as unknown as NodeJS.ReadableStream,
-    {
-      // `repo:tag` in one parameter: Podman ignores a separate `tag` on import, Docker accepts both.
-      repo: `${repo}:${tag}`,
-      changes: [
-        'CMD ["/usr/local/bin/node", "/app/server.cjs"]',
-        'ENV NODE_ENV=production',
-        'STOPSIGNAL SIGTERM',
-      ],
-    } as unknown as Record<string, unknown>,
+    // `repo:tag` in one parameter: Podman ignores a separate `tag` on import, Docker accepts both.
+    { repo: ref, changes } as unknown as Record<string, unknown>,
   );
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+  await followProgress(docker, stream);
+}
+
+/** Waits for an Engine API progress stream (import, build) to end; rejects on its error. */
+export function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    docker.modem.followProgress(stream, (err: Error | null, output: unknown[]) =>
+      err ? reject(err) : resolve(output),
+    );
   });
-  await fs.rm(rootfs, { recursive: true, force: true });
 }
 
 async function buildFromDockerfile(docker: Docker, ref: string): Promise<void> {
@@ -108,9 +122,7 @@ async function buildFromDockerfile(docker: Docker, ref: string): Promise<void> {
     },
     { t: ref, dockerfile: 'demo-app/Dockerfile' },
   );
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
-  });
+  await followProgress(docker, stream);
 }
 
 /** Builds the image if this exact app and node version have not been built yet; returns its ref. */

@@ -2,7 +2,7 @@
 // When only the podman binary is present, starts `podman system service` on a project socket.
 // Never installs anything: `npm run setup:engine` (or .ci/run) does that, and says so.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { createDockerClient } from '../src/activities/containers.js';
@@ -85,6 +85,9 @@ async function startPodmanService(podman: string, log: (line: string) => void): 
     if (existsSync(PODMAN_SOCKET)) {
       const product = await ping(docker, 2000);
       if (product) {
+        // Podman makes its socket owner-only; Docker's is 0660 for its group. Group access lets a
+        // non-root container that is given the socket's group (Medic's worker image) use it too.
+        chmodSync(PODMAN_SOCKET, 0o660);
         return {
           dockerHost,
           docker,

@@ -59,6 +59,8 @@ export interface Stack {
     engine?: string;
     /** The host file bad-config writes; deleting it heals the demo app. */
     settingsFile: string;
+    /** The container's memory limit, if it has one (the oom fault needs it). */
+    memoryLimitMb?: number;
   };
   runtime: ContainerRuntime;
   webhookSecret: string;
@@ -68,6 +70,15 @@ export interface Stack {
 }
 
 const DEFAULT_DEMO_NAME = 'medic-demo';
+
+/**
+ * `npm start`'s demo container runs under a memory limit, or `/trigger/oom` would allocate up to the
+ * app's own cap (2 GiB) and never be OOM-killed. The limit must stay above what the memory-leak fault
+ * reaches (about 60 MB idle + DEMO_MEMORY_LEAK_MAX_MB), so that fault is an alert from the app and not an
+ * OOM kill: 384 MiB with a 240 MB leak cap leaves both faults what they are.
+ */
+export const DEMO_MEMORY_LIMIT_MB = 384;
+export const DEMO_MEMORY_LEAK_MAX_MB = 240;
 
 /**
  * Waits until the demo app called `name` is healthy at `url`. It names itself at GET /, so a 200 from
@@ -259,6 +270,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         mode: engine ? 'container' : 'process',
         ...(engine ? { engine: engine.product } : {}),
         settingsFile,
+        ...(engine && options.demo?.memoryLimitBytes
+          ? { memoryLimitMb: Math.round(options.demo.memoryLimitBytes / 1024 / 1024) }
+          : {}),
       },
       runtime,
       webhookSecret,
@@ -289,12 +303,8 @@ export function banner(stack: Stack): string {
     `  Temporal Web UI  ${stack.temporalUiUrl ?? '(external server: use its UI)'}   (the incident history)`,
     `  Demo app         ${demo}   (${where})`,
     '',
-    'Trigger a fault and watch it heal:',
-    `  curl -X POST ${demo}/trigger/memory-leak    # medium severity: healed without asking`,
-    `  curl -X POST ${demo}/trigger/hang           # critical severity: waits for approval`,
-    `  curl -X POST ${demo}/trigger/db-latency     # high: healed and notified, or (within the 5 min cooldown) waits`,
-    `  curl -X POST ${demo}/trigger/bad-config     # survives a restart: fails once, then Medic asks`,
-    `  curl -X DELETE ${demo}/trigger/bad-config   # (or rm ${stack.demo.settingsFile}) heals it`,
+    'Trigger a fault and watch it heal (each is one incident, incident:local:<demo>:<trigger>):',
+    ...triggerLines(stack),
     `  curl ${api}/incidents`,
     '',
     `Approve a waiting incident in the console (${api}/console), or:`,
@@ -307,6 +317,29 @@ export function banner(stack: Stack): string {
     'Ctrl-C stops everything.',
     '',
   ].join('\n');
+}
+
+/** Every fault the demo app has, with what it should lead to here: the banner's list, the README's too. */
+function triggerLines(stack: Stack): string[] {
+  const demo = stack.demo.url;
+  const container = stack.demo.mode === 'container';
+  const limitMb = stack.demo.memoryLimitMb;
+  const watched = container && stack.config.watch.enabled;
+  return [
+    `  curl -X POST ${demo}/trigger/memory-leak    # medium: the app alerts, healed without asking`,
+    `  curl -X POST ${demo}/trigger/cpu-spike      # medium: event-loop lag alert, healed without asking`,
+    `  curl -X POST ${demo}/trigger/error-storm    # medium: error-rate alert, healed without asking`,
+    `  curl -X POST ${demo}/trigger/db-latency     # high: healed and notified, or (within the 5 min cooldown) waits`,
+    `  curl -X POST ${demo}/trigger/hang           # critical: waits for approval`,
+    `  curl -X POST ${demo}/trigger/bad-config     # survives a restart: fails once, then Medic asks`,
+    `  curl -X DELETE ${demo}/trigger/bad-config   # (or rm ${stack.demo.settingsFile}) heals it`,
+    watched
+      ? `  curl -X POST ${demo}/trigger/crash          # exits with no alert: the engine watcher sees the death, healed without asking`
+      : `  curl -X POST ${demo}/trigger/crash          # exits with no alert: needs the engine watcher (a container engine, MEDIC_WATCHER=on)`,
+    watched && limitMb
+      ? `  curl -X POST ${demo}/trigger/oom            # the kernel OOM-kills it at its ${limitMb} MiB limit: the watcher sees it, healed without asking`
+      : `  curl -X POST ${demo}/trigger/oom            # needs a container with a memory limit and the engine watcher: not in this mode`,
+  ];
 }
 
 /** `temporal` when it is on PATH, else the path of the binary setup installed. */
@@ -322,7 +355,15 @@ function temporalCli(): string {
 async function main(): Promise<void> {
   const logger = createLogger({ name: 'medic' });
   installTemporalLogging(logger.child({ component: 'temporal-sdk' }), { handleSignals: false });
-  const stack = await startStack({ startTemporal: true, logger });
+  const limitMb = Number(process.env.DEMO_MEMORY_LIMIT_MB || DEMO_MEMORY_LIMIT_MB);
+  const stack = await startStack({
+    startTemporal: true,
+    logger,
+    demo: {
+      memoryLimitBytes: limitMb * 1024 * 1024,
+      env: { MEMORY_LEAK_MAX_MB: process.env.DEMO_MEMORY_LEAK_MAX_MB || String(DEMO_MEMORY_LEAK_MAX_MB) },
+    },
+  });
   console.log(banner(stack));
   let stopping = false;
   const shutdown = (signal: string) => {

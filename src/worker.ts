@@ -1,5 +1,6 @@
 // The Temporal worker: runs the workflows and their activities. `npm run worker` starts it alone
 // (against the Docker engine at DOCKER_HOST); scripts/local-stack.ts and the tests build it with other parts.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
@@ -18,8 +19,26 @@ import { connectClient, temporalConnectionOptions } from './temporal/connection.
 import { ensureEngineWatch } from './temporal/engine-watch.js';
 import { IncidentGateway } from './temporal/incident-gateway.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
+import { startWorkerHeartbeat, workerHealthFile } from './worker-health.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+/** `.ts` under tsx, `.js` in the compiled dist/: the workflows sit beside this module either way. */
+const MODULE_EXT = path.extname(fileURLToPath(import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index${MODULE_EXT}`, import.meta.url));
+
+/**
+ * The pre-built workflow bundle, if there is one: MEDIC_WORKFLOW_BUNDLE, or the workflow-bundle.js that
+ * `npm run build` writes beside dist/worker.js. Without one (tsx, development) the worker bundles at start.
+ */
+export function prebuiltWorkflowBundle(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.MEDIC_WORKFLOW_BUNDLE) {
+    const file = path.resolve(env.MEDIC_WORKFLOW_BUNDLE);
+    if (!existsSync(file))
+      throw new Error(`MEDIC_WORKFLOW_BUNDLE=${file} does not exist: run npm run build, or unset it`);
+    return file;
+  }
+  const beside = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
+  return existsSync(beside) ? beside : undefined;
+}
 
 export interface MedicWorkerOptions {
   connection: NativeConnection;
@@ -143,7 +162,9 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client, config.temporal.namespace, logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const docker = createDockerClient(config.dockerHost);
+  const workflowBundlePath = prebuiltWorkflowBundle();
   const worker = await createMedicWorker({
+    ...(workflowBundlePath ? { workflowBundlePath } : {}),
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -162,8 +183,23 @@ async function main(): Promise<void> {
   });
   if (config.watch.enabled) await ensureEngineWatch(client, config, logger);
   else logger.info('engine watcher and sweep are off (MEDIC_WATCHER=off)');
-  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker running');
-  await worker.run();
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      address: config.temporal.address,
+      workflows: workflowBundlePath ?? 'bundled at start',
+    },
+    'worker running',
+  );
+  // SIGINT/SIGTERM: the SDK's Runtime shuts the worker down (in-flight tasks finish), run() resolves.
+  const running = worker.run();
+  const heartbeat = startWorkerHeartbeat({
+    file: workerHealthFile(),
+    isRunning: () => worker.getState() === 'RUNNING',
+    reachTemporal: () =>
+      client.withDeadline(Date.now() + 5000, () => client.connection.workflowService.getSystemInfo({})),
+  });
+  await running.finally(() => heartbeat.stop());
   await connection.close();
   await client.connection.close();
 }

@@ -1,0 +1,41 @@
+// `npm start`'s banner names every fault the demo app has, with what it leads to (issue 13 item 5).
+import { describe, expect, it } from 'vitest';
+import { FAULT_NAMES } from '../../demo-app/src/faults.js';
+import { banner, type Stack } from '../../scripts/local-stack.js';
+import { loadConfig } from '../../src/config.js';
+
+function fakeStack(demo: Partial<Stack['demo']>, env: Record<string, string> = {}): Stack {
+  const config = loadConfig({ MEDIC_WEBHOOK_SECRET: 'a-secret-of-sixteen+', ...env });
+  return {
+    config,
+    apiUrl: 'http://127.0.0.1:3000',
+    demo: {
+      name: 'medic-demo',
+      url: 'http://127.0.0.1:8080',
+      mode: 'container',
+      settingsFile: '/s',
+      ...demo,
+    },
+    approverTokens: [],
+    alertmanagerTokens: [],
+  } as unknown as Stack;
+}
+
+describe('the start-up banner', () => {
+  it('lists every trigger of the demo app', () => {
+    const text = banner(fakeStack({ memoryLimitMb: 384 }));
+    for (const fault of FAULT_NAMES) expect(text).toContain(`/trigger/${fault} `);
+  });
+
+  it('says the oom fault ends in an OOM kill at the container limit, seen by the watcher', () => {
+    const text = banner(fakeStack({ memoryLimitMb: 384 }));
+    expect(text).toMatch(/trigger\/oom .*OOM-kills it at its 384 MiB limit/);
+    expect(text).toMatch(/trigger\/crash .*engine watcher sees the death/);
+  });
+
+  it('says which triggers cannot work without a container engine', () => {
+    const text = banner(fakeStack({ mode: 'process' }));
+    expect(text).toMatch(/trigger\/oom .*not in this mode/);
+    expect(text).toMatch(/trigger\/crash .*needs the engine watcher/);
+  });
+});
