@@ -138,7 +138,11 @@ describe.skipIf(Boolean(noEngine ?? noBrowser))('the approval console in a real 
     const comment = 'approved from the console test';
     await card.getByLabel('Comment (optional)').fill(comment);
     await card.getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(() => visibleText(card.locator('.outcome'))).toContain('Approved by operator');
+    // The answer comes once the decision is taken; by then the next refresh may already have taken the
+    // card off the waiting list, so the answer is read where the console announces it.
+    await expect
+      .poll(() => visibleText(page.locator('#changes')), { timeout: 60_000 })
+      .toContain('Approved by operator; now REMEDIATING');
 
     // It leaves the waiting list and shows up resolved among the recent incidents.
     const row = page.locator(`tr[id="recent-${workflowId}"]`);

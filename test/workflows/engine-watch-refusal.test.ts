@@ -42,10 +42,17 @@ describe('issue 11 item 1: an alert Temporal refuses does not blind the watcher'
     );
     // No worker polls this queue: the incidents are only started, which is all this test reads.
     const taskQueue = uniqueTaskQueue('bigline');
+    // The ingest bound (MEDIC_LOG_MAX_*) would cut these lines first; opened up here, so this test shows
+    // what the watch does when Temporal refuses an alert anyway (a bound set too high, a bug).
     const gateway = new IncidentGateway(
       temporal.client,
       taskQueue,
       testSettings({ searchAttributes: false }),
+      {
+        maxLineChars: 4 * 1024 * 1024,
+        maxLines: 1000,
+        maxBytes: 16 * 1024 * 1024,
+      },
     );
     const { logger, lines } = captureLogger();
     const { followEngineEvents } = createEngineWatchActivities({ runtime, incidents: gateway, logger });
