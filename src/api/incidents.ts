@@ -15,6 +15,11 @@ const listQuerySchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'target must be a container name')
     .optional(),
+  /** `true`: only incidents that have ended, the most recently ended first. */
+  closed: z
+    .enum(['true', 'false'], { error: 'closed must be true or false' })
+    .optional()
+    .transform((v) => v === 'true'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 

@@ -189,10 +189,13 @@ export class IncidentGateway implements IncidentPort {
   async list(filter: {
     status?: IncidentStatus;
     target?: string;
+    /** Only incidents that have ended (newest first): running ones sort ahead of every closed one. */
+    closed?: boolean;
     limit: number;
   }): Promise<IncidentSummary[]> {
     const clauses = [`WorkflowType = '${WORKFLOW_TYPES.incident}'`];
     if (filter.status) clauses.push(`IncidentStatus = '${filter.status}'`);
+    if (filter.closed) clauses.push(`ExecutionStatus != 'Running'`);
     if (filter.target) clauses.push(`IncidentTarget = '${filter.target}'`);
     const out: IncidentSummary[] = [];
     try {

@@ -433,7 +433,8 @@ function recentRow(summary) {
 }
 
 async function renderRecent() {
-  const { incidents } = await getJson(`/incidents?limit=${RECENT_LIMIT}`);
+  // Ended ones only: running incidents sort ahead of every closed one, and would push outcomes off the list.
+  const { incidents } = await getJson(`/incidents?closed=true&limit=${RECENT_LIMIT}`);
   incidents.sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
   const signature = JSON.stringify(incidents);
   const body = $('recent-body');
