@@ -2,7 +2,7 @@
 // come from anyone who can reach Temporal (the CLI, the Web UI, a script), not only from Medic's API, so
 // a workflow never trusts its shape. Pure and dependency-free, so the workflow bundle stays small; each
 // check answers what is wrong in words, or undefined when the payload is well formed.
-import type { Alert } from './types.js';
+import { type Alert, SEVERITIES } from './types.js';
 
 type Check = string | undefined;
 
@@ -66,8 +66,9 @@ export function checkAlertPayload(payload: unknown, target: string): Check {
 
 /** The severity an alert's payload names, when it is not one of Medic's four. */
 export function unrecognisedSeverity(alert: Pick<Alert, 'severity'>): string | undefined {
-  const known = ['low', 'medium', 'high', 'critical'];
-  return known.includes(alert.severity as string) ? undefined : String(alert.severity).slice(0, 64);
+  return (SEVERITIES as readonly string[]).includes(alert.severity)
+    ? undefined
+    : String(alert.severity).slice(0, 64);
 }
 
 const positiveNumbers = (value: unknown, field: string, keys: readonly string[]): Check => {
