@@ -393,3 +393,32 @@ export function snapshotBudget(state: BudgetState, now: number, limits?: BudgetL
     lastDay: state.spent.filter((s) => s.at > now - DAY_MS).length,
   };
 }
+
+/** A refusal's kind, for metrics: the guard's and the budget's reasons are sentences. */
+export type DenialKind = 'breaker' | 'cooldown' | 'hourly-limit' | 'budget' | 'no-answer' | 'other';
+
+export function denialKind(reason: string): DenialKind {
+  if (reason.startsWith('circuit breaker')) return 'breaker';
+  if (reason.startsWith('cooldown')) return 'cooldown';
+  if (/restarts of .* in the last hour/.test(reason)) return 'hourly-limit';
+  if (reason.startsWith('global budget')) return 'budget';
+  if (/granted no lease within|did not answer within/.test(reason)) return 'no-answer';
+  return 'other';
+}
+
+/** A guard's current details for the Web UI, in words. */
+export function describeGuardSnapshot(s: GuardSnapshot): string {
+  const lines = [
+    `**Guard** for \`${s.target}\`: ${s.holder ? `held by \`${s.holder.incidentWorkflowId}\` until ${s.holder.expiresAt}` : 'free'}`,
+    `- ${s.restartsLastHour}/${s.limits.maxRestartsPerHour} restarts in the last hour; cooldown ${s.cooldownRemainingMs > 0 ? `${Math.ceil(s.cooldownRemainingMs / 1000)} s left` : 'over'}`,
+    `- breaker ${s.breaker.open ? `OPEN until ${s.breaker.closesAt ?? 'reset'} (${s.breaker.reason ?? 'repeated failures'})` : `closed (${s.consecutiveFailures} failure(s) in a row)`}`,
+  ];
+  if (s.queued.length > 0) lines.push(`- waiting: ${s.queued.join(', ')}`);
+  return lines.join('\n');
+}
+
+/** The budget's current details for the Web UI, in words. */
+export function describeBudgetSnapshot(s: BudgetSnapshot): string {
+  const limits = s.limits ? ` (limits ${s.limits.perHour}/hour, ${s.limits.perDay}/day)` : '';
+  return `**Global budget**: ${s.lastHour} action(s) in the last hour, ${s.lastDay} in the last 24 h${limits}`;
+}

@@ -17,6 +17,42 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly IncidentStatus[] = ['RESOLVED', 'FAILED', 'ESCALATED', 'REJECTED'];
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+/**
+ * The phases of an incident, one vocabulary for the state, metrics, reports, `/stats` and benchmarks:
+ * ingest (alert received -> workflow holds it), diagnose, decide (policy + lease + budget), approve
+ * (waiting for a person; 0 when automatic), act (the restart), verify, record (runbook).
+ */
+export const PHASES = ['ingest', 'diagnose', 'decide', 'approve', 'act', 'verify', 'record'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** What the policy and the guard made of an incident: the backtest's four outcomes. */
+export const DECISION_OUTCOMES = ['acted', 'asked', 'recorded', 'escalated'] as const;
+export type DecisionOutcome = (typeof DECISION_OUTCOMES)[number];
+
+/**
+ * What the incident decided and what it decided from, recorded at decision time so the decision can be
+ * replayed under another policy (npm run backtest).
+ */
+export interface DecisionRecord {
+  /** When the policy was applied (ISO 8601, the workflow clock). */
+  at: string;
+  outcome: DecisionOutcome;
+  /** The policy's verdict: auto, approval, escalate, record or none. */
+  policy: 'auto' | 'approval' | 'escalate' | 'record' | 'none';
+  severity: Severity;
+  confidence: number;
+  action: RemediationAction;
+  recurrence?: string;
+  unrecognisedSeverity?: string;
+  /** The guard's or the budget's refusal that turned an automatic restart into a question. */
+  permitDenied?: string;
+  /** The lease this pass held to act (automatic or approved): it shapes the next decision's cooldown. */
+  lease?: { grantedAt: string; approvedBy?: string; releasedAt?: string; outcome?: string };
+}
+
+/** Decisions kept per incident (one per pass; a reopened incident decides again). */
+export const DECISIONS_KEPT = 20;
 export type Severity = (typeof SEVERITIES)[number];
 
 /** What Medic may do to a target. Anything else a rule or a model proposes is refused. */
@@ -213,6 +249,10 @@ export interface IncidentState {
   escalatedTo?: string[];
   /** The engine's evidence, when the incident was found by the watcher or the sweep. */
   evidence?: EngineEvidence;
+  /** Milliseconds spent in each phase, added as each ends (a reopened incident adds its next pass). */
+  phases?: Partial<Record<Phase, number>>;
+  /** Each pass's decision by the policy and the guard, oldest first, and what it was taken from. */
+  decisions?: DecisionRecord[];
   timeline: TimelineEntry[];
 }
 

@@ -34,6 +34,7 @@ export async function ensureEngineWatch(client: Client, config: MedicConfig, log
     taskQueue,
     args: [watcherInput],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `engine watcher · ${taskQueue}: follows container deaths, OOM kills and health events`,
   });
   logger.info({ workflowId: watcherId, runId: handle.firstExecutionRunId }, 'engine event watcher running');
 
@@ -58,6 +59,7 @@ export async function ensureEngineWatch(client: Client, config: MedicConfig, log
     workflowId: scheduleId,
     taskQueue,
     args: [sweepInput],
+    staticSummary: `health sweep · every ${Math.round(every / 1000)} s: restart loops, memory, CPU, health probes`,
     // A sweep nobody ran (no worker) must not linger: the next one will look again.
     workflowExecutionTimeout: Math.max(60_000, every * 4),
   };

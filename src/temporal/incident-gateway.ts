@@ -1,5 +1,6 @@
 // Medic's Temporal client for incidents: start-or-join, read, decide, and find open incidents. The API, the
 // engine watch and the tests go through it; it throws the typed errors of ./errors.ts, never HTTP ones.
+
 import { randomUUID } from 'node:crypto';
 import {
   ApplicationFailure,
@@ -11,6 +12,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { BudgetSnapshot, GuardSnapshot } from '../domain/guard.js';
+import { incidentStaticDetails, incidentSummary } from '../domain/incident-story.js';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from '../domain/log-bounds.js';
 import {
   budgetWorkflowId,
@@ -138,6 +140,9 @@ export class IncidentGateway implements IncidentPort {
           // Every source's alert passes here: nothing unbounded or unredacted reaches Temporal.
           signalArgs: [sanitiseAlert(alert, this.logLimits)],
           workflowIdConflictPolicy: 'USE_EXISTING',
+          // The Web UI's list shows this line; the details follow the incident (setCurrentDetails).
+          staticSummary: incidentSummary(alert.target, alert.alertType),
+          staticDetails: incidentStaticDetails(workflowId, alert.target, alert.alertType),
           memo: { target: alert.target, alertType: alert.alertType },
           typedSearchAttributes: !this.settings.searchAttributes
             ? []

@@ -18,6 +18,8 @@ import {
   rejectUpdate,
 } from './messages.js';
 
+const minutesText = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : secondsText(ms));
+
 export interface Decision {
   verdict: 'approved' | 'rejected';
   payload: DecisionPayload;
@@ -127,9 +129,11 @@ export class ApprovalDesk {
           ? fullStep
           : Math.min(Math.max(1, wait.stepEndsAtMs - now), remaining);
       wait.stepEndsAtMs = now + step;
+      const waitingOn = escalatedTo.at(-1) ?? levels[wait.level] ?? 'on-call';
       const woke = await condition(
         () => this.decision !== undefined || run.resolvedBySender !== undefined || run.shouldContinueAsNew(),
         step,
+        { summary: `wait for approval: ${waitingOn}, ${minutesText(step)}` },
       );
       if (this.decision !== undefined || run.resolvedBySender !== undefined) return this.decision;
       if (woke) await run.continueAsNew({ for: 'decision', ...wait });

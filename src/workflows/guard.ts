@@ -9,6 +9,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -16,6 +17,8 @@ import {
   type BudgetLimits,
   type BudgetRequest,
   type BudgetState,
+  describeBudgetSnapshot,
+  describeGuardSnapshot,
   type GuardState,
   type LeaseDecision,
   type LeaseRequest,
@@ -117,6 +120,8 @@ export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
 
   let handled = 0;
   for (;;) {
+    // The Web UI's current details; a run carried over by continue-as-new shows them at once.
+    setCurrentDetails(describeGuardSnapshot(snapshotGuard(state, Date.now())));
     // Sleep until a message arrives, a lease expires or the breaker's time is up.
     const deadlines = [
       state.holder?.expiresAt,
@@ -180,6 +185,7 @@ export async function budgetWorkflow(input: BudgetWorkflowInput = {}): Promise<v
 
   let handled = 0;
   for (;;) {
+    setCurrentDetails(describeBudgetSnapshot(snapshotBudget(state, Date.now(), limits)));
     await condition(() => inbox.length > 0);
     while (inbox.length > 0) {
       const message = inbox.shift() as BudgetMessage;

@@ -8,6 +8,7 @@ import {
   isCancellation,
   patched,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -22,6 +23,7 @@ import {
   newIncidentState,
   recordEvent,
 } from '../domain/incident.js';
+import { addPhase, incidentCurrentDetails } from '../domain/incident-story.js';
 import { checkAlertPayload, checkResolvedPayload } from '../domain/message-checks.js';
 import type { IncidentSettings } from '../domain/settings.js';
 import type {
@@ -29,9 +31,11 @@ import type {
   FixOutcome,
   IncidentState,
   IncidentStatus,
+  Phase,
   ResolvedPayload,
 } from '../domain/types.js';
 import { type IncidentActivities, incidentActivities } from './incident-activities.js';
+import { incidentMetrics } from './incident-metrics.js';
 import { alertSignal, resolvedSignal, statusQuery } from './messages.js';
 import { IncidentSeverityKey, IncidentStatusKey } from './search-attributes.js';
 
@@ -120,6 +124,33 @@ export class IncidentRun {
         openedAt: nowIso(),
       });
     this.ledger = input.resume?.ledger ?? newAlertLedger(input.seenDeliveries);
+    this.passStartedMs = Date.parse(this.state.openedAt);
+    // Continue-as-new drops the static summary's details: a carried-over run tells its story at once.
+    if (input.resume || input.refused) this.showDetails();
+  }
+
+  /** When this pass began (its first alert, or the reopening): time to healthy counts from here. */
+  passStartedMs: number;
+
+  /** The Web UI's current details: the incident in words, after every step. */
+  showDetails(): void {
+    setCurrentDetails(incidentCurrentDetails(this.state));
+  }
+
+  /** Times a phase: its milliseconds go to the state's `phases` and to the phase histogram. */
+  async timed<T>(phase: Phase, step: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      return await step();
+    } finally {
+      this.notePhase(phase, Date.now() - started);
+    }
+  }
+
+  notePhase(phase: Phase, elapsedMs: number): void {
+    addPhase(this.state, phase, elapsedMs);
+    incidentMetrics.phase(phase, elapsedMs);
+    this.showDetails();
   }
 
   /**
@@ -200,6 +231,7 @@ export class IncidentRun {
 
   record(event: string, detail: string): void {
     recordEvent(this.state, nowIso(), event, detail);
+    this.showDetails();
   }
 
   setStatus(status: IncidentStatus, detail: string): void {
@@ -211,6 +243,7 @@ export class IncidentRun {
   close(status: IncidentStatus, detail: string): IncidentState {
     this.setStatus(status, detail);
     this.state.closedAt = nowIso();
+    incidentMetrics.closed(this.state);
     return this.state;
   }
 
@@ -232,33 +265,38 @@ export class IncidentRun {
     const { state } = this;
     const diagnosis = state.diagnosis;
     try {
-      await this.activities.notify({
-        level,
-        workflowId: state.workflowId,
-        incidentId: state.id,
-        target: state.target,
-        title,
-        message,
-        ...(recipient ? { recipient } : {}),
-        // The facts a receiver needs to say what happened and what to do next.
-        event,
-        alertType: state.alertType,
-        severity: state.severity,
-        status: OUTCOME_STATUS[event] ?? state.status,
-        ...(diagnosis
-          ? {
-              proposed: {
-                action: diagnosis.action,
-                reason: state.approval?.reason ?? diagnosis.justification,
-              },
-              diagnosis: {
-                source: diagnosis.source,
-                rootCause: diagnosis.rootCause,
-                confidence: diagnosis.confidence,
-              },
-            }
-          : {}),
-      });
+      await this.activities.notify.executeWithOptions(
+        { summary: `notify ${recipient ?? 'people'}: ${title}` },
+        [
+          {
+            level,
+            workflowId: state.workflowId,
+            incidentId: state.id,
+            target: state.target,
+            title,
+            message,
+            ...(recipient ? { recipient } : {}),
+            // The facts a receiver needs to say what happened and what to do next.
+            event,
+            alertType: state.alertType,
+            severity: state.severity,
+            status: OUTCOME_STATUS[event] ?? state.status,
+            ...(diagnosis
+              ? {
+                  proposed: {
+                    action: diagnosis.action,
+                    reason: state.approval?.reason ?? diagnosis.justification,
+                  },
+                  diagnosis: {
+                    source: diagnosis.source,
+                    rootCause: diagnosis.rootCause,
+                    confidence: diagnosis.confidence,
+                  },
+                }
+              : {}),
+          },
+        ],
+      );
       this.record('notified', `${level}${recipient ? ` to ${recipient}` : ''}: ${title}`);
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -267,22 +305,29 @@ export class IncidentRun {
   }
 
   /** Counts the outcome against the fix's signature in the runbook, once per incident pass. */
-  async learn(diagnosis: Diagnosis, outcome: FixOutcome, note?: string): Promise<void> {
+  learn(diagnosis: Diagnosis, outcome: FixOutcome, note?: string): Promise<void> {
+    return this.timed('record', () => this.learnOutcome(diagnosis, outcome, note));
+  }
+
+  private async learnOutcome(diagnosis: Diagnosis, outcome: FixOutcome, note?: string): Promise<void> {
     const { state } = this;
+    const summary = `record ${outcome} for ${state.target} in the runbook (${diagnosis.errorSignature.slice(0, 60)})`;
     try {
-      const result = await this.activities.recordRunbookOutcome({
-        // The runbook keeps one entry per incident and outcome; a reopened incident's passes are distinct.
-        incidentId: state.recurrences ? `${state.id}/reopened-${state.recurrences}` : state.id,
-        workflowId: state.workflowId,
-        target: state.target,
-        alertType: state.alertType,
-        errorSignature: diagnosis.errorSignature,
-        action: diagnosis.action,
-        rootCause: diagnosis.rootCause,
-        outcome,
-        note,
-        at: nowIso(),
-      });
+      const result = await this.activities.recordRunbookOutcome.executeWithOptions({ summary }, [
+        {
+          // The runbook keeps one entry per incident and outcome; a reopened incident's passes are distinct.
+          incidentId: state.recurrences ? `${state.id}/reopened-${state.recurrences}` : state.id,
+          workflowId: state.workflowId,
+          target: state.target,
+          alertType: state.alertType,
+          errorSignature: diagnosis.errorSignature,
+          action: diagnosis.action,
+          rootCause: diagnosis.rootCause,
+          outcome,
+          note,
+          at: nowIso(),
+        },
+      ]);
       state.runbookEntryId = result.fixId;
       this.record('runbook', `${outcome} recorded in ${result.fixId}${result.created ? ' (new fix)' : ''}`);
     } catch (err) {

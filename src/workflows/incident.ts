@@ -12,10 +12,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { secondsText } from '../domain/incident.js';
-import { decideRemediation } from '../domain/policy.js';
+import { outcomeOfPolicy } from '../domain/incident-story.js';
+import { decideRemediation, type PolicyDecision } from '../domain/policy.js';
 import { describeTrail } from '../domain/trail.js';
-import type { Diagnosis, IncidentState } from '../domain/types.js';
+import { DECISIONS_KEPT, type DecisionRecord, type Diagnosis, type IncidentState } from '../domain/types.js';
 import { ApprovalDesk, type DecisionWait } from './approval.js';
+import { incidentMetrics } from './incident-metrics.js';
 import {
   describeFailure,
   IncidentRun,
@@ -61,6 +63,12 @@ async function openOnFirstAlert(run: IncidentRun): Promise<void> {
   run.upsert([{ key: IncidentTargetKey, value: input.target }]);
   run.setStatus('OPEN', `incident opened for ${input.target} (${input.alertType})`);
   await condition(() => run.ledger.first !== undefined);
+  // ingest: from the API accepting the alert to the workflow holding it.
+  const receivedMs = Date.parse(run.ledger.first?.receivedAt ?? '');
+  if (Number.isFinite(receivedMs)) {
+    run.passStartedMs = Math.min(receivedMs, Date.now());
+    run.notePhase('ingest', Date.now() - receivedMs);
+  }
   run.upsert([{ key: IncidentSeverityKey, value: state.severity }]);
   run.dryRun = run.settings.dryRun || run.ledger.first?.dryRun === true;
   if (run.dryRun) {
@@ -81,7 +89,10 @@ async function admitTarget(run: IncidentRun): Promise<IncidentState | undefined>
   const rejected = run.ledger.first?.targetRejected;
   if (rejected) return refuse(rejected);
   try {
-    const allowlist = await run.activities.checkTarget({ target: run.state.target });
+    const allowlist = await run.activities.checkTarget.executeWithOptions(
+      { summary: `check that ${run.state.target} may be touched (allowlist, managed label)` },
+      [{ target: run.state.target }],
+    );
     if (!allowlist.allowed) return refuse(`not on the allowlist: ${allowlist.reason}`);
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -98,7 +109,9 @@ async function admitTarget(run: IncidentRun): Promise<IncidentState | undefined>
 async function absorbWhileRefused(run: IncidentRun): Promise<IncidentState> {
   for (;;) {
     const seen = run.state.alertCount;
-    await condition(() => run.resolvedBySender !== undefined, REFUSED_QUIET_MS);
+    await condition(() => run.resolvedBySender !== undefined, REFUSED_QUIET_MS, {
+      summary: `refused: absorb copies of the alert until ${secondsText(REFUSED_QUIET_MS)} without one`,
+    });
     if (run.resolvedBySender || run.state.alertCount === seen) return run.state;
     const { continueAsNewSuggested, historyLength } = workflowInfo();
     if (continueAsNewSuggested || historyLength > REFUSED_HISTORY_LIMIT) {
@@ -141,6 +154,7 @@ async function healUntilItSticks(
     // The sender's `resolved` for the new occurrence counts again (ingest).
     run.acting = false;
     run.resolvedBySender = undefined;
+    run.passStartedMs = Date.now();
     await run.learn(state.diagnosis as Diagnosis, 'did-not-stick', recurrence);
     run.setStatus('OPEN', `reopened: ${recurrence}`);
   }
@@ -166,7 +180,9 @@ async function watchForRecurrence(
   if (!resumed) run.record('watching', `watching for the same alert for ${window}`);
   const cameBack = () => ledger.newestFiredAtMs > watch.firedAtFix;
   const remainingMs = Math.max(1, watch.fixedAtMs + settings.recurrenceWindowMs - Date.now());
-  const woke = await condition(() => cameBack() || run.shouldContinueAsNew(), remainingMs);
+  const woke = await condition(() => cameBack() || run.shouldContinueAsNew(), remainingMs, {
+    summary: `watch ${run.state.target} for the same alert for ${window}`,
+  });
   if (woke && !cameBack()) await run.continueAsNew(watch);
   if (!woke) {
     run.record('watch-ended', `no recurrence within ${window}`);
@@ -203,10 +219,12 @@ async function remediateOnce(run: IncidentRun, desks: Desks, recurrence?: string
     return false;
   }
   const { state, settings } = run;
-  const policy = decideRemediation(diagnosis, state.severity, settings.policy, {
+  const decidedFrom = {
     ...(recurrence ? { recurrence } : {}),
     ...(state.unrecognisedSeverity ? { unrecognisedSeverity: state.unrecognisedSeverity } : {}),
-  });
+  };
+  const policy = decideRemediation(diagnosis, state.severity, settings.policy, decidedFrom);
+  const decision = noteDecision(run, diagnosis, policy, decidedFrom);
   if (policy.kind === 'escalate') {
     await run.escalate(policy.reason);
     return false;
@@ -219,9 +237,15 @@ async function remediateOnce(run: IncidentRun, desks: Desks, recurrence?: string
   let requestId: string | undefined;
   if (policy.kind === 'auto') {
     state.approval = { required: false, reason: policy.reason };
-    const permit = await desks.permits.acquire();
-    if (permit.ok) requestId = permit.requestId;
-    else requestId = await askPerson(run, desks, diagnosis, `outside the limits: ${permit.reason}`);
+    const permit = await run.timed('decide', () => desks.permits.acquire());
+    if (permit.ok) {
+      requestId = permit.requestId;
+      run.notePhase('approve', 0);
+    } else {
+      incidentMetrics.denied(permit.reason);
+      Object.assign(decision, { outcome: 'asked', permitDenied: permit.reason });
+      requestId = await askPerson(run, desks, diagnosis, `outside the limits: ${permit.reason}`);
+    }
   } else {
     requestId = await askPerson(run, desks, diagnosis, policy.reason);
   }
@@ -239,6 +263,29 @@ async function remediateOnce(run: IncidentRun, desks: Desks, recurrence?: string
     else await telling;
   }
   return actWithPermit(run, desks, diagnosis, requestId);
+}
+
+/** Records what the policy decided and from what, so the decision can be replayed (npm run backtest). */
+function noteDecision(
+  run: IncidentRun,
+  diagnosis: Diagnosis,
+  policy: PolicyDecision,
+  context: { recurrence?: string; unrecognisedSeverity?: string },
+): DecisionRecord {
+  const decision: DecisionRecord = {
+    at: nowIso(),
+    outcome: outcomeOfPolicy(policy.kind),
+    policy: policy.kind,
+    severity: run.state.severity,
+    confidence: diagnosis.confidence,
+    action: diagnosis.action,
+    ...context,
+  };
+  const decisions = run.state.decisions ?? [];
+  decisions.push(decision);
+  if (decisions.length > DECISIONS_KEPT) decisions.splice(0, decisions.length - DECISIONS_KEPT);
+  run.state.decisions = decisions;
+  return decision;
 }
 
 /** A pass carried over by continue-as-new while it waited for a person: the diagnosis is the state's. */
@@ -278,18 +325,24 @@ async function diagnoseTarget(run: IncidentRun): Promise<Diagnosis | undefined> 
   let diagnosis: Diagnosis;
   try {
     const alert = run.ledger.latest ?? run.ledger.first;
-    diagnosis = await run.activities.diagnose({
-      target: state.target,
-      alertType: state.alertType,
-      severity: state.severity,
-      logs: alert?.logs ?? [],
-    });
+    const summary = `diagnose ${state.target}: ${state.alertType} (runbook, then models, then rules)`;
+    diagnosis = await run.timed('diagnose', () =>
+      run.activities.diagnose.executeWithOptions({ summary }, [
+        {
+          target: state.target,
+          alertType: state.alertType,
+          severity: state.severity,
+          logs: alert?.logs ?? [],
+        },
+      ]),
+    );
   } catch (err) {
     if (isCancellation(err)) throw err;
     await run.escalate(`diagnosis failed: ${describeFailure(err)}`);
     return undefined;
   }
   state.diagnosis = diagnosis;
+  if (diagnosis.source === 'runbook') incidentMetrics.runbookHit(state.alertType);
   run.upsert([{ key: DiagnosisSourceKey, value: diagnosis.source }]);
   const { source, rootCause, action, confidence, trail, knownFix } = diagnosis;
   run.record('diagnosed', `${source}: ${rootCause} -> ${action} (confidence ${confidence})`);
@@ -312,7 +365,9 @@ async function askPerson(
   resumed?: DecisionWait,
 ): Promise<string | undefined> {
   const { state, settings } = run;
-  const decided = await desks.approvals.awaitDecision(approvalReason, diagnosis.action, resumed);
+  const decided = await run.timed('approve', () =>
+    desks.approvals.awaitDecision(approvalReason, diagnosis.action, resumed),
+  );
   if (!decided && run.resolvedBySender) {
     run.recoveredByItself();
     return undefined;
@@ -345,7 +400,7 @@ async function askPerson(
   }
   // Decided: no second decision may be taken while the lease is fetched.
   run.setStatus('REMEDIATING', `approved by ${payload.by}; asking ${desks.permits.guardId} for the lease`);
-  const permit = await desks.permits.acquire(payload.by);
+  const permit = await run.timed('decide', () => desks.permits.acquire(payload.by));
   if (permit.ok) return permit.requestId;
   await run.escalate(`approved by ${payload.by}, but ${permit.reason}`);
   return undefined;
@@ -367,22 +422,20 @@ async function restartAndVerify(
   /** The remediation did not work: give the lease back with its outcome, learn it, tell people. */
   const fail = async (leaseOutcome: 'failed' | 'not-acted', reason: string) => {
     await permits.release(requestId, leaseOutcome);
+    noteLease(run, { releasedAt: nowIso(), outcome: leaseOutcome });
     await run.learn(diagnosis, 'failed', reason);
     await run.tell('failed', 'critical', `incident ${state.workflowId} failed`, reason);
     run.close('FAILED', reason);
     return false;
   };
   let restarted = false;
+  noteLease(run, { grantedAt: nowIso() });
   try {
-    const action = await run.activities.restartContainer({
-      incidentId: state.id,
-      target: state.target,
-      expectedStartedAt: diagnosis.observed.startedAt ?? '',
-      stopTimeoutMs: settings.restartStopTimeoutMs,
-    });
+    const action = await restartOnce(run, diagnosis);
     state.actions.push({ ...action, at: nowIso() });
     run.record(action.outcome, action.detail);
     restarted = action.outcome === 'restarted';
+    if (restarted) incidentMetrics.acted(state.approval?.decidedBy ? 'approved' : 'automatic');
   } catch (err) {
     if (isCancellation(err)) throw err;
     const reason = `restart failed: ${describeFailure(err)}`;
@@ -391,8 +444,12 @@ async function restartAndVerify(
   }
   run.setStatus('VERIFYING', `checking ${state.target} health`);
   try {
-    state.verification = await run.activities.verifyHealth({ target: state.target });
+    const summary = `verify ${state.target} is healthy (up to ${settings.healthRetry.maximumAttempts} checks, backoff x${settings.healthRetry.backoffCoefficient})`;
+    state.verification = await run.timed('verify', () =>
+      run.activities.verifyHealth.executeWithOptions({ summary }, [{ target: state.target }]),
+    );
     run.record('healthy', state.verification.detail);
+    incidentMetrics.healthy(Date.now() - run.passStartedMs);
   } catch (err) {
     if (isCancellation(err)) throw err;
     const attempts = settings.healthRetry.maximumAttempts;
@@ -401,6 +458,7 @@ async function restartAndVerify(
     return fail(restarted ? 'failed' : 'not-acted', `still unhealthy after ${attempts} checks: ${detail}`);
   }
   await permits.release(requestId, restarted ? 'succeeded' : 'not-acted');
+  noteLease(run, { releasedAt: nowIso(), outcome: restarted ? 'succeeded' : 'not-acted' });
   await run.learn(diagnosis, 'resolved');
   run.close('RESOLVED', `${state.target} is healthy again`);
   if (patched(NOTIFY_OUTCOMES)) {
@@ -408,6 +466,36 @@ async function restartAndVerify(
     await run.tell('resolved', 'info', `${state.target} resolved`, `${state.workflowId}: ${how}`);
   }
   return restarted;
+}
+
+/** The restart, compare-and-act on the start time seen at diagnosis; its time is the `act` phase. */
+function restartOnce(run: IncidentRun, diagnosis: Diagnosis) {
+  const { state, settings } = run;
+  const startedAt = diagnosis.observed.startedAt ?? '';
+  const summary = `restart ${state.target} (compare-and-act on start time ${startedAt || 'unknown'})`;
+  return run.timed('act', () =>
+    run.activities.restartContainer.executeWithOptions({ summary }, [
+      {
+        incidentId: state.id,
+        target: state.target,
+        expectedStartedAt: startedAt,
+        stopTimeoutMs: settings.restartStopTimeoutMs,
+      },
+    ]),
+  );
+}
+
+/** The lease this pass acted under, on its decision: the backtest replays the guard from these. */
+function noteLease(run: IncidentRun, lease: Partial<NonNullable<DecisionRecord['lease']>>) {
+  const decision = run.state.decisions?.at(-1);
+  if (!decision) return;
+  const approvedBy = run.state.approval?.decidedBy;
+  decision.lease = {
+    grantedAt: decision.lease?.grantedAt ?? nowIso(),
+    ...decision.lease,
+    ...(approvedBy && run.state.approval?.decision === 'approved' ? { approvedBy } : {}),
+    ...lease,
+  };
 }
 
 const nowIso = () => new Date().toISOString();

@@ -105,7 +105,11 @@ export class PermitDesk {
   private async askGuard(requestId: string, approvedBy?: string): Promise<Permit> {
     const { guardId, run } = this;
     await this.ensureRunning(guardId, () =>
-      startChild(guardWorkflow, { ...childOptions(guardId), args: [{ target: run.state.target }] }),
+      startChild(guardWorkflow, {
+        ...childOptions(guardId),
+        staticSummary: `guard · ${run.state.target}: one action at a time, cooldown, hourly limit, breaker`,
+        args: [{ target: run.state.target }],
+      }),
     );
     await getExternalWorkflowHandle(guardId).signal(leaseRequestSignal, {
       requestId,
@@ -116,7 +120,8 @@ export class PermitDesk {
       ...(approvedBy ? { approvedBy } : {}),
     });
     const leaseWaitMs = this.leaseTtlMs * 2;
-    if (!(await condition(() => this.answered(`lease:${requestId}`) !== undefined, leaseWaitMs))) {
+    const leaseWait = { summary: `wait for the lease on ${run.state.target} from ${guardId}` };
+    if (!(await condition(() => this.answered(`lease:${requestId}`) !== undefined, leaseWaitMs, leaseWait))) {
       await this.release(requestId, 'not-acted');
       return { ok: false, reason: `${guardId} granted no lease within ${secondsText(leaseWaitMs)}` };
     }
@@ -131,7 +136,11 @@ export class PermitDesk {
   private async askBudget(requestId: string, approvedBy?: string): Promise<Permit> {
     const { budgetId, run } = this;
     await this.ensureRunning(budgetId, () =>
-      startChild(budgetWorkflow, { ...childOptions(budgetId), args: [{}] }),
+      startChild(budgetWorkflow, {
+        ...childOptions(budgetId),
+        staticSummary: 'budget · restarts per hour and per day across all targets',
+        args: [{}],
+      }),
     );
     await getExternalWorkflowHandle(budgetId).signal(budgetRequestSignal, {
       requestId,
@@ -142,7 +151,9 @@ export class PermitDesk {
       ...(approvedBy ? { approvedBy } : {}),
     });
     const key = `budget:${requestId}`;
-    const budgetAnswered = await condition(() => this.answered(key) !== undefined, BUDGET_ANSWER_TIMEOUT_MS);
+    const budgetAnswered = await condition(() => this.answered(key) !== undefined, BUDGET_ANSWER_TIMEOUT_MS, {
+      summary: `wait for a unit of the global budget from ${budgetId}`,
+    });
     const budget = this.answered(key);
     if (budgetAnswered && budget?.kind === 'granted') return { ok: true, requestId };
     const timedOut = `${budgetId} did not answer within ${secondsText(BUDGET_ANSWER_TIMEOUT_MS)}`;

@@ -1,7 +1,7 @@
 // One health sweep, run by a Temporal Schedule every N seconds. What a sweep must remember for the
 // next one (streaks, restart counts, CPU counters) travels as the schedule's last completion result,
 // so "sustained over two sweeps" survives worker restarts and works across workers.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { EngineWatchActivities, SweepResult } from '../activities/watch/index.js';
 import type { SweepMemory, SweepThresholds } from '../domain/anomaly.js';
 
@@ -18,5 +18,11 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
   });
   const previous = workflowInfo().lastResult as SweepResult | undefined;
   const memory: SweepMemory | undefined = previous?.memory;
-  return sweepContainers({ ...input, ...(memory ? { memory } : {}) });
+  setCurrentDetails(
+    '**Health sweep**: one look at every managed container (restart loops, memory, CPU, health probes)',
+  );
+  return sweepContainers.executeWithOptions(
+    { summary: 'sweep managed containers: restart loops, memory, CPU, health' },
+    [{ ...input, ...(memory ? { memory } : {}) }],
+  );
 }

@@ -1,7 +1,7 @@
 // The singleton watcher (`watcher`): keeps one long-lived, heartbeating activity following the engine's
 // event stream. If the worker running it dies, the heartbeat timeout hands it to another worker, which
 // resumes from the cursor in the last heartbeat. Continue-as-new keeps the history short.
-import { continueAsNew, proxyActivities } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { EngineWatchActivities } from '../activities/watch/index.js';
 import type { EventCursor } from '../domain/engine-events.js';
 
@@ -26,11 +26,20 @@ export async function watcherWorkflow(input: WatcherInput): Promise<void> {
   });
   let cursor = input.cursor;
   for (let run = 0; run < RUNS_BEFORE_CONTINUE_AS_NEW; run++) {
-    cursor = await followEngineEvents({
-      ...(cursor ? { cursor } : {}),
-      runForMs: input.runForMs,
-      heartbeatEveryMs: Math.max(200, Math.floor(input.heartbeatTimeoutMs / 3)),
-    });
+    // Continue-as-new drops the static summary: every run says what it does at once.
+    setCurrentDetails(
+      `**Engine watcher**: follows the container engine's events (die, oom, health) of managed containers; run ${run + 1} of ${RUNS_BEFORE_CONTINUE_AS_NEW} before continuing as new`,
+    );
+    cursor = await followEngineEvents.executeWithOptions(
+      { summary: `follow engine events for ${Math.round(input.runForMs / 1000)} s` },
+      [
+        {
+          ...(cursor ? { cursor } : {}),
+          runForMs: input.runForMs,
+          heartbeatEveryMs: Math.max(200, Math.floor(input.heartbeatTimeoutMs / 3)),
+        },
+      ],
+    );
   }
   await continueAsNew<typeof watcherWorkflow>({ ...input, ...(cursor ? { cursor } : {}) });
 }

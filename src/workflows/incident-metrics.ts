@@ -1,0 +1,68 @@
+// Medic's own series, recorded from the incident workflow through the SDK's metricMeter: the worker's
+// Prometheus exporter serves them beside the runtime's temporal_* series. The SDK drops them on replay,
+// so each is counted once however often a history is replayed. Names are a contract: the Grafana
+// dashboard (deploy/grafana/dashboards/medic.json) queries them and a test checks every one exists.
+import { metricMeter } from '@temporalio/workflow';
+import { type DenialKind, denialKind } from '../domain/guard.js';
+import type { IncidentState, Phase } from '../domain/types.js';
+
+export const MEDIC_WORKFLOW_METRICS = {
+  incidentsClosed: 'medic_incidents_closed_total',
+  timeToHealthy: 'medic_time_to_healthy_seconds',
+  phase: 'medic_phase_seconds',
+  actions: 'medic_actions_total',
+  guardDenials: 'medic_guard_denials_total',
+  runbookHits: 'medic_runbook_hits_total',
+} as const;
+
+/** Bucket bounds in seconds for the histograms (the worker passes them to the exporter). */
+export const MEDIC_HISTOGRAM_BUCKETS: Record<string, number[]> = {
+  [MEDIC_WORKFLOW_METRICS.timeToHealthy]: [5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
+  [MEDIC_WORKFLOW_METRICS.phase]: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+};
+
+const M = MEDIC_WORKFLOW_METRICS;
+
+export const incidentMetrics = {
+  closed(state: IncidentState): void {
+    metricMeter
+      .createCounter(
+        M.incidentsClosed,
+        '',
+        'Incident passes closed, by status, alert type and diagnosis source',
+      )
+      .add(1, {
+        status: state.status,
+        alert_type: state.alertType,
+        diagnosis_source: state.diagnosis?.source ?? 'none',
+      });
+  },
+  healthy(elapsedMs: number): void {
+    metricMeter
+      .createHistogram(M.timeToHealthy, 'float', 's', 'Time from the alert to a verified healthy target')
+      .record(Math.max(0, elapsedMs) / 1000, {});
+  },
+  phase(phase: Phase, elapsedMs: number): void {
+    metricMeter
+      .createHistogram(M.phase, 'float', 's', 'Time spent in each phase of an incident')
+      .record(Math.max(0, elapsedMs) / 1000, { phase });
+  },
+  acted(mode: 'automatic' | 'approved'): void {
+    metricMeter
+      .createCounter(M.actions, '', 'Restarts Medic made, automatic or approved by a person')
+      .add(1, {
+        mode,
+      });
+  },
+  denied(reason: string): void {
+    const kind: DenialKind = denialKind(reason);
+    metricMeter
+      .createCounter(M.guardDenials, '', 'Automatic restarts the guard or the budget refused, by reason')
+      .add(1, { reason: kind });
+  },
+  runbookHit(alertType: string): void {
+    metricMeter
+      .createCounter(M.runbookHits, '', 'Diagnoses answered by the learned runbook')
+      .add(1, { alert_type: alertType });
+  },
+};
