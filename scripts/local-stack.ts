@@ -70,6 +70,8 @@ export interface Stack {
 }
 
 const DEFAULT_DEMO_NAME = 'medic-demo';
+/** Where `npm start` serves the worker's Prometheus metrics (MEDIC_WORKER_METRICS_ADDRESS; empty: off). */
+export const DEFAULT_WORKER_METRICS_ADDRESS = '127.0.0.1:9464';
 
 /**
  * `npm start`'s demo container runs under a memory limit, or `/trigger/oom` would allocate up to the
@@ -287,7 +289,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 /** What `npm start` prints once the stack runs: where everything is and what to try. */
-export function banner(stack: Stack): string {
+export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {}): string {
   const api = stack.apiUrl;
   const demo = stack.demo.url;
   const token = stack.approverTokens[0];
@@ -301,6 +303,7 @@ export function banner(stack: Stack): string {
     `  Medic API        ${api}   (GET /incidents, /healthz, /metrics)`,
     `  Approval console ${api}/console   (approve or reject with the approver token below)`,
     `  Temporal Web UI  ${stack.temporalUiUrl ?? '(external server: use its UI)'}   (the incident history)`,
+    `  Worker metrics   ${extras.workerMetricsUrl ?? '(off: MEDIC_WORKER_METRICS_ADDRESS is empty)'}   (temporal_* and medic_* for Prometheus)`,
     `  Demo app         ${demo}   (${where})`,
     '',
     'Trigger a fault and watch it heal (each is one incident, incident:local:<demo>:<trigger>):',
@@ -354,7 +357,12 @@ function temporalCli(): string {
 
 async function main(): Promise<void> {
   const logger = createLogger({ name: 'medic' });
-  installTemporalLogging(logger.child({ component: 'temporal-sdk' }), { handleSignals: false });
+  // npm start serves the worker's metrics on the usual exporter port unless told otherwise (empty: off).
+  const metricsAddress = process.env.MEDIC_WORKER_METRICS_ADDRESS ?? DEFAULT_WORKER_METRICS_ADDRESS;
+  installTemporalLogging(logger.child({ component: 'temporal-sdk' }), {
+    handleSignals: false,
+    metricsAddress,
+  });
   const limitMb = Number(process.env.DEMO_MEMORY_LIMIT_MB || DEMO_MEMORY_LIMIT_MB);
   const stack = await startStack({
     startTemporal: true,
@@ -364,7 +372,7 @@ async function main(): Promise<void> {
       env: { MEMORY_LEAK_MAX_MB: process.env.DEMO_MEMORY_LEAK_MAX_MB || String(DEMO_MEMORY_LEAK_MAX_MB) },
     },
   });
-  console.log(banner(stack));
+  console.log(banner(stack, metricsAddress ? { workerMetricsUrl: `http://${metricsAddress}/metrics` } : {}));
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

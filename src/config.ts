@@ -12,6 +12,9 @@ import { DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js'
 import type { IncidentSettings } from './domain/settings.js';
 
 /** Text read by a parser that throws with a message naming what is wrong. */
+/** `host:port` with an IPv4 address, a name or a bracketed IPv6 address. */
+const METRICS_ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
 const parsedWith = <T>(parse: (text: string) => T, fallback = '') =>
   z
     .string()
@@ -168,6 +171,14 @@ const envSchema = z.object({
     .default('http://127.0.0.1:8233')
     .transform((url) => url.replace(/\/+$/, '')),
   MEDIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** `host:port` the worker serves Prometheus metrics on (temporal_* and medic_*); empty: no exporter. */
+  MEDIC_WORKER_METRICS_ADDRESS: z
+    .string()
+    .trim()
+    .default('')
+    .refine((v) => v === '' || METRICS_ADDRESS.test(v), {
+      message: 'expected host:port, e.g. 127.0.0.1:9464 (empty turns the exporter off)',
+    }),
   // Log text kept per alert. The ceilings keep one alert far below Temporal's 2 MB payload limit.
   MEDIC_LOG_MAX_LINE_CHARS: int(DEFAULT_LOG_LIMITS.maxLineChars, 200, 16_000),
   MEDIC_LOG_MAX_LINES: int(DEFAULT_LOG_LIMITS.maxLines, 1, 1000),
@@ -266,6 +277,8 @@ export interface MedicConfig {
   /** Log text kept per alert, whoever gathered it (webhook, engine, engine watch); one limit for all. */
   logLimits: LogLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Where the worker serves its Prometheus metrics (MEDIC_WORKER_METRICS_ADDRESS); undefined: off. */
+  workerMetricsAddress: string | undefined;
   dockerHost: string | undefined;
   notify: NotifySettings;
 }
@@ -446,6 +459,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     },
     logLimits,
     logLevel: e.MEDIC_LOG_LEVEL,
+    workerMetricsAddress: e.MEDIC_WORKER_METRICS_ADDRESS || undefined,
     dockerHost: e.DOCKER_HOST,
     notify: {
       ...(e.MEDIC_SLACK_WEBHOOK_URL ? { slackWebhookUrl: e.MEDIC_SLACK_WEBHOOK_URL } : {}),

@@ -14,6 +14,7 @@ import { RunbookStore } from './activities/runbook.js';
 import { createEngineWatchActivities, type EngineWatchActivities } from './activities/watch/index.js';
 import { readKernelOomKills } from './activities/watch/kernel-log.js';
 import { loadConfig, type MedicConfig } from './config.js';
+import { MEDIC_HISTOGRAM_BUCKETS } from './domain/metric-names.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectClient, temporalConnectionOptions } from './temporal/connection.js';
 import { ensureEngineWatch } from './temporal/engine-watch.js';
@@ -115,11 +116,27 @@ const SDK_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn',
  * Routes the Temporal SDK's own logs into Medic's structured log. `handleSignals: false` leaves
  * SIGINT/SIGTERM to the caller (scripts/local-stack.ts shuts several parts down in order).
  */
-export function installTemporalLogging(logger: Logger, options: { handleSignals?: boolean } = {}): void {
+export function installTemporalLogging(
+  logger: Logger,
+  options: { handleSignals?: boolean; metricsAddress?: string | undefined } = {},
+): void {
   const forward = (level: keyof typeof SDK_LEVELS, message: string, meta?: Record<string, unknown>) =>
     logger[SDK_LEVELS[quieter(level, message, meta)]](meta ?? {}, message);
   Runtime.install({
     ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
+    // The runtime's Prometheus exporter: temporal_* worker series, and medic_* from the workflows.
+    ...(options.metricsAddress
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: options.metricsAddress,
+                histogramBucketOverrides: MEDIC_HISTOGRAM_BUCKETS,
+              },
+            },
+          },
+        }
+      : {}),
     logger: {
       log: (level, message, meta) => forward(level, message, meta),
       trace: (message, meta) => forward('TRACE', message, meta),
@@ -157,7 +174,11 @@ function quieter(
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.logLevel });
-  installTemporalLogging(logger.child({ component: 'temporal-sdk' }));
+  installTemporalLogging(logger.child({ component: 'temporal-sdk' }), {
+    metricsAddress: config.workerMetricsAddress,
+  });
+  if (config.workerMetricsAddress)
+    logger.info({ url: `http://${config.workerMetricsAddress}/metrics` }, 'worker metrics served');
   const client = await connectClient(config.temporal);
   await ensureSearchAttributes(client, config.temporal.namespace, logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));

@@ -64,7 +64,10 @@ export function createApp(deps: AppDeps): MedicApp {
     logger.child({ component: 'coalescer' }),
     deps.now,
   );
-  const metrics = createApiMetrics({ pendingAlerts: () => coalescer.pendingAlerts });
+  const metrics = createApiMetrics({
+    pendingAlerts: () => coalescer.pendingAlerts,
+    runningIncidents: () => gateway.countRunning(),
+  });
   const app = express() as MedicApp;
   app.drainIngest = () => coalescer.drain();
   app.disable('x-powered-by');

@@ -1,7 +1,25 @@
 // Medic's own Prometheus metrics, served at GET /metrics.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-export function createApiMetrics(sources: { pendingAlerts?: () => number } = {}) {
+export function createApiMetrics(
+  sources: {
+    pendingAlerts?: () => number;
+    /** Counted in Temporal's visibility at each scrape; a failed count leaves the last values. */
+    runningIncidents?: () => Promise<{ running: number; awaitingApproval: number }>;
+  } = {},
+) {
+  // One visibility count serves both gauges of a scrape.
+  let counting: Promise<{ running: number; awaitingApproval: number } | undefined> | undefined;
+  const counts = () => {
+    counting ??= (sources.runningIncidents?.() ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .finally(() => {
+        setTimeout(() => {
+          counting = undefined;
+        }, 1000).unref();
+      });
+    return counting;
+  };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'medic_' });
   return {
@@ -42,6 +60,24 @@ export function createApiMetrics(sources: { pendingAlerts?: () => number } = {})
       labelNames: ['outcome'] as const,
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
+    }),
+    incidentsRunning: new Gauge({
+      name: 'medic_incidents_running',
+      help: 'Incident workflows running now (Temporal visibility)',
+      registers: [registry],
+      async collect() {
+        const c = await counts();
+        if (c) this.set(c.running);
+      },
+    }),
+    awaitingApproval: new Gauge({
+      name: 'medic_incidents_awaiting_approval',
+      help: 'Running incidents waiting for a person to approve or reject (Temporal visibility)',
+      registers: [registry],
+      async collect() {
+        const c = await counts();
+        if (c) this.set(c.awaitingApproval);
+      },
     }),
     decisions: new Counter({
       name: 'medic_approval_decisions_total',

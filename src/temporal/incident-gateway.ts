@@ -217,6 +217,24 @@ export class IncidentGateway implements IncidentPort {
     return out;
   }
 
+  /** Running incidents, and those of them awaiting approval, as Temporal's visibility counts them. */
+  async countRunning(): Promise<{ running: number; awaitingApproval: number }> {
+    const running = `WorkflowType = '${WORKFLOW_TYPES.incident}' AND ExecutionStatus = 'Running'`;
+    try {
+      const [all, waiting] = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        Promise.all([
+          this.client.workflow.count(running),
+          this.settings.searchAttributes
+            ? this.client.workflow.count(`${running} AND IncidentStatus = 'AWAITING_APPROVAL'`)
+            : Promise.resolve({ count: 0 }),
+        ]),
+      );
+      return { running: all.count, awaitingApproval: waiting.count };
+    } catch (err) {
+      throw unavailableOr(err);
+    }
+  }
+
   /** A target's guard and the global budget, as their queries answer; GuardNotFoundError before the first action. */
   async guard(target: string): Promise<{ guard: GuardSnapshot; budget: BudgetSnapshot | null }> {
     let guard: GuardSnapshot;
