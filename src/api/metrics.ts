@@ -20,6 +20,17 @@ export function createApiMetrics(
       });
     return counting;
   };
+  type Counts = { running: number; awaitingApproval: number };
+  const visibilityGauge = (name: string, help: string, pick: (c: Counts) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const c = await counts();
+        if (c) this.set(pick(c));
+      },
+    });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'medic_' });
   return {
@@ -61,24 +72,16 @@ export function createApiMetrics(
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    incidentsRunning: new Gauge({
-      name: 'medic_incidents_running',
-      help: 'Incident workflows running now (Temporal visibility)',
-      registers: [registry],
-      async collect() {
-        const c = await counts();
-        if (c) this.set(c.running);
-      },
-    }),
-    awaitingApproval: new Gauge({
-      name: 'medic_incidents_awaiting_approval',
-      help: 'Running incidents waiting for a person to approve or reject (Temporal visibility)',
-      registers: [registry],
-      async collect() {
-        const c = await counts();
-        if (c) this.set(c.awaitingApproval);
-      },
-    }),
+    incidentsRunning: visibilityGauge(
+      'medic_incidents_running',
+      'Incident workflows running now (Temporal visibility)',
+      (c) => c.running,
+    ),
+    awaitingApproval: visibilityGauge(
+      'medic_incidents_awaiting_approval',
+      'Running incidents waiting for a person to approve or reject (Temporal visibility)',
+      (c) => c.awaitingApproval,
+    ),
     decisions: new Counter({
       name: 'medic_approval_decisions_total',
       help: 'Approve and reject decisions made through the API',

@@ -25,9 +25,7 @@ const SECRET = 'metrics-test-secret-0123456789';
 const APPROVER = 'approver-token-for-the-metrics-test';
 
 /** Every metric name a dashboard query reads: medic_* and temporal_* identifiers in its expressions. */
-function dashboardSeries(dashboard: {
-  panels: Array<{ targets?: Array<{ expr: string }> }>;
-}): string[] {
+function dashboardSeries(dashboard: { panels: Array<{ targets?: Array<{ expr: string }> }> }): string[] {
   const names = new Set<string>();
   for (const panel of dashboard.panels) {
     for (const target of panel.targets ?? []) {
