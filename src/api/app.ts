@@ -16,6 +16,7 @@ import { incidentRoutes } from './incidents.js';
 import { createApiMetrics } from './metrics.js';
 import { RateLimiter, rateLimit } from './rate-limit.js';
 import { securityHeaders } from './security-headers.js';
+import { statsRoutes } from './stats.js';
 import { webhookRoutes } from './webhooks.js';
 
 /** What an app built without ingest settings uses (the defaults of the MEDIC_* variables). */
@@ -128,6 +129,7 @@ export function createApp(deps: AppDeps): MedicApp {
   const decisionTimeoutMs = config.api?.decisionTimeoutMs ?? 10_000;
   app.use(incidentRoutes({ gateway, auth, requireReader, metrics, decisionTimeoutMs }));
   app.use(guardRoutes({ gateway, auth, requireReader }));
+  app.use(statsRoutes({ gateway, auth, requireReader, ...(deps.now ? { now: deps.now } : {}) }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

@@ -61,6 +61,7 @@ import {
   NotAwaitingApprovalError,
   TemporalUnavailableError,
 } from './errors.js';
+import { type IncidentHistory, readIncidentHistory } from './incident-history.js';
 import type { IncidentPort } from './incident-port.js';
 
 export interface IncidentSummary {
@@ -215,6 +216,19 @@ export class IncidentGateway implements IncidentPort {
       throw unavailableOr(err);
     }
     return out;
+  }
+
+  /** The incidents that ended since `sinceMs`, with their recorded states (GET /stats). */
+  async history(sinceMs: number, limit: number): Promise<IncidentHistory> {
+    try {
+      return await readIncidentHistory(this.client, {
+        namespace: this.client.options.namespace,
+        sinceMs,
+        limit,
+      });
+    } catch (err) {
+      throw unavailableOr(err);
+    }
   }
 
   /** Running incidents, and those of them awaiting approval, as Temporal's visibility counts them. */

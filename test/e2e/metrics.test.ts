@@ -2,15 +2,19 @@
 // them: a real worker process (its own Temporal runtime, so its own Prometheus exporter) heals the demo
 // container, then the same fault comes back inside the cooldown, the runbook answers and the guard
 // refuses, and a person rejects. Every series the dashboard queries must then be in a scrape, so a
-// renamed metric breaks this test, not the dashboard in silence.
+// renamed metric breaks this test, not the dashboard in silence. The same recorded incidents then feed
+// GET /stats and the policy backtest (npm run backtest), which must reproduce each recorded decision.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runBacktest } from '../../scripts/backtest.js';
 import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { loadConfig } from '../../src/config.js';
+import type { BacktestResult } from '../../src/domain/backtest.js';
+import type { IncidentStats } from '../../src/domain/stats.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { type ApiServer, startApi } from '../../src/server.js';
 import { connectClient } from '../../src/temporal/connection.js';
@@ -62,6 +66,9 @@ describe.skipIf(Boolean(skipReason))('worker and API metrics, and the dashboard'
   let stopDemo: () => Promise<void> = async () => {};
   let closeClient: () => Promise<void> = async () => {};
   let releaseOllama: () => Promise<void> = async () => {};
+  /** The settings the worker ran with: the backtest's "today". */
+  let settingsEnv: Record<string, string> = {};
+  let scratchDir = '';
 
   beforeAll(async () => {
     const demo = await startDemoContainer(engine!.docker, {
@@ -73,6 +80,7 @@ describe.skipIf(Boolean(skipReason))('worker and API metrics, and the dashboard'
     const noOllama = await refusingPort();
     releaseOllama = noOllama.release;
     const scratch = mkdtempSync(path.join(tmpdir(), 'medic-metrics-'));
+    scratchDir = scratch;
     const metricsAddress = `127.0.0.1:${await portForAnotherProcess()}`;
     workerMetricsUrl = `http://${metricsAddress}/metrics`;
     const env: Record<string, string> = {
@@ -113,6 +121,7 @@ describe.skipIf(Boolean(skipReason))('worker and API metrics, and the dashboard'
       },
       { timeoutMs: 90_000, intervalMs: 500 },
     );
+    settingsEnv = env;
     const config = loadConfig({ ...env, MEDIC_PORT: '0' });
     const client = await connectClient(config.temporal);
     closeClient = () => client.connection.close();
@@ -200,4 +209,108 @@ describe.skipIf(Boolean(skipReason))('worker and API metrics, and the dashboard'
     expect(queried.some((name) => name.startsWith('temporal_'))).toBe(true);
     expect(queried.filter((name) => !present.has(name))).toEqual([]);
   });
+
+  it('answers GET /stats from the recorded incidents, and refuses a window it cannot read', async () => {
+    const res = await fetch(`${apiUrl}/stats?since=1h`);
+    expect(res.status).toBe(200);
+    const stats = (await res.json()) as IncidentStats & {
+      window: { since: string };
+      retention: string | null;
+      cannotSee: string[];
+    };
+    expect(stats.window.since).toBe('1h');
+    expect(stats.byOutcome.RESOLVED).toBeGreaterThanOrEqual(1);
+    expect(stats.byOutcome.REJECTED).toBeGreaterThanOrEqual(1);
+    expect(stats.restarts.automatic).toBeGreaterThanOrEqual(1);
+    expect(stats.timeToHealthy.overall.count).toBeGreaterThanOrEqual(1);
+    expect(stats.timeToHealthy.overall.p95Ms).toBeGreaterThanOrEqual(stats.timeToHealthy.overall.p50Ms ?? 0);
+    expect(Object.keys(stats.timeToHealthy.byPhase)).toEqual([
+      'ingest',
+      'diagnose',
+      'decide',
+      'approve',
+      'act',
+      'verify',
+      'record',
+    ]);
+    expect(stats.timeToHealthy.byPhase.act.count).toBeGreaterThanOrEqual(1);
+    expect(Array.isArray(stats.topTargets) && Array.isArray(stats.topErrorSignatures)).toBe(true);
+    expect(Array.isArray(stats.cannotSee)).toBe(true);
+    if (inject('temporalKind') === 'dev') {
+      // Longer than the dev server keeps closed workflows (24 h): it says so.
+      expect(stats.retention).toBe('24h');
+      const week = (await (await fetch(`${apiUrl}/stats?since=7d`)).json()) as { cannotSee: string[] };
+      expect(week.cannotSee.join(' ')).toMatch(/keeps closed workflows for 24h/);
+    }
+
+    for (const bad of ['forever', '0h', '91d', '24']) {
+      const refused = await fetch(`${apiUrl}/stats?since=${bad}`);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        error: { code: 'invalid_query', details: [expect.objectContaining({ path: 'since' })] },
+      });
+    }
+  });
+
+  it('backtests the recorded decisions: today reproduces them all, a stricter or looser policy changes them', async () => {
+    // The CLI, as an operator runs it, with the worker's settings: every recorded decision reproduced.
+    const cli = await runCli(
+      ['scripts/backtest.ts', '--json', '--since', '1h', '--target', target],
+      settingsEnv,
+    );
+    const today = JSON.parse(cli) as BacktestResult;
+    expect(today).toMatchObject({
+      incidents: 2,
+      decisions: 2,
+      agreement: 1,
+      current: { acted: 1, asked: 1, recorded: 0, escalated: 0 },
+      proposed: { acted: 1, asked: 1, recorded: 0, escalated: 0 },
+      byTarget: { [target]: { current: { acted: 1, asked: 1 } } },
+    });
+
+    // "Medium needs approval": the automatic restart becomes a question.
+    const stricter = path.join(scratchDir, 'stricter.json');
+    writeFileSync(stricter, JSON.stringify({ policy: { severity: { medium: 'approval' } } }));
+    const strict = await runBacktest({ env: settingsEnv, since: '1h', policyFile: stricter, target });
+    expect(strict.agreement).toBe(1);
+    expect(strict.proposed).toMatchObject({ acted: 0, asked: 2 });
+
+    // No cooldown: the guard's refusal goes away, and the second occurrence is restarted alone.
+    const looser = path.join(scratchDir, 'looser.json');
+    writeFileSync(looser, JSON.stringify({ guard: { cooldownMs: 0 } }));
+    const loose = await runBacktest({ env: settingsEnv, since: '1h', policyFile: looser, target });
+    expect(loose.proposed).toMatchObject({ acted: 2, asked: 0 });
+
+    // Today's policy changed (no cooldown): the recorded refusal is no longer reproduced, and the
+    // agreement says so; it is computed, not echoed.
+    const changed = await runBacktest({
+      env: { ...settingsEnv, MEDIC_GUARD_COOLDOWN: '0s' },
+      since: '1h',
+      target,
+    });
+    expect(changed.agreement).toBe(0.5);
+    expect(changed.disagreements).toEqual([
+      expect.objectContaining({ recorded: 'asked', replayed: 'acted' }),
+    ]);
+  });
 });
+
+/** Runs a script with tsx in a child process and resolves with its standard output. */
+function runCli(args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
+  });
+}
