@@ -48,7 +48,7 @@ export function incidentCurrentDetails(state: IncidentState): string {
     );
   }
   if (state.status === 'AWAITING_APPROVAL') {
-    lines.push('', `**Decision needed**: ${state.approval?.reason ?? 'a person decides'}`);
+    lines.push('', `**Decision needed**: ${state.approval?.reason ?? 'a person decides'}`, '');
     lines.push(...decisionCommands(state.workflowId).map((c) => `- \`${c}\``));
     if (state.escalatedTo?.length) lines.push(`- told so far: ${state.escalatedTo.join(', ')}`);
   } else if (state.approval?.decision) {

@@ -38,4 +38,12 @@ describe('the start-up banner', () => {
     expect(text).toMatch(/trigger\/oom .*not in this mode/);
     expect(text).toMatch(/trigger\/crash .*needs the engine watcher/);
   });
+
+  it('prints where the worker serves its metrics, or that the exporter is off', () => {
+    const url = 'http://127.0.0.1:9464/metrics';
+    expect(banner(fakeStack({}), { workerMetricsUrl: url })).toMatch(
+      /Worker metrics +http:\/\/127\.0\.0\.1:9464\/metrics/,
+    );
+    expect(banner(fakeStack({}))).toMatch(/Worker metrics +\(off: MEDIC_WORKER_METRICS_ADDRESS is empty\)/);
+  });
 });
