@@ -4,7 +4,7 @@
 // incident is found by the Temporal CLI's visibility query, and `down` then `up` keeps the history.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -166,6 +166,15 @@ describe.skipIf(skipReason)('docker-compose deployment (real Docker, PostgreSQL-
     }
     expect(ids.length).toBeGreaterThanOrEqual(6);
     expect(withSocket).toEqual(['medic-worker']);
+  });
+
+  it("exports every demo series the monitoring profile's alert rules query", async () => {
+    const rules = readFileSync(path.join(PROJECT_ROOT, 'deploy/prometheus/rules/demo.yml'), 'utf8');
+    const queried = [...new Set([...rules.matchAll(/\b([a-z_]+)\{job="demo"/g)].map((m) => m[1] as string))];
+    const series = queried.filter((name) => name !== 'up'); // `up` is Prometheus's own
+    expect(series.length).toBeGreaterThanOrEqual(3);
+    const scrape = await (await fetch(`http://127.0.0.1:${ports.DEMO_PORT}/metrics`)).text();
+    for (const name of series) expect(scrape, name).toMatch(new RegExp(`^${name}[{ ]`, 'm'));
   });
 
   it('heals a fault on the demo app and lists the incident as RESOLVED in Temporal visibility', async () => {
