@@ -83,8 +83,11 @@ describe.skipIf(Boolean(skipReason))('the incident in the Temporal Web UI, in a 
               page.frames().map((f) =>
                 f
                   .locator('body')
-                  .innerText()
-                  .catch(() => ''),
+                  .textContent()
+                  .then(
+                    (t) => t ?? '',
+                    () => '',
+                  ),
               ),
             )
           ).join('\n');
