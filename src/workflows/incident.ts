@@ -16,10 +16,12 @@ import { decideRemediation } from '../domain/policy.js';
 import { describeTrail } from '../domain/trail.js';
 import type { Diagnosis, IncidentState } from '../domain/types.js';
 import { ApprovalDesk, type DecisionWait } from './approval.js';
+import { DEFAULT_HOST_WAIT_MS } from './incident-activities.js';
 import {
   describeFailure,
   IncidentRun,
   type IncidentWorkflowInput,
+  noWorkerTookIt,
   type ResumePoint,
 } from './incident-run.js';
 import { PermitDesk } from './permit.js';
@@ -85,6 +87,12 @@ async function admitTarget(run: IncidentRun): Promise<IncidentState | undefined>
     if (!allowlist.allowed) return refuse(`not on the allowlist: ${allowlist.reason}`);
   } catch (err) {
     if (isCancellation(err)) throw err;
+    if (noWorkerTookIt(err)) {
+      const waited = secondsText(run.settings.hostWaitMs ?? DEFAULT_HOST_WAIT_MS);
+      return run.escalate(
+        `no Medic worker serves host ${run.host}: nothing took the allowlist check from task queue ${run.routes?.hostQueue} within ${waited}. Start a worker there with MEDIC_HOST_NAME=${run.host} (MEDIC_WORKER_ROLE=host), or check the alert's host name`,
+      );
+    }
     return run.escalate(`could not check the target against the allowlist: ${describeFailure(err)}`);
   }
   return undefined;
@@ -278,12 +286,19 @@ async function diagnoseTarget(run: IncidentRun): Promise<Diagnosis | undefined> 
   let diagnosis: Diagnosis;
   try {
     const alert = run.ledger.latest ?? run.ledger.first;
-    diagnosis = await run.activities.diagnose({
+    const input = {
       target: state.target,
       alertType: state.alertType,
       severity: state.severity,
       logs: alert?.logs ?? [],
-    });
+    };
+    // Since hosts were named, the host gathers the evidence and the central queue decides on it.
+    if (run.routes) {
+      const evidence = await run.activities.gatherEvidence(input);
+      diagnosis = await run.activities.diagnoseEvidence({ input, evidence });
+    } else {
+      diagnosis = await run.activities.diagnose(input);
+    }
   } catch (err) {
     if (isCancellation(err)) throw err;
     await run.escalate(`diagnosis failed: ${describeFailure(err)}`);

@@ -9,14 +9,18 @@ export interface SweepWorkflowInput {
   thresholds: SweepThresholds;
   healthProbeTimeoutMs: number;
   searchAttributes: boolean;
+  /** The swept host's task queue; absent (schedules from before hosts were named): the workflow's own. */
+  hostQueue?: string;
 }
 
 export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepResult> {
   const { sweepContainers } = proxyActivities<EngineWatchActivities>({
+    ...(input.hostQueue ? { taskQueue: input.hostQueue } : {}),
     startToCloseTimeout: '1 minute',
     retry: { maximumAttempts: 2, initialInterval: '1s' },
   });
   const previous = workflowInfo().lastResult as SweepResult | undefined;
   const memory: SweepMemory | undefined = previous?.memory;
-  return sweepContainers({ ...input, ...(memory ? { memory } : {}) });
+  const { hostQueue: _queue, ...sweep } = input;
+  return sweepContainers({ ...sweep, ...(memory ? { memory } : {}) });
 }
