@@ -74,7 +74,7 @@ async function importRootfsImage(docker: Docker, repo: string, tag: string): Pro
   await importRootfs(docker, rootfs, `${repo}:${tag}`, [
     'CMD ["/usr/local/bin/node", "/app/server.cjs"]',
     'ENV NODE_ENV=production',
-    'STOPSIGNAL SIGTERM',
+    // No STOPSIGNAL: SIGTERM is the default, and Docker's import refuses that change (Podman's accepts it).
   ]);
   await fs.rm(rootfs, { recursive: true, force: true });
 }
