@@ -1,6 +1,8 @@
 // Issue 14: alerts name their host (the webhook's `host`, an Alertmanager label), and the host is part of
 // every id, so the same container name on two hosts is two incidents and two guards.
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
+import { createEngineWatchActivities } from '../../src/activities/watch/index.js';
 import { alertFromWebhook, describeZodError, webhookAlertSchema } from '../../src/domain/alert.js';
 import { type AlertmanagerAlert, mapAlertmanagerAlert } from '../../src/domain/alertmanager.js';
 import { checkAlertPayload } from '../../src/domain/message-checks.js';
@@ -11,6 +13,9 @@ import {
   incidentWorkflowId,
   runbookTaskQueue,
 } from '../../src/domain/naming.js';
+import type { Alert } from '../../src/domain/types.js';
+import { container, death, fakeEngine, T0 } from '../support/fake-engine.js';
+import { captureLogger } from '../support/medic.js';
 
 const webhook = {
   container_name: 'medic-demo',
@@ -102,5 +107,30 @@ describe('an alert signal about another host', () => {
       'on docker, not on podman',
     );
     expect(checkAlertPayload(alert, 'medic-demo', 'podman')).toContain('on local, not on podman');
+  });
+});
+
+describe("the engine watch's incidents", () => {
+  it('carry the host the watching worker serves', async () => {
+    const raised: Alert[] = [];
+    const { followEngineEvents } = createEngineWatchActivities({
+      runtime: fakeEngine([container('app-a')], [death('app-a', T0)]),
+      incidents: {
+        openOrJoin: async (alert) => {
+          raised.push(alert);
+          return { workflowId: incidentWorkflowId(alert.target, alert.alertType, alert.host), runId: 'run' };
+        },
+        findOpenIncident: async () => undefined,
+      },
+      logger: captureLogger().logger,
+      host: 'docker',
+    });
+    const cursor = { timeNano: (T0 - 1000) * 1e6, keysAtTime: [] };
+    await new MockActivityEnvironment().run(followEngineEvents, {
+      cursor,
+      runForMs: 300,
+      heartbeatEveryMs: 50,
+    });
+    expect(raised.map((a) => [a.target, a.host])).toEqual([['app-a', 'docker']]);
   });
 });
