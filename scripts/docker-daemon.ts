@@ -1,15 +1,20 @@
-// Starts a project-owned Docker daemon (Debian's docker.io, installed by `npm run setup:docker`) on a socket in
-// .tools, for the compose deployment test and the two-host test. Its data lives in .tools too, so it never
-// touches a Docker the machine already runs. No bridge, no iptables: containers run with host networking and
+// Starts Medic's own Docker daemon (Debian's docker.io, installed by `npm run setup:docker`) for the compose
+// deployment test and the two-host test. Its socket and data live in the per-user cache (~/.cache/medic/docker),
+// never in a Docker the machine already runs, and outside the clone, so that a second CI run (a fresh clone)
+// finds the images the first one built, tagged by content hash, instead of building them again. No bridge, no iptables: containers run with host networking and
 // all traffic stays on 127.0.0.1.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createDockerClient } from '../src/activities/containers.js';
 import type { Engine } from './engine.js';
-import { TOOLS_DIR } from './paths.js';
 
-export const DOCKER_DIR = path.join(TOOLS_DIR, 'docker');
+export const DOCKER_DIR = path.join(
+  process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'),
+  'medic',
+  'docker',
+);
 export const DOCKER_SOCKET = path.join(DOCKER_DIR, 'docker.sock');
 
 export interface DockerDaemon extends Engine {

@@ -60,7 +60,7 @@ export async function contextHash(baseImage: string): Promise<string> {
   return hash.digest('hex').slice(0, 12);
 }
 
-async function copyWithLibraries(rootfs: string, from: string, to: string): Promise<void> {
+export async function copyWithLibraries(rootfs: string, from: string, to: string): Promise<void> {
   const real = await fs.realpath(from);
   for (const [src, dest] of [[real, to], ...(await sharedLibraries(real)).map((l) => [l, l])] as const) {
     const target = path.join(rootfs, dest);
@@ -74,7 +74,7 @@ async function copyWithLibraries(rootfs: string, from: string, to: string): Prom
  * The C runtime the official image has whole (Debian's libc6, libgcc-s1, libstdc++6): native modules
  * such as the Temporal core bridge need more of it (librt) than node itself links.
  */
-async function copyCRuntime(rootfs: string): Promise<void> {
+export async function copyCRuntime(rootfs: string): Promise<void> {
   const { stdout } = await run('dpkg', ['-L', 'libc6', 'libgcc-s1', 'libstdc++6']).catch(() => ({
     stdout: '',
   }));

@@ -68,22 +68,13 @@ export function clusterToolsPresent(): boolean {
   return existsSync(SERVER_BIN) && existsSync(SQL_TOOL_BIN) && existsSync(path.join(PG_BIN, 'initdb'));
 }
 
-async function buildServer(log: Log): Promise<void> {
-  log(`building Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL tool into ${CLUSTER_CACHE}/bin`);
-  log(
-    '  a cold build takes about 4 minutes on 2 cores (2 GB of modules, 1.8 GB of build cache); later runs take seconds',
-  );
+/** `go install` of `packages` into `binDir`, logging progress: module downloads and a tick every 30 s. */
+async function goInstall(packages: string[], binDir: string, log: Log): Promise<void> {
   const started = Date.now();
-  const child = spawn(
-    goBinary(),
-    [
-      'install',
-      '-ldflags=-s -w',
-      `go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
-      `go.temporal.io/server/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
-    ],
-    { env: { ...goEnv(), GOBIN: path.dirname(SERVER_BIN) }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(goBinary(), ['install', '-ldflags=-s -w', ...packages], {
+    env: { ...goEnv(), GOBIN: binDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let downloads = 0;
   const onData = (chunk: Buffer) => {
@@ -103,6 +94,51 @@ async function buildServer(log: Log): Promise<void> {
   clearInterval(ticker);
   if (code !== 0) throw new Error(`go install failed (exit ${code}):\n${output.trim()}`);
   log(`  built in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+async function buildServer(log: Log): Promise<void> {
+  log(`building Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL tool into ${CLUSTER_CACHE}/bin`);
+  log(
+    '  a cold build takes about 4 minutes on 2 cores (2 GB of modules, 1.8 GB of build cache); later runs take seconds',
+  );
+  await goInstall(
+    [
+      `go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
+      `go.temporal.io/server/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
+    ],
+    path.dirname(SERVER_BIN),
+    log,
+  );
+}
+
+/** The Temporal Web UI server's version (its module ships the built front-end). */
+export const TEMPORAL_UI_VERSION = '2.56.4';
+const UI_MODULE = 'github.com/temporalio/ui-server/v2';
+
+export interface UiServerTools {
+  /** The ui-server binary. */
+  server: string;
+  /** The module in GOMODCACHE: its docker/ start script and config/ templates. */
+  moduleDir: string;
+}
+
+/** Builds the Web UI server from the Go module proxy (about 20 s), cached like the server. */
+export async function ensureTemporalUiServer(log: Log = console.log): Promise<UiServerTools> {
+  const binDir = path.join(path.dirname(CLUSTER_CACHE), `temporal-ui-server-${TEMPORAL_UI_VERSION}`, 'bin');
+  const server = path.join(binDir, 'server');
+  const pkg = `${UI_MODULE}/cmd/server@v${TEMPORAL_UI_VERSION}`;
+  if (!existsSync(server)) {
+    log(`building the Temporal Web UI server ${TEMPORAL_UI_VERSION} into ${binDir}`);
+    await goInstall([pkg], binDir, log);
+  }
+  const { stdout } = await run(
+    goBinary(),
+    ['mod', 'download', '-json', `${UI_MODULE}@v${TEMPORAL_UI_VERSION}`],
+    {
+      env: goEnv(),
+    },
+  );
+  return { server, moduleDir: (JSON.parse(stdout) as { Dir: string }).Dir };
 }
 
 async function ensurePostgres(log: Log): Promise<void> {

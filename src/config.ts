@@ -126,7 +126,10 @@ const envSchema = z.object({
     .default('all'),
   /** How long an incident waits for its host's worker to take the first task before it escalates. */
   MEDIC_HOST_WAIT: duration('2m'),
-  MEDIC_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  MEDIC_WEBHOOK_SECRET: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(16, 'use at least 16 characters').optional(),
+  ),
   MEDIC_APPROVER_TOKENS: namedTokens,
   MEDIC_VIEWER_TOKENS: namedTokens,
   MEDIC_ALERTMANAGER_TOKENS: namedTokens,
@@ -212,7 +215,11 @@ const envSchema = z.object({
   GEMINI_API_KEY: z.string().optional(),
   MEDIC_GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
   MEDIC_GEMINI_BASE_URL: z.url().optional(),
-  OLLAMA_HOST: z.string().min(1).default('http://127.0.0.1:11434'),
+  // Empty counts as unset: compose files pass `${OLLAMA_HOST:-}`.
+  OLLAMA_HOST: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(1).default('http://127.0.0.1:11434'),
+  ),
   MEDIC_OLLAMA_MODEL: z.string().min(1).default('llama3.2:3b'),
   MEDIC_PROVIDER_TIMEOUT: duration('20s'),
   MEDIC_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(DEFAULT_MIN_CONFIDENCE),

@@ -1,0 +1,235 @@
+// Local stand-ins for the official images docker-compose.yml names, for machines that reach no registry
+// (CI here). Each is a root filesystem imported into the engine, holding the same program the official
+// image runs, at the same paths, started by the same entrypoint and configured by the same environment:
+//   - Temporal server and admin tools: the server, SQL tool and CLI built from the Go module proxy, with
+//     the server module's own entrypoint and schema files;
+//   - Temporal Web UI: the UI server built from its module, with the module's start script;
+//   - PostgreSQL: Debian's PostgreSQL 15 and an entrypoint that initialises the data directory from
+//     POSTGRES_USER / POSTGRES_PASSWORD as the official image's does.
+// A shell (bash as /bin/sh) and the few tools the entrypoints and the set-up scripts call come along.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { imageExists, importRootfs } from './demo-image.js';
+import { copyCRuntime, copyWithLibraries } from './medic-image.js';
+import { TOOLS_DIR } from './paths.js';
+import {
+  ensureClusterTools,
+  ensureTemporalUiServer,
+  TEMPORAL_SERVER_VERSION,
+  TEMPORAL_UI_VERSION,
+} from './temporal-cluster.js';
+import { ensureTool, TEMPORAL_CLI } from './tools.js';
+
+/** Bump when a recipe below changes, so an old stand-in is not reused. */
+const RECIPE = 2;
+const PG_VERSION = '15';
+
+export interface StandinImages {
+  postgres: string;
+  temporalServer: string;
+  adminTools: string;
+  ui: string;
+}
+
+type Log = (line: string) => void;
+
+interface User {
+  name: string;
+  uid: number;
+}
+
+/** The C runtime, bash as /bin/sh, the named tools, /etc/passwd with root and `user`, and a /tmp. */
+async function layOutBase(rootfs: string, user: User, tools: string[]): Promise<void> {
+  await copyCRuntime(rootfs);
+  await copyWithLibraries(rootfs, '/bin/bash', '/bin/sh');
+  await copyWithLibraries(rootfs, '/bin/bash', '/bin/bash');
+  for (const tool of tools) await copyWithLibraries(rootfs, tool, tool);
+  await fs.mkdir(path.join(rootfs, 'etc'), { recursive: true });
+  await fs.copyFile('/etc/nsswitch.conf', path.join(rootfs, 'etc/nsswitch.conf')).catch(() => undefined);
+  await fs.writeFile(
+    path.join(rootfs, 'etc/passwd'),
+    `root:x:0:0:root:/root:/bin/sh\n${user.name}:x:${user.uid}:${user.uid}::/home/${user.name}:/bin/sh\n`,
+  );
+  await fs.writeFile(path.join(rootfs, 'etc/group'), `root:x:0:\n${user.name}:x:${user.uid}:\n`);
+  for (const dir of ['root', `home/${user.name}`, 'tmp'])
+    await fs.mkdir(path.join(rootfs, dir), { recursive: true });
+  await fs.chmod(path.join(rootfs, 'tmp'), 0o1777);
+  await fs.chown(path.join(rootfs, `home/${user.name}`), user.uid, user.uid);
+}
+
+async function copyFile(rootfs: string, from: string, to: string, mode = 0o755): Promise<void> {
+  const target = path.join(rootfs, to);
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  await fs.copyFile(from, target);
+  await fs.chmod(target, mode);
+}
+
+/** Builds `ref` from a root filesystem laid out by `layOut`, unless the engine has it already. */
+async function standin(
+  docker: Docker,
+  ref: string,
+  log: Log,
+  layOut: (rootfs: string) => Promise<void>,
+  changes: string[],
+): Promise<string> {
+  if (await imageExists(docker, ref)) return ref;
+  const started = Date.now();
+  const rootfs = path.join(TOOLS_DIR, 'standin-rootfs');
+  await fs.rm(rootfs, { recursive: true, force: true });
+  await layOut(rootfs);
+  await importRootfs(docker, rootfs, ref, changes);
+  await fs.rm(rootfs, { recursive: true, force: true });
+  log(`built stand-in ${ref} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return ref;
+}
+
+const tag = (version: string, ...inputs: string[]) =>
+  `${version}-${createHash('sha256')
+    .update([RECIPE, process.arch, ...inputs].join('\0'))
+    .digest('hex')
+    .slice(0, 8)}`;
+
+/** The official postgres image's entrypoint, in brief: first start initialises PGDATA, then runs the command. */
+const POSTGRES_ENTRYPOINT = `#!/bin/sh
+# Stand-in for the official postgres image's docker-entrypoint.sh: on first start it initialises PGDATA
+# with the superuser POSTGRES_USER and the password POSTGRES_PASSWORD (password login from other hosts),
+# then runs the command it was given.
+set -eu
+if [ "\${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
+  : "\${POSTGRES_PASSWORD:?is required, as by the official image}"
+  pwfile="/tmp/pwfile.$$"
+  printf '%s\\n' "$POSTGRES_PASSWORD" > "$pwfile"
+  initdb -D "$PGDATA" -U "\${POSTGRES_USER:-postgres}" --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 \\
+    --auth-local=trust --auth-host=scram-sha-256
+  rm -f "$pwfile"
+  echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
+fi
+exec "$@"
+`;
+
+async function postgresImage(docker: Docker, log: Log): Promise<string> {
+  const pgDir = `/usr/lib/postgresql/${PG_VERSION}`;
+  const ref = `localhost/medic-standin-postgres:${tag(PG_VERSION, POSTGRES_ENTRYPOINT)}`;
+  return standin(
+    docker,
+    ref,
+    log,
+    async (rootfs) => {
+      const user = { name: 'postgres', uid: 999 };
+      await layOutBase(rootfs, user, ['/usr/bin/rm']);
+      await fs.cp(pgDir, path.join(rootfs, pgDir), { recursive: true });
+      for (const bin of await fs.readdir(path.join(pgDir, 'bin'))) {
+        await copyWithLibraries(rootfs, path.join(pgDir, 'bin', bin), path.join(pgDir, 'bin', bin));
+      }
+      for (const dir of [
+        `/usr/share/postgresql/${PG_VERSION}`,
+        '/usr/share/zoneinfo',
+        '/usr/lib/locale/C.utf8',
+      ]) {
+        await fs.cp(dir, path.join(rootfs, dir), { recursive: true, dereference: true });
+      }
+      await fs.mkdir(path.join(rootfs, 'usr/local/bin'), { recursive: true });
+      await fs.writeFile(path.join(rootfs, 'usr/local/bin/docker-entrypoint.sh'), POSTGRES_ENTRYPOINT, {
+        mode: 0o755,
+      });
+      for (const dir of ['var/lib/postgresql/data', 'var/run/postgresql']) {
+        await fs.mkdir(path.join(rootfs, dir), { recursive: true });
+        await fs.chown(path.join(rootfs, dir), user.uid, user.uid);
+      }
+      await fs.chmod(path.join(rootfs, 'var/lib/postgresql/data'), 0o700);
+      await fs.chown(path.join(rootfs, 'var/lib/postgresql'), user.uid, user.uid);
+    },
+    [
+      `ENV PATH=/usr/local/bin:${pgDir}/bin:/usr/bin:/bin PGDATA=/var/lib/postgresql/data TZ=UTC`,
+      'USER postgres',
+      'ENTRYPOINT ["docker-entrypoint.sh"]',
+      'CMD ["postgres"]',
+    ],
+  );
+}
+
+const TEMPORAL_USER = { name: 'temporal', uid: 1000 };
+
+async function temporalImages(docker: Docker, log: Log): Promise<Omit<StandinImages, 'postgres' | 'ui'>> {
+  const tools = await ensureClusterTools(log);
+  const cli = await ensureTool(TEMPORAL_CLI, log);
+  const entrypoint = path.join(tools.moduleDir, 'docker/scripts/sh/entrypoint.sh');
+  const temporalServer = await standin(
+    docker,
+    `localhost/medic-standin-temporal-server:${tag(TEMPORAL_SERVER_VERSION)}`,
+    log,
+    async (rootfs) => {
+      await layOutBase(rootfs, TEMPORAL_USER, ['/usr/bin/getent', '/usr/bin/hostname', '/usr/bin/awk']);
+      await copyFile(rootfs, tools.server, '/usr/local/bin/temporal-server');
+      await copyFile(rootfs, entrypoint, '/etc/temporal/entrypoint.sh');
+      await fs.mkdir(path.join(rootfs, 'etc/temporal/config/dynamicconfig'), { recursive: true });
+    },
+    [
+      'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+      'WORKDIR /etc/temporal',
+      'USER temporal',
+      'CMD ["/etc/temporal/entrypoint.sh"]',
+    ],
+  );
+  const adminTools = await standin(
+    docker,
+    `localhost/medic-standin-temporal-admin-tools:${tag(TEMPORAL_SERVER_VERSION)}`,
+    log,
+    async (rootfs) => {
+      await layOutBase(rootfs, TEMPORAL_USER, ['/usr/bin/sleep', '/usr/bin/grep']);
+      await copyFile(rootfs, tools.sqlTool, '/usr/local/bin/temporal-sql-tool');
+      await copyFile(rootfs, cli, '/usr/local/bin/temporal');
+      await fs.cp(path.join(tools.moduleDir, 'schema'), path.join(rootfs, 'etc/temporal/schema'), {
+        recursive: true,
+      });
+    },
+    [
+      'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+      'USER temporal',
+      'CMD ["sh", "-c", "trap exit INT HUP TERM; sleep infinity & wait"]',
+    ],
+  );
+  return { temporalServer, adminTools };
+}
+
+async function uiImage(docker: Docker, log: Log): Promise<string> {
+  const ui = await ensureTemporalUiServer(log);
+  return standin(
+    docker,
+    `localhost/medic-standin-temporal-ui:${tag(TEMPORAL_UI_VERSION)}`,
+    log,
+    async (rootfs) => {
+      await layOutBase(rootfs, TEMPORAL_USER, []);
+      const home = '/home/ui-server';
+      await copyFile(rootfs, ui.server, `${home}/ui-server`);
+      await copyFile(
+        rootfs,
+        path.join(ui.moduleDir, 'docker/start-ui-server.sh'),
+        `${home}/start-ui-server.sh`,
+      );
+      await copyFile(
+        rootfs,
+        path.join(ui.moduleDir, 'config/docker.yaml'),
+        `${home}/config/docker.yaml`,
+        0o644,
+      );
+      await fs.chown(path.join(rootfs, home), TEMPORAL_USER.uid, TEMPORAL_USER.uid);
+    },
+    [
+      'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+      'WORKDIR /home/ui-server',
+      'USER temporal',
+      'ENTRYPOINT ["./start-ui-server.sh"]',
+    ],
+  );
+}
+
+/** Builds (or finds) every stand-in; a warm run takes a second, a cold one under a minute after the Go builds. */
+export async function ensureComposeStandins(docker: Docker, log: Log = console.log): Promise<StandinImages> {
+  const postgres = await postgresImage(docker, log);
+  const { temporalServer, adminTools } = await temporalImages(docker, log);
+  const ui = await uiImage(docker, log);
+  return { postgres, temporalServer, adminTools, ui };
+}

@@ -1,0 +1,47 @@
+// The compose `monitoring` profile's configuration, checked by Prometheus's and Alertmanager's own tools
+// (Debian's prometheus and prometheus-alertmanager, installed by `npm run setup:docker`): the files parse,
+// and the demo's alert rules fire on the series the demo app exports (deploy/prometheus/demo-rules.test.yml).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const cwd = new URL('../../deploy/', import.meta.url).pathname;
+const tools = ['/usr/bin/promtool', '/usr/bin/amtool'];
+const missing = tools.filter((t) => !existsSync(t));
+if (missing.length > 0 && process.env.CI)
+  throw new Error(`missing ${missing.join(', ')}: run npm run setup:docker`);
+if (missing.length > 0)
+  console.warn(`[monitoring] skipping: ${missing.join(', ')} not installed (npm run setup:docker)`);
+
+async function check(command: string, args: string[]): Promise<string> {
+  try {
+    const { stdout, stderr } = await run(command, args, { cwd });
+    return stdout + stderr;
+  } catch (err) {
+    const e = err as Error & { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+}
+
+describe.skipIf(missing.length > 0)('monitoring profile configuration', () => {
+  it('Prometheus reads its config (token files exist only in the container) and the alert rules', async () => {
+    expect(
+      await check('promtool', ['check', 'config', '--syntax-only', 'prometheus/prometheus.yml']),
+    ).toMatch(/SUCCESS/);
+    expect(await check('promtool', ['check', 'rules', 'prometheus/rules/demo.yml'])).toMatch(
+      /SUCCESS: 4 rules/,
+    );
+  });
+
+  it("the demo's alert rules fire on the demo app's series, with severities Medic knows", async () => {
+    expect(await check('promtool', ['test', 'rules', 'prometheus/demo-rules.test.yml'])).toMatch(/SUCCESS/);
+  });
+
+  it('Alertmanager reads its config, with Medic as the receiver', async () => {
+    const out = await check('amtool', ['check-config', 'alertmanager/alertmanager.yml']);
+    expect(out).toMatch(/SUCCESS/);
+    expect(out).toMatch(/1 receivers/);
+  });
+});
