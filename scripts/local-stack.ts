@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import {
   type ContainerRuntime,
   DockerEngineRuntime,
@@ -20,7 +20,12 @@ import { startApi } from '../src/server.js';
 import { connectClient, temporalConnectionOptions } from '../src/temporal/connection.js';
 import { ensureEngineWatch } from '../src/temporal/engine-watch.js';
 import { ensureSearchAttributes } from '../src/temporal/search-attributes.js';
-import { createMedicWorker, installTemporalLogging, medicWorkerActivities } from '../src/worker.js';
+import {
+  createMedicWorker,
+  installTemporalLogging,
+  type MedicWorker,
+  medicWorkerActivities,
+} from '../src/worker.js';
 import { bundleDemoApp, ensureDemoImage, removeContainer, runDemoContainer } from './demo-image.js';
 import { type Engine, findEngine } from './engine.js';
 import { DATA_DIR, PROJECT_ROOT } from './paths.js';
@@ -166,10 +171,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
     stops.push(() => connection.close());
     const watching = config.watch.enabled && engine !== null && engine !== undefined;
-    const worker: Worker = await createMedicWorker({
+    const worker: MedicWorker = await createMedicWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      role: config.worker.role,
+      hostName: config.worker.hostName,
       activities: medicWorkerActivities({
         config,
         runtime,

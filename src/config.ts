@@ -8,8 +8,9 @@ import { parseDuration } from './domain/duration.js';
 import { normaliseHost } from './domain/health-url.js';
 import { isLoopbackAddress } from './domain/ip-address.js';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from './domain/log-bounds.js';
+import { HOST_NAME_PATTERN, LOCAL_HOST } from './domain/naming.js';
 import { DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
-import type { IncidentSettings } from './domain/settings.js';
+import { type IncidentSettings, WORKER_ROLES, type WorkerRole } from './domain/settings.js';
 
 /** Text read by a parser that throws with a message naming what is wrong. */
 /** `host:port` with an IPv4 address, a name or a bracketed IPv6 address. */
@@ -114,6 +115,20 @@ const envSchema = z.object({
   TEMPORAL_TLS_SERVER_NAME: optionalText,
   TEMPORAL_API_KEY: optionalText,
   MEDIC_TASK_QUEUE: z.string().default('medic'),
+  /** The container host this worker serves; its queue is `<MEDIC_TASK_QUEUE>-host-<name>`. */
+  MEDIC_HOST_NAME: z
+    .string()
+    .default(LOCAL_HOST)
+    .refine(
+      (name) => HOST_NAME_PATTERN.test(name),
+      'expected letters, digits, _ . - (max 64), starting with a letter or digit',
+    ),
+  /** What this worker process runs: `all` (central and this host, the single-host default), `central`, or `host`. */
+  MEDIC_WORKER_ROLE: z
+    .enum(WORKER_ROLES, { error: `expected one of ${WORKER_ROLES.join(', ')}` })
+    .default('all'),
+  /** How long an incident waits for its host's worker to take the first task before it escalates. */
+  MEDIC_HOST_WAIT: duration('2m'),
   MEDIC_WEBHOOK_SECRET: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z.string().min(16, 'use at least 16 characters').optional(),
@@ -123,6 +138,10 @@ const envSchema = z.object({
   MEDIC_ALERTMANAGER_TOKENS: namedTokens,
   MEDIC_ALERTMANAGER_TARGET_LABELS: commaList('container,name').refine(
     (labels) => labels.length > 0 && labels.every((l) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l)),
+    'expected Prometheus label names separated by commas',
+  ),
+  MEDIC_ALERTMANAGER_HOST_LABELS: commaList('host').refine(
+    (labels) => labels.every((l) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l)),
     'expected Prometheus label names separated by commas',
   ),
   MEDIC_COALESCE_WINDOW: duration('1s'),
@@ -244,6 +263,8 @@ export interface IngestSettings {
   alertmanagerTokens: Array<{ name: string; token: string }>;
   /** Alertmanager labels that name the target, first present wins. */
   alertmanagerTargetLabels: string[];
+  /** Alertmanager labels that name the container host, first present wins; none present: `local`. */
+  alertmanagerHostLabels: string[];
   coalesceWindowMs: number;
   /** During a long storm the window doubles after each signal up to this. */
   coalesceMaxWindowMs: number;
@@ -286,6 +307,8 @@ export interface MedicConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Where the worker serves its Prometheus metrics (MEDIC_WORKER_METRICS_ADDRESS); undefined: off. */
   workerMetricsAddress: string | undefined;
+  /** The container host this worker serves (MEDIC_HOST_NAME), and what the process runs (MEDIC_WORKER_ROLE). */
+  worker: { hostName: string; role: WorkerRole };
   dockerHost: string | undefined;
   notify: NotifySettings;
 }
@@ -407,6 +430,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     ingest: {
       alertmanagerTokens: e.MEDIC_ALERTMANAGER_TOKENS,
       alertmanagerTargetLabels: e.MEDIC_ALERTMANAGER_TARGET_LABELS,
+      alertmanagerHostLabels: e.MEDIC_ALERTMANAGER_HOST_LABELS,
       coalesceWindowMs: e.MEDIC_COALESCE_WINDOW,
       coalesceMaxWindowMs: Math.max(e.MEDIC_COALESCE_WINDOW, e.MEDIC_COALESCE_MAX_WINDOW),
       rateLimit: { perSecond: e.MEDIC_RATE_LIMIT_PER_SECOND, burst: e.MEDIC_RATE_LIMIT_BURST },
@@ -436,6 +460,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
       budget: { perHour: e.MEDIC_BUDGET_PER_HOUR, perDay: e.MEDIC_BUDGET_PER_DAY },
       escalation: { levels: e.MEDIC_ESCALATION_LEVELS, maxWaitMs: e.MEDIC_ESCALATION_MAX_WAIT },
       recurrenceWindowMs: e.MEDIC_RECURRENCE_WINDOW,
+      hostWaitMs: e.MEDIC_HOST_WAIT,
     },
     diagnosis: {
       // Gemini is tried only with a key; without one the trail says so.
@@ -467,6 +492,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     logLimits,
     logLevel: e.MEDIC_LOG_LEVEL,
     workerMetricsAddress: e.MEDIC_WORKER_METRICS_ADDRESS || undefined,
+    worker: { hostName: e.MEDIC_HOST_NAME, role: e.MEDIC_WORKER_ROLE },
     dockerHost: e.DOCKER_HOST,
     notify: {
       ...(e.MEDIC_SLACK_WEBHOOK_URL ? { slackWebhookUrl: e.MEDIC_SLACK_WEBHOOK_URL } : {}),

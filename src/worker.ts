@@ -1,20 +1,35 @@
 // The Temporal worker: runs the workflows and their activities. `npm run worker` starts it alone
 // (against the Docker engine at DOCKER_HOST); scripts/local-stack.ts and the tests build it with other parts.
+// One process polls up to three task queues, by MEDIC_WORKER_ROLE: the central queue (workflows, diagnosis,
+// notifications; `central`), the runbook's single writer `<queue>-runbook` (`central`), and its own host's
+// `<queue>-host-<MEDIC_HOST_NAME>` (engine work; `host`). `all`, the default, is a single-host Medic.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, type State, Worker, type WorkerOptions } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import { allowlistNames } from './activities/allowlist.js';
 import { type ContainerRuntime, createDockerClient, DockerEngineRuntime } from './activities/containers.js';
-import { createActivities, type MedicActivities } from './activities/index.js';
+import {
+  createActivities,
+  createCentralActivities,
+  createHostActivities,
+  HOST_ACTIVITY_NAMES,
+  type MedicActivities,
+} from './activities/index.js';
 import { createNotifier } from './activities/notify-delivery.js';
 import { RunbookStore } from './activities/runbook.js';
-import { createEngineWatchActivities, type EngineWatchActivities } from './activities/watch/index.js';
+import {
+  createEngineWatchActivities,
+  ENGINE_WATCH_ACTIVITY_NAMES,
+  type EngineWatchActivities,
+} from './activities/watch/index.js';
 import { readKernelOomKills } from './activities/watch/kernel-log.js';
 import { loadConfig, type MedicConfig } from './config.js';
 import { MEDIC_HISTOGRAM_BUCKETS } from './domain/metric-names.js';
+import { hostTaskQueue, LOCAL_HOST, runbookTaskQueue } from './domain/naming.js';
+import type { WorkerRole } from './domain/settings.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectClient, temporalConnectionOptions } from './temporal/connection.js';
 import { ensureEngineWatch } from './temporal/engine-watch.js';
@@ -41,40 +56,60 @@ export function prebuiltWorkflowBundle(env: NodeJS.ProcessEnv = process.env): st
   return existsSync(beside) ? beside : undefined;
 }
 
+/** Every activity a worker may run; which of them a process has depends on its role. */
+export type WorkerActivities = Partial<MedicActivities & EngineWatchActivities>;
+
 export interface MedicWorkerOptions {
   connection: NativeConnection;
   namespace: string;
+  /** The central task queue; the host and runbook queues are named after it. */
   taskQueue: string;
-  /** Incident activities, plus the watcher's and the sweep's where this worker can reach the engine. */
-  activities: MedicActivities & Partial<EngineWatchActivities>;
+  /** What this process polls (default `all`: the central queue, the runbook writer's and its host's). */
+  role?: WorkerRole;
+  /** The container host whose queue this process polls (default `local`). */
+  hostName?: string;
+  /** The activities of the role: central ones, a host's (with the watch's where it watches), or both. */
+  activities: WorkerActivities;
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
 }
 
 /**
  * A worker's activities, wired from its configuration: what `npm run worker`, `npm start` and the tests'
- * workers run. The watcher's and the sweep's activities come with an engine to watch.
+ * workers run. A host's engine is only needed where the role includes the host (`runtime`), the runbook
+ * and providers only where it includes the central queue. The watch's activities come with an engine to watch.
  */
 export function medicWorkerActivities(deps: {
   config: MedicConfig;
-  runtime: ContainerRuntime;
+  runtime?: ContainerRuntime;
   client: Client;
   logger: Logger;
   runbookPath: string;
   /** The engine this worker watches (the watcher and sweep are on and an engine is reachable). */
   watchEngine?: { docker: Docker; isLocal: boolean };
-}): MedicWorkerOptions['activities'] {
+}): WorkerActivities {
   const { config, logger } = deps;
-  const activityLogger = logger.child({ component: 'activities' });
-  const activities = createActivities({
+  const role = config.worker.role;
+  const activityLogger = logger.child({ component: 'activities', host: config.worker.hostName });
+  const central = () => ({
     incidentSettings: config.incident,
-    runtime: deps.runtime,
     runbook: new RunbookStore(deps.runbookPath),
     notifier: createNotifier(config.notify, logger.child({ component: 'notify' })),
     logger: activityLogger,
     diagnosis: config.diagnosis,
-    allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
   });
+  const host = (runtime: ContainerRuntime) => ({
+    runtime,
+    logger: activityLogger,
+    allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
+    evidence: config.diagnosis,
+  });
+  if (role === 'central') return createCentralActivities(central());
+  if (!deps.runtime) throw new Error(`a worker with MEDIC_WORKER_ROLE=${role} needs a container runtime`);
+  const activities: WorkerActivities =
+    role === 'all'
+      ? createActivities({ ...central(), ...host(deps.runtime) })
+      : createHostActivities(host(deps.runtime));
   if (!deps.watchEngine) return activities;
   return {
     ...activities,
@@ -89,23 +124,78 @@ export function medicWorkerActivities(deps: {
         config.logLimits,
       ),
       logger: activityLogger,
+      host: config.worker.hostName,
       // The kernel log is read only where the engine runs on this host (a unix socket).
       ...(deps.watchEngine.isLocal ? { kernelOomKills: readKernelOomKills } : {}),
     }),
   };
 }
 
-export function createMedicWorker(options: MedicWorkerOptions): Promise<Worker> {
-  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
-    ? { workflowBundle: { codePath: options.workflowBundlePath } }
-    : { workflowsPath: WORKFLOWS_PATH };
-  return Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    activities: options.activities,
-    ...workflows,
-  });
+/** The workers of one process, one per task queue, run and stopped together. */
+export class MedicWorker {
+  constructor(readonly workers: readonly Worker[]) {}
+
+  /** Runs every worker; when one stops with an error, the others are shut down and the error is passed on. */
+  async run(): Promise<void> {
+    const runs = this.workers.map((w) =>
+      w.run().catch((err: unknown) => {
+        this.shutdown();
+        throw err;
+      }),
+    );
+    const settled = await Promise.allSettled(runs);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  shutdown(): void {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+
+  /** RUNNING while every worker runs; otherwise the state of the first that does not. */
+  getState(): State {
+    return this.workers.find((w) => w.getState() !== 'RUNNING')?.getState() ?? 'RUNNING';
+  }
+}
+
+const pick = (activities: WorkerActivities, names: readonly string[]) =>
+  Object.fromEntries(Object.entries(activities).filter(([name]) => names.includes(name))) as WorkerActivities;
+
+/**
+ * The workers of a role. Central: the workflows and every activity given (older incidents call the engine
+ * ones on this queue too, where one process serves both), and the runbook's single writer, one activity at
+ * a time. Host: the engine activities on the host's queue; it runs no workflows, so it starts without a bundle.
+ */
+export async function createMedicWorker(options: MedicWorkerOptions): Promise<MedicWorker> {
+  const role = options.role ?? 'all';
+  const { connection, namespace, taskQueue, activities } = options;
+  const workers: Worker[] = [];
+  if (role !== 'host') {
+    const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH };
+    workers.push(await Worker.create({ connection, namespace, taskQueue, activities, ...workflows }));
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: runbookTaskQueue(taskQueue),
+        activities: pick(activities, ['recordRunbookOutcome']),
+        maxConcurrentActivityTaskExecutions: 1,
+      }),
+    );
+  }
+  if (role !== 'central') {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: hostTaskQueue(taskQueue, options.hostName ?? LOCAL_HOST),
+        activities: pick(activities, [...HOST_ACTIVITY_NAMES, ...ENGINE_WATCH_ACTIVITY_NAMES]),
+      }),
+    );
+  }
+  return new MedicWorker(workers);
 }
 
 const WEBPACK_STATS = /^asset workflow-bundle/;
@@ -149,9 +239,10 @@ export function installTemporalLogging(
 }
 
 /**
- * Two SDK lines that are expected and loud: the bundler's webpack statistics (a screenful at info), and
- * a health check failing while a restarted service warms up (a warning with a stack per attempt; the
- * retry policy is the backoff, and the activity logs each attempt itself). Both go to debug.
+ * SDK lines that are expected and loud: the bundler's webpack statistics (a screenful at info), an
+ * activity-only worker's note that it polls no workflows, and a health check failing while a restarted
+ * service warms up (a warning with a stack per attempt; the retry policy is the backoff, and the activity
+ * logs each attempt itself). All go to debug.
  */
 function quieter(
   level: keyof typeof SDK_LEVELS,
@@ -159,6 +250,8 @@ function quieter(
   meta?: Record<string, unknown>,
 ): keyof typeof SDK_LEVELS {
   if (level === 'INFO' && WEBPACK_STATS.test(message)) return 'DEBUG';
+  // A host worker and the runbook writer poll activities only, by design.
+  if (level === 'WARN' && message.startsWith('No workflows registered')) return 'DEBUG';
   const error = meta?.error as { type?: unknown; nonRetryable?: unknown } | undefined;
   if (
     level === 'WARN' &&
@@ -182,33 +275,45 @@ async function main(): Promise<void> {
   const client = await connectClient(config.temporal);
   await ensureSearchAttributes(client, config.temporal.namespace, logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const docker = createDockerClient(config.dockerHost);
-  const workflowBundlePath = prebuiltWorkflowBundle();
+  const { role, hostName } = config.worker;
+  // Only a worker that serves a host talks to an engine; a central worker never opens a socket.
+  const onHost = role !== 'central';
+  const docker = onHost ? createDockerClient(config.dockerHost) : undefined;
+  const watching = config.watch.enabled && docker !== undefined;
+  const workflowBundlePath = role === 'host' ? undefined : prebuiltWorkflowBundle();
   const worker = await createMedicWorker({
     ...(workflowBundlePath ? { workflowBundlePath } : {}),
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    role,
+    hostName,
     activities: medicWorkerActivities({
       config,
-      runtime: new DockerEngineRuntime(docker, config.managedLabel, {
-        healthUrlHosts: config.healthUrlHosts,
-      }),
+      ...(docker
+        ? {
+            runtime: new DockerEngineRuntime(docker, config.managedLabel, {
+              healthUrlHosts: config.healthUrlHosts,
+            }),
+          }
+        : {}),
       client,
       logger,
       runbookPath: path.resolve(config.runbookPath),
-      ...(config.watch.enabled
+      ...(watching
         ? { watchEngine: { docker, isLocal: !config.dockerHost || config.dockerHost.startsWith('unix://') } }
         : {}),
     }),
   });
-  if (config.watch.enabled) await ensureEngineWatch(client, config, logger);
-  else logger.info('engine watcher and sweep are off (MEDIC_WATCHER=off)');
+  if (watching) await ensureEngineWatch(client, config, logger);
+  else if (onHost) logger.info('engine watcher and sweep are off (MEDIC_WATCHER=off)');
   logger.info(
     {
-      taskQueue: config.temporal.taskQueue,
+      role,
+      host: onHost ? hostName : undefined,
+      taskQueues: worker.workers.map((w) => w.options.taskQueue),
       address: config.temporal.address,
-      workflows: workflowBundlePath ?? 'bundled at start',
+      workflows: role === 'host' ? 'none (host worker)' : (workflowBundlePath ?? 'bundled at start'),
     },
     'worker running',
   );

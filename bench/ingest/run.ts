@@ -18,6 +18,7 @@ import { startTemporalCluster } from '../../scripts/temporal-cluster.js';
 import { startTemporalDevServer } from '../../scripts/temporal-server.js';
 import { ensureTool, TEMPORAL_CLI } from '../../scripts/tools.js';
 import { signWebhook } from '../../src/api/webhook-signature.js';
+import { incidentWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { portForAnotherProcess } from '../../test/support/ports.js';
@@ -187,7 +188,9 @@ async function main(): Promise<void> {
     await until(
       'the worker to run the warm-up incident',
       async () => {
-        const s = await client.workflow.getHandle('incident-bench-warmup-warmup').query(statusQuery);
+        const s = await client.workflow
+          .getHandle(incidentWorkflowId('bench-warmup', 'warmup'))
+          .query(statusQuery);
         return s.status === 'ESCALATED' ? true : undefined;
       },
       120_000,
@@ -233,7 +236,9 @@ async function main(): Promise<void> {
       ]),
     );
     // Every 2xx alert must reach its incident: wait for the coalesced counts to arrive.
-    const ids = Array.from({ length: INCIDENTS }, (_, i) => `incident-bench-target-${i}-memory-leak`);
+    const ids = Array.from({ length: INCIDENTS }, (_, i) =>
+      incidentWorkflowId(`bench-target-${i}`, 'memory-leak'),
+    );
     const accepted = result['2xx'];
     const states = await until(
       `all ${accepted} accepted alerts to reach their incidents`,
@@ -247,7 +252,7 @@ async function main(): Promise<void> {
     );
     const alertsCounted = states.reduce((sum, s) => sum + s.alertCount, 0);
     const incidentsCreated = await client.workflow
-      .count(`WorkflowType = 'incidentWorkflow' AND WorkflowId STARTS_WITH 'incident-bench-target-'`)
+      .count(`WorkflowType = 'incidentWorkflow' AND WorkflowId STARTS_WITH 'incident:local:bench-target-'`)
       .then((c) => c.count);
     let events = 0;
     for (const id of ids) events += (await client.workflow.getHandle(id).describe()).historyLength;

@@ -2,7 +2,7 @@
 // Errors name the variable, the value and what is expected, all at once.
 import os from 'node:os';
 import path from 'node:path';
-import { TARGET_NAME_PATTERN } from '../../src/domain/naming.js';
+import { HOST_NAME_PATTERN, TARGET_NAME_PATTERN } from '../../src/domain/naming.js';
 
 export interface Thresholds {
   /** RSS growth over the RSS at start. */
@@ -20,6 +20,8 @@ export interface DemoConfig {
   /** Undefined: alerts are only logged, never sent. */
   webhookSecret: string | undefined;
   containerName: string;
+  /** MEDIC_HOST_NAME: the host its alerts name, so Medic acts through that host's worker. */
+  hostName: string | undefined;
   monitorIntervalMs: number;
   hangProbeTimeoutMs: number;
   startupDelayMs: number;
@@ -82,12 +84,20 @@ export function loadConfig(env: NodeJS.ProcessEnv): DemoConfig {
     );
   }
 
+  const hostName = env.MEDIC_HOST_NAME === '' ? undefined : env.MEDIC_HOST_NAME;
+  if (hostName !== undefined && !HOST_NAME_PATTERN.test(hostName)) {
+    problems.push(
+      `MEDIC_HOST_NAME must be a host name as Medic's worker there is named: letters, digits, _ . - (got ${JSON.stringify(hostName)})`,
+    );
+  }
+
   const config: DemoConfig = {
     port: integer('PORT', 8080, 0, 65535),
     host: text('HOST', '0.0.0.0'),
     webhookUrl,
     webhookSecret: secret,
     containerName,
+    hostName,
     monitorIntervalMs: integer('MONITOR_INTERVAL_MS', 5000, 10, 3_600_000),
     hangProbeTimeoutMs: integer('HANG_PROBE_TIMEOUT_MS', 2000, 10, 600_000),
     startupDelayMs: integer('STARTUP_DELAY_MS', 0, 0, 3_600_000),

@@ -142,6 +142,7 @@ export class Monitor {
       alertType: symptom.alertType,
       severity: symptom.severity,
       containerName: this.options.config.containerName,
+      ...(this.options.config.hostName ? { hostName: this.options.config.hostName } : {}),
       log: this.options.log,
       nowMs: this.now(),
     });

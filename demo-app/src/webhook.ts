@@ -17,6 +17,8 @@ import type { AlertType, Severity } from './symptoms.js';
 export interface AlertPayload {
   incident_id: string;
   container_name: string;
+  /** The container host, as Medic's host worker there is named; absent: Medic's `local`. */
+  host?: string;
   alert_type: AlertType;
   severity: Severity;
   logs: string[];
@@ -29,12 +31,14 @@ export function alertPayload(input: {
   alertType: AlertType;
   severity: Severity;
   containerName: string;
+  hostName?: string;
   log: Log;
   nowMs: number;
 }): AlertPayload {
   return {
     incident_id: randomUUID(),
     container_name: input.containerName,
+    ...(input.hostName ? { host: input.hostName } : {}),
     alert_type: input.alertType,
     severity: input.severity,
     logs: input.log.recent(ALERT_LOG_LINES),

@@ -1,6 +1,10 @@
 // Every side effect of an incident, built from injected dependencies so the worker, tests and
-// benchmarks wire in the real engine, runbook file and notifier of their choice.
+// benchmarks wire in the real engine, runbook file and notifier of their choice. Two halves: what
+// touches a host's engine (createHostActivities, run by that host's worker on its queue) and what
+// decides, learns and tells (createCentralActivities, run by the central worker, which owns the safety
+// settings, the model providers and the runbook). createActivities is both, for a single-host Medic.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { DEFAULT_LOG_LIMITS } from '../domain/log-bounds.js';
 import type { IncidentSettings } from '../domain/settings.js';
 import { differingSettings } from '../domain/settings.js';
 import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
@@ -12,28 +16,40 @@ import {
   type DiagnoseInput,
   type DiagnosisSettings,
   describeTrail,
+  type Evidence,
+  gatherEvidence,
   RULES_ONLY,
 } from './diagnose/index.js';
 import { checkContainerHealth } from './health.js';
 import type { Notification, Notifier } from './notify.js';
 import { type OutcomeRecord, type RecordResult, RunbookFormatError, type RunbookStore } from './runbook.js';
 
-export interface ActivityDeps {
+/** What a host worker needs: its engine, and how to judge and probe what runs there. */
+export interface HostActivityDeps {
+  runtime: ContainerRuntime;
+  logger: Logger;
+  healthProbeTimeoutMs?: number;
+  /** Protected names and the label's text for the allowlist's messages. */
+  allowlist?: AllowlistOptions;
+  /** Evidence time box and log limits (the diagnosis settings' own, where one process does both). */
+  evidence?: Pick<DiagnosisSettings, 'evidenceTimeoutMs' | 'logLimits'>;
+}
+
+/** What the central worker needs: the safety settings, the runbook, the notifier and the providers. */
+export interface CentralActivityDeps {
   /**
    * The incident settings of the worker that runs the workflows: dry-run, the severity table, limits,
    * budgets. They, not those of whichever process started an incident, are the ones that apply.
    */
   incidentSettings: IncidentSettings;
-  runtime: ContainerRuntime;
   runbook: RunbookStore;
   notifier: Notifier;
   logger: Logger;
-  healthProbeTimeoutMs?: number;
   /** Providers and their settings; without it only the runbook and the rules diagnose. */
   diagnosis?: DiagnosisSettings;
-  /** Protected names and the label's text for the allowlist's messages. */
-  allowlist?: AllowlistOptions;
 }
+
+export type ActivityDeps = HostActivityDeps & CentralActivityDeps;
 
 export interface RestartInput {
   incidentId: string;
@@ -47,30 +63,11 @@ export interface VerifyHealthInput {
   target: string;
 }
 
-export function createActivities(deps: ActivityDeps) {
-  const { runtime, runbook, notifier, logger } = deps;
+/** The activities that touch one host's engine; a host worker runs them on `<queue>-host-<name>`. */
+export function createHostActivities(deps: HostActivityDeps) {
+  const { runtime, logger } = deps;
   const probeTimeoutMs = deps.healthProbeTimeoutMs ?? 3000;
-  const pipeline = createDiagnosisPipeline({ runtime, runbook, settings: deps.diagnosis ?? RULES_ONLY });
-
   return {
-    /**
-     * The settings this worker runs incidents with, and which of the starter's differ: the worker owns
-     * the safety settings, so a dry-run or a stricter policy set on it alone still holds for every incident.
-     */
-    async workerIncidentSettings(input: {
-      workflowId: string;
-      starter: IncidentSettings;
-    }): Promise<{ settings: IncidentSettings; differing: string[] }> {
-      const differing = differingSettings(deps.incidentSettings, input.starter);
-      if (differing.length > 0) {
-        logger.warn(
-          { workflowId: input.workflowId, differing },
-          'the process that started this incident has other incident settings than this worker; the worker’s apply',
-        );
-      }
-      return { settings: deps.incidentSettings, differing };
-    },
-
     /** The target allowlist, checked before anything else looks at or touches the target. */
     async checkTarget(input: { target: string }): Promise<TargetCheck> {
       const verdict = await checkTarget(runtime, input.target, deps.allowlist ?? {});
@@ -78,20 +75,14 @@ export function createActivities(deps: ActivityDeps) {
       return verdict;
     },
 
-    async diagnose(input: DiagnoseInput): Promise<Diagnosis> {
-      const result = await pipeline.diagnose(input);
-      logger.info(
-        {
-          target: input.target,
-          alertType: input.alertType,
-          source: result.source,
-          action: result.action,
-          confidence: result.confidence,
-          trail: describeTrail(result.trail),
-        },
-        'diagnosed',
+    /** What the engine shows of the target, for the central worker to diagnose on. */
+    async gatherEvidence(input: DiagnoseInput): Promise<Evidence> {
+      return gatherEvidence(
+        input,
+        runtime,
+        deps.evidence?.evidenceTimeoutMs,
+        deps.evidence?.logLimits ?? DEFAULT_LOG_LIMITS,
       );
-      return result;
     },
 
     /**
@@ -99,56 +90,7 @@ export function createActivities(deps: ActivityDeps) {
      * and the restart goes to the id whose name and start time were compared.
      */
     async restartContainer(input: RestartInput): Promise<Omit<ActionRecord, 'at'>> {
-      const before = await runtime.inspect(input.target);
-      if (!before) {
-        throw ApplicationFailure.nonRetryable(
-          `container ${input.target} no longer exists`,
-          'ContainerNotFound',
-        );
-      }
-      if (before.name !== input.target) {
-        throw ApplicationFailure.nonRetryable(
-          `${input.target} resolves to container ${before.name} (${before.id.slice(0, 12)}), not to a container of that name; refusing to touch it`,
-          'TargetNameMismatch',
-        );
-      }
-      if (!before.managed) {
-        throw ApplicationFailure.nonRetryable(
-          `container ${input.target} is not managed by Medic; refusing to touch it`,
-          'TargetNotManaged',
-        );
-      }
-      if (before.startedAt !== input.expectedStartedAt) {
-        logger.info(
-          { target: input.target, incidentId: input.incidentId },
-          'restart skipped: already restarted',
-        );
-        return {
-          action: 'RESTART',
-          outcome: 'already-restarted',
-          detail: `start time changed since diagnosis (${input.expectedStartedAt} -> ${before.startedAt}); not restarting again`,
-          previousStartedAt: input.expectedStartedAt,
-          newStartedAt: before.startedAt,
-        };
-      }
-      // By the id just inspected: the container whose name, label and start time were checked, not
-      // whatever the name means by the time the engine acts (a replacement's restart then fails as gone).
-      try {
-        await runtime.restart(before.id, { stopTimeoutMs: input.stopTimeoutMs });
-      } catch (err) {
-        if (err instanceof ContainerNotFoundError)
-          throw ApplicationFailure.nonRetryable(err.message, 'ContainerNotFound');
-        throw err;
-      }
-      const after = await runtime.inspect(before.id);
-      logger.info({ target: input.target, incidentId: input.incidentId }, 'container restarted');
-      return {
-        action: 'RESTART',
-        outcome: 'restarted',
-        detail: `restarted through the ${runtime.kind}`,
-        previousStartedAt: input.expectedStartedAt,
-        newStartedAt: after?.startedAt,
-      };
+      return restartComparingStartTime(runtime, logger, input);
     },
 
     /** Throws while unhealthy, so the workflow's retry policy provides the exponential backoff. */
@@ -169,7 +111,89 @@ export function createActivities(deps: ActivityDeps) {
       }
       return { healthy: true, attempts: attempt, detail: probe.detail, checkedAt: new Date().toISOString() };
     },
+  };
+}
 
+async function restartComparingStartTime(
+  runtime: ContainerRuntime,
+  logger: Logger,
+  input: RestartInput,
+): Promise<Omit<ActionRecord, 'at'>> {
+  const before = await runtime.inspect(input.target);
+  if (!before) {
+    throw ApplicationFailure.nonRetryable(`container ${input.target} no longer exists`, 'ContainerNotFound');
+  }
+  if (before.name !== input.target) {
+    throw ApplicationFailure.nonRetryable(
+      `${input.target} resolves to container ${before.name} (${before.id.slice(0, 12)}), not to a container of that name; refusing to touch it`,
+      'TargetNameMismatch',
+    );
+  }
+  if (!before.managed) {
+    throw ApplicationFailure.nonRetryable(
+      `container ${input.target} is not managed by Medic; refusing to touch it`,
+      'TargetNotManaged',
+    );
+  }
+  if (before.startedAt !== input.expectedStartedAt) {
+    logger.info({ target: input.target, incidentId: input.incidentId }, 'restart skipped: already restarted');
+    return {
+      action: 'RESTART',
+      outcome: 'already-restarted',
+      detail: `start time changed since diagnosis (${input.expectedStartedAt} -> ${before.startedAt}); not restarting again`,
+      previousStartedAt: input.expectedStartedAt,
+      newStartedAt: before.startedAt,
+    };
+  }
+  // By the id just inspected: the container whose name, label and start time were checked, not
+  // whatever the name means by the time the engine acts (a replacement's restart then fails as gone).
+  try {
+    await runtime.restart(before.id, { stopTimeoutMs: input.stopTimeoutMs });
+  } catch (err) {
+    if (err instanceof ContainerNotFoundError)
+      throw ApplicationFailure.nonRetryable(err.message, 'ContainerNotFound');
+    throw err;
+  }
+  const after = await runtime.inspect(before.id);
+  logger.info({ target: input.target, incidentId: input.incidentId }, 'container restarted');
+  return {
+    action: 'RESTART',
+    outcome: 'restarted',
+    detail: `restarted through the ${runtime.kind}`,
+    previousStartedAt: input.expectedStartedAt,
+    newStartedAt: after?.startedAt,
+  };
+}
+
+/** The activities that decide, learn and tell; the central worker runs them (never touching an engine). */
+export function createCentralActivities(deps: CentralActivityDeps) {
+  const { runbook, notifier, logger } = deps;
+  const pipeline = createDiagnosisPipeline({ runbook, settings: deps.diagnosis ?? RULES_ONLY });
+  return {
+    /**
+     * The settings this worker runs incidents with, and which of the starter's differ: the worker owns
+     * the safety settings, so a dry-run or a stricter policy set on it alone still holds for every incident.
+     */
+    async workerIncidentSettings(input: {
+      workflowId: string;
+      starter: IncidentSettings;
+    }): Promise<{ settings: IncidentSettings; differing: string[] }> {
+      const differing = differingSettings(deps.incidentSettings, input.starter);
+      if (differing.length > 0) {
+        logger.warn(
+          { workflowId: input.workflowId, differing },
+          'the process that started this incident has other incident settings than this worker; the worker’s apply',
+        );
+      }
+      return { settings: deps.incidentSettings, differing };
+    },
+
+    /** The runbook, then the models, then the rules, on evidence the target's host gathered. */
+    async diagnoseEvidence(input: { input: DiagnoseInput; evidence: Evidence }): Promise<Diagnosis> {
+      return logDiagnosis(logger, input.input, await pipeline.decide(input.input, input.evidence));
+    },
+
+    /** The runbook's single writer (the runbook queue's one activity slot) and, for older incidents, the central queue. */
     async recordRunbookOutcome(record: OutcomeRecord): Promise<RecordResult> {
       try {
         const result = await runbook.recordOutcome(record);
@@ -188,4 +212,51 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
+function logDiagnosis(logger: Logger, input: DiagnoseInput, result: Diagnosis): Diagnosis {
+  logger.info(
+    {
+      target: input.target,
+      alertType: input.alertType,
+      source: result.source,
+      action: result.action,
+      confidence: result.confidence,
+      trail: describeTrail(result.trail),
+    },
+    'diagnosed',
+  );
+  return result;
+}
+
+/**
+ * Both halves in one process (a single-host Medic), plus `diagnose`, the whole diagnosis in one activity
+ * that incidents begun before hosts were named still call.
+ */
+export function createActivities(deps: ActivityDeps) {
+  const pipeline = createDiagnosisPipeline({
+    runtime: deps.runtime,
+    runbook: deps.runbook,
+    settings: deps.diagnosis ?? RULES_ONLY,
+  });
+  return {
+    ...createCentralActivities(deps),
+    ...createHostActivities({
+      ...deps,
+      ...(deps.diagnosis ? { evidence: deps.diagnosis } : {}),
+    }),
+    async diagnose(input: DiagnoseInput): Promise<Diagnosis> {
+      return logDiagnosis(deps.logger, input, await pipeline.diagnose(input));
+    },
+  };
+}
+
+/** The names of the activities a host worker runs (the engine watch's come with its own factory). */
+export const HOST_ACTIVITY_NAMES = [
+  'checkTarget',
+  'gatherEvidence',
+  'restartContainer',
+  'verifyHealth',
+] as const;
+
+export type HostActivities = ReturnType<typeof createHostActivities>;
+export type CentralActivities = ReturnType<typeof createCentralActivities>;
 export type MedicActivities = ReturnType<typeof createActivities>;

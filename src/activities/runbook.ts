@@ -1,6 +1,8 @@
 // runbook.json: what Medic has learned, keyed by (target, alert type, error signature).
 // Readable and hand-editable; writes are atomic (temp file + rename) and serialised across
-// processes with a lock file, and recording the same incident outcome twice changes nothing.
+// processes with a lock file, and recording the same incident outcome twice changes nothing. With many
+// hosts there is still one file and one writer: the central worker that holds the file polls the runbook
+// queue with one activity slot (worker.ts), and the lock covers any second process pointed at the file.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -262,18 +264,12 @@ export class RunbookStore {
     const lockPath = `${this.filePath}.lock`;
     const deadline = Date.now() + this.lockTimeoutMs;
     for (;;) {
-      try {
-        const handle = await fs.open(lockPath, 'wx');
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
-        return () => fs.rm(lockPath, { force: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
+      const mine = await createExclusive(lockPath);
+      if (mine) return () => releaseIfMine(lockPath, mine);
       // A lock older than the timeout was left by a process that died mid-write.
-      const stat = await fs.stat(lockPath).catch(() => undefined);
+      const stat = await statOf(lockPath);
       if (stat && Date.now() - stat.mtimeMs > this.lockTimeoutMs) {
-        await fs.rm(lockPath, { force: true });
+        await breakStaleLock(lockPath, stat, this.lockTimeoutMs);
         continue;
       }
       if (Date.now() > deadline) {
@@ -281,7 +277,62 @@ export class RunbookStore {
           `could not lock ${lockPath} within ${this.lockTimeoutMs} ms; is another Medic writing it?`,
         );
       }
-      await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+      await pause();
     }
   }
+}
+
+export type Stats = Awaited<ReturnType<typeof fs.stat>>;
+
+/**
+ * Breaking a stale lock used to be check-then-delete: two writers could both judge the same lock stale,
+ * one delete it and take a fresh lock, and the other then delete that fresh lock too, so both wrote. Now
+ * only the holder of `<lock>.break` may delete, and only the very file it judged stale (same inode and
+ * mtime, checked again while it holds the breaker): a lock taken meanwhile is someone's, never touched.
+ * What is left: a breaker is held for a moment, so only a process that dies inside that moment leaves
+ * one, which is then removed after `staleMs` (compared by inode, like a lock's release).
+ */
+export async function breakStaleLock(lockPath: string, judged: Stats, staleMs: number): Promise<void> {
+  const breakerPath = `${lockPath}.break`;
+  const breaker = await createExclusive(breakerPath);
+  if (!breaker) {
+    // Another writer is breaking it. A breaker is held for a moment; one this old was left by a crash.
+    const held = await statOf(breakerPath);
+    if (held && Date.now() - held.mtimeMs > staleMs) await releaseIfMine(breakerPath, held);
+    await pause();
+    return;
+  }
+  try {
+    const now = await statOf(lockPath);
+    if (now && sameFile(now, judged)) await fs.rm(lockPath, { force: true });
+  } finally {
+    await releaseIfMine(breakerPath, breaker);
+  }
+}
+
+const statOf = (file: string) => fs.stat(file).catch(() => undefined);
+const sameFile = (a: Stats, b: Stats) => a.ino === b.ino && a.dev === b.dev && a.mtimeMs === b.mtimeMs;
+const pause = () => new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+
+/** Creates `file` only if it does not exist (O_EXCL); its stat when this call created it, else undefined. */
+async function createExclusive(file: string): Promise<Stats | undefined> {
+  let handle: Awaited<ReturnType<typeof fs.open>>;
+  try {
+    handle = await fs.open(file, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw err;
+  }
+  try {
+    await handle.writeFile(`${process.pid}\n`);
+    return await handle.stat();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Removes `file` if it is still the one given (a lock broken as stale and taken by another stays theirs). */
+async function releaseIfMine(file: string, mine: Stats): Promise<void> {
+  const now = await statOf(file);
+  if (now && now.ino === mine.ino && now.dev === mine.dev) await fs.rm(file, { force: true });
 }

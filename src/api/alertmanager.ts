@@ -17,7 +17,11 @@ interface AlertResult {
 }
 
 export function alertmanagerRoutes(
-  deps: AlertDoorDeps & { auth: AlertmanagerAuth; targetLabels: readonly string[] },
+  deps: AlertDoorDeps & {
+    auth: AlertmanagerAuth;
+    targetLabels: readonly string[];
+    hostLabels: readonly string[];
+  },
 ): Router {
   const router = express.Router();
   const now = deps.now ?? Date.now;
@@ -51,6 +55,7 @@ export function alertmanagerRoutes(
         notification.alerts.map(async (am): Promise<AlertResult> => {
           const mapped = mapAlertmanagerAlert(am, {
             targetLabels: deps.targetLabels,
+            hostLabels: deps.hostLabels,
             receivedAt,
             logLimits: deps.logLimits,
           });
@@ -60,6 +65,7 @@ export function alertmanagerRoutes(
               mapped.target,
               mapped.alertType,
               mapped.resolved,
+              mapped.host,
             );
             return { ...fingerprint, workflowId, outcome: delivered ? 'resolved' : 'no-open-incident' };
           }

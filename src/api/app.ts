@@ -23,6 +23,7 @@ import { webhookRoutes } from './webhooks.js';
 export const DEFAULT_INGEST: IngestSettings = {
   alertmanagerTokens: [],
   alertmanagerTargetLabels: ['container', 'name'],
+  alertmanagerHostLabels: ['host'],
   coalesceWindowMs: 1000,
   coalesceMaxWindowMs: 10_000,
   rateLimit: { perSecond: 5000, burst: 10_000 },
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps): MedicApp {
       coalescer,
       auth: new AlertmanagerAuth(ingest.alertmanagerTokens),
       targetLabels: ingest.alertmanagerTargetLabels,
+      hostLabels: ingest.alertmanagerHostLabels,
       logLimits,
       logger,
       metrics,

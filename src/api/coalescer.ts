@@ -97,7 +97,7 @@ export class AlertCoalescer {
       throw new HttpError(503, 'shutting_down', 'Medic is shutting down; retry', undefined, {
         'Retry-After': '5',
       });
-    const key = incidentWorkflowId(alert.target, alert.alertType);
+    const key = incidentWorkflowId(alert.target, alert.alertType, alert.host);
     if (this.now() >= this.nextSweepAt) {
       // Forget incidents that went quiet: the next alert for them waits for Temporal again.
       this.nextSweepAt = this.now() + this.idleMs / 4;
@@ -134,8 +134,8 @@ export class AlertCoalescer {
   }
 
   /** The sender says the alert ended: send what is pending first, so the incident sees the order. */
-  async resolve(target: string, alertType: string, payload: ResolvedPayload) {
-    const key = incidentWorkflowId(target, alertType);
+  async resolve(target: string, alertType: string, payload: ResolvedPayload, host?: string) {
+    const key = incidentWorkflowId(target, alertType, host);
     const tracked = this.tracked.get(key);
     if (tracked) {
       if (tracked.opening) await tracked.opening.catch(() => undefined);
@@ -153,7 +153,7 @@ export class AlertCoalescer {
       }
       this.forget(tracked);
     }
-    return this.port.resolve(target, alertType, payload);
+    return this.port.resolve(target, alertType, payload, host);
   }
 
   /** Sends everything pending; called on shutdown. Resolves when Temporal holds it all or refused. */

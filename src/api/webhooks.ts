@@ -105,11 +105,12 @@ export function webhookRoutes(deps: AlertDoorDeps & { webhookSecret: string }): 
     };
     try {
       if (alert.status === 'resolved') {
-        const { workflowId, delivered } = await deps.coalescer.resolve(alert.target, alert.alertType, {
-          source: 'webhook',
-          endedAt: alert.firedAt,
-          receivedAt: alert.receivedAt,
-        });
+        const { workflowId, delivered } = await deps.coalescer.resolve(
+          alert.target,
+          alert.alertType,
+          { source: 'webhook', endedAt: alert.firedAt, receivedAt: alert.receivedAt },
+          alert.host,
+        );
         deps.metrics.webhooks.inc({ outcome: 'resolved' });
         return { accepted: true, workflowId, resolved: delivered, incident: `/incidents/${workflowId}` };
       }

@@ -1,7 +1,7 @@
 // Parsing of alerts from outside. Every field is validated; errors name the field.
 import { z } from 'zod';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from './log-bounds.js';
-import { ALERT_TYPE_PATTERN, normaliseAlertType } from './naming.js';
+import { ALERT_TYPE_PATTERN, HOST_NAME_PATTERN, normaliseAlertType } from './naming.js';
 import { sanitiseAlert } from './sanitise.js';
 import { checkTargetName } from './target-name.js';
 import { type Alert, SEVERITIES } from './types.js';
@@ -35,6 +35,14 @@ export const webhookAlertSchema = z.object({
   status: z.enum(['firing', 'resolved']).default('firing'),
   logs: logsSchema,
   timestamp: z.iso.datetime({ offset: true, error: 'timestamp must be an ISO 8601 date-time' }),
+  /** The container host the target runs on, as its Medic host worker is named (MEDIC_HOST_NAME); default `local`. */
+  host: z
+    .string({ error: 'host must be a string' })
+    .regex(
+      HOST_NAME_PATTERN,
+      'host must be a host name as its worker is named: letters, digits, _ . - (max 64), starting with a letter or digit',
+    )
+    .optional(),
   /** Run this incident in dry-run: everything but the action itself. */
   dry_run: z.boolean({ error: 'dry_run must be true or false' }).optional(),
 });
@@ -51,6 +59,7 @@ export function alertFromWebhook(
   return sanitiseAlert(
     {
       source: 'webhook',
+      ...(payload.host ? { host: payload.host } : {}),
       externalId: payload.incident_id,
       target: target.ok ? target.name : target.standIn,
       ...(target.ok ? {} : { targetRejected: target.reason }),

@@ -2,7 +2,7 @@
 // https://prometheus.io/docs/alerting/latest/configuration/#webhook_config
 import { z } from 'zod';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from './log-bounds.js';
-import { ALERT_TYPE_PATTERN, normaliseAlertType } from './naming.js';
+import { ALERT_TYPE_PATTERN, HOST_NAME_PATTERN, normaliseAlertType } from './naming.js';
 import { sanitiseAlert } from './sanitise.js';
 import { checkTargetName } from './target-name.js';
 import type { Alert, ResolvedPayload, Severity } from './types.js';
@@ -83,7 +83,24 @@ export function severityFromLabel(value: string | undefined): { severity: Severi
 
 export type MappedAlert =
   | { kind: 'firing'; alert: Alert }
-  | { kind: 'resolved'; target: string; alertType: string; resolved: ResolvedPayload };
+  | { kind: 'resolved'; target: string; alertType: string; host?: string; resolved: ResolvedPayload };
+
+/**
+ * The host an alert names: the first of `hostLabels` present. A value that is not a host name cannot be
+ * routed, so it is kept as the reason a person must look (the target is then refused, never acted on).
+ */
+function hostOf(
+  labels: Record<string, string>,
+  hostLabels: readonly string[],
+): { host?: string; problem?: string } {
+  const label = hostLabels.find((l) => labels[l] !== undefined);
+  if (!label) return {};
+  const value = (labels[label] ?? '').trim();
+  if (HOST_NAME_PATTERN.test(value)) return { host: value };
+  return {
+    problem: `the host label ${label}=${JSON.stringify(value.slice(0, 80))} is not a host name Medic can route to (letters, digits, _ . -)`,
+  };
+}
 
 /**
  * One Alertmanager alert as Medic sees it. The target comes from the first of `targetLabels` present;
@@ -91,8 +108,15 @@ export type MappedAlert =
  */
 export function mapAlertmanagerAlert(
   am: AlertmanagerAlert,
-  options: { targetLabels: readonly string[]; receivedAt: Date; logLimits?: LogLimits },
+  options: {
+    targetLabels: readonly string[];
+    /** Labels that name the host, first present wins (MEDIC_ALERTMANAGER_HOST_LABELS); none: `local`. */
+    hostLabels?: readonly string[];
+    receivedAt: Date;
+    logLimits?: LogLimits;
+  },
 ): MappedAlert {
+  const { host, problem: hostProblem } = hostOf(am.labels, options.hostLabels ?? ['host']);
   const labelName = options.targetLabels.find((l) => am.labels[l] !== undefined);
   const target = checkTargetName(
     labelName ? am.labels[labelName] : undefined,
@@ -108,6 +132,7 @@ export function mapAlertmanagerAlert(
       kind: 'resolved',
       target: targetName,
       alertType,
+      ...(host ? { host } : {}),
       resolved: { source: 'alertmanager', endedAt: new Date(endedAt).toISOString(), receivedAt },
     };
   }
@@ -116,6 +141,7 @@ export function mapAlertmanagerAlert(
   const alert: Alert = {
     source: 'alertmanager',
     ...(am.fingerprint ? { externalId: am.fingerprint } : {}),
+    ...(host ? { host } : {}),
     target: targetName,
     alertType,
     severity: severity.severity,
@@ -126,6 +152,7 @@ export function mapAlertmanagerAlert(
     firedAt: new Date(am.startsAt).toISOString(),
     receivedAt,
     ...(target.ok ? {} : { targetRejected: target.reason }),
+    ...(target.ok && hostProblem ? { targetRejected: hostProblem } : {}),
   };
   return { kind: 'firing', alert: sanitiseAlert(alert, options.logLimits ?? DEFAULT_LOG_LIMITS) };
 }

@@ -20,6 +20,7 @@ export function newIncidentState(input: {
   id: string;
   workflowId: string;
   target: string;
+  host?: string;
   alertType: string;
   openedAt: string;
 }): IncidentState {

@@ -2,6 +2,7 @@
 // come from anyone who can reach Temporal (the CLI, the Web UI, a script), not only from Medic's API, so
 // a workflow never trusts its shape. Pure and dependency-free, so the workflow bundle stays small; each
 // check answers what is wrong in words, or undefined when the payload is well formed.
+import { LOCAL_HOST } from './naming.js';
 import { type Alert, SEVERITIES } from './types.js';
 
 type Check = string | undefined;
@@ -42,7 +43,7 @@ export function checkResolvedPayload(payload: unknown): Check {
  * An `alert` for an incident about `target`. The severity is not checked here: one Medic does not know
  * is accepted and means a person decides (see `unrecognisedSeverity`).
  */
-export function checkAlertPayload(payload: unknown, target: string): Check {
+export function checkAlertPayload(payload: unknown, target: string, host: string = LOCAL_HOST): Check {
   if (!isObject(payload)) return 'the payload must be an object';
   const shape = first(
     text(payload.target, 'target', 256),
@@ -57,10 +58,14 @@ export function checkAlertPayload(payload: unknown, target: string): Check {
       ? undefined
       : 'count must be a positive integer',
     text(payload.deliveryId, 'deliveryId', 512, true),
+    text(payload.host, 'host', 64, true),
   );
   if (shape) return shape;
   // One container's alert never joins another's incident, whatever the workflow id says.
   if (payload.target !== target) return `the alert is about ${String(payload.target)}, not ${target}`;
+  // Nor one host's alert another host's: the same name on two hosts is two containers.
+  const alertHost = payload.host ?? LOCAL_HOST;
+  if (alertHost !== host) return `the alert is about a container on ${String(alertHost)}, not on ${host}`;
   return undefined;
 }
 

@@ -47,5 +47,21 @@ export const guardWorkflowId = (target: string, host: string = LOCAL_HOST) => `g
 /** The guard id before hosts were named; incidents started under it keep using it. */
 export const legacyGuardWorkflowId = (target: string) => `guard-${target}`;
 
+/**
+ * The task queue of one host's worker: `<central queue>-host-<host>`, so `medic-host-<host>` by default. The
+ * central queue's name is its prefix, so two deployments on one Temporal server never share a host's queue.
+ */
+export const hostTaskQueue = (centralQueue: string, host: string) => `${centralQueue}-host-${host}`;
+
+/** The runbook's single writer polls `<central queue>-runbook` (one activity at a time, where the file is). */
+export const runbookTaskQueue = (centralQueue: string) => `${centralQueue}-runbook`;
+
+/** The host part of an incident id (`local` for a legacy `incident-...` id), or undefined for anything else. */
+export function hostOfIncidentId(workflowId: string): string | undefined {
+  if (workflowId.startsWith('incident-')) return LOCAL_HOST;
+  const [kind, host] = workflowId.split(':');
+  return kind === 'incident' && host && HOST_NAME_PATTERN.test(host) ? host : undefined;
+}
+
 /** `budget-<task queue>`: the global action budget of the workers on one task queue. */
 export const budgetWorkflowId = (taskQueue: string) => `budget-${taskQueue}`;

@@ -27,9 +27,18 @@ export interface IncidentSettings {
   escalation: { levels: string[]; maxWaitMs: number };
   /** After RESOLVED, the same alert within this window reopens the incident (the fix did not stick). */
   recurrenceWindowMs: number;
+  /**
+   * How long an incident waits for a worker on its host's queue to take its first task (the allowlist
+   * check) before it escalates: an alert naming a host no worker serves (default 2 minutes).
+   */
+  hostWaitMs?: number;
   /** A waiting incident continues as new past this many history events (default 10,000; tests set it low). */
   historyEventsLimit?: number;
 }
+
+/** What a worker process runs: the central queue and its own host's (`all`), or one of them. */
+export const WORKER_ROLES = ['all', 'central', 'host'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 /** The top-level incident settings in which two processes differ, e.g. `dryRun` or `policy`. */
 export function differingSettings(mine: IncidentSettings, theirs: IncidentSettings): string[] {

@@ -64,6 +64,11 @@ export type AlertSource = 'webhook' | 'alertmanager' | 'engine';
 /** One alert, normalised from whichever sender produced it. */
 export interface Alert {
   source: AlertSource;
+  /**
+   * The container host the target runs on (`local` when the sender names none): the incident, its guard
+   * and the host queue its actions go to are that host's. The same container name on two hosts is two targets.
+   */
+  host?: string;
   /** The sender's own id for the alert, if it has one (e.g. the demo app's incident_id). */
   externalId?: string;
   target: string;
@@ -226,6 +231,8 @@ export interface IncidentState {
   workflowId: string;
   status: IncidentStatus;
   target: string;
+  /** The container host of the target (set since hosts were named; absent means `local`). */
+  host?: string;
   alertType: string;
   severity: Severity;
   openedAt: string;

@@ -3,6 +3,7 @@
 // The activities they run are in src/activities/watch/.
 import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
 import type { MedicConfig } from '../config.js';
+import { hostTaskQueue, LOCAL_HOST } from '../domain/naming.js';
 import type { Logger } from '../logger.js';
 import type { SweepWorkflowInput } from '../workflows/sweep.js';
 import type { WatcherInput } from '../workflows/watcher.js';
@@ -13,21 +14,33 @@ const WATCH_RUN_MS = 30 * 60_000;
 const HEALTH_PROBE_TIMEOUT_MS = 3000;
 
 /**
- * `watcher` and `sweep` for the default task queue. Each Medic deployment (task queue) watches its own
- * engine, so another queue gets its own ids (tests run several deployments on one Temporal server).
+ * `watcher` and `sweep` for the default task queue and the local host. Each Medic deployment (task queue)
+ * watches its own engines, so another queue gets its own ids (tests run several deployments on one Temporal
+ * server), and each host its own pair: `watcher-host-<name>`, `sweep-host-<name>`. The local host keeps the
+ * ids it had before hosts were named, so an upgrade adopts its running watcher instead of adding one.
  */
-export function watchIds(taskQueue: string): { watcherId: string; scheduleId: string } {
-  return taskQueue === 'medic'
-    ? { watcherId: 'watcher', scheduleId: 'sweep' }
-    : { watcherId: `watcher-${taskQueue}`, scheduleId: `sweep-${taskQueue}` };
+export function watchIds(
+  taskQueue: string,
+  host: string = LOCAL_HOST,
+): { watcherId: string; scheduleId: string } {
+  const base =
+    taskQueue === 'medic'
+      ? { watcherId: 'watcher', scheduleId: 'sweep' }
+      : { watcherId: `watcher-${taskQueue}`, scheduleId: `sweep-${taskQueue}` };
+  if (host === LOCAL_HOST) return base;
+  return { watcherId: `${base.watcherId}-host-${host}`, scheduleId: `${base.scheduleId}-host-${host}` };
 }
 
+/** Called by the worker of the host it watches (MEDIC_HOST_NAME): the workflows run centrally, the activities there. */
 export async function ensureEngineWatch(client: Client, config: MedicConfig, logger: Logger): Promise<void> {
   const { taskQueue } = config.temporal;
-  const { watcherId, scheduleId } = watchIds(taskQueue);
+  const host = config.worker.hostName;
+  const hostQueue = hostTaskQueue(taskQueue, host);
+  const { watcherId, scheduleId } = watchIds(taskQueue, host);
   const watcherInput: WatcherInput = {
     heartbeatTimeoutMs: config.watch.heartbeatTimeoutMs,
     runForMs: WATCH_RUN_MS,
+    hostQueue,
   };
   const handle = await client.workflow.start(WORKFLOW_TYPES.watcher, {
     workflowId: watcherId,
@@ -36,7 +49,10 @@ export async function ensureEngineWatch(client: Client, config: MedicConfig, log
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: `engine watcher · ${taskQueue}: follows container deaths, OOM kills and health events`,
   });
-  logger.info({ workflowId: watcherId, runId: handle.firstExecutionRunId }, 'engine event watcher running');
+  logger.info(
+    { workflowId: watcherId, runId: handle.firstExecutionRunId, host },
+    'engine event watcher running',
+  );
 
   if (config.watch.sweepIntervalMs <= 0) {
     try {
@@ -51,6 +67,7 @@ export async function ensureEngineWatch(client: Client, config: MedicConfig, log
     thresholds: config.watch.thresholds,
     healthProbeTimeoutMs: HEALTH_PROBE_TIMEOUT_MS,
     searchAttributes: config.incident.searchAttributes,
+    hostQueue,
   };
   const every = config.watch.sweepIntervalMs;
   const action = {

@@ -17,7 +17,9 @@ import { DEFAULT_LOG_LIMITS, type LogLimits } from '../domain/log-bounds.js';
 import {
   budgetWorkflowId,
   guardWorkflowId,
+  hostOfIncidentId,
   incidentWorkflowId,
+  LOCAL_HOST,
   legacyGuardWorkflowId,
   legacyIncidentWorkflowId,
 } from '../domain/naming.js';
@@ -130,13 +132,14 @@ export class IncidentGateway implements IncidentPort {
   ) {}
 
   async openOrJoin(alert: Alert): Promise<{ workflowId: string; runId: string }> {
-    const workflowId = incidentWorkflowId(alert.target, alert.alertType);
+    const host = alert.host ?? LOCAL_HOST;
+    const workflowId = incidentWorkflowId(alert.target, alert.alertType, host);
     try {
       const handle = await this.client.withDeadline(Date.now() + ACCEPT_DEADLINE_MS, () =>
         this.client.workflow.signalWithStart<typeof incidentWorkflow, [Alert]>(WORKFLOW_TYPES.incident, {
           workflowId,
           taskQueue: this.taskQueue,
-          args: [{ target: alert.target, alertType: alert.alertType, settings: this.settings }],
+          args: [{ target: alert.target, alertType: alert.alertType, host, settings: this.settings }],
           signal: alertSignal,
           // Every source's alert passes here: nothing unbounded or unredacted reaches Temporal.
           signalArgs: [sanitiseAlert(alert, this.logLimits)],
@@ -144,7 +147,7 @@ export class IncidentGateway implements IncidentPort {
           // The Web UI's list shows this line; the details follow the incident (setCurrentDetails).
           staticSummary: incidentSummary(alert.target, alert.alertType),
           staticDetails: incidentStaticDetails(workflowId, alert.target, alert.alertType),
-          memo: { target: alert.target, alertType: alert.alertType },
+          memo: { target: alert.target, alertType: alert.alertType, host },
           typedSearchAttributes: !this.settings.searchAttributes
             ? []
             : [
@@ -168,8 +171,11 @@ export class IncidentGateway implements IncidentPort {
     target: string,
     alertType: string,
     payload: ResolvedPayload,
+    host: string = LOCAL_HOST,
   ): Promise<{ workflowId: string; delivered: boolean }> {
-    const ids = [incidentWorkflowId(target, alertType), legacyIncidentWorkflowId(target, alertType)];
+    // Only the local host had incidents before hosts were named.
+    const ids = [incidentWorkflowId(target, alertType, host)];
+    if (host === LOCAL_HOST) ids.push(legacyIncidentWorkflowId(target, alertType));
     try {
       const [workflowId] = await onFirstExisting(ids, (id) =>
         this.client.withDeadline(Date.now() + ACCEPT_DEADLINE_MS, () =>
@@ -250,10 +256,13 @@ export class IncidentGateway implements IncidentPort {
   }
 
   /** A target's guard and the global budget, as their queries answer; GuardNotFoundError before the first action. */
-  async guard(target: string): Promise<{ guard: GuardSnapshot; budget: BudgetSnapshot | null }> {
+  async guard(
+    target: string,
+    host: string = LOCAL_HOST,
+  ): Promise<{ guard: GuardSnapshot; budget: BudgetSnapshot | null }> {
     let guard: GuardSnapshot;
     try {
-      [, guard] = await onFirstExisting([guardWorkflowId(target), legacyGuardWorkflowId(target)], (id) =>
+      [, guard] = await onFirstExisting(guardIds(target, host), (id) =>
         this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
           this.client.workflow.getHandle(id).query(guardStateQuery),
         ),
@@ -279,9 +288,9 @@ export class IncidentGateway implements IncidentPort {
   }
 
   /** Asks the target's guard to close its circuit breaker. */
-  async resetBreaker(target: string, by: string): Promise<void> {
+  async resetBreaker(target: string, by: string, host: string = LOCAL_HOST): Promise<void> {
     try {
-      await onFirstExisting([guardWorkflowId(target), legacyGuardWorkflowId(target)], (id) =>
+      await onFirstExisting(guardIds(target, host), (id) =>
         this.client.workflow.getHandle(id).signal(resetBreakerSignal, { by }),
       );
     } catch (err) {
@@ -293,12 +302,12 @@ export class IncidentGateway implements IncidentPort {
   async findOpenIncident(
     target: string,
     alertType: string,
-    options: { searchAttributes: boolean },
+    options: { searchAttributes: boolean; host?: string },
   ): Promise<string | undefined> {
-    for (const ownId of [
-      incidentWorkflowId(target, alertType),
-      legacyIncidentWorkflowId(target, alertType),
-    ]) {
+    const host = options.host ?? LOCAL_HOST;
+    const ownIds = [incidentWorkflowId(target, alertType, host)];
+    if (host === LOCAL_HOST) ownIds.push(legacyIncidentWorkflowId(target, alertType));
+    for (const ownId of ownIds) {
       try {
         const description = await this.client.workflow.getHandle(ownId).describe();
         if (description.status.name === 'RUNNING') return ownId;
@@ -308,7 +317,9 @@ export class IncidentGateway implements IncidentPort {
     }
     if (!options.searchAttributes) return undefined;
     const query = `WorkflowType = '${WORKFLOW_TYPES.incident}' AND ExecutionStatus = 'Running' AND ${IncidentTargetKey.name} = '${target}'`;
-    for await (const info of this.client.workflow.list({ query, pageSize: 5 })) {
+    for await (const info of this.client.workflow.list({ query, pageSize: 20 })) {
+      // A container of the same name on another host is another container.
+      if (hostOfIncidentId(info.workflowId) !== host) continue;
       const status = info.typedSearchAttributes.get(IncidentStatusKey);
       return `${info.workflowId}${status ? ` (${status})` : ''}`;
     }
@@ -367,6 +378,13 @@ export class IncidentGateway implements IncidentPort {
 }
 
 const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** A target's guard ids, newest form first: only the local host had guards before hosts were named. */
+function guardIds(target: string, host: string): string[] {
+  return host === LOCAL_HOST
+    ? [guardWorkflowId(target, host), legacyGuardWorkflowId(target)]
+    : [guardWorkflowId(target, host)];
+}
 
 /** The Update's validator refused: the incident awaits no decision (409), or the payload is malformed. */
 function refusedDecision(err: unknown, workflowId: string, verdict: 'approve' | 'reject'): Error | undefined {

@@ -10,6 +10,8 @@ export interface IncidentPort {
     target: string,
     alertType: string,
     payload: ResolvedPayload,
+    /** The container host the alert names; default `local`. */
+    host?: string,
   ): Promise<{ workflowId: string; delivered: boolean }>;
   /**
    * The id of a running incident about this target: the one of this alert type, else (when the search
@@ -18,6 +20,6 @@ export interface IncidentPort {
   findOpenIncident(
     target: string,
     alertType: string,
-    options: { searchAttributes: boolean },
+    options: { searchAttributes: boolean; host?: string },
   ): Promise<string | undefined>;
 }

@@ -1,17 +1,40 @@
 // The incident's activities, each with its timeout and retry policy: what a retry may and may not
-// repeat is decided here, in one place, from the incident's settings.
+// repeat is decided here, in one place, from the incident's settings. Since hosts were named (patch
+// `host-queues`), what touches the engine runs on the incident's host queue, the decision on the central
+// queue, and the runbook's write on the runbook's single writer; older incidents keep their old routes.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { MedicActivities } from '../activities/index.js';
 import { RESTART_ATTEMPTS, restartAttemptTimeoutMs } from '../domain/incident.js';
 import type { IncidentSettings } from '../domain/settings.js';
 
-export function incidentActivities(settings: IncidentSettings) {
+/** Where an incident's activities run: its host's queue and the runbook writer's. */
+export interface ActivityRoutes {
+  hostQueue: string;
+  runbookQueue: string;
+}
+
+/** An alert naming a host no worker serves waits this long for the first task to be taken (MEDIC_HOST_WAIT). */
+export const DEFAULT_HOST_WAIT_MS = 2 * 60 * 1000;
+
+export function incidentActivities(settings: IncidentSettings, routes?: ActivityRoutes) {
+  const onHost = routes ? { taskQueue: routes.hostQueue } : {};
   const { diagnose } = proxyActivities<MedicActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { maximumAttempts: 3, initialInterval: '1s' },
+  });
+  // Split diagnosis: the host gathers what its engine shows, the central queue decides.
+  const { gatherEvidence } = proxyActivities<MedicActivities>({
+    ...onHost,
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 3, initialInterval: '1s' },
+  });
+  const { diagnoseEvidence } = proxyActivities<MedicActivities>({
     startToCloseTimeout: '2 minutes',
     retry: { maximumAttempts: 3, initialInterval: '1s' },
   });
   // Compare-and-act on the start time makes a retried restart safe; a missing or unmanaged container is final.
   const { restartContainer } = proxyActivities<MedicActivities>({
+    ...onHost,
     startToCloseTimeout: restartAttemptTimeoutMs(settings),
     retry: {
       maximumAttempts: RESTART_ATTEMPTS,
@@ -21,6 +44,7 @@ export function incidentActivities(settings: IncidentSettings) {
   });
   // Throws while unhealthy: this retry policy is the verification's exponential backoff.
   const { verifyHealth } = proxyActivities<MedicActivities>({
+    ...onHost,
     startToCloseTimeout: '30s',
     retry: {
       initialInterval: settings.healthRetry.initialIntervalMs,
@@ -29,7 +53,9 @@ export function incidentActivities(settings: IncidentSettings) {
       nonRetryableErrorTypes: ['ContainerNotFound'],
     },
   });
+  // No schedule-to-start timeout: while the writer is down the write waits in its queue, never lost.
   const { recordRunbookOutcome } = proxyActivities<MedicActivities>({
+    ...(routes ? { taskQueue: routes.runbookQueue } : {}),
     startToCloseTimeout: '30s',
     retry: { maximumAttempts: 10, initialInterval: '1s', nonRetryableErrorTypes: ['RunbookFormat'] },
   });
@@ -39,13 +65,36 @@ export function incidentActivities(settings: IncidentSettings) {
     startToCloseTimeout: '10s',
     retry: { maximumAttempts: 3, initialInterval: '1s' },
   });
-  // A local activity: one engine inspect, done in a moment; it costs the server one marker event
-  // instead of a scheduled task, which matters when a storm opens hundreds of incidents at once.
-  const { checkTarget } = proxyLocalActivities<MedicActivities>({
+  return {
+    diagnose,
+    gatherEvidence,
+    diagnoseEvidence,
+    restartContainer,
+    verifyHealth,
+    recordRunbookOutcome,
+    notify,
+    checkTarget: targetCheck(settings, routes),
+  };
+}
+
+/**
+ * The allowlist check, the incident's first task on its host. Before hosts were named it was a local
+ * activity (one engine inspect, cheap for a storm); now it runs on the host's queue, and its
+ * schedule-to-start timeout bounds the wait for a host no worker serves (not retried: the incident escalates).
+ */
+function targetCheck(settings: IncidentSettings, routes?: ActivityRoutes) {
+  if (!routes) {
+    return proxyLocalActivities<MedicActivities>({
+      startToCloseTimeout: '30s',
+      retry: { maximumAttempts: 5, initialInterval: '1s' },
+    }).checkTarget;
+  }
+  return proxyActivities<MedicActivities>({
+    taskQueue: routes.hostQueue,
+    scheduleToStartTimeout: settings.hostWaitMs ?? DEFAULT_HOST_WAIT_MS,
     startToCloseTimeout: '30s',
     retry: { maximumAttempts: 5, initialInterval: '1s' },
-  });
-  return { diagnose, restartContainer, verifyHealth, recordRunbookOutcome, notify, checkTarget };
+  }).checkTarget;
 }
 
 export type IncidentActivities = ReturnType<typeof incidentActivities>;

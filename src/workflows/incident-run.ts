@@ -10,6 +10,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -25,6 +26,7 @@ import {
 } from '../domain/incident.js';
 import { addPhase, incidentCurrentDetails } from '../domain/incident-story.js';
 import { checkAlertPayload, checkResolvedPayload } from '../domain/message-checks.js';
+import { hostTaskQueue, LOCAL_HOST, runbookTaskQueue } from '../domain/naming.js';
 import type { IncidentSettings } from '../domain/settings.js';
 import type {
   Diagnosis,
@@ -34,7 +36,7 @@ import type {
   Phase,
   ResolvedPayload,
 } from '../domain/types.js';
-import { type IncidentActivities, incidentActivities } from './incident-activities.js';
+import { type ActivityRoutes, type IncidentActivities, incidentActivities } from './incident-activities.js';
 import { incidentMetrics } from './incident-metrics.js';
 import { alertSignal, resolvedSignal, statusQuery } from './messages.js';
 import { IncidentSeverityKey, IncidentStatusKey } from './search-attributes.js';
@@ -42,6 +44,8 @@ import { IncidentSeverityKey, IncidentStatusKey } from './search-attributes.js';
 export interface IncidentWorkflowInput {
   target: string;
   alertType: string;
+  /** The container host of the target; absent (incidents from before hosts were named): `local`. */
+  host?: string;
   settings: IncidentSettings;
   /**
    * An incident refused by the allowlist, carried over by continue-as-new while it absorbs a storm
@@ -87,11 +91,25 @@ const OUTCOME_STATUS: Partial<Record<NotificationEvent, IncidentStatus>> = {
 };
 /** Patch id: incidents take their settings from the worker that runs them (issue 11). */
 const SETTINGS_FROM_WORKER = 'settings-from-worker';
+/**
+ * Patch id (issue 14): engine work on the host's queue, evidence gathered there and judged centrally, the
+ * allowlist check a scheduled activity with a bounded wait, runbook writes through the single writer.
+ */
+const HOST_QUEUES = 'host-queues';
 
 export function describeFailure(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return describeFailure(err.cause);
   if (err instanceof ApplicationFailure) return err.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** No worker took the task from its queue in time: nobody serves that host (or its worker is down). */
+export function noWorkerTookIt(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === 'SCHEDULE_TO_START'
+  );
 }
 
 type SearchAttributeUpdate = Parameters<typeof upsertSearchAttributes>[0];
@@ -107,11 +125,22 @@ export class IncidentRun {
   /** Medic has started acting on the target; a `resolved` now says nothing about Medic's fix. */
   acting = false;
   dryRun = false;
+  /** The container host of the target: its guard, its queue. */
+  readonly host: string;
+  /** Where the activities run, for incidents since hosts were named; undefined for older ones. */
+  readonly routes: ActivityRoutes | undefined;
 
   constructor(readonly input: IncidentWorkflowInput) {
-    this.settings = input.settings;
-    this.activities = incidentActivities(input.settings);
     const info = workflowInfo();
+    this.host = input.host ?? LOCAL_HOST;
+    this.routes = patched(HOST_QUEUES)
+      ? {
+          hostQueue: hostTaskQueue(info.taskQueue, this.host),
+          runbookQueue: runbookTaskQueue(info.taskQueue),
+        }
+      : undefined;
+    this.settings = input.settings;
+    this.activities = incidentActivities(input.settings, this.routes);
     this.dryRun = input.resume?.dryRun ?? false;
     this.state =
       input.resume?.state ??
@@ -120,6 +149,7 @@ export class IncidentRun {
         id: info.firstExecutionRunId,
         workflowId: info.workflowId,
         target: input.target,
+        ...(input.host ? { host: input.host } : {}),
         alertType: input.alertType,
         openedAt: nowIso(),
       });
@@ -169,7 +199,7 @@ export class IncidentRun {
       starter: this.input.settings,
     });
     this.settings = settings;
-    this.activities = incidentActivities(settings);
+    this.activities = incidentActivities(settings, this.routes);
     if (differing.length > 0) {
       const keys = differing.join(', ');
       this.record('settings-differ', `the starter's ${keys} differ from the worker's; the worker's apply`);
@@ -202,7 +232,7 @@ export class IncidentRun {
   listen(): void {
     setHandler(statusQuery, () => this.state);
     setHandler(alertSignal, (alert) => {
-      const problem = checkAlertPayload(alert, this.state.target);
+      const problem = checkAlertPayload(alert, this.state.target, this.host);
       if (problem) return this.record('alert-refused', `an alert signal was refused: ${problem}`);
       const effect = applyAlert(this.state, this.ledger, alert, {
         at: nowIso(),

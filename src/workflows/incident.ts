@@ -17,11 +17,13 @@ import { decideRemediation, type PolicyDecision } from '../domain/policy.js';
 import { describeTrail } from '../domain/trail.js';
 import { DECISIONS_KEPT, type DecisionRecord, type Diagnosis, type IncidentState } from '../domain/types.js';
 import { ApprovalDesk, type DecisionWait } from './approval.js';
+import { DEFAULT_HOST_WAIT_MS } from './incident-activities.js';
 import { incidentMetrics } from './incident-metrics.js';
 import {
   describeFailure,
   IncidentRun,
   type IncidentWorkflowInput,
+  noWorkerTookIt,
   type ResumePoint,
 } from './incident-run.js';
 import { PermitDesk } from './permit.js';
@@ -96,6 +98,12 @@ async function admitTarget(run: IncidentRun): Promise<IncidentState | undefined>
     if (!allowlist.allowed) return refuse(`not on the allowlist: ${allowlist.reason}`);
   } catch (err) {
     if (isCancellation(err)) throw err;
+    if (noWorkerTookIt(err)) {
+      const waited = secondsText(run.settings.hostWaitMs ?? DEFAULT_HOST_WAIT_MS);
+      return run.escalate(
+        `no Medic worker serves host ${run.host}: nothing took the allowlist check from task queue ${run.routes?.hostQueue} within ${waited}. Start a worker there with MEDIC_HOST_NAME=${run.host} (MEDIC_WORKER_ROLE=host), or check the alert's host name`,
+      );
+    }
     return run.escalate(`could not check the target against the allowlist: ${describeFailure(err)}`);
   }
   return undefined;
@@ -325,17 +333,22 @@ async function diagnoseTarget(run: IncidentRun): Promise<Diagnosis | undefined> 
   let diagnosis: Diagnosis;
   try {
     const alert = run.ledger.latest ?? run.ledger.first;
+    const input = {
+      target: state.target,
+      alertType: state.alertType,
+      severity: state.severity,
+      logs: alert?.logs ?? [],
+    };
     const summary = `diagnose ${state.target}: ${state.alertType} (runbook, then models, then rules)`;
-    diagnosis = await run.timed('diagnose', () =>
-      run.activities.diagnose.executeWithOptions({ summary }, [
-        {
-          target: state.target,
-          alertType: state.alertType,
-          severity: state.severity,
-          logs: alert?.logs ?? [],
-        },
-      ]),
-    );
+    // Since hosts were named, the host gathers the evidence and the central queue decides on it.
+    diagnosis = await run.timed('diagnose', async () => {
+      if (!run.routes) return run.activities.diagnose.executeWithOptions({ summary }, [input]);
+      const evidence = await run.activities.gatherEvidence.executeWithOptions(
+        { summary: `gather evidence on ${state.target}'s host: logs, state, restarts` },
+        [input],
+      );
+      return run.activities.diagnoseEvidence.executeWithOptions({ summary }, [{ input, evidence }]);
+    });
   } catch (err) {
     if (isCancellation(err)) throw err;
     await run.escalate(`diagnosis failed: ${describeFailure(err)}`);

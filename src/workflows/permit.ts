@@ -43,7 +43,7 @@ export class PermitDesk {
   constructor(private readonly run: IncidentRun) {
     // Guards are named by host since issue 11; an incident that began under the old name keeps its guard.
     this.guardId = patched(GUARD_ID_WITH_HOST)
-      ? guardWorkflowId(run.state.target)
+      ? guardWorkflowId(run.state.target, run.host)
       : legacyGuardWorkflowId(run.state.target);
     this.budgetId = budgetWorkflowId(workflowInfo().taskQueue);
   }

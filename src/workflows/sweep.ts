@@ -9,20 +9,24 @@ export interface SweepWorkflowInput {
   thresholds: SweepThresholds;
   healthProbeTimeoutMs: number;
   searchAttributes: boolean;
+  /** The swept host's task queue; absent (schedules from before hosts were named): the workflow's own. */
+  hostQueue?: string;
 }
 
 export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepResult> {
   const { sweepContainers } = proxyActivities<EngineWatchActivities>({
+    ...(input.hostQueue ? { taskQueue: input.hostQueue } : {}),
     startToCloseTimeout: '1 minute',
     retry: { maximumAttempts: 2, initialInterval: '1s' },
   });
   const previous = workflowInfo().lastResult as SweepResult | undefined;
   const memory: SweepMemory | undefined = previous?.memory;
   setCurrentDetails(
-    '**Health sweep**: one look at every managed container (restart loops, memory, CPU, health probes)',
+    `**Health sweep**: one look at every managed container${input.hostQueue ? ` on ${input.hostQueue}` : ''} (restart loops, memory, CPU, health probes)`,
   );
+  const { hostQueue: _queue, ...sweep } = input;
   return sweepContainers.executeWithOptions(
     { summary: 'sweep managed containers: restart loops, memory, CPU, health' },
-    [{ ...input, ...(memory ? { memory } : {}) }],
+    [{ ...sweep, ...(memory ? { memory } : {}) }],
   );
 }

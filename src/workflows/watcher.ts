@@ -1,6 +1,7 @@
 // The singleton watcher (`watcher`): keeps one long-lived, heartbeating activity following the engine's
 // event stream. If the worker running it dies, the heartbeat timeout hands it to another worker, which
-// resumes from the cursor in the last heartbeat. Continue-as-new keeps the history short.
+// resumes from the cursor in the last heartbeat. Continue-as-new keeps the history short. One watcher per
+// host: the workflow runs on the central queue, its activity on the host's queue (`hostQueue`).
 import { continueAsNew, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { EngineWatchActivities } from '../activities/watch/index.js';
 import type { EventCursor } from '../domain/engine-events.js';
@@ -12,6 +13,8 @@ export interface WatcherInput {
   heartbeatTimeoutMs: number;
   /** Each activity run returns after this long, with its cursor. */
   runForMs: number;
+  /** The watched host's task queue; absent (watchers from before hosts were named): the workflow's own. */
+  hostQueue?: string;
 }
 
 /** Activity runs per workflow run before continue-as-new (each adds a handful of history events). */
@@ -19,6 +22,7 @@ const RUNS_BEFORE_CONTINUE_AS_NEW = 100;
 
 export async function watcherWorkflow(input: WatcherInput): Promise<void> {
   const { followEngineEvents } = proxyActivities<EngineWatchActivities>({
+    ...(input.hostQueue ? { taskQueue: input.hostQueue } : {}),
     startToCloseTimeout: input.runForMs + 5 * 60_000,
     heartbeatTimeout: input.heartbeatTimeoutMs,
     // Never give up: an engine that is away for long is retried, with backoff, until it is back.

@@ -115,6 +115,12 @@ describe('POST /webhooks/alert', () => {
       'invalid_alert',
     ],
     [
+      'a host that cannot name a queue',
+      (t) => signedRequest(SECRET, payload(t, { host: 'node-1:9100' })),
+      400,
+      'invalid_alert',
+    ],
+    [
       'a 1 MB body',
       (t) => signedRequest(SECRET, payload(t, { logs: ['x'.repeat(1024 * 1024)] })),
       413,
@@ -139,6 +145,20 @@ describe('POST /webhooks/alert', () => {
       expect(await exists(`incident:local:${target}:memory-leak`)).toBe(false);
     });
   }
+
+  it('opens the incident of the host the alert names', async () => {
+    const target = `api-host-${Date.now()}`;
+    const res = await send(payload(target, { host: 'web-2' }));
+    expect(res.status).toBe(202);
+    expect(res.body.workflowId).toBe(`incident:web-2:${target}:memory-leak`);
+    await temporal.client.workflow.getHandle(`incident:web-2:${target}:memory-leak`).terminate('test done');
+  });
+
+  it("refuses a guard's host that cannot be a host name with 400", async () => {
+    const res = await fetch(`${base}/guards/svc?host=${encodeURIComponent('a:b')}`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_query');
+  });
 
   it('names the invalid fields', async () => {
     const res = await send(payload('x', { container_name: undefined, severity: 'urgent' }));

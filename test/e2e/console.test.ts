@@ -7,10 +7,8 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { banner } from '../../scripts/local-stack.js';
 import { CONSOLE_CSP } from '../../src/api/console.js';
-import type { IncidentState } from '../../src/domain/types.js';
 import { chromiumOrSkip, guardedContext, launchChromium } from '../support/browser.js';
-import { waitFor } from '../support/ports.js';
-import { type E2eStack, engineOrSkip, startE2eStack } from './support.js';
+import { type E2eStack, engineOrSkip, incidentReader, startE2eStack } from './support.js';
 
 const { engine, skipReason: noEngine } = engineOrSkip();
 const { skipReason: noBrowser } = chromiumOrSkip();
@@ -35,20 +33,7 @@ describe.skipIf(Boolean(noEngine ?? noBrowser))('the approval console in a real 
     await stack?.stop();
   });
 
-  async function incident(workflowId: string): Promise<IncidentState | undefined> {
-    const res = await fetch(`${stack.apiUrl}/incidents/${workflowId}`);
-    return res.status === 200 ? ((await res.json()) as IncidentState) : undefined;
-  }
-
-  const awaitIncident = (workflowId: string, status: IncidentState['status']) =>
-    waitFor(
-      `${workflowId} to be ${status}`,
-      async () => {
-        const state = await incident(workflowId);
-        return state?.status === status ? state : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 500 },
-    );
+  const { incident, awaitIncident } = incidentReader(() => stack.apiUrl);
 
   async function trigger(fault: string): Promise<void> {
     const res = await fetch(`${stack.demo.url}/trigger/${fault}`, { method: 'POST' });

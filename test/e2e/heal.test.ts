@@ -5,10 +5,9 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { findTool, TEMPORAL_CLI } from '../../scripts/tools.js';
-import type { IncidentState } from '../../src/domain/types.js';
 import { signedSender } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import { type E2eStack, engineOrSkip, startE2eStack } from './support.js';
+import { type E2eStack, engineOrSkip, incidentReader, startE2eStack } from './support.js';
 
 const run = promisify(execFile);
 const { engine, skipReason } = engineOrSkip();
@@ -37,20 +36,7 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
   const startedAt = async () => (await container().inspect()).State.StartedAt;
   const approverToken = () => stack.approverTokens[0]!.token;
 
-  async function incident(workflowId: string): Promise<IncidentState | undefined> {
-    const res = await fetch(`${stack.apiUrl}/incidents/${workflowId}`);
-    return res.status === 200 ? ((await res.json()) as IncidentState) : undefined;
-  }
-
-  const awaitIncident = (workflowId: string, status: IncidentState['status'], timeoutMs = 90_000) =>
-    waitFor(
-      `${workflowId} to be ${status}`,
-      async () => {
-        const state = await incident(workflowId);
-        return state?.status === status ? state : undefined;
-      },
-      { timeoutMs, intervalMs: 500 },
-    );
+  const { incident, awaitIncident } = incidentReader(() => stack.apiUrl);
 
   const trigger = async (fault: string) => {
     const res = await fetch(`${stack.demo.url}/trigger/${fault}`, { method: 'POST' });

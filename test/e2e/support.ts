@@ -10,6 +10,7 @@ import { removeContainer, runDemoContainer } from '../../scripts/demo-image.js';
 import type { Engine } from '../../scripts/engine.js';
 import { type Stack, type StackOptions, startStack } from '../../scripts/local-stack.js';
 import { createDockerClient } from '../../src/activities/containers.js';
+import type { IncidentState } from '../../src/domain/types.js';
 import { watchIds } from '../../src/temporal/engine-watch.js';
 import { captureLogger, waitForDemoApp } from '../support/medic.js';
 import { portForAnotherProcess, refusingPort, waitFor } from '../support/ports.js';
@@ -140,4 +141,22 @@ export async function watcherHeartbeated(stack: Stack, workflowId: string): Prom
     },
     { timeoutMs: 60_000, intervalMs: 250 },
   );
+}
+
+/** Reads incidents through the API at `apiUrl()` (read when called: stacks start in hooks), and waits for a status. */
+export function incidentReader(apiUrl: () => string) {
+  const incident = async (workflowId: string): Promise<IncidentState | undefined> => {
+    const res = await fetch(`${apiUrl()}/incidents/${workflowId}`);
+    return res.status === 200 ? ((await res.json()) as IncidentState) : undefined;
+  };
+  const awaitIncident = (workflowId: string, status: IncidentState['status'], timeoutMs = 90_000) =>
+    waitFor(
+      `${workflowId} to be ${status}`,
+      async () => {
+        const state = await incident(workflowId);
+        return state?.status === status ? state : undefined;
+      },
+      { timeoutMs, intervalMs: 500 },
+    );
+  return { incident, awaitIncident };
 }

@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { MedicActivities } from '../../src/activities/index.js';
-import { createMedicWorker } from '../../src/worker.js';
+import { createMedicWorker, type MedicWorker } from '../../src/worker.js';
 
 export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -81,7 +81,7 @@ export async function startWorker(options: {
   connection: NativeConnection;
   taskQueue: string;
   activities: MedicActivities;
-}): Promise<{ worker: Worker; stop(): Promise<void> }> {
+}): Promise<{ worker: MedicWorker; stop(): Promise<void> }> {
   const worker = await createMedicWorker({
     connection: options.connection,
     namespace: 'default',

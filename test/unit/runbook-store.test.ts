@@ -1,10 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type OutcomeRecord, RunbookFormatError, RunbookStore } from '../../src/activities/runbook.js';
+import {
+  breakStaleLock,
+  type OutcomeRecord,
+  RunbookFormatError,
+  RunbookStore,
+} from '../../src/activities/runbook.js';
 
 const run = promisify(execFile);
 let file: string;
@@ -99,6 +104,56 @@ for (let i = 0; i < 15; i++) {
     const { fixes } = await new RunbookStore(file).read();
     expect(fixes).toHaveLength(1);
     expect(fixes[0]?.stats.resolved).toBe(60);
+  });
+
+  it('never breaks a lock taken after it judged the old one stale (the stale-lock race)', async () => {
+    const lock = `${file}.lock`;
+    writeFileSync(lock, '1\n');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const judged = statSync(lock);
+    // Meanwhile another writer broke it and took a fresh lock of its own.
+    rmSync(lock);
+    writeFileSync(lock, '2\n');
+    await breakStaleLock(lock, judged, 1000);
+    expect(readFileSync(lock, 'utf8')).toBe('2\n');
+    expect(existsSync(`${lock}.break`)).toBe(false);
+    // The lock it judged, still there, is broken.
+    const stale = statSync(lock);
+    utimesSync(lock, old, old);
+    await breakStaleLock(lock, statSync(lock), 1000);
+    expect(existsSync(lock)).toBe(false);
+    expect(stale.ino).toBeGreaterThan(0);
+  });
+
+  it('two writers from two processes, past a stale lock, never lose or duplicate an entry', async () => {
+    // A lock left by a writer that died: both processes find it stale at once and race to break it.
+    const lock = `${file}.lock`;
+    writeFileSync(lock, '999999\n');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const script = path.join(path.dirname(file), 'writer.mts');
+    const storeModule = path.resolve('src/activities/runbook.ts');
+    // Each writer records every incident, as a retried activity or a second writer would: once each.
+    writeFileSync(
+      script,
+      `import { RunbookStore } from ${JSON.stringify(storeModule)};
+const [file] = process.argv.slice(2);
+const store = new RunbookStore(file, 2000);
+await Promise.all(Array.from({ length: 30 }, (_, i) => store.recordOutcome({ incidentId: 'incident:host-' + (i % 2) + ':svc:crash/' + i,
+  workflowId: 'w', target: 'svc', alertType: 'crash', errorSignature: 'sig-' + (i % 3), action: 'RESTART', rootCause: 'x',
+  outcome: 'resolved', at: new Date().toISOString() })));
+`,
+    );
+    const tsx = path.resolve('node_modules/.bin/tsx');
+    await Promise.all(['a', 'b'].map(() => run(tsx, [script, file])));
+    const { fixes } = await new RunbookStore(file).read();
+    expect(fixes).toHaveLength(3);
+    const ids = fixes.flatMap((f) => f.history.map((h) => h.incidentId));
+    expect(ids).toHaveLength(30);
+    expect(new Set(ids).size).toBe(30);
+    expect(fixes.reduce((n, f) => n + f.stats.resolved, 0)).toBe(30);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('reports a malformed file clearly and never overwrites it', async () => {

@@ -134,3 +134,18 @@ export async function gatherModelEvidence(
     ...(probe.status === 'fulfilled' ? { healthProbe: probe.value } : {}),
   };
 }
+
+/**
+ * Everything a diagnosis may read, gathered on the container's host: the state and logs (the runbook key)
+ * and, beside them, the stats and health probe only a model reads. A host worker runs this; the central
+ * worker decides on the result without touching an engine. The stats cost a runbook hit about a second.
+ */
+export async function gatherEvidence(
+  input: DiagnoseInput,
+  runtime: ContainerRuntime,
+  timeoutMs = DEFAULT_EVIDENCE_TIMEOUT_MS,
+  logLimits: LogLimits = DEFAULT_LOG_LIMITS,
+): Promise<Evidence> {
+  const { evidence, info } = await gatherCoreEvidence(input, runtime, timeoutMs, logLimits);
+  return { ...evidence, ...(await gatherModelEvidence(evidence, info, runtime, timeoutMs)) };
+}

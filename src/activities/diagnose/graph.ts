@@ -1,6 +1,8 @@
 // The diagnosis pipeline as a LangGraph StateGraph, run inside the diagnose activity:
 //   collectEvidence -> runbook -(trusted fix)-> finish
 //                       -> model evidence -> gemini -> ollama -> rules -> finish
+// With hosts, a host worker gathers the evidence (gatherEvidence in evidence.ts) and the central worker
+// runs the same graph from it (`decide`): the evidence steps then only build the prompt.
 // Each provider's answer is validated where it is produced: an invalid answer is a step in the
 // trail and the next provider is asked. Nothing a provider says can change the target.
 import { Annotation, END, START, StateGraph } from '@langchain/langgraph';
@@ -34,6 +36,8 @@ const PipelineState = Annotation.Root({
   evidence: Annotation<Evidence>(),
   info: Annotation<ContainerInfo | undefined>(),
   prompt: Annotation<Prompt | undefined>(),
+  /** The evidence came complete from a host worker: nothing to gather here. */
+  gathered: Annotation<boolean>(),
   answer: Annotation<Answer | undefined>(),
   trail: Annotation<DiagnosisTrailStep[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
 });
@@ -41,7 +45,8 @@ type State = typeof PipelineState.State;
 type Update = typeof PipelineState.Update;
 
 export interface DiagnosisPipelineDeps {
-  runtime: ContainerRuntime;
+  /** Only where the evidence is gathered here too (`diagnose`); `decide` never touches an engine. */
+  runtime?: ContainerRuntime;
   runbook?: RunbookStore;
   settings: DiagnosisSettings;
   /** Replaces the providers built from the settings (benchmarks). */
@@ -49,7 +54,10 @@ export interface DiagnosisPipelineDeps {
 }
 
 export interface DiagnosisPipeline {
+  /** Gathers the evidence through the runtime, then decides. */
   diagnose(input: DiagnoseInput): Promise<Diagnosis>;
+  /** Decides on evidence a host worker gathered (gatherEvidence). */
+  decide(input: DiagnoseInput, evidence: Evidence): Promise<Diagnosis>;
 }
 
 const elapsed = (started: number) => Math.round(performance.now() - started);
@@ -70,10 +78,17 @@ export function createDiagnosisPipeline(deps: DiagnosisPipelineDeps): DiagnosisP
     if (settings.ollama) providers.set('ollama', createOllamaProvider(settings.ollama));
   }
 
+  const engine = () => {
+    if (!runtime)
+      throw new Error('this diagnosis pipeline has no container runtime: decide on gathered evidence');
+    return runtime;
+  };
+
   const evidenceNode = async (state: State): Promise<Update> => {
+    if (state.gathered) return {};
     const { evidence, info } = await gatherCoreEvidence(
       state.input,
-      runtime,
+      engine(),
       evidenceTimeoutMs,
       settings.logLimits,
     );
@@ -134,7 +149,9 @@ export function createDiagnosisPipeline(deps: DiagnosisPipelineDeps): DiagnosisP
   };
 
   const modelEvidenceNode = async (state: State): Promise<Update> => {
-    const more = await gatherModelEvidence(state.evidence, state.info, runtime, evidenceTimeoutMs);
+    const more = state.gathered
+      ? {}
+      : await gatherModelEvidence(state.evidence, state.info, engine(), evidenceTimeoutMs);
     const evidence = { ...state.evidence, ...more };
     // The prompt is built once, and only when a model will actually be asked.
     const askable = [...providers.values()].some((p) => !p.unavailable);
@@ -220,31 +237,37 @@ export function createDiagnosisPipeline(deps: DiagnosisPipelineDeps): DiagnosisP
     .addEdge('finish', END)
     .compile();
 
+  const run = async (input: DiagnoseInput, gathered?: Evidence): Promise<Diagnosis> => {
+    const final = (await graph.invoke(
+      gathered ? { input, evidence: gathered, gathered: true } : { input },
+    )) as State;
+    return conclude(input, final);
+  };
+  return { diagnose: (input) => run(input), decide: (input, evidence) => run(input, evidence) };
+}
+
+/** The diagnosis from the graph's final state: its answer, or a person when nothing valid remained. */
+function conclude(input: DiagnoseInput, final: State): Diagnosis {
+  const { evidence, trail } = final;
+  // Nothing valid remained: a person decides, and is told why.
+  const answer: Answer = final.answer ?? {
+    source: 'fallback',
+    rootCause: 'no provider gave a valid diagnosis',
+    action: 'ESCALATE',
+    confidence: 0,
+    justification: `every provider failed or was refused: ${trail.map((t) => `${t.provider} ${t.outcome}`).join(', ')}`,
+  };
   return {
-    async diagnose(input) {
-      const final = (await graph.invoke({ input })) as State;
-      const { evidence, trail } = final;
-      // Nothing valid remained: a person decides, and is told why.
-      const answer: Answer = final.answer ?? {
-        source: 'fallback',
-        rootCause: 'no provider gave a valid diagnosis',
-        action: 'ESCALATE',
-        confidence: 0,
-        justification: `every provider failed or was refused: ${trail.map((t) => `${t.provider} ${t.outcome}`).join(', ')}`,
-      };
-      return {
-        source: answer.source,
-        rootCause: answer.rootCause,
-        action: answer.action,
-        confidence: answer.confidence,
-        justification: answer.justification,
-        trail,
-        errorSignature: evidence.errorSignature,
-        // The target is always the incident's own: it comes from the input, never from an answer.
-        observed: { ...evidence.observed, name: input.target },
-        ...(evidence.knownFix ? { knownFix: evidence.knownFix } : {}),
-        ...(evidence.notes.length > 0 ? { evidenceNotes: evidence.notes } : {}),
-      };
-    },
+    source: answer.source,
+    rootCause: answer.rootCause,
+    action: answer.action,
+    confidence: answer.confidence,
+    justification: answer.justification,
+    trail,
+    errorSignature: evidence.errorSignature,
+    // The target is always the incident's own: it comes from the input, never from an answer.
+    observed: { ...evidence.observed, name: input.target },
+    ...(evidence.knownFix ? { knownFix: evidence.knownFix } : {}),
+    ...(evidence.notes.length > 0 ? { evidenceNotes: evidence.notes } : {}),
   };
 }

@@ -2,6 +2,6 @@
 // each answer validated. See graph.ts.
 
 export { describeTrail } from '../../domain/trail.js';
-export { type DiagnoseInput, observationOf } from './evidence.js';
+export { type DiagnoseInput, type Evidence, gatherEvidence, observationOf } from './evidence.js';
 export { createDiagnosisPipeline, type DiagnosisPipeline } from './graph.js';
 export { type DiagnosisSettings, RULES_ONLY } from './settings.js';

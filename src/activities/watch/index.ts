@@ -21,6 +21,8 @@ export interface EngineWatchDeps {
   kernelOomKills?: KernelOomReader;
   /** Log lines attached to an engine alert. */
   logLines?: number;
+  /** The host this engine runs on (MEDIC_HOST_NAME): the watch's incidents carry it. */
+  host?: string;
 }
 
 /** The activity names are a contract: the watcher and sweep workflows (and their recorded histories) call them. */
@@ -32,6 +34,7 @@ export function createEngineWatchActivities(deps: EngineWatchDeps) {
     incidents,
     log,
     ...(deps.logLines !== undefined ? { logLines: deps.logLines } : {}),
+    ...(deps.host ? { host: deps.host } : {}),
   });
   return {
     followEngineEvents: eventFollower({
@@ -40,8 +43,11 @@ export function createEngineWatchActivities(deps: EngineWatchDeps) {
       log,
       ...(deps.kernelOomKills ? { kernelOomKills: deps.kernelOomKills } : {}),
     }),
-    sweepContainers: sweeper({ runtime, incidents, raise, log }),
+    sweepContainers: sweeper({ runtime, incidents, raise, log, ...(deps.host ? { host: deps.host } : {}) }),
   };
 }
 
 export type EngineWatchActivities = ReturnType<typeof createEngineWatchActivities>;
+
+/** The names of the engine watch's activities: they run on the watched host's queue. */
+export const ENGINE_WATCH_ACTIVITY_NAMES = ['followEngineEvents', 'sweepContainers'] as const;

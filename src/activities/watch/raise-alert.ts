@@ -23,6 +23,8 @@ export function engineAlerter(deps: {
   log: Logger;
   /** Log lines attached to the alert. */
   logLines?: number;
+  /** The host this engine runs on: its incidents are that host's (default `local`). */
+  host?: string;
 }): RaiseEngineAlert {
   const { runtime, incidents, log } = deps;
   // Logs are evidence, not a precondition: a container whose logs cannot be read is still reported.
@@ -68,6 +70,7 @@ export function engineAlerter(deps: {
   return async (target, alertType, firedAt, evidence) => {
     const alert: Alert = {
       source: 'engine',
+      ...(deps.host ? { host: deps.host } : {}),
       target,
       alertType,
       severity: ENGINE_ALERT_SEVERITY[alertType] ?? 'medium',

@@ -42,6 +42,8 @@ export function sweeper(deps: {
   incidents: Pick<IncidentPort, 'findOpenIncident'>;
   raise: RaiseEngineAlert;
   log: Logger;
+  /** The host this engine runs on: an open incident about a same-named container elsewhere is not ours. */
+  host?: string;
 }): (input: SweepInput) => Promise<SweepResult> {
   const { runtime, incidents, raise, log } = deps;
 
@@ -81,6 +83,7 @@ export function sweeper(deps: {
   ): Promise<void> => {
     const open = await incidents.findOpenIncident(anomaly.target, anomaly.alertType, {
       searchAttributes: input.searchAttributes,
+      ...(deps.host ? { host: deps.host } : {}),
     });
     if (open) {
       result.skipped.push({ target: anomaly.target, check: anomaly.check, reason: `${open} is open` });
