@@ -116,7 +116,8 @@ describe.skipIf(Boolean(noEngine ?? noBrowser))('the approval console in a real 
     // The report opens in the page (fetched with the token), and closes with its button.
     await card.getByRole('link', { name: 'Report' }).click();
     const report = page.getByRole('dialog');
-    await expect.poll(() => visibleText(report)).toContain(`# Incident ${workflowId}`);
+    // The report is a query of the incident: on a busy machine it takes longer than poll's 1 s default.
+    await expect.poll(() => visibleText(report), { timeout: 15_000 }).toContain(`# Incident ${workflowId}`);
     await report.getByRole('button', { name: 'Close' }).click();
     await report.waitFor({ state: 'hidden' });
 
