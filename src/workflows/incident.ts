@@ -11,10 +11,10 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import { secondsText } from '../domain/incident.js';
+import { secondsText, verificationCadence } from '../domain/incident.js';
 import { decideRemediation } from '../domain/policy.js';
 import { describeTrail } from '../domain/trail.js';
-import type { Diagnosis, IncidentState } from '../domain/types.js';
+import type { Diagnosis, IncidentState, VerificationResult } from '../domain/types.js';
 import { ApprovalDesk, type DecisionWait } from './approval.js';
 import { DEFAULT_HOST_WAIT_MS } from './incident-activities.js';
 import {
@@ -31,6 +31,8 @@ export type { IncidentWorkflowInput } from './incident-run.js';
 
 /** Patch id: outcomes (resolved, rejected) are notified, and the "restarting" notice never holds the lease. */
 const NOTIFY_OUTCOMES = 'notify-outcomes';
+/** Patch id: the verification probes fast at first instead of waiting the retry policy's first interval. */
+const VERIFY_CADENCE = 'verify-cadence';
 /** A refused incident stays open to absorb copies of its alert until this long without one. */
 const REFUSED_QUIET_MS = 10 * 60 * 1000;
 /** Past this many history events a refused incident continues as new, so a long storm stays bounded. */
@@ -406,7 +408,7 @@ async function restartAndVerify(
   }
   run.setStatus('VERIFYING', `checking ${state.target} health`);
   try {
-    state.verification = await run.activities.verifyHealth({ target: state.target });
+    state.verification = await verifyTargetHealth(run);
     run.record('healthy', state.verification.detail);
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -423,6 +425,17 @@ async function restartAndVerify(
     await run.tell('resolved', 'info', `${state.target} resolved`, `${state.workflowId}: ${how}`);
   }
   return restarted;
+}
+
+/**
+ * Since patch `verify-cadence`, fast probes while the target comes up, then the MEDIC_HEALTH_* backoff
+ * (domain/incident.ts verificationCadence); before it, the retry policy alone.
+ */
+function verifyTargetHealth(run: IncidentRun): Promise<VerificationResult> {
+  const { target } = run.state;
+  if (!patched(VERIFY_CADENCE)) return run.activities.verifyHealth({ target });
+  const { firstWindowMs } = verificationCadence(run.settings.healthRetry);
+  return run.activities.verifyHealthPaced({ target, firstWindowMs });
 }
 
 const nowIso = () => new Date().toISOString();
