@@ -4,7 +4,7 @@
 //
 // The 200 targets do not exist on the engine, so the allowlist makes each an ESCALATED incident that
 // stays open while its alert keeps firing: every copy must land in the one incident of its target.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -22,33 +22,13 @@ import { incidentWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { portForAnotherProcess } from '../../test/support/ports.js';
+import { startChild } from '../support.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 200);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const RESULTS = path.join(PROJECT_ROOT, 'bench', 'results', 'ingest.json');
 const log = (line: string) => console.log(`[bench] ${line}`);
-
-function startChild(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  // BENCH_PROFILE=dir writes a CPU profile of each child there (open it in Chrome's DevTools).
-  const profile = process.env.BENCH_PROFILE
-    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
-    : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let tail = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    tail = (tail + chunk.toString()).slice(-4000);
-  });
-  child.once('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGINT')
-      log(`${name} exited (${code ?? signal}): ${tail}`);
-  });
-  return child;
-}
 
 /** CPU seconds (user + system) a process has used so far, from /proc; 0 where there is no /proc. */
 function cpuSeconds(pid: number | undefined): number {

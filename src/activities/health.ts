@@ -41,3 +41,31 @@ export async function checkContainerHealth(
     return { ok: false, detail: `engine healthcheck for ${info.name} is still starting` };
   return { ok: true, detail: `container ${info.name} is running${info.health ? ` and ${info.health}` : ''}` };
 }
+
+/**
+ * The gaps between the fast probes of a verification's first window: a container's service usually
+ * answers within a few hundred milliseconds of its start, so probe often at first and back off (x1.5)
+ * only while it is still down.
+ */
+export const FAST_PROBE_FIRST_GAP_MS = 20;
+const FAST_PROBE_GROWTH = 1.5;
+
+/**
+ * Probes at once, then, while unhealthy, again after growing gaps until `windowMs` has passed (the
+ * last probe at its end); a window of 0 is a single probe. Resolves with the last probe and how many.
+ */
+export async function probeUntilHealthy(
+  probe: () => Promise<HealthProbe>,
+  windowMs: number,
+  sleep: (ms: number) => Promise<void>,
+): Promise<HealthProbe & { probes: number }> {
+  const started = Date.now();
+  let gapMs = FAST_PROBE_FIRST_GAP_MS;
+  for (let probes = 1; ; probes++) {
+    const result = await probe();
+    const leftMs = windowMs - (Date.now() - started);
+    if (result.ok || result.refused || leftMs <= 0) return { ...result, probes };
+    await sleep(Math.min(gapMs, leftMs));
+    gapMs *= FAST_PROBE_GROWTH;
+  }
+}

@@ -20,7 +20,7 @@ import {
   gatherEvidence,
   RULES_ONLY,
 } from './diagnose/index.js';
-import { checkContainerHealth } from './health.js';
+import { checkContainerHealth, probeUntilHealthy } from './health.js';
 import type { Notification, Notifier } from './notify.js';
 import { type OutcomeRecord, type RecordResult, RunbookFormatError, type RunbookStore } from './runbook.js';
 
@@ -61,6 +61,11 @@ export interface RestartInput {
 
 export interface VerifyHealthInput {
   target: string;
+  /**
+   * Since patch `verify-cadence`: the first attempt probes fast for this long while the target is down
+   * (health.ts FAST_PROBE_GAPS), instead of once.
+   */
+  firstWindowMs?: number;
 }
 
 /** The activities that touch one host's engine; a host worker runs them on `<queue>-host-<name>`. */
@@ -93,23 +98,40 @@ export function createHostActivities(deps: HostActivityDeps) {
       return restartComparingStartTime(runtime, logger, input);
     },
 
-    /** Throws while unhealthy, so the workflow's retry policy provides the exponential backoff. */
+    /**
+     * Throws while unhealthy, so the workflow's retry policy provides the exponential backoff; the first
+     * attempt of a paced verification probes fast for its window first.
+     */
     async verifyHealth(input: VerifyHealthInput): Promise<VerificationResult> {
-      const { attempt } = Context.current().info;
-      const info = await runtime.inspect(input.target);
-      if (!info) {
-        throw ApplicationFailure.nonRetryable(
-          `container ${input.target} no longer exists`,
-          'ContainerNotFound',
-        );
-      }
-      const probe = await checkContainerHealth(info, probeTimeoutMs);
+      const context = Context.current();
+      const { attempt } = context.info;
+      const windowMs = attempt === 1 ? (input.firstWindowMs ?? 0) : 0;
+      const probe = await probeUntilHealthy(
+        async () => {
+          const info = await runtime.inspect(input.target);
+          if (!info) {
+            throw ApplicationFailure.nonRetryable(
+              `container ${input.target} no longer exists`,
+              'ContainerNotFound',
+            );
+          }
+          return checkContainerHealth(info, probeTimeoutMs);
+        },
+        windowMs,
+        (ms) => context.sleep(ms),
+      );
       if (probe.refused) throw ApplicationFailure.nonRetryable(probe.detail, 'HealthUrlRefused');
+      const probes = probe.probes > 1 ? ` (probe ${probe.probes} of this check)` : '';
       if (!probe.ok) {
         logger.info({ target: input.target, attempt, detail: probe.detail }, 'not healthy yet');
-        throw ApplicationFailure.retryable(`attempt ${attempt}: ${probe.detail}`, 'Unhealthy');
+        throw ApplicationFailure.retryable(`attempt ${attempt}: ${probe.detail}${probes}`, 'Unhealthy');
       }
-      return { healthy: true, attempts: attempt, detail: probe.detail, checkedAt: new Date().toISOString() };
+      return {
+        healthy: true,
+        attempts: attempt,
+        detail: `${probe.detail}${probes}`,
+        checkedAt: new Date().toISOString(),
+      };
     },
   };
 }

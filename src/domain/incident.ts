@@ -164,6 +164,38 @@ export const RESTART_ATTEMPTS = 5;
 export const HEALTH_CHECK_TIMEOUT_MS = 30_000;
 
 /**
+ * The verification's cadence since patch `verify-cadence`. The MEDIC_HEALTH_* retry policy checked at
+ * 0, i, i+i*b, ... (i the initial interval, b the backoff): the first check usually ran the instant the
+ * container started, failed, and the next came a whole initial interval later. Now the first attempt
+ * probes fast for that initial interval (probe times are a superset of the old ones up to it), and the
+ * retry policy takes over from the old second wait: checks at the same later times, the verdict at the
+ * same moment, one Temporal attempt fewer because the first window covers the old first two checks.
+ */
+export function verificationCadence(h: RemediationTimings['healthRetry']): {
+  firstWindowMs: number;
+  retry: {
+    initialIntervalMs: number;
+    maximumIntervalMs: number;
+    backoffCoefficient: number;
+    maximumAttempts: number;
+  };
+  attemptTimeoutMs: number;
+} {
+  const firstWindowMs = h.maximumAttempts > 1 ? h.initialIntervalMs : 0;
+  return {
+    firstWindowMs,
+    retry: {
+      initialIntervalMs: h.initialIntervalMs * h.backoffCoefficient,
+      // Temporal's default cap is 100 initial intervals: keep the old policy's cap.
+      maximumIntervalMs: Math.max(100 * h.initialIntervalMs, h.initialIntervalMs * h.backoffCoefficient),
+      backoffCoefficient: h.backoffCoefficient,
+      maximumAttempts: Math.max(1, h.maximumAttempts - 1),
+    },
+    attemptTimeoutMs: firstWindowMs + HEALTH_CHECK_TIMEOUT_MS,
+  };
+}
+
+/**
  * The longest a lease can be held: budget answer, a notification, every restart attempt, every health
  * check with its backoff, and a margin. The guard's TTL is at least this, so a slow but living incident
  * never loses its lease to the next one in the middle of acting.

@@ -4,7 +4,7 @@
 // queue, and the runbook's write on the runbook's single writer; older incidents keep their old routes.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { MedicActivities } from '../activities/index.js';
-import { RESTART_ATTEMPTS, restartAttemptTimeoutMs } from '../domain/incident.js';
+import { RESTART_ATTEMPTS, restartAttemptTimeoutMs, verificationCadence } from '../domain/incident.js';
 import type { IncidentSettings } from '../domain/settings.js';
 
 /** Where an incident's activities run: its host's queue and the runbook writer's. */
@@ -53,6 +53,20 @@ export function incidentActivities(settings: IncidentSettings, routes?: Activity
       nonRetryableErrorTypes: ['ContainerNotFound'],
     },
   });
+  // Since patch `verify-cadence`: the first attempt probes fast for the first window, then this policy
+  // takes over at the old policy's second wait (domain/incident.ts verificationCadence).
+  const cadence = verificationCadence(settings.healthRetry);
+  const { verifyHealth: verifyHealthPaced } = proxyActivities<MedicActivities>({
+    ...onHost,
+    startToCloseTimeout: cadence.attemptTimeoutMs,
+    retry: {
+      initialInterval: cadence.retry.initialIntervalMs,
+      maximumInterval: cadence.retry.maximumIntervalMs,
+      backoffCoefficient: cadence.retry.backoffCoefficient,
+      maximumAttempts: cadence.retry.maximumAttempts,
+      nonRetryableErrorTypes: ['ContainerNotFound'],
+    },
+  });
   // No schedule-to-start timeout: while the writer is down the write waits in its queue, never lost.
   const { recordRunbookOutcome } = proxyActivities<MedicActivities>({
     ...(routes ? { taskQueue: routes.runbookQueue } : {}),
@@ -71,6 +85,7 @@ export function incidentActivities(settings: IncidentSettings, routes?: Activity
     diagnoseEvidence,
     restartContainer,
     verifyHealth,
+    verifyHealthPaced,
     recordRunbookOutcome,
     notify,
     checkTarget: targetCheck(settings, routes),

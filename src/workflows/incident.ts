@@ -11,11 +11,17 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import { secondsText } from '../domain/incident.js';
+import { secondsText, verificationCadence } from '../domain/incident.js';
 import { outcomeOfPolicy } from '../domain/incident-story.js';
 import { decideRemediation, type PolicyDecision } from '../domain/policy.js';
 import { describeTrail } from '../domain/trail.js';
-import { DECISIONS_KEPT, type DecisionRecord, type Diagnosis, type IncidentState } from '../domain/types.js';
+import {
+  DECISIONS_KEPT,
+  type DecisionRecord,
+  type Diagnosis,
+  type IncidentState,
+  type VerificationResult,
+} from '../domain/types.js';
 import { ApprovalDesk, type DecisionWait } from './approval.js';
 import { DEFAULT_HOST_WAIT_MS } from './incident-activities.js';
 import { incidentMetrics } from './incident-metrics.js';
@@ -33,6 +39,8 @@ export type { IncidentWorkflowInput } from './incident-run.js';
 
 /** Patch id: outcomes (resolved, rejected) are notified, and the "restarting" notice never holds the lease. */
 const NOTIFY_OUTCOMES = 'notify-outcomes';
+/** Patch id: the verification probes fast at first instead of waiting the retry policy's first interval. */
+const VERIFY_CADENCE = 'verify-cadence';
 /** A refused incident stays open to absorb copies of its alert until this long without one. */
 const REFUSED_QUIET_MS = 10 * 60 * 1000;
 /** Past this many history events a refused incident continues as new, so a long storm stays bounded. */
@@ -457,10 +465,7 @@ async function restartAndVerify(
   }
   run.setStatus('VERIFYING', `checking ${state.target} health`);
   try {
-    const summary = `verify ${state.target} is healthy (up to ${settings.healthRetry.maximumAttempts} checks, backoff x${settings.healthRetry.backoffCoefficient})`;
-    state.verification = await run.timed('verify', () =>
-      run.activities.verifyHealth.executeWithOptions({ summary }, [{ target: state.target }]),
-    );
+    state.verification = await run.timed('verify', () => verifyTargetHealth(run));
     run.record('healthy', state.verification.detail);
     incidentMetrics.healthy(Date.now() - run.passStartedMs);
   } catch (err) {
@@ -509,6 +514,23 @@ function noteLease(run: IncidentRun, lease: Partial<NonNullable<DecisionRecord['
     ...(approvedBy && run.state.approval?.decision === 'approved' ? { approvedBy } : {}),
     ...lease,
   };
+}
+
+/**
+ * Since patch `verify-cadence`, fast probes while the target comes up, then the MEDIC_HEALTH_* backoff
+ * (domain/incident.ts verificationCadence); before it, the retry policy alone.
+ */
+function verifyTargetHealth(run: IncidentRun): Promise<VerificationResult> {
+  const { target } = run.state;
+  const { maximumAttempts, backoffCoefficient } = run.settings.healthRetry;
+  const summary = `verify ${target} is healthy (up to ${maximumAttempts} checks, backoff x${backoffCoefficient})`;
+  if (!patched(VERIFY_CADENCE))
+    return run.activities.verifyHealth.executeWithOptions({ summary }, [{ target }]);
+  const { firstWindowMs } = verificationCadence(run.settings.healthRetry);
+  return run.activities.verifyHealthPaced.executeWithOptions(
+    { summary: `${summary}, fast probes for ${secondsText(firstWindowMs)} first` },
+    [{ target, firstWindowMs }],
+  );
 }
 
 const nowIso = () => new Date().toISOString();

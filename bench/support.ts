@@ -1,0 +1,132 @@
+// What the MTTR and scale benchmarks share: percentiles, the Temporal server of a run (dev server or the
+// production-shaped cluster), the workflow bundle built once, and reading times off a workflow history.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { PROJECT_ROOT } from '../scripts/paths.js';
+import { startTemporalCluster } from '../scripts/temporal-cluster.js';
+import { startTemporalDevServer } from '../scripts/temporal-server.js';
+import { ensureTool, TEMPORAL_CLI } from '../scripts/tools.js';
+import { portForAnotherProcess } from '../test/support/ports.js';
+
+export const log = (line: string) => console.log(`[bench] ${line}`);
+
+/** Nearest-rank percentile of `values` (q in 0..1); NaN for none. */
+export function percentile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+export const p50p95 = (values: number[]) => ({
+  p50Ms: Math.round(percentile(values, 0.5)),
+  p95Ms: Math.round(percentile(values, 0.95)),
+});
+
+/** On the cluster with MEDIC_TEST_TEMPORAL=cluster or --cluster; otherwise a dev server on a SQLite file. */
+export const onCluster = () =>
+  process.env.MEDIC_TEST_TEMPORAL === 'cluster' || process.argv.includes('--cluster');
+
+export interface BenchTemporal {
+  address: string;
+  kind: 'cluster (PostgreSQL)' | 'dev server (SQLite file)';
+  /** The server's pid, for its CPU and memory; undefined where it is not known. */
+  pid?: number;
+  stop(): Promise<void>;
+}
+
+export async function startBenchTemporal(workDir: string): Promise<BenchTemporal> {
+  if (onCluster()) {
+    const cluster = await startTemporalCluster({ log });
+    return {
+      address: cluster.address,
+      kind: 'cluster (PostgreSQL)',
+      pid: cluster.serverPid,
+      stop: () => cluster.stop(),
+    };
+  }
+  const cliPath = await ensureTool(TEMPORAL_CLI, log);
+  const server = await startTemporalDevServer({
+    cliPath,
+    port: await portForAnotherProcess(),
+    dbFile: path.join(workDir, 'temporal.db'),
+    log,
+  });
+  return { address: server.address, kind: 'dev server (SQLite file)', stop: () => server.stop() };
+}
+
+/** The workflow bundle built once, as `npm run build` ships it, so no worker bundles at start. */
+export async function buildWorkflowBundle(workDir: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.join(PROJECT_ROOT, 'src', 'workflows', 'index.ts'),
+    logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
+  });
+  const file = path.join(workDir, 'workflow-bundle.js');
+  writeFileSync(file, code);
+  return file;
+}
+
+const EventType = proto.temporal.api.enums.v1.EventType;
+
+export interface HistoryTimes {
+  startedMs: number;
+  closedMs?: number;
+  events: number;
+  /** Each activity by type: when it was first scheduled and when it completed (the last of that type). */
+  activities: Map<string, { scheduledMs: number; completedMs?: number }>;
+}
+
+const ms = (t: proto.temporal.api.history.v1.IHistoryEvent['eventTime']): number => {
+  const seconds = t?.seconds as unknown as { toNumber?: () => number } | number | undefined;
+  const s = typeof seconds === 'object' && seconds?.toNumber ? seconds.toNumber() : Number(seconds ?? 0);
+  return s * 1000 + (t?.nanos ?? 0) / 1e6;
+};
+
+/** The times a workflow's history records: start, close, and each activity's schedule and completion. */
+export async function historyTimes(handle: WorkflowHandle): Promise<HistoryTimes> {
+  const history = await handle.fetchHistory();
+  const events = history.events ?? [];
+  const scheduled = new Map<string, string>();
+  const times: HistoryTimes = { startedMs: 0, events: events.length, activities: new Map() };
+  for (const e of events) {
+    const at = ms(e.eventTime);
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) times.startedMs = at;
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) times.closedMs = at;
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+      scheduled.set(String(e.eventId), name);
+      if (!times.activities.has(name)) times.activities.set(name, { scheduledMs: at });
+    }
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+      const name = scheduled.get(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)) ?? '?';
+      const entry = times.activities.get(name);
+      if (entry) entry.completedMs = at;
+    }
+  }
+  return times;
+}
+
+/** `script` under node and tsx, as its own process; its stderr's tail is logged if it fails. */
+export function startChild(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  // BENCH_PROFILE=dir writes a CPU profile of each child there (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
+    : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+  });
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGINT')
+      log(`${name} exited (${code ?? signal}): ${tail}`);
+  });
+  return child;
+}
