@@ -253,6 +253,30 @@ function quieter(
   return level;
 }
 
+/**
+ * A socket the worker may not use fails every restart while the worker looks healthy: refuse to start, and
+ * say how to fix it. An engine that is merely down is only logged (incidents wait for it).
+ */
+async function checkEngineAccess(
+  docker: Docker,
+  dockerHost: string | undefined,
+  logger: Logger,
+): Promise<void> {
+  const where = dockerHost || 'unix:///var/run/docker.sock';
+  try {
+    await docker.ping();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new Error(
+        `permission denied on the container engine socket ${where}: run the worker with the socket's group ` +
+          '(compose: DOCKER_SOCKET_GID=$(stat -c %g /var/run/docker.sock) in .env; docker run: --group-add)',
+      );
+    }
+    logger.warn({ engine: where, err: (err as Error).message }, 'the container engine does not answer yet');
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.logLevel });
@@ -264,6 +288,7 @@ async function main(): Promise<void> {
   // Only a worker that serves a host talks to an engine; a central worker never opens a socket.
   const onHost = role !== 'central';
   const docker = onHost ? createDockerClient(config.dockerHost) : undefined;
+  if (docker) await checkEngineAccess(docker, config.dockerHost, logger);
   const watching = config.watch.enabled && docker !== undefined;
   const workflowBundlePath = role === 'host' ? undefined : prebuiltWorkflowBundle();
   const worker = await createMedicWorker({

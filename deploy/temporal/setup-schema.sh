@@ -1,6 +1,8 @@
 #!/bin/sh
-# One-shot (compose service temporal-schema): creates Temporal's databases on first run and brings both
-# schemas up to date on every run, so `up` after an upgrade migrates them. Runs in temporalio/admin-tools.
+# One-shot (compose service temporal-schema): creates Temporal's databases and brings both schemas up to
+# date, on every `up`, so an upgrade migrates them. Each step is idempotent: create-database and
+# setup-schema -v 0.0 leave an existing database alone, update-schema applies only what is missing.
+# Runs in temporalio/admin-tools.
 set -eu
 : "${POSTGRES_SEEDS:?}" "${DB_PORT:?}" "${POSTGRES_USER:?}"
 export SQL_PASSWORD="${SQL_PASSWORD:-}"
@@ -10,18 +12,23 @@ sql() {
   temporal-sql-tool --plugin postgres12 --ep "$POSTGRES_SEEDS" -p "$DB_PORT" -u "$POSTGRES_USER" "$@"
 }
 
+# PostgreSQL may be healthy a moment before it takes connections from other containers: retry for 60 s.
+tries=0
+until sql --db temporal create-database >/dev/null 2>&1; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge 60 ]; then
+    echo "could not reach PostgreSQL at $POSTGRES_SEEDS:$DB_PORT as $POSTGRES_USER within 60 s:" >&2
+    sql --db temporal create-database
+    exit 1
+  fi
+  sleep 1
+done
+
 for pair in temporal:temporal temporal_visibility:visibility; do
   db=${pair%%:*}
   folder=${pair#*:}
-  if out=$(sql --db "$db" create-database 2>&1); then
-    echo "created database $db"
-    sql --db "$db" setup-schema -v 0.0
-  else
-    case $out in
-      *"already exists"*) echo "database $db exists: updating its schema only" ;;
-      *) echo "$out" >&2; echo "could not create database $db on $POSTGRES_SEEDS:$DB_PORT (see above)" >&2; exit 1 ;;
-    esac
-  fi
+  sql --db "$db" create-database
+  sql --db "$db" setup-schema -v 0.0
   sql --db "$db" update-schema -d "$SCHEMA_DIR/$folder/versioned"
 done
 echo "Temporal's schemas are ready on $POSTGRES_SEEDS:$DB_PORT"

@@ -137,6 +137,7 @@ describe.skipIf(skipReason)('docker-compose deployment (real Docker, PostgreSQL-
       POSTGRES_PASSWORD: randomBytes(12).toString('hex'),
       DOCKER_SOCKET: socket,
       DOCKER_SOCKET_GID: statSync(socket).gid,
+      MEDIC_SECRETS_DIR: mkdtempSync(path.join(tmpdir(), 'medic-compose-secrets-')),
     };
     envFile = path.join(mkdtempSync(path.join(tmpdir(), 'medic-compose-')), '.env');
     writeFileSync(
