@@ -16,6 +16,7 @@ import { decideRemediation } from '../domain/policy.js';
 import { describeTrail } from '../domain/trail.js';
 import type { Diagnosis, IncidentState, VerificationResult } from '../domain/types.js';
 import { ApprovalDesk, type DecisionWait } from './approval.js';
+import { EngineOutage, whileEngineAway } from './engine-outage.js';
 import { DEFAULT_HOST_WAIT_MS } from './incident-activities.js';
 import {
   describeFailure,
@@ -33,6 +34,8 @@ export type { IncidentWorkflowInput } from './incident-run.js';
 const NOTIFY_OUTCOMES = 'notify-outcomes';
 /** Patch id: the verification probes fast at first instead of waiting the retry policy's first interval. */
 const VERIFY_CADENCE = 'verify-cadence';
+/** Patch id (issue 16): a restart found already made by an earlier attempt counts as Medic's action. */
+const ALREADY_RESTARTED_ACTED = 'already-restarted-acted';
 /** A refused incident stays open to absorb copies of its alert until this long without one. */
 const REFUSED_QUIET_MS = 10 * 60 * 1000;
 /** Past this many history events a refused incident continues as new, so a long storm stays bounded. */
@@ -85,7 +88,9 @@ async function admitTarget(run: IncidentRun): Promise<IncidentState | undefined>
   const rejected = run.ledger.first?.targetRejected;
   if (rejected) return refuse(rejected);
   try {
-    const allowlist = await run.activities.checkTarget({ target: run.state.target });
+    const allowlist = await whileEngineAway(run, 'checking the allowlist', () =>
+      run.activities.checkTarget({ target: run.state.target }),
+    );
     if (!allowlist.allowed) return refuse(`not on the allowlist: ${allowlist.reason}`);
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -296,7 +301,9 @@ async function diagnoseTarget(run: IncidentRun): Promise<Diagnosis | undefined> 
     };
     // Since hosts were named, the host gathers the evidence and the central queue decides on it.
     if (run.routes) {
-      const evidence = await run.activities.gatherEvidence(input);
+      const evidence = await whileEngineAway(run, 'gathering evidence', () =>
+        run.activities.gatherEvidence(input),
+      );
       diagnosis = await run.activities.diagnoseEvidence({ input, evidence });
     } else {
       diagnosis = await run.activities.diagnose(input);
@@ -381,31 +388,8 @@ async function restartAndVerify(
   const { state, settings } = run;
   run.acting = true;
   run.setStatus('REMEDIATING', `restarting ${state.target}`);
-  /** The remediation did not work: give the lease back with its outcome, learn it, tell people. */
-  const fail = async (leaseOutcome: 'failed' | 'not-acted', reason: string) => {
-    await permits.release(requestId, leaseOutcome);
-    await run.learn(diagnosis, 'failed', reason);
-    await run.tell('failed', 'critical', `incident ${state.workflowId} failed`, reason);
-    run.close('FAILED', reason);
-    return false;
-  };
-  let restarted = false;
-  try {
-    const action = await run.activities.restartContainer({
-      incidentId: state.id,
-      target: state.target,
-      expectedStartedAt: diagnosis.observed.startedAt ?? '',
-      stopTimeoutMs: settings.restartStopTimeoutMs,
-    });
-    state.actions.push({ ...action, at: nowIso() });
-    run.record(action.outcome, action.detail);
-    restarted = action.outcome === 'restarted';
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const reason = `restart failed: ${describeFailure(err)}`;
-    state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'failed', detail: reason });
-    return fail('failed', reason);
-  }
+  const restarted = await restartTarget(run, permits, diagnosis, requestId);
+  if (restarted === undefined) return false;
   run.setStatus('VERIFYING', `checking ${state.target} health`);
   try {
     state.verification = await verifyTargetHealth(run);
@@ -415,7 +399,14 @@ async function restartAndVerify(
     const attempts = settings.healthRetry.maximumAttempts;
     const detail = describeFailure(err);
     state.verification = { healthy: false, attempts, detail, checkedAt: nowIso() };
-    return fail(restarted ? 'failed' : 'not-acted', `still unhealthy after ${attempts} checks: ${detail}`);
+    const reason = `still unhealthy after ${attempts} checks: ${detail}`;
+    return failRemediation(
+      run,
+      permits,
+      diagnosis,
+      { requestId, outcome: restarted ? 'failed' : 'not-acted' },
+      reason,
+    );
   }
   await permits.release(requestId, restarted ? 'succeeded' : 'not-acted');
   await run.learn(diagnosis, 'resolved');
@@ -436,6 +427,63 @@ function verifyTargetHealth(run: IncidentRun): Promise<VerificationResult> {
   if (!patched(VERIFY_CADENCE)) return run.activities.verifyHealth({ target });
   const { firstWindowMs } = verificationCadence(run.settings.healthRetry);
   return run.activities.verifyHealthPaced({ target, firstWindowMs });
+}
+
+/**
+ * The restart: whether Medic's restart reached the container, or undefined when it failed and the incident
+ * ended (FAILED; ESCALATED when the engine stayed away past MEDIC_ENGINE_OUTAGE_WAIT).
+ */
+async function restartTarget(
+  run: IncidentRun,
+  permits: PermitDesk,
+  diagnosis: Diagnosis,
+  requestId: string,
+): Promise<boolean | undefined> {
+  const { state, settings } = run;
+  try {
+    const action = await whileEngineAway(run, `restarting ${state.target}`, () =>
+      run.activities.restartContainer({
+        incidentId: state.id,
+        target: state.target,
+        expectedStartedAt: diagnosis.observed.startedAt ?? '',
+        stopTimeoutMs: settings.restartStopTimeoutMs,
+      }),
+    );
+    state.actions.push({ ...action, at: nowIso() });
+    run.record(action.outcome, action.detail);
+    // A retried attempt that finds a new start time sees the restart an earlier attempt made (its worker
+    // died before it could report): that restart happened, and the guard and the budget count it.
+    if (action.outcome === 'already-restarted') return patched(ALREADY_RESTARTED_ACTED);
+    return action.outcome === 'restarted';
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const reason = `restart failed: ${describeFailure(err)}`;
+    state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'failed', detail: reason });
+    if (err instanceof EngineOutage) {
+      // Whether a request reached the engine before it went away is unknown: counted, as a failure.
+      await permits.release(requestId, 'failed');
+      await run.escalate(reason);
+      return undefined;
+    }
+    await failRemediation(run, permits, diagnosis, { requestId, outcome: 'failed' }, reason);
+    return undefined;
+  }
+}
+
+/** The remediation did not work: give the lease back with its outcome, learn it, tell people. */
+async function failRemediation(
+  run: IncidentRun,
+  permits: PermitDesk,
+  diagnosis: Diagnosis,
+  lease: { requestId: string; outcome: 'failed' | 'not-acted' },
+  reason: string,
+): Promise<false> {
+  const { state } = run;
+  await permits.release(lease.requestId, lease.outcome);
+  await run.learn(diagnosis, 'failed', reason);
+  await run.tell('failed', 'critical', `incident ${state.workflowId} failed`, reason);
+  run.close('FAILED', reason);
+  return false;
 }
 
 const nowIso = () => new Date().toISOString();
