@@ -129,6 +129,8 @@ const envSchema = z.object({
     .default('all'),
   /** How long an incident waits for its host's worker to take the first task before it escalates. */
   MEDIC_HOST_WAIT: duration('2m'),
+  /** How long an incident waits for an unavailable container engine before it escalates. */
+  MEDIC_ENGINE_OUTAGE_WAIT: duration('5m'),
   MEDIC_WEBHOOK_SECRET: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z.string().min(16, 'use at least 16 characters').optional(),
@@ -461,6 +463,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
       escalation: { levels: e.MEDIC_ESCALATION_LEVELS, maxWaitMs: e.MEDIC_ESCALATION_MAX_WAIT },
       recurrenceWindowMs: e.MEDIC_RECURRENCE_WINDOW,
       hostWaitMs: e.MEDIC_HOST_WAIT,
+      engineOutageWaitMs: e.MEDIC_ENGINE_OUTAGE_WAIT,
     },
     diagnosis: {
       // Gemini is tried only with a key; without one the trail says so.

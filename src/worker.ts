@@ -56,6 +56,13 @@ export function prebuiltWorkflowBundle(env: NodeJS.ProcessEnv = process.env): st
   return existsSync(beside) ? beside : undefined;
 }
 
+/**
+ * A worker told to stop (SIGTERM, SIGINT) takes no new task and lets those in flight finish: the restart
+ * activity does not stop halfway, and the engine watch ends at once. Past this bound it gives up and the
+ * process exits non-zero; the unfinished tasks are retried elsewhere (the restart after its heartbeat timeout).
+ */
+export const WORKER_SHUTDOWN_FORCE_MS = 90_000;
+
 /** Every activity a worker may run; which of them a process has depends on its role. */
 export type WorkerActivities = Partial<MedicActivities & EngineWatchActivities>;
 
@@ -170,15 +177,15 @@ export async function createMedicWorker(options: MedicWorkerOptions): Promise<Me
   const role = options.role ?? 'all';
   const { connection, namespace, taskQueue, activities } = options;
   const workers: Worker[] = [];
+  const common = { connection, namespace, shutdownForceTime: WORKER_SHUTDOWN_FORCE_MS };
   if (role !== 'host') {
     const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH };
-    workers.push(await Worker.create({ connection, namespace, taskQueue, activities, ...workflows }));
+    workers.push(await Worker.create({ ...common, taskQueue, activities, ...workflows }));
     workers.push(
       await Worker.create({
-        connection,
-        namespace,
+        ...common,
         taskQueue: runbookTaskQueue(taskQueue),
         activities: pick(activities, ['recordRunbookOutcome']),
         maxConcurrentActivityTaskExecutions: 1,
@@ -188,8 +195,7 @@ export async function createMedicWorker(options: MedicWorkerOptions): Promise<Me
   if (role !== 'central') {
     workers.push(
       await Worker.create({
-        connection,
-        namespace,
+        ...common,
         taskQueue: hostTaskQueue(taskQueue, options.hostName ?? LOCAL_HOST),
         activities: pick(activities, [...HOST_ACTIVITY_NAMES, ...ENGINE_WATCH_ACTIVITY_NAMES]),
       }),

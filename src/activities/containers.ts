@@ -93,6 +93,16 @@ export interface ResourceStats {
   pids?: number;
 }
 
+/**
+ * The engine did not answer at all: its socket is missing or refuses connections, or the connection broke
+ * mid-request (the service stopped or restarted). Not an answer from the engine such as a 404 or a 500.
+ */
+export function engineUnreachable(err: unknown): boolean {
+  const { code, syscall, message } = (err ?? {}) as { code?: unknown; syscall?: unknown; message?: unknown };
+  if (syscall === 'connect') return true;
+  return code === 'ECONNRESET' || code === 'EPIPE' || message === 'socket hang up';
+}
+
 export class ContainerNotFoundError extends Error {
   override name = 'ContainerNotFoundError';
 }

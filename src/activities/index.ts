@@ -10,7 +10,7 @@ import { differingSettings } from '../domain/settings.js';
 import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { type AllowlistOptions, checkTarget, type TargetCheck } from './allowlist.js';
-import { ContainerNotFoundError, type ContainerRuntime } from './containers.js';
+import { ContainerNotFoundError, type ContainerRuntime, engineUnreachable } from './containers.js';
 import {
   createDiagnosisPipeline,
   type DiagnoseInput,
@@ -75,27 +75,33 @@ export function createHostActivities(deps: HostActivityDeps) {
   return {
     /** The target allowlist, checked before anything else looks at or touches the target. */
     async checkTarget(input: { target: string }): Promise<TargetCheck> {
-      const verdict = await checkTarget(runtime, input.target, deps.allowlist ?? {});
+      const verdict = await onEngine(runtime, () => checkTarget(runtime, input.target, deps.allowlist ?? {}));
       if (!verdict.allowed) logger.warn({ target: input.target, reason: verdict.reason }, 'target refused');
       return verdict;
     },
 
     /** What the engine shows of the target, for the central worker to diagnose on. */
     async gatherEvidence(input: DiagnoseInput): Promise<Evidence> {
-      return gatherEvidence(
-        input,
-        runtime,
-        deps.evidence?.evidenceTimeoutMs,
-        deps.evidence?.logLimits ?? DEFAULT_LOG_LIMITS,
+      return onEngine(runtime, () =>
+        gatherEvidence(
+          input,
+          runtime,
+          deps.evidence?.evidenceTimeoutMs,
+          deps.evidence?.logLimits ?? DEFAULT_LOG_LIMITS,
+        ),
       );
     },
 
     /**
      * Compare-and-act: a retry after a restart that already happened sees a new start time and stops,
-     * and the restart goes to the id whose name and start time were compared.
+     * and the restart goes to the id whose name and start time were compared. It heartbeats while the
+     * engine works, so a worker that dies mid-restart is noticed within the heartbeat timeout, not the
+     * attempt's start-to-close timeout, and the retry (on another worker) compares again.
      */
     async restartContainer(input: RestartInput): Promise<Omit<ActionRecord, 'at'>> {
-      return restartComparingStartTime(runtime, logger, input);
+      return whileHeartbeating(() =>
+        onEngine(runtime, () => restartComparingStartTime(runtime, logger, input)),
+      );
     },
 
     /**
@@ -134,6 +140,36 @@ export function createHostActivities(deps: HostActivityDeps) {
       };
     },
   };
+}
+
+/** How often a long activity reports it is alive; the heartbeat timeout is a few of these. */
+const HEARTBEAT_EVERY_MS = 1000;
+
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  context.heartbeat();
+  const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/**
+ * An engine that does not answer at all fails the attempt as `EngineUnavailable`: the incident, not the
+ * activity's retry policy, waits for it (MEDIC_ENGINE_OUTAGE_WAIT) and says so in its timeline.
+ */
+async function onEngine<T>(runtime: ContainerRuntime, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!engineUnreachable(err)) throw err;
+    throw ApplicationFailure.retryable(
+      `the ${runtime.kind} does not answer: ${err instanceof Error ? err.message : String(err)}`,
+      'EngineUnavailable',
+    );
+  }
 }
 
 async function restartComparingStartTime(

@@ -155,7 +155,12 @@ export interface RemediationTimings {
   restartStopTimeoutMs: number;
   healthRetry: { initialIntervalMs: number; backoffCoefficient: number; maximumAttempts: number };
   guard: { leaseTtlMs: number };
+  /** A restart may wait this long for an unavailable engine (MEDIC_ENGINE_OUTAGE_WAIT) while the lease is held. */
+  engineOutageWaitMs?: number;
 }
+
+/** How long an incident waits for an unavailable container engine before it escalates (MEDIC_ENGINE_OUTAGE_WAIT). */
+export const DEFAULT_ENGINE_OUTAGE_WAIT_MS = 5 * 60 * 1000;
 
 /** A restart attempt may take the container's stop timeout plus a minute; five attempts are allowed. */
 export const restartAttemptTimeoutMs = (t: RemediationTimings) => t.restartStopTimeoutMs + 60_000;
@@ -201,7 +206,7 @@ export function verificationCadence(h: RemediationTimings['healthRetry']): {
  * never loses its lease to the next one in the middle of acting.
  */
 export function leaseTtlMs(t: RemediationTimings): number {
-  const restartWorstMs = RESTART_ATTEMPTS * restartAttemptTimeoutMs(t) + 30_000;
+  const restartWorstMs = RESTART_ATTEMPTS * restartAttemptTimeoutMs(t) + 30_000 + (t.engineOutageWaitMs ?? 0);
   let verifyWorstMs = 0;
   for (let i = 0; i < t.healthRetry.maximumAttempts; i++) {
     verifyWorstMs += HEALTH_CHECK_TIMEOUT_MS;

@@ -32,6 +32,11 @@ export interface IncidentSettings {
    * check) before it escalates: an alert naming a host no worker serves (default 2 minutes).
    */
   hostWaitMs?: number;
+  /**
+   * How long an incident waits, retrying with backoff, for its host's container engine to answer again when
+   * a step needs it (the allowlist check, the evidence, the restart) before it escalates (default 5 minutes).
+   */
+  engineOutageWaitMs?: number;
   /** A waiting incident continues as new past this many history events (default 10,000; tests set it low). */
   historyEventsLimit?: number;
 }

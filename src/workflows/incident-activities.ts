@@ -15,9 +15,22 @@ export interface ActivityRoutes {
 
 /** An alert naming a host no worker serves waits this long for the first task to be taken (MEDIC_HOST_WAIT). */
 export const DEFAULT_HOST_WAIT_MS = 2 * 60 * 1000;
+/** The error type the host activities give an engine that does not answer at all. */
+export const ENGINE_UNAVAILABLE = 'EngineUnavailable';
+/** A restart attempt heartbeats every second: a worker that died mid-restart is noticed this soon. */
+const RESTART_HEARTBEAT_TIMEOUT = '5s';
 
-export function incidentActivities(settings: IncidentSettings, routes?: ActivityRoutes) {
+/**
+ * `waitsForEngine` (patch `engine-outage-wait`, engine-outage.ts): an engine that does not answer fails
+ * the step at once, and the incident waits for the engine, saying so; older incidents retry it here.
+ */
+export function incidentActivities(
+  settings: IncidentSettings,
+  routes?: ActivityRoutes,
+  waitsForEngine = false,
+) {
   const onHost = routes ? { taskQueue: routes.hostQueue } : {};
+  const engineFinal = waitsForEngine ? [ENGINE_UNAVAILABLE] : [];
   const { diagnose } = proxyActivities<MedicActivities>({
     startToCloseTimeout: '2 minutes',
     retry: { maximumAttempts: 3, initialInterval: '1s' },
@@ -26,7 +39,7 @@ export function incidentActivities(settings: IncidentSettings, routes?: Activity
   const { gatherEvidence } = proxyActivities<MedicActivities>({
     ...onHost,
     startToCloseTimeout: '1 minute',
-    retry: { maximumAttempts: 3, initialInterval: '1s' },
+    retry: { maximumAttempts: 3, initialInterval: '1s', nonRetryableErrorTypes: engineFinal },
   });
   const { diagnoseEvidence } = proxyActivities<MedicActivities>({
     startToCloseTimeout: '2 minutes',
@@ -36,12 +49,41 @@ export function incidentActivities(settings: IncidentSettings, routes?: Activity
   const { restartContainer } = proxyActivities<MedicActivities>({
     ...onHost,
     startToCloseTimeout: restartAttemptTimeoutMs(settings),
+    heartbeatTimeout: RESTART_HEARTBEAT_TIMEOUT,
     retry: {
       maximumAttempts: RESTART_ATTEMPTS,
       initialInterval: '2s',
-      nonRetryableErrorTypes: ['ContainerNotFound', 'TargetNotManaged'],
+      nonRetryableErrorTypes: ['ContainerNotFound', 'TargetNotManaged', ...engineFinal],
     },
   });
+  const { verifyHealth, verifyHealthPaced } = verifyActivities(settings, onHost);
+  // No schedule-to-start timeout: while the writer is down the write waits in its queue, never lost.
+  const { recordRunbookOutcome } = proxyActivities<MedicActivities>({
+    ...(routes ? { taskQueue: routes.runbookQueue } : {}),
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 10, initialInterval: '1s', nonRetryableErrorTypes: ['RunbookFormat'] },
+  });
+  // Notifications are best effort and may happen while a lease is held: bounded, so they cannot
+  // hold a target for long.
+  const { notify } = proxyActivities<MedicActivities>({
+    startToCloseTimeout: '10s',
+    retry: { maximumAttempts: 3, initialInterval: '1s' },
+  });
+  return {
+    diagnose,
+    gatherEvidence,
+    diagnoseEvidence,
+    restartContainer,
+    verifyHealth,
+    verifyHealthPaced,
+    recordRunbookOutcome,
+    notify,
+    checkTarget: targetCheck(settings, routes, engineFinal),
+  };
+}
+
+/** The health checks after a restart, on the target's host: the old retry-policy backoff and the paced one. */
+function verifyActivities(settings: IncidentSettings, onHost: { taskQueue?: string }) {
   // Throws while unhealthy: this retry policy is the verification's exponential backoff.
   const { verifyHealth } = proxyActivities<MedicActivities>({
     ...onHost,
@@ -67,29 +109,7 @@ export function incidentActivities(settings: IncidentSettings, routes?: Activity
       nonRetryableErrorTypes: ['ContainerNotFound'],
     },
   });
-  // No schedule-to-start timeout: while the writer is down the write waits in its queue, never lost.
-  const { recordRunbookOutcome } = proxyActivities<MedicActivities>({
-    ...(routes ? { taskQueue: routes.runbookQueue } : {}),
-    startToCloseTimeout: '30s',
-    retry: { maximumAttempts: 10, initialInterval: '1s', nonRetryableErrorTypes: ['RunbookFormat'] },
-  });
-  // Notifications are best effort and may happen while a lease is held: bounded, so they cannot
-  // hold a target for long.
-  const { notify } = proxyActivities<MedicActivities>({
-    startToCloseTimeout: '10s',
-    retry: { maximumAttempts: 3, initialInterval: '1s' },
-  });
-  return {
-    diagnose,
-    gatherEvidence,
-    diagnoseEvidence,
-    restartContainer,
-    verifyHealth,
-    verifyHealthPaced,
-    recordRunbookOutcome,
-    notify,
-    checkTarget: targetCheck(settings, routes),
-  };
+  return { verifyHealth, verifyHealthPaced };
 }
 
 /**
@@ -97,7 +117,7 @@ export function incidentActivities(settings: IncidentSettings, routes?: Activity
  * activity (one engine inspect, cheap for a storm); now it runs on the host's queue, and its
  * schedule-to-start timeout bounds the wait for a host no worker serves (not retried: the incident escalates).
  */
-function targetCheck(settings: IncidentSettings, routes?: ActivityRoutes) {
+function targetCheck(settings: IncidentSettings, routes: ActivityRoutes | undefined, engineFinal: string[]) {
   if (!routes) {
     return proxyLocalActivities<MedicActivities>({
       startToCloseTimeout: '30s',
@@ -108,7 +128,7 @@ function targetCheck(settings: IncidentSettings, routes?: ActivityRoutes) {
     taskQueue: routes.hostQueue,
     scheduleToStartTimeout: settings.hostWaitMs ?? DEFAULT_HOST_WAIT_MS,
     startToCloseTimeout: '30s',
-    retry: { maximumAttempts: 5, initialInterval: '1s' },
+    retry: { maximumAttempts: 5, initialInterval: '1s', nonRetryableErrorTypes: engineFinal },
   }).checkTarget;
 }
 

@@ -96,6 +96,8 @@ const SETTINGS_FROM_WORKER = 'settings-from-worker';
  * allowlist check a scheduled activity with a bounded wait, runbook writes through the single writer.
  */
 const HOST_QUEUES = 'host-queues';
+/** Patch id (issue 16): steps that need the engine wait out its outage (engine-outage.ts). */
+const ENGINE_OUTAGE_WAIT = 'engine-outage-wait';
 
 export function describeFailure(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return describeFailure(err.cause);
@@ -129,6 +131,8 @@ export class IncidentRun {
   readonly host: string;
   /** Where the activities run, for incidents since hosts were named; undefined for older ones. */
   readonly routes: ActivityRoutes | undefined;
+  /** Steps that need the engine wait for it while it does not answer (MEDIC_ENGINE_OUTAGE_WAIT). */
+  readonly waitsForEngine: boolean;
 
   constructor(readonly input: IncidentWorkflowInput) {
     const info = workflowInfo();
@@ -139,8 +143,9 @@ export class IncidentRun {
           runbookQueue: runbookTaskQueue(info.taskQueue),
         }
       : undefined;
+    this.waitsForEngine = patched(ENGINE_OUTAGE_WAIT);
     this.settings = input.settings;
-    this.activities = incidentActivities(input.settings, this.routes);
+    this.activities = incidentActivities(input.settings, this.routes, this.waitsForEngine);
     this.dryRun = input.resume?.dryRun ?? false;
     this.state =
       input.resume?.state ??
@@ -199,7 +204,7 @@ export class IncidentRun {
       starter: this.input.settings,
     });
     this.settings = settings;
-    this.activities = incidentActivities(settings, this.routes);
+    this.activities = incidentActivities(settings, this.routes, this.waitsForEngine);
     if (differing.length > 0) {
       const keys = differing.join(', ');
       this.record('settings-differ', `the starter's ${keys} differ from the worker's; the worker's apply`);

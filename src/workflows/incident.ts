@@ -23,6 +23,7 @@ import {
   type VerificationResult,
 } from '../domain/types.js';
 import { ApprovalDesk, type DecisionWait } from './approval.js';
+import { EngineOutage, whileEngineAway } from './engine-outage.js';
 import { DEFAULT_HOST_WAIT_MS } from './incident-activities.js';
 import { incidentMetrics } from './incident-metrics.js';
 import {
@@ -41,6 +42,8 @@ export type { IncidentWorkflowInput } from './incident-run.js';
 const NOTIFY_OUTCOMES = 'notify-outcomes';
 /** Patch id: the verification probes fast at first instead of waiting the retry policy's first interval. */
 const VERIFY_CADENCE = 'verify-cadence';
+/** Patch id (issue 16): a restart found already made by an earlier attempt counts as Medic's action. */
+const ALREADY_RESTARTED_ACTED = 'already-restarted-acted';
 /** A refused incident stays open to absorb copies of its alert until this long without one. */
 const REFUSED_QUIET_MS = 10 * 60 * 1000;
 /** Past this many history events a refused incident continues as new, so a long storm stays bounded. */
@@ -99,9 +102,11 @@ async function admitTarget(run: IncidentRun): Promise<IncidentState | undefined>
   const rejected = run.ledger.first?.targetRejected;
   if (rejected) return refuse(rejected);
   try {
-    const allowlist = await run.activities.checkTarget.executeWithOptions(
-      { summary: `check that ${run.state.target} may be touched (allowlist, managed label)` },
-      [{ target: run.state.target }],
+    const allowlist = await whileEngineAway(run, 'checking the allowlist', () =>
+      run.activities.checkTarget.executeWithOptions(
+        { summary: `check that ${run.state.target} may be touched (allowlist, managed label)` },
+        [{ target: run.state.target }],
+      ),
     );
     if (!allowlist.allowed) return refuse(`not on the allowlist: ${allowlist.reason}`);
   } catch (err) {
@@ -351,9 +356,11 @@ async function diagnoseTarget(run: IncidentRun): Promise<Diagnosis | undefined> 
     // Since hosts were named, the host gathers the evidence and the central queue decides on it.
     diagnosis = await run.timed('diagnose', async () => {
       if (!run.routes) return run.activities.diagnose.executeWithOptions({ summary }, [input]);
-      const evidence = await run.activities.gatherEvidence.executeWithOptions(
-        { summary: `gather evidence on ${state.target}'s host: logs, state, restarts` },
-        [input],
+      const evidence = await whileEngineAway(run, 'gathering evidence', () =>
+        run.activities.gatherEvidence.executeWithOptions(
+          { summary: `gather evidence on ${state.target}'s host: logs, state, restarts` },
+          [input],
+        ),
       );
       return run.activities.diagnoseEvidence.executeWithOptions({ summary }, [{ input, evidence }]);
     });
@@ -440,29 +447,10 @@ async function restartAndVerify(
   const { state, settings } = run;
   run.acting = true;
   run.setStatus('REMEDIATING', `restarting ${state.target}`);
-  /** The remediation did not work: give the lease back with its outcome, learn it, tell people. */
-  const fail = async (leaseOutcome: 'failed' | 'not-acted', reason: string) => {
-    await permits.release(requestId, leaseOutcome);
-    noteLease(run, { releasedAt: nowIso(), outcome: leaseOutcome });
-    await run.learn(diagnosis, 'failed', reason);
-    await run.tell('failed', 'critical', `incident ${state.workflowId} failed`, reason);
-    run.close('FAILED', reason);
-    return false;
-  };
-  let restarted = false;
   noteLease(run, { grantedAt: nowIso() });
-  try {
-    const action = await restartOnce(run, diagnosis);
-    state.actions.push({ ...action, at: nowIso() });
-    run.record(action.outcome, action.detail);
-    restarted = action.outcome === 'restarted';
-    if (restarted) incidentMetrics.acted(state.approval?.decidedBy ? 'approved' : 'automatic');
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const reason = `restart failed: ${describeFailure(err)}`;
-    state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'failed', detail: reason });
-    return fail('failed', reason);
-  }
+  const restarted = await restartTarget(run, permits, diagnosis, requestId);
+  if (restarted === undefined) return false;
+  if (restarted) incidentMetrics.acted(state.approval?.decidedBy ? 'approved' : 'automatic');
   run.setStatus('VERIFYING', `checking ${state.target} health`);
   try {
     state.verification = await run.timed('verify', () => verifyTargetHealth(run));
@@ -473,7 +461,14 @@ async function restartAndVerify(
     const attempts = settings.healthRetry.maximumAttempts;
     const detail = describeFailure(err);
     state.verification = { healthy: false, attempts, detail, checkedAt: nowIso() };
-    return fail(restarted ? 'failed' : 'not-acted', `still unhealthy after ${attempts} checks: ${detail}`);
+    const reason = `still unhealthy after ${attempts} checks: ${detail}`;
+    return failRemediation(
+      run,
+      permits,
+      diagnosis,
+      { requestId, outcome: restarted ? 'failed' : 'not-acted' },
+      reason,
+    );
   }
   await permits.release(requestId, restarted ? 'succeeded' : 'not-acted');
   noteLease(run, { releasedAt: nowIso(), outcome: restarted ? 'succeeded' : 'not-acted' });
@@ -531,6 +526,60 @@ function verifyTargetHealth(run: IncidentRun): Promise<VerificationResult> {
     { summary: `${summary}, fast probes for ${secondsText(firstWindowMs)} first` },
     [{ target, firstWindowMs }],
   );
+}
+
+/**
+ * The restart: whether Medic's restart reached the container, or undefined when it failed and the incident
+ * ended (FAILED; ESCALATED when the engine stayed away past MEDIC_ENGINE_OUTAGE_WAIT).
+ */
+async function restartTarget(
+  run: IncidentRun,
+  permits: PermitDesk,
+  diagnosis: Diagnosis,
+  requestId: string,
+): Promise<boolean | undefined> {
+  const { state, settings } = run;
+  try {
+    const action = await whileEngineAway(run, `restarting ${state.target}`, () =>
+      restartOnce(run, diagnosis),
+    );
+    state.actions.push({ ...action, at: nowIso() });
+    run.record(action.outcome, action.detail);
+    // A retried attempt that finds a new start time sees the restart an earlier attempt made (its worker
+    // died before it could report): that restart happened, and the guard and the budget count it.
+    if (action.outcome === 'already-restarted') return patched(ALREADY_RESTARTED_ACTED);
+    return action.outcome === 'restarted';
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const reason = `restart failed: ${describeFailure(err)}`;
+    state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'failed', detail: reason });
+    if (err instanceof EngineOutage) {
+      // Whether a request reached the engine before it went away is unknown: counted, as a failure.
+      await permits.release(requestId, 'failed');
+      noteLease(run, { releasedAt: nowIso(), outcome: 'failed' });
+      await run.escalate(reason);
+      return undefined;
+    }
+    await failRemediation(run, permits, diagnosis, { requestId, outcome: 'failed' }, reason);
+    return undefined;
+  }
+}
+
+/** The remediation did not work: give the lease back with its outcome, learn it, tell people. */
+async function failRemediation(
+  run: IncidentRun,
+  permits: PermitDesk,
+  diagnosis: Diagnosis,
+  lease: { requestId: string; outcome: 'failed' | 'not-acted' },
+  reason: string,
+): Promise<false> {
+  const { state } = run;
+  await permits.release(lease.requestId, lease.outcome);
+  noteLease(run, { releasedAt: nowIso(), outcome: lease.outcome });
+  await run.learn(diagnosis, 'failed', reason);
+  await run.tell('failed', 'critical', `incident ${state.workflowId} failed`, reason);
+  run.close('FAILED', reason);
+  return false;
 }
 
 const nowIso = () => new Date().toISOString();

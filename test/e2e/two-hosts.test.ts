@@ -3,28 +3,21 @@
 // API serve both. A fault on each host heals that host's container and leaves the other's untouched, both
 // fixes land in the one runbook, and the Docker host's worker, killed while an incident waits and started
 // again, finishes it.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import type { ChildProcess } from 'node:child_process';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoImage, removeContainer, runDemoContainer } from '../../scripts/demo-image.js';
 import { type DockerDaemon, startDockerDaemon } from '../../scripts/docker-daemon.js';
-import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { stopProcess } from '../../scripts/processes.js';
 import { DockerEngineRuntime } from '../../src/activities/containers.js';
 import { RunbookStore } from '../../src/activities/runbook.js';
 import { loadConfig, type MedicConfig } from '../../src/config.js';
 import { incidentWorkflowId } from '../../src/domain/naming.js';
-import { type ApiServer, startApi } from '../../src/server.js';
-import { connectClient } from '../../src/temporal/connection.js';
-import { createMedicWorker, type MedicWorker, medicWorkerActivities } from '../../src/worker.js';
+import type { connectClient } from '../../src/temporal/connection.js';
+import { createMedicWorker, medicWorkerActivities } from '../../src/worker.js';
 import { captureLogger, waitForDemoApp } from '../support/medic.js';
-import { refusingPort, waitFor } from '../support/ports.js';
-import { uniqueTaskQueue } from '../support/temporal.js';
+import { refusingPort } from '../support/ports.js';
+import { runWorker, splitMedicEnv, startCentralMedic, startHostWorkerProcess } from './host-worker.js';
 import { engineOrSkip, incidentReader } from './support.js';
 
 const { engine: podman, skipReason: noPodman } = engineOrSkip();
@@ -46,51 +39,15 @@ interface Parts {
   config: MedicConfig;
   env: NodeJS.ProcessEnv;
   client: Awaited<ReturnType<typeof connectClient>>;
-  api: ApiServer;
   apiUrl: string;
   stops: Array<() => Promise<void>>;
 }
 let parts: Parts;
 let dockerWorker: ChildProcess | undefined;
 
-function runWorker(worker: MedicWorker): () => Promise<void> {
-  const running = worker.run();
-  return async () => {
-    worker.shutdown();
-    await running;
-  };
-}
-
-/** The Docker host's worker as its own process (`npm run worker` with MEDIC_WORKER_ROLE=host), running once it says so. */
-async function startDockerHostWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...parts.env,
-      MEDIC_WORKER_ROLE: 'host',
-      MEDIC_HOST_NAME: 'docker',
-      DOCKER_HOST: docker!.dockerHost,
-      // Its "worker running" line says it polls.
-      MEDIC_LOG_LEVEL: 'info',
-      MEDIC_WORKER_HEALTH_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'medic-hosts-')), 'health'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-8000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  await waitFor(
-    'the Docker host worker to run',
-    async () => {
-      if (child.exitCode !== null) throw new Error(`the Docker host worker exited: ${output}`);
-      return output.includes('"worker running"') ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
-  return child;
+/** The Docker host's worker as its own process, running once it says so. */
+function startDockerHostWorker(): Promise<ChildProcess> {
+  return startHostWorkerProcess({ env: parts.env, hostName: 'docker', dockerHost: docker!.dockerHost });
 }
 
 const { incident, awaitIncident } = incidentReader(() => parts.apiUrl);
@@ -108,37 +65,12 @@ describe.skipIf(Boolean(noPodman || dockerProblem))('one Medic for two container
     const { logger } = captureLogger();
     const noOllama = await refusingPort();
     stops.push(() => noOllama.release());
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      MEDIC_PORT: '0',
-      MEDIC_TASK_QUEUE: uniqueTaskQueue('hosts'),
-      MEDIC_RUNBOOK_PATH: path.join(mkdtempSync(path.join(tmpdir(), 'medic-hosts-')), 'runbook.json'),
+    const env = splitMedicEnv('hosts', noOllama.url, {
       MEDIC_WEBHOOK_SECRET: 'two-hosts-webhook-secret',
       MEDIC_APPROVER_TOKENS: 'operator:two-hosts-approver-token-0123456789',
-      MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
-      MEDIC_RESTART_STOP_TIMEOUT: '5s',
-      MEDIC_RECURRENCE_WINDOW: '0s',
-      MEDIC_GUARD_COOLDOWN: '0s',
-      MEDIC_WATCHER: 'off',
-      MEDIC_LOG_LEVEL: 'warn',
-      GEMINI_API_KEY: '',
-      OLLAMA_HOST: noOllama.url,
-    };
-    const config = loadConfig({ ...env, MEDIC_WORKER_ROLE: 'central' });
-    const client = await connectClient(config.temporal);
-    stops.push(() => client.connection.close());
-    const connection = await NativeConnection.connect({ address: config.temporal.address });
-    stops.push(() => connection.close());
-    const common = { connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue };
-    // The central worker: workflows, diagnosis, notifications, and the runbook's single writer.
-    const central = await createMedicWorker({
-      ...common,
-      role: 'central',
-      workflowBundlePath: inject('workflowBundlePath'),
-      activities: medicWorkerActivities({ config, client, logger, runbookPath: config.runbookPath }),
     });
-    stops.push(runWorker(central));
+    const { config, client, connection, apiUrl } = await startCentralMedic(env, logger, stops);
+    const common = { connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue };
     // The Podman host's worker, in this process.
     const podmanConfig = loadConfig({ ...env, MEDIC_WORKER_ROLE: 'host', MEDIC_HOST_NAME: 'podman' });
     const podmanWorker = await createMedicWorker({
@@ -154,16 +86,7 @@ describe.skipIf(Boolean(noPodman || dockerProblem))('one Medic for two container
       }),
     });
     stops.push(runWorker(podmanWorker));
-    const api = await startApi({ client, config, logger });
-    stops.push(
-      () =>
-        new Promise<void>((resolve) => {
-          api.close(() => resolve());
-          api.closeAllConnections();
-        }),
-    );
-    const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-    parts = { config, env, client, api, apiUrl, stops };
+    parts = { config, env, client, apiUrl, stops };
 
     // The demo app on each host, same name, alerting Medic's API with its own host's name.
     for (const [host, engine] of [

@@ -175,6 +175,10 @@ describe('leaseTtlMs', () => {
     expect(leaseTtlMs(long)).toBe(60_000 + 40_000 + 380_000 + 5 * 30_000 + 10 + 100 + 1000 + 1000 + 60_000);
   });
 
+  it('covers a restart waiting out an engine outage (MEDIC_ENGINE_OUTAGE_WAIT)', () => {
+    expect(leaseTtlMs({ ...timings, engineOutageWaitMs: 300_000 })).toBe(leaseTtlMs(timings) + 300_000);
+  });
+
   it('never goes below the configured TTL', () => {
     expect(leaseTtlMs({ ...timings, guard: { leaseTtlMs: 10_000_000 } })).toBe(10_000_000);
   });

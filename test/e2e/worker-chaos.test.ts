@@ -1,0 +1,221 @@
+// Issue 16, the worker and the engine under chaos, on the real stack: a real Temporal dev server, a real
+// engine, the demo app in real containers, and the host worker as its own process reaching the engine
+// through a proxy (test/support/engine-proxy.ts) that counts the restarts reaching the engine, holds a
+// restart's answer open, and can be cut like a stopped engine service.
+// - kill -9 of the host worker mid-restart: a new worker finishes the incident with one restart, one
+//   runbook entry, and the guard and the budget counting one action;
+// - SIGTERM mid-restart: the worker lets the restart finish and exits;
+// - the engine away: the incident waits (MEDIC_ENGINE_OUTAGE_WAIT), says so, and goes on when it is back,
+//   or escalates and says why when it is not.
+// Recovery times are printed, never asserted.
+import type { ChildProcess } from 'node:child_process';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunbookStore } from '../../src/activities/runbook.js';
+import type { MedicConfig } from '../../src/config.js';
+import { budgetWorkflowId, guardWorkflowId, incidentWorkflowId } from '../../src/domain/naming.js';
+import type { IncidentState } from '../../src/domain/types.js';
+import type { connectClient } from '../../src/temporal/connection.js';
+import { budgetStateQuery, guardStateQuery } from '../../src/workflows/messages.js';
+import { type EngineProxy, startEngineProxy } from '../support/engine-proxy.js';
+import { captureLogger } from '../support/medic.js';
+import { refusingPort, waitFor } from '../support/ports.js';
+import { exited, splitMedicEnv, startCentralMedic, startHostWorkerProcess } from './host-worker.js';
+import { engineOrSkip, incidentReader, startDemoContainer } from './support.js';
+
+const { engine, skipReason } = engineOrSkip();
+const HOST = 'chaos';
+const SECRET = 'worker-chaos-webhook-secret';
+/** The engine outage an incident waits out in this test (MEDIC_ENGINE_OUTAGE_WAIT), short to keep it quick. */
+const OUTAGE_WAIT_S = 15;
+
+interface Parts {
+  config: MedicConfig;
+  env: NodeJS.ProcessEnv;
+  client: Awaited<ReturnType<typeof connectClient>>;
+  apiUrl: string;
+  proxy: EngineProxy;
+  stops: Array<() => Promise<void>>;
+}
+let parts: Parts;
+let hostWorker: ChildProcess | undefined;
+
+const { incident, awaitIncident } = incidentReader(() => parts.apiUrl);
+const startHostWorker = () =>
+  startHostWorkerProcess({ env: parts.env, hostName: HOST, dockerHost: parts.proxy.dockerHost });
+
+/** A demo app of its own per test (its own incident, guard and runbook entry), alerting Medic as host `chaos`. */
+async function demo(name: string): Promise<{ url: string; target: string }> {
+  const target = `medic-chaos-${name}-${process.pid}`;
+  const app = await startDemoContainer(engine!.docker, {
+    name: target,
+    env: {
+      MEDIC_WEBHOOK_URL: `${parts.apiUrl}/webhooks/alert`,
+      MEDIC_WEBHOOK_SECRET: SECRET,
+      MEDIC_HOST_NAME: HOST,
+      MONITOR_INTERVAL_MS: '1000',
+    },
+    labels: {},
+  });
+  parts.stops.push(app.stop);
+  return { url: app.url, target };
+}
+
+async function trigger(url: string, fault: string): Promise<void> {
+  const res = await fetch(`${url}/trigger/${fault}`, { method: 'POST' });
+  expect(res.status).toBe(202);
+}
+
+const timeline = (state: IncidentState | undefined) => (state?.timeline ?? []).map((t) => t.event);
+
+/** Actions the budget counted in the last hour; none before the first incident starts it. */
+async function budgetSpent(): Promise<number> {
+  const budget = parts.client.workflow.getHandle(budgetWorkflowId(parts.config.temporal.taskQueue));
+  try {
+    return (await budget.query(budgetStateQuery)).lastHour;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return 0;
+    throw err;
+  }
+}
+
+/** The guard's view once it holds no lease: the actions it counted for the target. */
+async function guardOf(target: string) {
+  const guard = parts.client.workflow.getHandle(guardWorkflowId(target, HOST));
+  return waitFor(`${guard.workflowId} to hold no lease`, async () => {
+    const snapshot = await guard.query(guardStateQuery);
+    return snapshot.holder ? undefined : snapshot;
+  });
+}
+
+async function runbookEntries(workflowId: string): Promise<string[]> {
+  const { fixes } = await new RunbookStore(parts.config.runbookPath).read();
+  return fixes.flatMap((f) => f.history.filter((h) => h.workflowId === workflowId).map((h) => h.outcome));
+}
+
+describe.skipIf(Boolean(skipReason))('the worker and the engine under chaos', () => {
+  beforeAll(async () => {
+    const stops: Parts['stops'] = [];
+    const { logger } = captureLogger();
+    const noOllama = await refusingPort();
+    stops.push(() => noOllama.release());
+    const proxy = await startEngineProxy(engine!.dockerHost);
+    stops.push(() => proxy.close());
+    const env = splitMedicEnv('chaos', noOllama.url, {
+      MEDIC_WEBHOOK_SECRET: SECRET,
+      MEDIC_ENGINE_OUTAGE_WAIT: `${OUTAGE_WAIT_S}s`,
+    });
+    const { config, client, apiUrl } = await startCentralMedic(env, logger, stops);
+    parts = { config, env, client, apiUrl, proxy, stops };
+    hostWorker = await startHostWorker();
+  }, 240_000);
+
+  afterAll(async () => {
+    hostWorker?.kill('SIGKILL');
+    for (const stop of (parts?.stops ?? []).reverse()) await stop().catch(() => undefined);
+  }, 120_000);
+
+  it('kill -9 of the host worker mid-restart: a new worker finishes with one restart, counted once', {
+    timeout: 240_000,
+  }, async () => {
+    const { url, target } = await demo('kill');
+    const workflowId = incidentWorkflowId(target, 'memory-leak', HOST);
+    const spentBefore = await budgetSpent();
+    const restartsBefore = parts.proxy.restarts;
+    // The engine restarts the container at once; its answer is held, so the worker dies waiting for it.
+    parts.proxy.holdRestarts(8000);
+    await trigger(url, 'memory-leak');
+    await waitFor('the restart to reach the engine', async () =>
+      parts.proxy.restarts > restartsBefore ? true : undefined,
+    );
+    hostWorker?.kill('SIGKILL');
+    const killedAt = Date.now();
+    await exited(hostWorker!);
+    parts.proxy.holdRestarts(0);
+    hostWorker = await startHostWorker();
+    const workerBackMs = Date.now() - killedAt;
+    const state = await awaitIncident(workflowId, 'RESOLVED', 180_000);
+    const recoveryMs = Date.now() - killedAt;
+    console.log(
+      `[chaos] kill -9 mid-restart: new worker polling after ${(workerBackMs / 1000).toFixed(1)} s, incident RESOLVED ${(recoveryMs / 1000).toFixed(1)} s after the kill`,
+    );
+
+    expect(parts.proxy.restarts - restartsBefore).toBe(1);
+    expect(state.actions).toEqual([expect.objectContaining({ outcome: 'already-restarted' })]);
+    expect(await runbookEntries(workflowId)).toEqual(['resolved']);
+    const guard = await guardOf(target);
+    expect(guard.recentActions).toEqual([expect.objectContaining({ outcome: 'succeeded' })]);
+    expect(guard.restartsLastHour).toBe(1);
+    expect((await budgetSpent()) - spentBefore).toBe(1);
+  });
+
+  it('SIGTERM mid-restart: the worker lets the restart finish and exits', { timeout: 240_000 }, async () => {
+    const { url, target } = await demo('drain');
+    const workflowId = incidentWorkflowId(target, 'memory-leak', HOST);
+    const restartsBefore = parts.proxy.restarts;
+    parts.proxy.holdRestarts(5000);
+    await trigger(url, 'memory-leak');
+    await waitFor('the restart to reach the engine', async () =>
+      parts.proxy.restarts > restartsBefore ? true : undefined,
+    );
+    const draining = hostWorker!;
+    const termAt = Date.now();
+    draining.kill('SIGTERM');
+    // Liveness, with a generous bound: it exits by itself, and cleanly.
+    const code = await waitFor(
+      'the host worker to exit after SIGTERM',
+      async () => draining.exitCode ?? draining.signalCode ?? undefined,
+      { timeoutMs: 120_000 },
+    );
+    console.log(
+      `[chaos] SIGTERM mid-restart: the host worker exited ${code} after ${((Date.now() - termAt) / 1000).toFixed(1)} s`,
+    );
+    expect(code).toBe(0);
+    parts.proxy.holdRestarts(0);
+    // The restart was finished by the draining worker; a new one verifies.
+    hostWorker = await startHostWorker();
+    const state = await awaitIncident(workflowId, 'RESOLVED', 180_000);
+    expect(state.actions).toEqual([expect.objectContaining({ outcome: 'restarted' })]);
+    expect(parts.proxy.restarts - restartsBefore).toBe(1);
+  });
+
+  it('the engine away for a while: the incident waits, says so, and heals once it is back', {
+    timeout: 240_000,
+  }, async () => {
+    const { url, target } = await demo('outage');
+    const workflowId = incidentWorkflowId(target, 'memory-leak', HOST);
+    await parts.proxy.cut();
+    const cutAt = Date.now();
+    await trigger(url, 'memory-leak');
+    await waitFor(
+      `${workflowId} to wait for the engine`,
+      async () => (timeline(await incident(workflowId)).includes('engine-unavailable') ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await parts.proxy.restore();
+    const state = await awaitIncident(workflowId, 'RESOLVED', 120_000);
+    console.log(`[chaos] engine away ${((Date.now() - cutAt) / 1000).toFixed(1)} s before RESOLVED`);
+    expect(timeline(state)).toEqual(expect.arrayContaining(['engine-unavailable', 'engine-back']));
+    expect(state.actions).toEqual([expect.objectContaining({ outcome: 'restarted' })]);
+  });
+
+  it('the engine away past MEDIC_ENGINE_OUTAGE_WAIT: the incident escalates and says why', {
+    timeout: 240_000,
+  }, async () => {
+    const { url, target } = await demo('gone');
+    const workflowId = incidentWorkflowId(target, 'memory-leak', HOST);
+    await parts.proxy.cut();
+    try {
+      await trigger(url, 'memory-leak');
+      const state = await awaitIncident(workflowId, 'ESCALATED', 120_000);
+      expect(timeline(state)).toContain('engine-unavailable');
+      const closing = state.timeline.at(-1)?.detail ?? '';
+      expect(closing).toContain('MEDIC_ENGINE_OUTAGE_WAIT');
+      expect(closing).toContain(`host ${HOST}`);
+      expect(state.actions).toEqual([]);
+    } finally {
+      await parts.proxy.restore();
+    }
+  });
+});
