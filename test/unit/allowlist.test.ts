@@ -112,7 +112,7 @@ describe('issue 11 item 6: a container id never bypasses the protected-name chec
     const { activities } = buildActivities(runtime);
     const request = { incidentId: 'i-1', expectedStartedAt: db.startedAt, stopTimeoutMs: 1000 };
     // In an activity's context, as a worker runs it (the restart heartbeats).
-    const restart = (target: string) =>
+    const restart = (target: string): ReturnType<typeof activities.restartContainer> =>
       new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
         activities.restartContainer,
         {
