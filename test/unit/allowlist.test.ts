@@ -1,4 +1,7 @@
 // The allowlist's judgement on what the engine reports about a target.
+
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { checkTarget, DEFAULT_PROTECTED_CONTAINERS, judgeTarget } from '../../src/activities/allowlist.js';
 import type { ContainerInfo, ContainerRuntime } from '../../src/activities/containers.js';
@@ -108,12 +111,21 @@ describe('issue 11 item 6: a container id never bypasses the protected-name chec
     const { runtime, restarted } = engineResolvingIds([db]);
     const { activities } = buildActivities(runtime);
     const request = { incidentId: 'i-1', expectedStartedAt: db.startedAt, stopTimeoutMs: 1000 };
-    await expect(activities.restartContainer({ ...request, target: 'abcdef012345' })).rejects.toMatchObject({
+    // In an activity's context, as a worker runs it (the restart heartbeats).
+    const restart = (target: string): ReturnType<typeof activities.restartContainer> =>
+      new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
+        activities.restartContainer,
+        {
+          ...request,
+          target,
+        },
+      );
+    await expect(restart('abcdef012345')).rejects.toMatchObject({
       type: 'TargetNameMismatch',
       nonRetryable: true,
     });
     expect(restarted).toEqual([]);
-    const action = await activities.restartContainer({ ...request, target: 'payments-db' });
+    const action = await restart('payments-db');
     expect(action.outcome).toBe('restarted');
     expect(restarted).toEqual([db.id]);
   });
