@@ -1,6 +1,7 @@
 // The incident workflow on the real dev server, with Medic's real activities acting on the demo app
 // run as a real process by Medic's process supervisor.
 import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { ContainerRuntime, ProcessSupervisor } from '../../src/activities/containers.js';
 import { DEFAULT_APPROVAL_POLICY, parseSeverityPolicy } from '../../src/domain/policy.js';
@@ -82,14 +83,20 @@ describe('incident workflow', () => {
       const after = await ctx.supervisor.inspect(target);
       expect(after?.restartCount).toBe(1);
 
-      // The retry policy Temporal applied is the configured exponential backoff.
+      // The verification's cadence (patch verify-cadence): the first attempt probes fast for the configured
+      // initial interval (200 ms), then Temporal's retry policy continues the configured exponential backoff
+      // from its second wait (200 ms x 2), for the remaining 7 of the 8 checks.
       const history = await ctx.handleFor(workflowId).fetchHistory();
       const scheduled = history.events
         ?.map((e) => e.activityTaskScheduledEventAttributes)
         .find((a) => a?.activityType?.name === 'verifyHealth');
       expect(scheduled?.retryPolicy?.backoffCoefficient).toBe(2);
-      expect(Number(scheduled?.retryPolicy?.initialInterval?.nanos ?? 0)).toBe(200_000_000);
-      expect(scheduled?.retryPolicy?.maximumAttempts).toBe(8);
+      expect(Number(scheduled?.retryPolicy?.initialInterval?.nanos ?? 0)).toBe(400_000_000);
+      expect(scheduled?.retryPolicy?.maximumAttempts).toBe(7);
+      const [verifyInput] = scheduled?.input?.payloads ?? [];
+      expect(verifyInput && defaultPayloadConverter.fromPayload(verifyInput)).toMatchObject({
+        firstWindowMs: 200,
+      });
 
       // Learned: exactly one fix, naming this incident.
       const { fixes } = await ctx.activities.runbook.read();
