@@ -133,7 +133,8 @@ describe.skipIf(Boolean(noEngine ?? noBrowser))('the approval console in a real 
     // It leaves the waiting list and shows up resolved among the recent incidents.
     const row = page.locator(`tr[id="recent-${workflowId}"]`);
     await expect.poll(() => visibleText(row).catch(() => ''), { timeout: 120_000 }).toContain('RESOLVED');
-    expect(await card.count()).toBe(0);
+    // Two visibility queries feed the two lists, each eventually consistent: the card goes at a refresh.
+    await expect.poll(() => card.count(), { timeout: 30_000 }).toBe(0);
     expect(await visibleText(page.locator('#changes'))).toContain(
       `${DEMO} · hang no longer waits for approval`,
     );
