@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { incidentWorkflowId } from '../../src/domain/naming.js';
 import type { Alert } from '../../src/domain/types.js';
@@ -22,6 +22,11 @@ const SECRET = 'api-process-webhook-secret-0123456789';
 const WINDOW_MS = 300;
 const MAX_WINDOW_MS = 1000;
 const temporal = devServerForFile();
+/** Every API process started here: a test that fails half-way must not leave one running. */
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 interface ApiProcess {
   child: ChildProcess;
@@ -46,6 +51,7 @@ async function startApiProcess(taskQueue: string): Promise<ApiProcess> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);
