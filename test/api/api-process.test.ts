@@ -25,7 +25,8 @@ const temporal = devServerForFile();
 /** Every API process started here: a test that fails half-way must not leave one running. */
 const children: ChildProcess[] = [];
 afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 interface ApiProcess {
