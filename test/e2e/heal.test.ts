@@ -60,21 +60,28 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
     ]);
     expect(state.verification?.healthy).toBe(true);
 
-    // Restarted exactly once, by the engine's own account.
-    const stream = (await engine!.docker.getEvents({
-      since,
-      until: Math.ceil(Date.now() / 1000),
-      filters: { container: [DEMO], event: ['restart', 'start'] },
-    })) as unknown as AsyncIterable<Buffer>;
-    let text = '';
-    for await (const chunk of stream) text += chunk.toString();
-    const lines = text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { Action?: string; status?: string; timeNano?: number; time: number })
-      .filter((e) => (e.timeNano ? e.timeNano / 1e6 : e.time * 1000) > Date.parse(before) + 500);
-    const starts = lines.filter((e) => (e.Action ?? e.status) === 'start').length;
-    expect(starts).toBe(1);
+    // Restarted exactly once, by the engine's own account. The engine writes its events a moment after the
+    // fact (Podman's event log is a file), and the verification can end sooner: read until the start is there.
+    const startsSince = async () => {
+      const stream = (await engine!.docker.getEvents({
+        since,
+        until: Math.ceil(Date.now() / 1000),
+        filters: { container: [DEMO], event: ['restart', 'start'] },
+      })) as unknown as AsyncIterable<Buffer>;
+      let text = '';
+      for await (const chunk of stream) text += chunk.toString();
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { Action?: string; status?: string; timeNano?: number; time: number })
+        .filter((e) => (e.timeNano ? e.timeNano / 1e6 : e.time * 1000) > Date.parse(before) + 500)
+        .filter((e) => (e.Action ?? e.status) === 'start').length;
+    };
+    await waitFor("the restart in the engine's events", async () => (await startsSince()) > 0, {
+      timeoutMs: 15_000,
+      intervalMs: 500,
+    });
+    expect(await startsSince()).toBe(1);
     expect(await startedAt()).not.toBe(before);
 
     const health = await fetch(`${stack.demo.url}/health`);
