@@ -136,23 +136,28 @@ async function countInHistory(workflowId: string): Promise<number | undefined> {
 const accepted = (answers: Answer[], target: string) =>
   answers.filter((a) => a.target === target && a.status >= 200 && a.status < 300);
 
+/** An API process on its own task queue under a storm on 4 targets, run for several coalescing windows:
+ * batches confirmed, the window grown, copies held. */
+async function stormInFullSwing(queuePrefix: string, targetPrefix: string) {
+  const api = await startApiProcess(uniqueTaskQueue(queuePrefix));
+  const targets = Array.from(
+    { length: 4 },
+    (_, i) => `${targetPrefix}-${process.pid}-${i}-${Date.now() % 100000}`,
+  );
+  const load = storm(api.base, targets);
+  await waitFor(
+    'coalesced copies in flight',
+    async () =>
+      load.answers.filter((a) => a.coalesced).length >= 50 &&
+      Date.now() - (load.answers[0]?.at ?? Date.now()) >= 3 * MAX_WINDOW_MS,
+    { timeoutMs: 30_000, intervalMs: 20 },
+  );
+  return { api, targets, load };
+}
+
 describe('the API process under a storm', () => {
   it('SIGTERM: drains what it holds and exits 0; every alert answered 2xx is counted, exactly', async () => {
-    const taskQueue = uniqueTaskQueue('api-sigterm');
-    const api = await startApiProcess(taskQueue);
-    const targets = Array.from({ length: 4 }, (_, i) => `sigterm-${process.pid}-${i}-${Date.now() % 100000}`);
-    const load = storm(api.base, targets);
-    await waitFor(
-      'coalesced copies in flight',
-      // Several windows of storm: batches confirmed, the window grown, copies held.
-      async () =>
-        load.answers.filter((a) => a.coalesced).length >= 50 &&
-        Date.now() - (load.answers[0]?.at ?? Date.now()) >= 3 * MAX_WINDOW_MS,
-      {
-        timeoutMs: 30_000,
-        intervalMs: 20,
-      },
-    );
+    const { api, targets, load } = await stormInFullSwing('api-sigterm', 'sigterm');
     const signalled = Date.now();
     api.child.kill('SIGTERM');
     const [code] = (await once(api.child, 'exit')) as [number | null];
@@ -172,21 +177,7 @@ describe('the API process under a storm', () => {
   });
 
   it('kill -9: every incident answered 2xx exists; only copies of the last window can be lost', async () => {
-    const taskQueue = uniqueTaskQueue('api-kill');
-    const api = await startApiProcess(taskQueue);
-    const targets = Array.from({ length: 4 }, (_, i) => `kill9-${process.pid}-${i}-${Date.now() % 100000}`);
-    const load = storm(api.base, targets);
-    await waitFor(
-      'coalesced copies in flight',
-      // Several windows of storm: batches confirmed, the window grown, copies held.
-      async () =>
-        load.answers.filter((a) => a.coalesced).length >= 50 &&
-        Date.now() - (load.answers[0]?.at ?? Date.now()) >= 3 * MAX_WINDOW_MS,
-      {
-        timeoutMs: 30_000,
-        intervalMs: 20,
-      },
-    );
+    const { api, targets, load } = await stormInFullSwing('api-kill', 'kill9');
     const killedAt = Date.now();
     api.child.kill('SIGKILL');
     await once(api.child, 'exit');
