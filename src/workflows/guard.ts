@@ -2,13 +2,16 @@
 // hourly restart limit and circuit breaker; `budget-<task queue>` enforces the global action budgets.
 // Incidents ask by signal and are answered by signal (`permitDecision`); the rules themselves are
 // the pure functions of domain/guard.ts. Both continue-as-new to keep their histories bounded, so the
-// state is durable across worker restarts and never grows without limit.
+// state is durable across worker restarts and never grows without limit. Since patch
+// `answers-in-parallel` each sends every answer a batch of messages produced in one workflow task, instead
+// of one task per answer, so fifty incidents waiting on one guard are not fifty round trips in a row.
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -57,6 +60,9 @@ import {
 /** Messages handled per run before continuing as new; keeps each run's history small. */
 const MESSAGES_PER_RUN = 500;
 
+/** Patch id (issue 16): the answers to a batch of messages go out together. */
+const ANSWERS_IN_PARALLEL = 'answers-in-parallel';
+
 /** Tells an incident; false when it cannot be told (it ended or was terminated while waiting). */
 async function answer(incidentWorkflowId: string, message: PermitAnswer): Promise<boolean> {
   try {
@@ -102,19 +108,34 @@ export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
   });
   setHandler(guardStateQuery, () => snapshotGuard(state, Date.now()));
 
+  const inParallel = patched(ANSWERS_IN_PARALLEL);
+  /** Answers decided and not yet sent: under the patch they go out together once a batch is handled. */
+  const unsent: Array<{ request: LeaseRequest; decision: LeaseDecision }> = [];
+  const send = ({ request, decision }: { request: LeaseRequest; decision: LeaseDecision }) =>
+    answer(request.incidentWorkflowId, { requestId: request.requestId, scope: 'lease', decision });
+  /** Nobody will act on (or release) a lease its incident never heard of: take it back at once. */
+  const untold = (request: LeaseRequest, decision: LeaseDecision) => {
+    if (decision.kind === 'granted') releaseLease(state, request.requestId, 'not-acted', Date.now());
+  };
   const tell = async (request: LeaseRequest, decision: LeaseDecision) => {
-    const told = await answer(request.incidentWorkflowId, {
-      requestId: request.requestId,
-      scope: 'lease',
-      decision,
-    });
-    // Nobody will act on (or release) a lease its incident never heard of: take it back at once.
-    if (!told && decision.kind === 'granted') releaseLease(state, request.requestId, 'not-acted', Date.now());
+    if (inParallel) unsent.push({ request, decision });
+    else if (!(await send({ request, decision }))) untold(request, decision);
   };
   /** The lease may be free: serve whoever waited longest, until someone holds it or nobody waits. */
   const serveQueue = async () => {
     for (let next = nextQueued(state, Date.now()); next; next = nextQueued(state, Date.now())) {
       await tell(next.request, next.decision);
+    }
+  };
+  /** Sends the batch's answers at once; a grant nobody heard frees the lease for the next in line. */
+  const sendAnswers = async () => {
+    while (unsent.length > 0) {
+      const batch = unsent.splice(0);
+      const told = await Promise.all(batch.map(send));
+      batch.forEach(({ request, decision }, i) => {
+        if (!told[i]) untold(request, decision);
+      });
+      await serveQueue();
     }
   };
 
@@ -155,6 +176,7 @@ export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
       }
       await serveQueue();
     }
+    await sendAnswers();
 
     if (handled >= MESSAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
@@ -183,10 +205,13 @@ export async function budgetWorkflow(input: BudgetWorkflowInput = {}): Promise<v
   });
   setHandler(budgetStateQuery, () => snapshotBudget(state, Date.now(), limits));
 
+  const inParallel = patched(ANSWERS_IN_PARALLEL);
   let handled = 0;
   for (;;) {
     setCurrentDetails(describeBudgetSnapshot(snapshotBudget(state, Date.now(), limits)));
     await condition(() => inbox.length > 0);
+    /** Under the patch, the batch's answers go out together once every message in it is decided. */
+    const answers: Array<Promise<boolean>> = [];
     while (inbox.length > 0) {
       const message = inbox.shift() as BudgetMessage;
       handled += 1;
@@ -198,8 +223,15 @@ export async function budgetWorkflow(input: BudgetWorkflowInput = {}): Promise<v
       limits = request.limits;
       const decision = spendBudget(state, request, Date.now());
       log.info('budget request', { target: request.target, incident: request.incidentWorkflowId, decision });
-      await answer(request.incidentWorkflowId, { requestId: request.requestId, scope: 'budget', decision });
+      const told = answer(request.incidentWorkflowId, {
+        requestId: request.requestId,
+        scope: 'budget',
+        decision,
+      });
+      if (inParallel) answers.push(told);
+      else await told;
     }
+    await Promise.all(answers);
     if (handled >= MESSAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (inbox.length === 0)

@@ -1,7 +1,10 @@
 // The action permit: before it acts, an incident holds a lease from `guard-<target>` (one action at a
-// time, cooldown, hourly limit, breaker) and then a unit of the global budget. Both answer by signal;
-// the lease is given back with the action's outcome, and a cancelled incident still gives it back.
+// time, cooldown, hourly limit, breaker) and a unit of the global budget. Both answer by signal; since
+// patch `permit-one-trip` both are asked at once (one round trip, not two), and whichever is refused
+// gives the other back. The lease is given back with the action's outcome, and a cancelled incident
+// still gives it back.
 import {
+  ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
   isCancellation,
@@ -28,6 +31,12 @@ import {
 
 /** Patch id: the guard is `guard:<host>:<target>` (issue 11); older incidents use `guard-<target>`. */
 const GUARD_ID_WITH_HOST = 'guard-id-with-host';
+/**
+ * Patch id (issue 16): the lease and the budget are asked in the same workflow task, and each is signalled
+ * before it is started (a guard usually runs already; only a signal that finds nobody starts it). Older
+ * incidents ask the guard, then the budget, each after starting it.
+ */
+const PERMIT_ONE_TRIP = 'permit-one-trip';
 
 export type Permit = { ok: true; requestId: string } | { ok: false; reason: string };
 
@@ -66,10 +75,32 @@ export class PermitDesk {
     });
   }
 
-  /** A lease, then the budget; `approvedBy` names the person whose approval waives the limits. */
+  /** A lease and a unit of the budget; `approvedBy` names the person whose approval waives the limits. */
   async acquire(approvedBy?: string): Promise<Permit> {
     const requestId = uuid4();
     this.outstanding.add(requestId);
+    if (!patched(PERMIT_ONE_TRIP)) return this.acquireInTurn(requestId, approvedBy);
+    const [lease, budget] = await Promise.all([
+      this.askGuard(requestId, approvedBy, true),
+      this.askBudget(requestId, approvedBy, true),
+    ]);
+    // Both answers arrive in either order; the incident shows the one that decided.
+    this.showDecisive(requestId, !lease.ok);
+    if (!lease.ok) {
+      // Refused or queued past the wait (then already given back); an unused unit goes back too.
+      if (this.outstanding.delete(requestId) && budget.ok) await this.refund(requestId);
+      return lease;
+    }
+    this.held = requestId;
+    if (!budget.ok) {
+      await this.release(requestId, 'not-acted');
+      return budget;
+    }
+    return { ok: true, requestId };
+  }
+
+  /** Before patch `permit-one-trip`: the lease, then the budget. */
+  private async acquireInTurn(requestId: string, approvedBy?: string): Promise<Permit> {
     const lease = await this.askGuard(requestId, approvedBy);
     if (!lease.ok) return lease;
     this.held = requestId;
@@ -81,15 +112,25 @@ export class PermitDesk {
     return { ok: true, requestId };
   }
 
+  /** The lease's answer when it refused, otherwise the budget's, as the incident's `guard` state. */
+  private showDecisive(requestId: string, leaseRefused: boolean) {
+    const decisive = this.answers.get(`${leaseRefused ? 'lease' : 'budget'}:${requestId}`);
+    if (decisive && decisive.kind !== 'queued') {
+      this.run.state.guard = {
+        decision: decisive.kind,
+        reason: decisive.reason,
+        at: new Date().toISOString(),
+      };
+    }
+  }
+
   /** Gives the lease back with what happened; an unused budget unit is refunded. */
   async release(requestId: string, outcome: ReleaseOutcome): Promise<void> {
     this.outstanding.delete(requestId);
     if (this.held === requestId) this.held = undefined;
     try {
       await getExternalWorkflowHandle(this.guardId).signal(leaseReleaseSignal, { requestId, outcome });
-      if (outcome === 'not-acted' && !this.run.dryRun) {
-        await getExternalWorkflowHandle(this.budgetId).signal(budgetRefundSignal, { requestId });
-      }
+      if (outcome === 'not-acted') await this.refund(requestId);
       this.run.record('lease-released', `${outcome}`);
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -97,63 +138,82 @@ export class PermitDesk {
     }
   }
 
+  /** A unit of the budget that was not used goes back; a dry run spent none. */
+  private async refund(requestId: string): Promise<void> {
+    if (this.run.dryRun) return;
+    await getExternalWorkflowHandle(this.budgetId).signal(budgetRefundSignal, { requestId });
+  }
+
   /** The lease held when the incident was cancelled, if any. */
   heldLease(): string | undefined {
     return this.held;
   }
 
-  private async askGuard(requestId: string, approvedBy?: string): Promise<Permit> {
+  /** `oneTrip`: signalled first and started only if it is not there, and the refusal left to `acquire`. */
+  private async askGuard(
+    requestId: string,
+    approvedBy: string | undefined,
+    oneTrip = false,
+  ): Promise<Permit> {
     const { guardId, run } = this;
-    await this.ensureRunning(guardId, () =>
+    const start = () =>
       startChild(guardWorkflow, {
         ...childOptions(guardId),
         staticSummary: `guard · ${run.state.target}: one action at a time, cooldown, hourly limit, breaker`,
         args: [{ target: run.state.target }],
-      }),
-    );
-    await getExternalWorkflowHandle(guardId).signal(leaseRequestSignal, {
-      requestId,
-      incidentWorkflowId: run.state.workflowId,
-      action: 'RESTART',
-      dryRun: run.dryRun,
-      limits: { ...run.settings.guard, leaseTtlMs: this.leaseTtlMs },
-      ...(approvedBy ? { approvedBy } : {}),
-    });
+      });
+    const ask = () =>
+      getExternalWorkflowHandle(guardId).signal(leaseRequestSignal, {
+        requestId,
+        incidentWorkflowId: run.state.workflowId,
+        action: 'RESTART',
+        dryRun: run.dryRun,
+        limits: { ...run.settings.guard, leaseTtlMs: this.leaseTtlMs },
+        ...(approvedBy ? { approvedBy } : {}),
+      });
+    const key = `lease:${requestId}`;
     const leaseWaitMs = this.leaseTtlMs * 2;
     const leaseWait = { summary: `wait for the lease on ${run.state.target} from ${guardId}` };
-    if (!(await condition(() => this.answered(`lease:${requestId}`) !== undefined, leaseWaitMs, leaseWait))) {
+    const answered = () => condition(() => this.answered(key) !== undefined, leaseWaitMs, leaseWait);
+    if (!(await this.askAndWait(guardId, { start, ask, answered }, oneTrip))) {
       await this.release(requestId, 'not-acted');
       return { ok: false, reason: `${guardId} granted no lease within ${secondsText(leaseWaitMs)}` };
     }
-    const lease = this.answered(`lease:${requestId}`) as LeaseDecision;
+    const lease = this.answered(key) as LeaseDecision;
     if (lease.kind !== 'granted') {
-      this.outstanding.delete(requestId);
+      if (!oneTrip) this.outstanding.delete(requestId);
       return { ok: false, reason: lease.reason };
     }
     return { ok: true, requestId };
   }
 
-  private async askBudget(requestId: string, approvedBy?: string): Promise<Permit> {
+  private async askBudget(
+    requestId: string,
+    approvedBy: string | undefined,
+    oneTrip = false,
+  ): Promise<Permit> {
     const { budgetId, run } = this;
-    await this.ensureRunning(budgetId, () =>
+    const start = () =>
       startChild(budgetWorkflow, {
         ...childOptions(budgetId),
         staticSummary: 'budget · restarts per hour and per day across all targets',
         args: [{}],
-      }),
-    );
-    await getExternalWorkflowHandle(budgetId).signal(budgetRequestSignal, {
-      requestId,
-      incidentWorkflowId: run.state.workflowId,
-      target: run.state.target,
-      dryRun: run.dryRun,
-      limits: run.settings.budget,
-      ...(approvedBy ? { approvedBy } : {}),
-    });
+      });
+    const ask = () =>
+      getExternalWorkflowHandle(budgetId).signal(budgetRequestSignal, {
+        requestId,
+        incidentWorkflowId: run.state.workflowId,
+        target: run.state.target,
+        dryRun: run.dryRun,
+        limits: run.settings.budget,
+        ...(approvedBy ? { approvedBy } : {}),
+      });
     const key = `budget:${requestId}`;
-    const budgetAnswered = await condition(() => this.answered(key) !== undefined, BUDGET_ANSWER_TIMEOUT_MS, {
-      summary: `wait for a unit of the global budget from ${budgetId}`,
-    });
+    const answered = () =>
+      condition(() => this.answered(key) !== undefined, BUDGET_ANSWER_TIMEOUT_MS, {
+        summary: `wait for a unit of the global budget from ${budgetId}`,
+      });
+    const budgetAnswered = await this.askAndWait(budgetId, { start, ask, answered }, oneTrip);
     const budget = this.answered(key);
     if (budgetAnswered && budget?.kind === 'granted') return { ok: true, requestId };
     const timedOut = `${budgetId} did not answer within ${secondsText(BUDGET_ANSWER_TIMEOUT_MS)}`;
@@ -163,6 +223,36 @@ export class PermitDesk {
   private answered(key: string) {
     const answer = this.answers.get(key);
     return answer !== undefined && answer.kind !== 'queued' ? answer : undefined;
+  }
+
+  /**
+   * Asks a guard and waits for its answer; true when it answered in time. `oneTrip`: the guard is signalled
+   * first and started only when the signal finds no such workflow (guards run for good once started, so
+   * later incidents save the start command's round trip), while the answer is awaited all along.
+   * Otherwise: started (or found running), then signalled, then awaited.
+   */
+  private async askAndWait(
+    workflowId: string,
+    steps: { start: () => Promise<unknown>; ask: () => Promise<void>; answered: () => Promise<boolean> },
+    oneTrip: boolean,
+  ): Promise<boolean> {
+    const { start, ask, answered } = steps;
+    if (!oneTrip) {
+      await this.ensureRunning(workflowId, start);
+      await ask();
+      return answered();
+    }
+    const signalOrStart = async () => {
+      try {
+        await ask();
+      } catch (err) {
+        if (!notFound(err)) throw err;
+        await this.ensureRunning(workflowId, start);
+        await ask();
+      }
+    };
+    const [, inTime] = await Promise.all([signalOrStart(), answered()]);
+    return inTime;
   }
 
   /** Guards are long-lived and shared; whoever needs one first starts it, and it outlives us. */
@@ -175,5 +265,9 @@ export class PermitDesk {
     }
   }
 }
+
+/** A signal to a workflow id with no running workflow fails so (the SDK gives no error class of its own). */
+const notFound = (err: unknown) =>
+  err instanceof ApplicationFailure && /not ?found/i.test(`${err.type ?? ''} ${err.message}`);
 
 const childOptions = (workflowId: string) => ({ workflowId, parentClosePolicy: ParentClosePolicy.ABANDON });

@@ -146,6 +146,9 @@ describe('guardrails (time-skipping server)', () => {
       expect(waiting.approval?.reason).toMatch(/outside the limits: cooldown on .*cooldown is 5 min/);
       expect(waiting.guard).toMatchObject({ decision: 'denied' });
       expect(await ctx.restarts(target)).toBe(1);
+      // The lease and the budget are asked at once: the unit the refused lease did not use went back.
+      const budget = env.client.workflow.getHandle(budgetWorkflowId(ctx.taskQueue));
+      expect(await budget.query(budgetStateQuery)).toMatchObject({ lastHour: 1 });
       await second.signal(rejectSignal, { by: 'test' });
       expect((await awaitSettled(second)).status).toBe('REJECTED');
 
