@@ -1,7 +1,8 @@
-// What the MTTR and scale benchmarks share: percentiles, the Temporal server of a run (dev server or the
-// production-shaped cluster), the workflow bundle built once, and reading times off a workflow history.
+// What the benchmarks share: a run's work folder and cleanups, percentiles, the Temporal server of a run (dev
+// server or the production-shaped cluster), the workflow bundle built once, and reading times off a history.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
@@ -13,6 +14,36 @@ import { ensureTool, TEMPORAL_CLI } from '../scripts/tools.js';
 import { portForAnotherProcess } from '../test/support/ports.js';
 
 export const log = (line: string) => console.log(`[bench] ${line}`);
+
+/** A bench run's own work folder, and what it started, each pushed with the way to undo it. */
+export interface BenchRun {
+  work: string;
+  cleanups: Array<() => Promise<void>>;
+}
+
+/**
+ * Runs `body` with a fresh work folder (under the system's temporary folder, named from `prefix`) and an
+ * empty list of cleanups; however it ends, undoes the cleanups last first, logging any that fails, and
+ * removes the folder.
+ */
+export async function withBenchRun(prefix: string, body: (run: BenchRun) => Promise<void>): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), prefix));
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    await body({ work, cleanups });
+  } finally {
+    for (const fn of cleanups.reverse()) await fn().catch((err) => log(`cleanup: ${(err as Error).message}`));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Runs a bench's `main`; if it fails, prints the stack and exits 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((err) => {
+    console.error(`[bench] failed: ${err instanceof Error ? err.stack : err}`);
+    process.exit(1);
+  });
+}
 
 /** Nearest-rank percentile of `values` (q in 0..1); NaN for none. */
 export function percentile(values: number[], q: number): number {

@@ -6,8 +6,8 @@
 // stays open while its alert keeps firing: every copy must land in the one incident of its target.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import autocannon from 'autocannon';
@@ -22,7 +22,7 @@ import { incidentWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { portForAnotherProcess } from '../../test/support/ports.js';
-import { startChild } from '../support.js';
+import { runBench, startChild, withBenchRun } from '../support.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 200);
@@ -103,9 +103,7 @@ function signedRequests(secret: string): Array<{ body: string; headers: Record<s
 }
 
 async function main(): Promise<void> {
-  const work = mkdtempSync(path.join(tmpdir(), 'medic-bench-'));
-  const cleanups: Array<() => Promise<void>> = [];
-  try {
+  await withBenchRun('medic-bench-', async ({ work, cleanups }) => {
     const cliPath = await ensureTool(TEMPORAL_CLI, log);
     const temporalPort = await portForAnotherProcess();
     // MEDIC_TEST_TEMPORAL=cluster measures on the server on PostgreSQL instead of the dev server.
@@ -308,13 +306,7 @@ async function main(): Promise<void> {
       log(`targets missed: ${misses.join('; ')}`);
       process.exitCode = 1;
     } else log('all targets met');
-  } finally {
-    for (const fn of cleanups.reverse()) await fn().catch((err) => log(`cleanup: ${(err as Error).message}`));
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((err) => {
-  console.error(`[bench] failed: ${err instanceof Error ? err.stack : err}`);
-  process.exit(1);
-});
+runBench(main);

@@ -9,8 +9,8 @@
 // the models off (the rules and the runbook diagnose), and the engine watcher off: each round is one
 // alert, one diagnosis, one lease, one restart, one verification, one runbook write.
 import '../../test/support/quiet-sdk.js';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { ensureDemoImage } from '../../scripts/demo-image.js';
 import { findEngine } from '../../scripts/engine.js';
@@ -28,7 +28,9 @@ import {
   log,
   onCluster,
   p50p95,
+  runBench,
   startBenchTemporal,
+  withBenchRun,
 } from '../support.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -105,9 +107,7 @@ interface Round {
 }
 
 async function main(): Promise<void> {
-  const work = mkdtempSync(path.join(tmpdir(), 'medic-bench-mttr-'));
-  const cleanups: Array<() => Promise<void>> = [];
-  try {
+  await withBenchRun('medic-bench-mttr-', async ({ work, cleanups }) => {
     const temporal = await startBenchTemporal(work);
     cleanups.push(() => temporal.stop());
     const engine = await findEngine({ startPodman: true, log });
@@ -172,10 +172,7 @@ async function main(): Promise<void> {
       );
     }
     report(rounds, temporal.kind, h);
-  } finally {
-    for (const fn of cleanups.reverse()) await fn().catch((err) => log(`cleanup: ${(err as Error).message}`));
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 /** One incident: a signed alert, then the workflow's result; the sender resolves the alert afterwards. */
@@ -292,7 +289,4 @@ function report(
   );
 }
 
-main().catch((err) => {
-  console.error(`[bench] failed: ${err instanceof Error ? err.stack : err}`);
-  process.exit(1);
-});
+runBench(main);

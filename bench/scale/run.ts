@@ -9,8 +9,8 @@
 // allowlist check and evidence go to the engine, the rules diagnose "exited, restart", and the critical
 // severity asks a person. An exited container costs nothing to keep, which matters on two cores.
 import '../../test/support/quiet-sdk.js';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
@@ -23,7 +23,15 @@ import { loadConfig } from '../../src/config.js';
 import { alertFromWebhook } from '../../src/domain/alert.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import { approveSignal } from '../../src/workflows/messages.js';
-import { buildWorkflowBundle, log, onCluster, startBenchTemporal, startChild } from '../support.js';
+import {
+  buildWorkflowBundle,
+  log,
+  onCluster,
+  runBench,
+  startBenchTemporal,
+  startChild,
+  withBenchRun,
+} from '../support.js';
 
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 20);
 const TYPES = Number(process.env.BENCH_ALERT_TYPES ?? 50);
@@ -208,9 +216,7 @@ async function bareRun(client: Client, connectionAddress: string, targets: strin
 }
 
 async function main(): Promise<void> {
-  const work = mkdtempSync(path.join(tmpdir(), 'medic-bench-scale-'));
-  const cleanups: Array<() => Promise<void>> = [];
-  try {
+  await withBenchRun('medic-bench-scale-', async ({ work, cleanups }) => {
     const temporal = await startBenchTemporal(work);
     cleanups.push(() => temporal.stop());
     const engine = await findEngine({ startPodman: true, log });
@@ -289,13 +295,7 @@ async function main(): Promise<void> {
     log(
       misses.length ? `targets missed: ${misses.join('; ')}` : 'targets met (RSS <= 400 MB, drain <= 60 s)',
     );
-  } finally {
-    for (const fn of cleanups.reverse()) await fn().catch((err) => log(`cleanup: ${(err as Error).message}`));
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((err) => {
-  console.error(`[bench] failed: ${err instanceof Error ? err.stack : err}`);
-  process.exit(1);
-});
+runBench(main);

@@ -4,7 +4,10 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
+import type { ProcessSupervisor } from '../../src/activities/containers.js';
 import type { MedicActivities } from '../../src/activities/index.js';
+import type { IncidentSettings } from '../../src/domain/settings.js';
+import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import { createMedicWorker, type MedicWorker } from '../../src/worker.js';
 
 export function uniqueTaskQueue(prefix: string): string {
@@ -97,4 +100,36 @@ export async function startWorker(options: {
       await running;
     },
   };
+}
+
+/**
+ * A worker on `taskQueue` and the gateway that opens incidents there, for the length of `body`; the worker
+ * stops afterwards, then `supervisor` (the demo processes it acts on) stops all it runs, whatever happened.
+ * `settings` are the gateway's, as the API would pass them; the worker's are those its activities were
+ * built with (a test may make the two differ).
+ */
+export async function withIncidentWorker<T>(
+  temporal: Pick<DevServerConnection, 'client' | 'nativeConnection'>,
+  options: {
+    taskQueue: string;
+    activities: MedicActivities;
+    settings: IncidentSettings;
+    supervisor?: ProcessSupervisor;
+  },
+  body: (gateway: IncidentGateway) => Promise<T>,
+): Promise<T> {
+  try {
+    const worker = await startWorker({
+      connection: temporal.nativeConnection,
+      taskQueue: options.taskQueue,
+      activities: options.activities,
+    });
+    try {
+      return await body(new IncidentGateway(temporal.client, options.taskQueue, options.settings));
+    } finally {
+      await worker.stop();
+    }
+  } finally {
+    await options.supervisor?.stopAll();
+  }
 }

@@ -14,7 +14,7 @@ import type { DiagnosisSettings } from '../../src/activities/diagnose/settings.j
 import { createApp } from '../../src/api/app.js';
 import type { IncidentSettings } from '../../src/domain/settings.js';
 import type { IncidentState } from '../../src/domain/types.js';
-import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
+import type { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { type FakeGemini, startFakeGemini } from '../support/fake-gemini.js';
@@ -26,7 +26,7 @@ import {
   testSettings,
 } from '../support/medic.js';
 import { type ReservedPort, refusingPort, waitFor } from '../support/ports.js';
-import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { devServerForFile, uniqueTaskQueue, withIncidentWorker } from '../support/temporal.js';
 
 const temporal = devServerForFile();
 let gemini: FakeGemini;
@@ -72,39 +72,38 @@ async function withStack(
   const settings = testSettings(options.settings);
   const activities = buildActivities(supervisor, undefined, diagnosisSettings(), settings);
   const taskQueue = uniqueTaskQueue(options.target);
-  const worker = await startWorker({
-    connection: temporal.nativeConnection,
-    taskQueue,
-    activities: activities.activities,
-  });
-  const app = createApp({
-    client: temporal.client,
-    config: {
-      temporal: { address: 'unused', namespace: 'default', taskQueue },
-      webhookSecret: 'workflow-test-secret-0123456789',
-      approverTokens: [],
-      incident: settings,
+  await withIncidentWorker(
+    temporal,
+    { taskQueue, activities: activities.activities, settings, supervisor },
+    async (gateway) => {
+      const app = createApp({
+        client: temporal.client,
+        config: {
+          temporal: { address: 'unused', namespace: 'default', taskQueue },
+          webhookSecret: 'workflow-test-secret-0123456789',
+          approverTokens: [],
+          incident: settings,
+        },
+        logger: captureLogger().logger,
+      });
+      const server = await new Promise<Server>((resolve) => {
+        const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      });
+      try {
+        await body({
+          gateway,
+          supervisor,
+          api: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          demoUrl: url,
+          handleFor: (id) => temporal.client.workflow.getHandle<typeof incidentWorkflow>(id),
+          activities,
+        });
+      } finally {
+        server.close();
+        server.closeAllConnections();
+      }
     },
-    logger: captureLogger().logger,
-  });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  try {
-    await body({
-      gateway: new IncidentGateway(temporal.client, taskQueue, settings),
-      supervisor,
-      api: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      demoUrl: url,
-      handleFor: (id) => temporal.client.workflow.getHandle<typeof incidentWorkflow>(id),
-      activities,
-    });
-  } finally {
-    server.close();
-    server.closeAllConnections();
-    await worker.stop();
-    await supervisor.stopAll();
-  }
+  );
 }
 
 const awaitStatus = (handle: WorkflowHandle, status: IncidentState['status'], notId?: string) =>

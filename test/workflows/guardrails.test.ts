@@ -9,7 +9,7 @@ import type { GuardSnapshot } from '../../src/domain/guard.js';
 import { budgetWorkflowId, guardWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentSettings } from '../../src/domain/settings.js';
 import type { Alert, IncidentState } from '../../src/domain/types.js';
-import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
+import type { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import {
   approveSignal,
   budgetStateQuery,
@@ -20,7 +20,7 @@ import {
 } from '../../src/workflows/messages.js';
 import { buildActivities, MANAGED, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import { connectTimeSkipping, startWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { connectTimeSkipping, uniqueTaskQueue, withIncidentWorker } from '../support/temporal.js';
 
 const MINUTE = 60_000;
 let env: TestWorkflowEnvironment;
@@ -85,32 +85,27 @@ async function withTargets(
     settings,
   );
   const taskQueue = uniqueTaskQueue('guardrails');
-  const worker = await startWorker({
-    connection: env.nativeConnection,
-    taskQueue,
-    activities: built.activities,
-  });
-  const gateway = new IncidentGateway(env.client, taskQueue, settings);
-  const open = async (alert: Alert) => {
-    const { workflowId, runId } = await gateway.openOrJoin(alert);
-    return env.client.workflow.getHandle(workflowId, runId);
-  };
-  try {
-    await body({
-      gateway,
-      supervisor,
-      taskQueue,
-      notifications: built.notifications,
-      runbook: built.runbook,
-      open,
-      run: async (alert) => awaitSettled(await open(alert)),
-      guard: (target) => env.client.workflow.getHandle(guardWorkflowId(target)).query(guardStateQuery),
-      restarts: async (target) => (await supervisor.inspect(target))?.restartCount ?? -1,
-    });
-  } finally {
-    await worker.stop();
-    await supervisor.stopAll();
-  }
+  await withIncidentWorker(
+    env,
+    { taskQueue, activities: built.activities, settings, supervisor },
+    async (gateway) => {
+      const open = async (alert: Alert) => {
+        const { workflowId, runId } = await gateway.openOrJoin(alert);
+        return env.client.workflow.getHandle(workflowId, runId);
+      };
+      await body({
+        gateway,
+        supervisor,
+        taskQueue,
+        notifications: built.notifications,
+        runbook: built.runbook,
+        open,
+        run: async (alert) => awaitSettled(await open(alert)),
+        guard: (target) => env.client.workflow.getHandle(guardWorkflowId(target)).query(guardStateQuery),
+        restarts: async (target) => (await supervisor.inspect(target))?.restartCount ?? -1,
+      });
+    },
+  );
 }
 
 const awaitStatus = (handle: WorkflowHandle, status: IncidentState['status']) =>

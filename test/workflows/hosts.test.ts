@@ -19,7 +19,7 @@ import {
   tempRunbook,
   testSettings,
 } from '../support/medic.js';
-import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { devServerForFile, uniqueTaskQueue, withIncidentWorker } from '../support/temporal.js';
 
 const temporal = devServerForFile();
 
@@ -104,22 +104,18 @@ describe('one Medic for many hosts', () => {
     const settings = testSettings({ hostWaitMs: 1500 });
     const taskQueue = uniqueTaskQueue('nohost');
     const built = buildActivities(new ProcessSupervisor(MANAGED), undefined, undefined, settings);
-    const worker = await startWorker({
-      connection: temporal.nativeConnection,
-      taskQueue,
-      activities: built.activities,
-    });
-    try {
-      const gateway = new IncidentGateway(temporal.client, taskQueue, settings);
-      const { workflowId } = await gateway.openOrJoin(alertFor(target, { host: 'nowhere' }));
-      const result: IncidentState = await temporal.client.workflow.getHandle(workflowId).result();
-      expect(result.status).toBe('ESCALATED');
-      const why = result.timeline.find((t) => t.event === 'ESCALATED')?.detail ?? '';
-      expect(why).toContain('no Medic worker serves host nowhere');
-      expect(why).toContain(hostTaskQueue(taskQueue, 'nowhere'));
-      expect(why).toContain('MEDIC_HOST_NAME=nowhere');
-    } finally {
-      await worker.stop();
-    }
+    await withIncidentWorker(
+      temporal,
+      { taskQueue, activities: built.activities, settings },
+      async (gateway) => {
+        const { workflowId } = await gateway.openOrJoin(alertFor(target, { host: 'nowhere' }));
+        const result: IncidentState = await temporal.client.workflow.getHandle(workflowId).result();
+        expect(result.status).toBe('ESCALATED');
+        const why = result.timeline.find((t) => t.event === 'ESCALATED')?.detail ?? '';
+        expect(why).toContain('no Medic worker serves host nowhere');
+        expect(why).toContain(hostTaskQueue(taskQueue, 'nowhere'));
+        expect(why).toContain('MEDIC_HOST_NAME=nowhere');
+      },
+    );
   });
 });

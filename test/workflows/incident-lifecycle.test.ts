@@ -7,12 +7,12 @@ import type { ContainerRuntime, ProcessSupervisor } from '../../src/activities/c
 import { DEFAULT_APPROVAL_POLICY, parseSeverityPolicy } from '../../src/domain/policy.js';
 import type { IncidentSettings } from '../../src/domain/settings.js';
 import type { IncidentState } from '../../src/domain/types.js';
-import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
+import type { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { devServerForFile, uniqueTaskQueue, withIncidentWorker } from '../support/temporal.js';
 
 const temporal = devServerForFile();
 
@@ -36,23 +36,17 @@ async function withIncident(
   const settings = testSettings(options.settings);
   const built = buildActivities(runtime, undefined, undefined, settings);
   const taskQueue = uniqueTaskQueue(options.target);
-  const worker = await startWorker({
-    connection: temporal.nativeConnection,
-    taskQueue,
-    activities: built.activities,
-  });
-  try {
-    const gateway = new IncidentGateway(temporal.client, taskQueue, settings);
-    await body({
-      gateway,
-      supervisor,
-      handleFor: (id) => temporal.client.workflow.getHandle<typeof incidentWorkflow>(id),
-      activities: built,
-    });
-  } finally {
-    await worker.stop();
-    await supervisor.stopAll();
-  }
+  await withIncidentWorker(
+    temporal,
+    { taskQueue, activities: built.activities, settings, supervisor },
+    (gateway) =>
+      body({
+        gateway,
+        supervisor,
+        handleFor: (id) => temporal.client.workflow.getHandle<typeof incidentWorkflow>(id),
+        activities: built,
+      }),
+  );
 }
 
 const awaitStatus = (handle: WorkflowHandle, status: IncidentState['status']) =>

@@ -4,7 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import { AlertCoalescer, REPEAT_LOG_LINES } from '../../src/api/coalescer.js';
 import type { Alert, IncidentState } from '../../src/domain/types.js';
-import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertSignal, approveSignal, statusQuery } from '../../src/workflows/messages.js';
 import {
@@ -15,7 +14,7 @@ import {
   testSettings,
 } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { devServerForFile, uniqueTaskQueue, withIncidentWorker } from '../support/temporal.js';
 
 const temporal = devServerForFile();
 
@@ -32,53 +31,57 @@ describe('issue 11 item 8: long waits continue as new', () => {
     const { supervisor } = await superviseDemoApp({ name: target });
     const taskQueue = uniqueTaskQueue('long-wait');
     const settings = testSettings({ historyEventsLimit: HISTORY_LIMIT });
-    const worker = await startWorker({
-      connection: temporal.nativeConnection,
-      taskQueue,
-      activities: buildActivities(supervisor, undefined, undefined, settings).activities,
-    });
-    try {
-      const gateway = new IncidentGateway(temporal.client, taskQueue, settings);
-      const { workflowId, runId: firstRunId } = await gateway.openOrJoin(
-        alertFor(target, { alertType: 'hang', severity: 'critical', deliveryId: 'first' }),
-      );
-      const incident = temporal.client.workflow.getHandle<typeof incidentWorkflow>(workflowId);
-      await waitFor(
-        'awaiting approval',
-        async () => (await incident.query(statusQuery)).status === 'AWAITING_APPROVAL',
-      );
+    await withIncidentWorker(
+      temporal,
+      {
+        taskQueue,
+        activities: buildActivities(supervisor, undefined, undefined, settings).activities,
+        settings,
+        supervisor,
+      },
+      async (gateway) => {
+        const { workflowId, runId: firstRunId } = await gateway.openOrJoin(
+          alertFor(target, { alertType: 'hang', severity: 'critical', deliveryId: 'first' }),
+        );
+        const incident = temporal.client.workflow.getHandle<typeof incidentWorkflow>(workflowId);
+        await waitFor(
+          'awaiting approval',
+          async () => (await incident.query(statusQuery)).status === 'AWAITING_APPROVAL',
+        );
 
-      // A storm: 80 repeated alerts, one signal each, one of them delivered twice.
-      const repeat = (i: number): Alert => alertFor(target, { alertType: 'hang', deliveryId: `repeat-${i}` });
-      for (let i = 0; i < 80; i++) await incident.signal(alertSignal, repeat(i));
-      await incident.signal(alertSignal, repeat(0));
+        // A storm: 80 repeated alerts, one signal each, one of them delivered twice.
+        const repeat = (i: number): Alert =>
+          alertFor(target, { alertType: 'hang', deliveryId: `repeat-${i}` });
+        for (let i = 0; i < 80; i++) await incident.signal(alertSignal, repeat(i));
+        await incident.signal(alertSignal, repeat(0));
 
-      const carried = await waitFor('the incident to continue as new with every alert counted', async () => {
-        const described = await incident.describe();
-        const state = await incident.query(statusQuery);
-        return described.runId !== firstRunId && state.alertCount === 81
-          ? { state, runId: described.runId }
-          : undefined;
-      });
-      expect(carried.state.status).toBe('AWAITING_APPROVAL');
-      expect(carried.state.timeline.map((t) => t.event)).toContain('continued-as-new');
-      expect(carried.state.escalatedTo).toEqual(['on-call']);
-      expect(carried.state.diagnosis?.action).toBe('RESTART');
-      // Each run's history stays near the limit instead of growing with the storm.
-      expect(await historyLength(workflowId, firstRunId)).toBeLessThan(HISTORY_LIMIT + 40);
+        const carried = await waitFor(
+          'the incident to continue as new with every alert counted',
+          async () => {
+            const described = await incident.describe();
+            const state = await incident.query(statusQuery);
+            return described.runId !== firstRunId && state.alertCount === 81
+              ? { state, runId: described.runId }
+              : undefined;
+          },
+        );
+        expect(carried.state.status).toBe('AWAITING_APPROVAL');
+        expect(carried.state.timeline.map((t) => t.event)).toContain('continued-as-new');
+        expect(carried.state.escalatedTo).toEqual(['on-call']);
+        expect(carried.state.diagnosis?.action).toBe('RESTART');
+        // Each run's history stays near the limit instead of growing with the storm.
+        expect(await historyLength(workflowId, firstRunId)).toBeLessThan(HISTORY_LIMIT + 40);
 
-      // The decision reaches the new run, which heals the container as the first run would have.
-      await incident.signal(approveSignal, { by: 'alice' });
-      const result: IncidentState = await incident.result();
-      expect(result.status).toBe('RESOLVED');
-      expect(result.alertCount).toBe(81);
-      expect(result.approval).toMatchObject({ decision: 'approved', decidedBy: 'alice' });
-      expect(result.actions.map((a) => a.outcome)).toEqual(['restarted']);
-      expect(result.id).toBe(firstRunId);
-    } finally {
-      await worker.stop();
-      await supervisor.stopAll();
-    }
+        // The decision reaches the new run, which heals the container as the first run would have.
+        await incident.signal(approveSignal, { by: 'alice' });
+        const result: IncidentState = await incident.result();
+        expect(result.status).toBe('RESOLVED');
+        expect(result.alertCount).toBe(81);
+        expect(result.approval).toMatchObject({ decision: 'approved', decidedBy: 'alice' });
+        expect(result.actions.map((a) => a.outcome)).toEqual(['restarted']);
+        expect(result.id).toBe(firstRunId);
+      },
+    );
   });
 });
 

@@ -10,7 +10,7 @@ import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertSignal, approveSignal, leaseRequestSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { refusingPort, waitFor } from '../support/ports.js';
-import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { devServerForFile, uniqueTaskQueue, withIncidentWorker } from '../support/temporal.js';
 
 const temporal = devServerForFile();
 
@@ -24,23 +24,21 @@ async function withTarget(
 ) {
   const target = `${prefix}-${Date.now()}`;
   const { supervisor } = await superviseDemoApp({ name: target });
-  const taskQueue = uniqueTaskQueue(prefix);
-  const worker = await startWorker({
-    connection: temporal.nativeConnection,
-    taskQueue,
-    activities: buildActivities(supervisor).activities,
-  });
-  try {
-    const gateway = new IncidentGateway(temporal.client, taskQueue, testSettings());
-    await body({
-      target,
-      gateway,
-      handle: (id) => temporal.client.workflow.getHandle<typeof incidentWorkflow>(id),
-    });
-  } finally {
-    await worker.stop();
-    await supervisor.stopAll();
-  }
+  await withIncidentWorker(
+    temporal,
+    {
+      taskQueue: uniqueTaskQueue(prefix),
+      activities: buildActivities(supervisor).activities,
+      settings: testSettings(),
+      supervisor,
+    },
+    (gateway) =>
+      body({
+        target,
+        gateway,
+        handle: (id) => temporal.client.workflow.getHandle<typeof incidentWorkflow>(id),
+      }),
+  );
 }
 
 const awaitStatus = (handle: WorkflowHandle, status: IncidentState['status']) =>

@@ -6,13 +6,12 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createNotifier } from '../../src/activities/notify-delivery.js';
 import type { IncidentState } from '../../src/domain/types.js';
-import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { type NotifyReceiver, startNotifyReceiver } from '../support/notify-receiver.js';
 import { waitFor } from '../support/ports.js';
-import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { devServerForFile, uniqueTaskQueue, withIncidentWorker } from '../support/temporal.js';
 
 const temporal = devServerForFile();
 const SECRET_PATH = '/services/T0/B0/xoxSecretToken123';
@@ -62,32 +61,30 @@ async function withWaitingIncident(
     notifier: (logger) => createNotifier(notifySettings, logger),
   });
   const taskQueue = uniqueTaskQueue(target);
-  const worker = await startWorker({
-    connection: temporal.nativeConnection,
-    taskQueue,
-    activities: built.activities,
-  });
   try {
-    const gateway = new IncidentGateway(temporal.client, taskQueue, settings);
-    const { workflowId } = await gateway.openOrJoin(
-      alertFor(target, { alertType: 'hang', severity: 'critical' }),
-    );
-    const handle = temporal.client.workflow.getHandle<typeof incidentWorkflow>(workflowId);
-    const waiting = await waitFor('the approval-needed notification to be over', async () => {
-      const state = await handle.query(statusQuery);
-      const over = state.timeline.some((t) => t.event === 'notified' || t.event === 'notify-failed');
-      return state.status === 'AWAITING_APPROVAL' && over ? state : undefined;
-    });
-    await body({ slack, target, workflowId, waiting, notifications: built.notifications, handle });
-    await handle.signal(rejectSignal, { by: 'notify-test' });
-    expect((await handle.result()).status).toBe('REJECTED');
-    // The outcome is told too.
-    await waitFor('the rejection to be told', async () =>
-      built.notifications().some((n) => n.event === 'rejected' && n.target === target),
+    await withIncidentWorker(
+      temporal,
+      { taskQueue, activities: built.activities, settings, supervisor },
+      async (gateway) => {
+        const { workflowId } = await gateway.openOrJoin(
+          alertFor(target, { alertType: 'hang', severity: 'critical' }),
+        );
+        const handle = temporal.client.workflow.getHandle<typeof incidentWorkflow>(workflowId);
+        const waiting = await waitFor('the approval-needed notification to be over', async () => {
+          const state = await handle.query(statusQuery);
+          const over = state.timeline.some((t) => t.event === 'notified' || t.event === 'notify-failed');
+          return state.status === 'AWAITING_APPROVAL' && over ? state : undefined;
+        });
+        await body({ slack, target, workflowId, waiting, notifications: built.notifications, handle });
+        await handle.signal(rejectSignal, { by: 'notify-test' });
+        expect((await handle.result()).status).toBe('REJECTED');
+        // The outcome is told too.
+        await waitFor('the rejection to be told', async () =>
+          built.notifications().some((n) => n.event === 'rejected' && n.target === target),
+        );
+      },
     );
   } finally {
-    await worker.stop();
-    await supervisor.stopAll();
     await slack.close();
   }
 }

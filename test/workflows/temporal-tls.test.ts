@@ -17,11 +17,10 @@ import {
 import { ProcessSupervisor } from '../../src/activities/containers.js';
 import { loadConfig } from '../../src/config.js';
 import { connectClient, temporalConnectionOptions } from '../../src/temporal/connection.js';
-import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, MANAGED, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
-import { startWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { uniqueTaskQueue, withIncidentWorker } from '../support/temporal.js';
 
 const openssl = (dir: string, ...args: string[]) =>
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
@@ -119,27 +118,30 @@ describe.skipIf(Boolean(skipReason))('Temporal with mutual TLS', () => {
     // No container named so exists: the allowlist escalates the incident, which needs the worker to run it.
     const supervisor = new ProcessSupervisor(MANAGED);
     const settings = testSettings();
-    const worker = await startWorker({
-      connection: nativeConnection,
-      taskQueue,
-      activities: buildActivities(supervisor, undefined, undefined, settings).activities,
-    });
     try {
-      const target = `${taskQueue}-nowhere`;
-      const gateway = new IncidentGateway(client, taskQueue, settings);
-      const { workflowId } = await gateway.openOrJoin(alertFor(target));
-      await waitFor('the incident to escalate', async () => {
-        const state = await client.workflow.getHandle(workflowId).query(statusQuery);
-        return state.status === 'ESCALATED' ? state : undefined;
-      });
-      // Advanced visibility on PostgreSQL, through the same connection.
-      const listed = await waitFor('the incident in the list', async () => {
-        const found = await gateway.list({ target, status: 'ESCALATED', limit: 5 });
-        return found.length > 0 ? found : undefined;
-      });
-      expect(listed.map((i) => i.workflowId)).toEqual([workflowId]);
+      await withIncidentWorker(
+        { client, nativeConnection },
+        {
+          taskQueue,
+          activities: buildActivities(supervisor, undefined, undefined, settings).activities,
+          settings,
+        },
+        async (gateway) => {
+          const target = `${taskQueue}-nowhere`;
+          const { workflowId } = await gateway.openOrJoin(alertFor(target));
+          await waitFor('the incident to escalate', async () => {
+            const state = await client.workflow.getHandle(workflowId).query(statusQuery);
+            return state.status === 'ESCALATED' ? state : undefined;
+          });
+          // Advanced visibility on PostgreSQL, through the same connection.
+          const listed = await waitFor('the incident in the list', async () => {
+            const found = await gateway.list({ target, status: 'ESCALATED', limit: 5 });
+            return found.length > 0 ? found : undefined;
+          });
+          expect(listed.map((i) => i.workflowId)).toEqual([workflowId]);
+        },
+      );
     } finally {
-      await worker.stop();
       await nativeConnection.close();
       await client.connection.close();
     }

@@ -2,10 +2,9 @@
 // An operator who sets dry-run on the worker alone gets dry runs, whatever the API that started the
 // incident was configured with, and the incident says that the two differ.
 import { describe, expect, it } from 'vitest';
-import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
-import { devServerForFile, startWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { devServerForFile, uniqueTaskQueue, withIncidentWorker } from '../support/temporal.js';
 
 const temporal = devServerForFile();
 
@@ -14,27 +13,27 @@ describe('issue 11 item 5: the worker owns the safety settings', () => {
     const target = `worker-settings-${Date.now()}`;
     const { supervisor } = await superviseDemoApp({ name: target });
     const taskQueue = uniqueTaskQueue('worker-settings');
-    const worker = await startWorker({
-      connection: temporal.nativeConnection,
-      taskQueue,
-      activities: buildActivities(supervisor, undefined, undefined, testSettings({ dryRun: true }))
-        .activities,
-    });
-    try {
-      const before = await supervisor.inspect(target);
-      // The API (the starter) was configured without dry-run and with another severity table.
-      const starter = testSettings({ dryRun: false });
-      const gateway = new IncidentGateway(temporal.client, taskQueue, starter);
-      const { workflowId } = await gateway.openOrJoin(alertFor(target));
-      const result = await temporal.client.workflow.getHandle<typeof incidentWorkflow>(workflowId).result();
+    // The API (the starter) was configured without dry-run and with another severity table.
+    const starter = testSettings({ dryRun: false });
+    await withIncidentWorker(
+      temporal,
+      {
+        taskQueue,
+        activities: buildActivities(supervisor, undefined, undefined, testSettings({ dryRun: true }))
+          .activities,
+        settings: starter,
+        supervisor,
+      },
+      async (gateway) => {
+        const before = await supervisor.inspect(target);
+        const { workflowId } = await gateway.openOrJoin(alertFor(target));
+        const result = await temporal.client.workflow.getHandle<typeof incidentWorkflow>(workflowId).result();
 
-      expect(result.dryRun).toBe(true);
-      expect(result.actions.map((a) => a.outcome)).toEqual(['would-restart']);
-      expect((await supervisor.inspect(target))?.startedAt).toBe(before?.startedAt);
-      expect(result.timeline.find((t) => t.event === 'settings-differ')?.detail).toContain('dryRun');
-    } finally {
-      await worker.stop();
-      await supervisor.stopAll();
-    }
+        expect(result.dryRun).toBe(true);
+        expect(result.actions.map((a) => a.outcome)).toEqual(['would-restart']);
+        expect((await supervisor.inspect(target))?.startedAt).toBe(before?.startedAt);
+        expect(result.timeline.find((t) => t.event === 'settings-differ')?.detail).toContain('dryRun');
+      },
+    );
   });
 });
