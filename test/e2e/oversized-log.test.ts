@@ -1,6 +1,6 @@
 // Issue 11 item 1 end to end: a container that prints one 1 MB log line and dies is healed, and the
 // watcher is not blinded by it: a second container that crashes afterwards is healed too.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incidentWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { statusQuery } from '../../src/workflows/messages.js';
