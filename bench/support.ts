@@ -1,9 +1,10 @@
 // What the benchmarks share: a run's work folder and cleanups, percentiles, the Temporal server of a run (dev
 // server or the production-shaped cluster), the workflow bundle built once, and reading times off a history.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -89,6 +90,11 @@ export async function startBenchTemporal(workDir: string): Promise<BenchTemporal
   return { address: server.address, kind: 'dev server (SQLite file)', stop: () => server.stop() };
 }
 
+/** `npm run build`: dist/ compiled, with the workflow bundle beside dist/worker.js, as the image ships it. */
+export async function buildDist(): Promise<void> {
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: PROJECT_ROOT });
+}
+
 /** The workflow bundle built once, as `npm run build` ships it, so no worker bundles at start. */
 export async function buildWorkflowBundle(workDir: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
@@ -146,7 +152,9 @@ export function startChild(name: string, script: string, env: NodeJS.ProcessEnv)
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
     : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
+  // TypeScript runs through tsx; compiled JavaScript (dist/, npm run build) runs on plain node, as in production.
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...profile, ...loader, script], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

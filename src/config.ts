@@ -14,6 +14,12 @@ import { type IncidentSettings, WORKER_ROLES, type WorkerRole } from './domain/s
 
 /** Text read by a parser that throws with a message naming what is wrong. */
 /** `host:port` with an IPv4 address, a name or a bracketed IPv6 address. */
+/**
+ * The sticky cache's default size: enough for the incidents a team has open at once, small enough that a
+ * worker with a thousand waiting incidents stays near 300 MB (bench:scale). Temporal's own default grows
+ * with the heap limit (about a thousand workflows on a 2 GB heap).
+ */
+export const DEFAULT_WORKFLOW_CACHE = 250;
 const METRICS_ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 const parsedWith = <T>(parse: (text: string) => T, fallback = '') =>
@@ -127,6 +133,11 @@ const envSchema = z.object({
   MEDIC_WORKER_ROLE: z
     .enum(WORKER_ROLES, { error: `expected one of ${WORKER_ROLES.join(', ')}` })
     .default('all'),
+  /**
+   * Workflows a worker keeps in memory between their tasks (Temporal's sticky cache). One waiting incident
+   * costs about half a megabyte; one that was evicted is replayed from its history when it wakes.
+   */
+  MEDIC_WORKFLOW_CACHE: int(DEFAULT_WORKFLOW_CACHE, 2, 100_000),
   /** How long an incident waits for its host's worker to take the first task before it escalates. */
   MEDIC_HOST_WAIT: duration('2m'),
   /** How long an incident waits for an unavailable container engine before it escalates. */
@@ -310,7 +321,7 @@ export interface MedicConfig {
   /** Where the worker serves its Prometheus metrics (MEDIC_WORKER_METRICS_ADDRESS); undefined: off. */
   workerMetricsAddress: string | undefined;
   /** The container host this worker serves (MEDIC_HOST_NAME), and what the process runs (MEDIC_WORKER_ROLE). */
-  worker: { hostName: string; role: WorkerRole };
+  worker: { hostName: string; role: WorkerRole; workflowCache: number };
   dockerHost: string | undefined;
   notify: NotifySettings;
 }
@@ -495,7 +506,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
     logLimits,
     logLevel: e.MEDIC_LOG_LEVEL,
     workerMetricsAddress: e.MEDIC_WORKER_METRICS_ADDRESS || undefined,
-    worker: { hostName: e.MEDIC_HOST_NAME, role: e.MEDIC_WORKER_ROLE },
+    worker: { hostName: e.MEDIC_HOST_NAME, role: e.MEDIC_WORKER_ROLE, workflowCache: e.MEDIC_WORKFLOW_CACHE },
     dockerHost: e.DOCKER_HOST,
     notify: {
       ...(e.MEDIC_SLACK_WEBHOOK_URL ? { slackWebhookUrl: e.MEDIC_SLACK_WEBHOOK_URL } : {}),

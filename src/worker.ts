@@ -26,7 +26,7 @@ import {
   type EngineWatchActivities,
 } from './activities/watch/index.js';
 import { readKernelOomKills } from './activities/watch/kernel-log.js';
-import { loadConfig, type MedicConfig } from './config.js';
+import { DEFAULT_WORKFLOW_CACHE, loadConfig, type MedicConfig } from './config.js';
 import { MEDIC_HISTOGRAM_BUCKETS } from './domain/metric-names.js';
 import { hostTaskQueue, LOCAL_HOST, runbookTaskQueue } from './domain/naming.js';
 import type { WorkerRole } from './domain/settings.js';
@@ -79,6 +79,8 @@ export interface MedicWorkerOptions {
   activities: WorkerActivities;
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
+  /** Workflows kept in memory between tasks (MEDIC_WORKFLOW_CACHE); default DEFAULT_WORKFLOW_CACHE. */
+  workflowCache?: number;
 }
 
 /**
@@ -182,7 +184,8 @@ export async function createMedicWorker(options: MedicWorkerOptions): Promise<Me
     const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH };
-    workers.push(await Worker.create({ ...common, taskQueue, activities, ...workflows }));
+    const maxCachedWorkflows = options.workflowCache ?? DEFAULT_WORKFLOW_CACHE;
+    workers.push(await Worker.create({ ...common, taskQueue, activities, ...workflows, maxCachedWorkflows }));
     workers.push(
       await Worker.create({
         ...common,
@@ -319,6 +322,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     role,
     hostName,
+    workflowCache: config.worker.workflowCache,
     activities: medicWorkerActivities({
       config,
       ...(docker
@@ -345,6 +349,7 @@ async function main(): Promise<void> {
       taskQueues: worker.workers.map((w) => w.options.taskQueue),
       address: config.temporal.address,
       workflows: role === 'host' ? 'none (host worker)' : (workflowBundlePath ?? 'bundled at start'),
+      workflowCache: role === 'host' ? undefined : config.worker.workflowCache,
     },
     'worker running',
   );

@@ -19,12 +19,12 @@ import { ensureDemoImage, removeContainer } from '../../scripts/demo-image.js';
 import { findEngine } from '../../scripts/engine.js';
 import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { stopProcess } from '../../scripts/processes.js';
-import { loadConfig } from '../../src/config.js';
+import { DEFAULT_WORKFLOW_CACHE, loadConfig } from '../../src/config.js';
 import { alertFromWebhook } from '../../src/domain/alert.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import { approveSignal } from '../../src/workflows/messages.js';
 import {
-  buildWorkflowBundle,
+  buildDist,
   log,
   onCluster,
   runBench,
@@ -227,12 +227,13 @@ async function main(): Promise<void> {
     cleanups.push(async () => {
       for (const t of targets) await removeContainer(engine.docker, t);
     });
-    const bundle = await buildWorkflowBundle(work);
-    const worker = startChild('worker', 'src/worker.ts', {
+    // The worker as production runs it: compiled by npm run build, with its pre-built workflow bundle.
+    log('building dist/ (npm run build) for the worker');
+    await buildDist();
+    const worker = startChild('worker', 'dist/worker.js', {
       TEMPORAL_ADDRESS: temporal.address,
       DOCKER_HOST: engine.dockerHost,
       MEDIC_TASK_QUEUE: TASK_QUEUE,
-      MEDIC_WORKFLOW_BUNDLE: bundle,
       MEDIC_DRY_RUN: 'on',
       MEDIC_WATCHER: 'off',
       MEDIC_PROVIDERS: '',
@@ -270,8 +271,7 @@ async function main(): Promise<void> {
         openSeconds: Number(floor.openSeconds.toFixed(1)),
         drainSeconds: Number(floor.drainSeconds.toFixed(1)),
       },
-      worker:
-        'one src/worker.ts process (node --import tsx), pre-built workflow bundle, dry-run, models off, watcher off',
+      worker: `one dist/worker.js process (npm run build, pre-built workflow bundle), MEDIC_WORKFLOW_CACHE ${process.env.MEDIC_WORKFLOW_CACHE ?? DEFAULT_WORKFLOW_CACHE}, dry-run, models off, watcher off`,
       targetsAre: 'exited containers of the demo image, labelled medic.managed=true',
       temporal: temporal.kind,
       cores: cpus().length,
