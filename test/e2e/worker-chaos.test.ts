@@ -6,7 +6,9 @@
 //   runbook entry, and the guard and the budget counting one action;
 // - SIGTERM mid-restart: the worker lets the restart finish and exits;
 // - the engine away: the incident waits (MEDIC_ENGINE_OUTAGE_WAIT), says so, and goes on when it is back,
-//   or escalates and says why when it is not.
+//   or escalates and says why when it is not. Away from before the allowlist check, or cut by the proxy
+//   itself at the evidence's inspect, at the restart before it reaches the engine, or after the engine
+//   did it: the step that found it away waits, and one restart reaches the engine all the same.
 // Recovery times are printed, never asserted.
 import type { ChildProcess } from 'node:child_process';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -14,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunbookStore } from '../../src/activities/runbook.js';
 import type { MedicConfig } from '../../src/config.js';
 import { budgetWorkflowId, guardWorkflowId, incidentWorkflowId } from '../../src/domain/naming.js';
-import type { IncidentState } from '../../src/domain/types.js';
+import type { IncidentState, TimelineEntry } from '../../src/domain/types.js';
 import type { connectClient } from '../../src/temporal/connection.js';
 import { budgetStateQuery, guardStateQuery } from '../../src/workflows/messages.js';
-import { type EngineProxy, startEngineProxy } from '../support/engine-proxy.js';
+import { type CutPoint, containerPath, type EngineProxy, startEngineProxy } from '../support/engine-proxy.js';
 import { captureLogger } from '../support/medic.js';
 import { refusingPort, waitFor } from '../support/ports.js';
 import { exited, splitMedicEnv, startCentralMedic, startHostWorkerProcess } from './host-worker.js';
@@ -28,6 +30,8 @@ const HOST = 'chaos';
 const SECRET = 'worker-chaos-webhook-secret';
 /** The engine outage an incident waits out in this test (MEDIC_ENGINE_OUTAGE_WAIT), short to keep it quick. */
 const OUTAGE_WAIT_S = 15;
+/** How long the engine stays away once the incident says it waits: a few of its backoff's retries. */
+const ENGINE_AWAY_MS = 3000;
 
 interface Parts {
   config: MedicConfig;
@@ -45,7 +49,7 @@ const startHostWorker = () =>
   startHostWorkerProcess({ env: parts.env, hostName: HOST, dockerHost: parts.proxy.dockerHost });
 
 /** A demo app of its own per test (its own incident, guard and runbook entry), alerting Medic as host `chaos`. */
-async function demo(name: string): Promise<{ url: string; target: string }> {
+async function demo(name: string): Promise<{ url: string; target: string; id: string }> {
   const target = `medic-chaos-${name}-${process.pid}`;
   const app = await startDemoContainer(engine!.docker, {
     name: target,
@@ -58,7 +62,9 @@ async function demo(name: string): Promise<{ url: string; target: string }> {
     labels: {},
   });
   parts.stops.push(app.stop);
-  return { url: app.url, target };
+  // Restarts go to the container's id (compare-and-act on what was inspected), so the proxy's paths name it.
+  const { Id: id } = await engine!.docker.getContainer(target).inspect();
+  return { url: app.url, target, id };
 }
 
 async function trigger(url: string, fault: string): Promise<void> {
@@ -67,6 +73,69 @@ async function trigger(url: string, fault: string): Promise<void> {
 }
 
 const timeline = (state: IncidentState | undefined) => (state?.timeline ?? []).map((t) => t.event);
+
+/**
+ * Sets off the memory leak at `url`; the proxy cuts the engine by itself at `point`, a request of the step the
+ * incident `workflowId` is in, and restores it ENGINE_AWAY_MS after the incident says it waits. Resolves with
+ * the incident once RESOLVED, and how long the engine was away.
+ */
+async function engineAwayAt(url: string, workflowId: string, point: CutPoint) {
+  let cut = false;
+  void parts.proxy.cutAt(point).then(() => {
+    cut = true;
+  });
+  try {
+    await trigger(url, 'memory-leak');
+    await waitFor(`the engine to go away at ${point.method} ${point.path} (${point.when})`, async () => cut, {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
+    const cutAt = Date.now();
+    await waitFor(
+      `${workflowId} to wait for the engine`,
+      async () => (timeline(await incident(workflowId)).includes('engine-unavailable') ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, ENGINE_AWAY_MS));
+    await parts.proxy.restore();
+    const restoredAt = Date.now();
+    const state = await awaitIncident(workflowId, 'RESOLVED', 120_000);
+    return { state, awayMs: restoredAt - cutAt, resolvedMs: Date.now() - cutAt };
+  } finally {
+    // Whatever failed, the next test finds the engine there and no cut armed.
+    await parts.proxy.restore();
+  }
+}
+
+/** The one entry of `event`; the test fails on none or several. */
+function onlyEntry(state: IncidentState, event: string): TimelineEntry & { index: number } {
+  const entries = state.timeline.flatMap((t, index) => (t.event === event ? [{ ...t, index }] : []));
+  expect(entries, `${event} entries in the timeline`).toHaveLength(1);
+  return entries[0]!;
+}
+
+/**
+ * The timeline says the incident waited for the engine in `step` and no other, and when it answered again;
+ * prints how long it waited (never asserted).
+ */
+function expectWaitedIn(
+  state: IncidentState,
+  step: string,
+  measured: { awayMs: number; resolvedMs: number },
+) {
+  const away = onlyEntry(state, 'engine-unavailable');
+  const back = onlyEntry(state, 'engine-back');
+  const awayText = `${step}: the container engine of host ${HOST} does not answer`;
+  const backText = `${step}: the engine answered again after`;
+  expect(away.detail.slice(0, awayText.length)).toBe(awayText);
+  expect(back.detail.slice(0, backText.length)).toBe(backText);
+  expect(back.index).toBeGreaterThan(away.index);
+  const waitedMs = Date.parse(back.at) - Date.parse(away.at);
+  console.log(
+    `[chaos] engine away at "${step}": away ${(measured.awayMs / 1000).toFixed(1)} s; the incident waited ${(waitedMs / 1000).toFixed(1)} s (${back.detail.slice(step.length + 2)}); RESOLVED ${(measured.resolvedMs / 1000).toFixed(1)} s after the cut`,
+  );
+  return { away, back };
+}
 
 /** Actions the budget counted in the last hour; none before the first incident starts it. */
 async function budgetSpent(): Promise<number> {
@@ -86,6 +155,34 @@ async function guardOf(target: string) {
     const snapshot = await guard.query(guardStateQuery);
     return snapshot.holder ? undefined : snapshot;
   });
+}
+
+/**
+ * The engine goes away at the incident's restart request (`when`): the restart step waits, the attempt after
+ * the wait ends with `outcome`, one restart reached the engine, and the guard and the budget counted it once.
+ */
+async function engineAwayAtTheRestart(
+  name: string,
+  when: CutPoint['when'],
+  outcome: 'restarted' | 'already-restarted',
+): Promise<void> {
+  const { url, target, id } = await demo(name);
+  const workflowId = incidentWorkflowId(target, 'memory-leak', HOST);
+  const spentBefore = await budgetSpent();
+  const outage = await engineAwayAt(url, workflowId, {
+    method: 'POST',
+    path: containerPath(id, 'restart'),
+    when,
+  });
+  const { state } = outage;
+  const { back } = expectWaitedIn(state, `restarting ${target}`, outage);
+  expect(onlyEntry(state, outcome).index).toBeGreaterThan(back.index);
+  expect(state.actions).toEqual([expect.objectContaining({ outcome })]);
+  expect(parts.proxy.restartsOf(id)).toBe(1);
+  const guard = await guardOf(target);
+  expect(guard.recentActions).toEqual([expect.objectContaining({ outcome: 'succeeded' })]);
+  expect(guard.restartsLastHour).toBe(1);
+  expect((await budgetSpent()) - spentBefore).toBe(1);
 }
 
 async function runbookEntries(workflowId: string): Promise<string[]> {
@@ -198,6 +295,39 @@ describe.skipIf(Boolean(skipReason))('the worker and the engine under chaos', ()
     console.log(`[chaos] engine away ${((Date.now() - cutAt) / 1000).toFixed(1)} s before RESOLVED`);
     expect(timeline(state)).toEqual(expect.arrayContaining(['engine-unavailable', 'engine-back']));
     expect(state.actions).toEqual([expect.objectContaining({ outcome: 'restarted' })]);
+  });
+
+  it('the engine away at the evidence: the incident waits in that step and heals once it is back', {
+    timeout: 240_000,
+  }, async () => {
+    const { url, target, id } = await demo('evidence');
+    const workflowId = incidentWorkflowId(target, 'memory-leak', HOST);
+    // The allowlist check inspects the target by name, then the evidence does: the engine goes away at the second.
+    const outage = await engineAwayAt(url, workflowId, {
+      method: 'GET',
+      path: containerPath(target, 'json'),
+      nth: 2,
+      when: 'before-forwarding',
+    });
+    const { state } = outage;
+    const { back } = expectWaitedIn(state, 'gathering evidence', outage);
+    expect(onlyEntry(state, 'diagnosed').index).toBeGreaterThan(back.index);
+    expect(state.actions).toEqual([expect.objectContaining({ outcome: 'restarted' })]);
+    expect(parts.proxy.restartsOf(id)).toBe(1);
+  });
+
+  it('the engine away as the restart is sent: it never reached the engine, and the one after the wait does', {
+    timeout: 240_000,
+  }, async () => {
+    // The start time has not changed: the attempt after the wait sends the first restart to reach the engine.
+    await engineAwayAtTheRestart('restart-lost', 'before-forwarding', 'restarted');
+  });
+
+  it('the engine away while the restart is in flight: it did it, and the attempt after the wait sees so', {
+    timeout: 240_000,
+  }, async () => {
+    // The start time changed under the restart the engine did: compare-and-act does not restart again.
+    await engineAwayAtTheRestart('restart-done', 'after-engine-answered', 'already-restarted');
   });
 
   it('the engine away past MEDIC_ENGINE_OUTAGE_WAIT: the incident escalates and says why', {
