@@ -44,11 +44,37 @@ export async function checkContainerHealth(
 
 /**
  * The gaps between the fast probes of a verification's first window: a container's service usually
- * answers within a few hundred milliseconds of its start, so probe often at first and back off (x1.5)
+ * answers within a few hundred milliseconds of its start, so probe often at first and back off (x1.3)
  * only while it is still down.
  */
-export const FAST_PROBE_FIRST_GAP_MS = 20;
-const FAST_PROBE_GROWTH = 1.5;
+export const FAST_PROBE_FIRST_GAP_MS = 10;
+const FAST_PROBE_GROWTH = 1.3;
+
+/** How long a fast probe may rely on the engine's last answer before it asks the engine again. */
+export const INSPECTION_REUSE_MS = 250;
+
+/**
+ * A probe of one container for a verification window. Once the engine says the container runs and has a
+ * health URL, the next probes within INSPECTION_REUSE_MS ask only the URL (a local request; the engine's
+ * inspection costs several times that), so the service's first answer is seen sooner. After that the
+ * engine is asked again, so a container that died shows as such, not only as a URL that does not answer.
+ */
+export function containerHealthProbe(
+  inspect: () => Promise<ContainerInfo>,
+  probeTimeoutMs: number,
+  now: () => number = Date.now,
+): () => Promise<HealthProbe> {
+  let known: { info: ContainerInfo; at: number } | undefined;
+  return async () => {
+    const reusable = known && now() - known.at < INSPECTION_REUSE_MS ? known.info : undefined;
+    const info = reusable ?? (await inspect());
+    if (!reusable) {
+      const urlOnly = info.running && info.healthUrl !== undefined && !info.healthUrlRefused;
+      known = urlOnly && info.health !== 'unhealthy' ? { info, at: now() } : undefined;
+    }
+    return checkContainerHealth(info, probeTimeoutMs);
+  };
+}
 
 /**
  * Probes at once, then, while unhealthy, again after growing gaps until `windowMs` has passed (the

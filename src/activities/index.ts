@@ -20,7 +20,7 @@ import {
   gatherEvidence,
   RULES_ONLY,
 } from './diagnose/index.js';
-import { checkContainerHealth, probeUntilHealthy } from './health.js';
+import { containerHealthProbe, probeUntilHealthy } from './health.js';
 import type { Notification, Notifier } from './notify.js';
 import { type OutcomeRecord, type RecordResult, RunbookFormatError, type RunbookStore } from './runbook.js';
 
@@ -112,19 +112,18 @@ export function createHostActivities(deps: HostActivityDeps) {
       const context = Context.current();
       const { attempt } = context.info;
       const windowMs = attempt === 1 ? (input.firstWindowMs ?? 0) : 0;
-      const probe = await probeUntilHealthy(
-        async () => {
-          const info = await runtime.inspect(input.target);
-          if (!info) {
-            throw ApplicationFailure.nonRetryable(
-              `container ${input.target} no longer exists`,
-              'ContainerNotFound',
-            );
-          }
-          return checkContainerHealth(info, probeTimeoutMs);
-        },
-        windowMs,
-        (ms) => context.sleep(ms),
+      const inspect = async () => {
+        const info = await runtime.inspect(input.target);
+        if (!info) {
+          throw ApplicationFailure.nonRetryable(
+            `container ${input.target} no longer exists`,
+            'ContainerNotFound',
+          );
+        }
+        return info;
+      };
+      const probe = await probeUntilHealthy(containerHealthProbe(inspect, probeTimeoutMs), windowMs, (ms) =>
+        context.sleep(ms),
       );
       if (probe.refused) throw ApplicationFailure.nonRetryable(probe.detail, 'HealthUrlRefused');
       const probes = probe.probes > 1 ? ` (probe ${probe.probes} of this check)` : '';
