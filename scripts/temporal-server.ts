@@ -12,6 +12,8 @@ export interface DevServer {
   /** The server's Prometheus metrics, when it was started with a metrics port. */
   metricsUrl?: string;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash would end it: nothing flushed, nothing closed. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -20,6 +22,15 @@ export interface DevServer {
  * these machines. Every server the project starts passes these arguments.
  */
 export const VERSION_CHECK_OFF = ['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'];
+
+/**
+ * The SQLite file in write-ahead-log mode, synced at checkpoints rather than at every commit: every
+ * workflow task, signal and timer is a transaction, and with the default rollback journal each one waits
+ * for the disk (bench:mttr: 354 -> 247 ms of overhead per incident). A killed server loses nothing
+ * committed (the log is replayed when it opens the file again); only a crash of the whole machine can
+ * lose the last moments. The production-shaped cluster keeps its data in PostgreSQL.
+ */
+export const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
 /** True when a Temporal frontend answers at the address. */
 export async function temporalReachable(address: string, timeoutMs = 1500): Promise<boolean> {
@@ -58,6 +69,7 @@ export async function startTemporalDevServer(options: {
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
+    for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
   for (const key of MEDIC_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
 
@@ -70,6 +82,7 @@ export async function startTemporalDevServer(options: {
   child.stderr?.on('data', keep);
 
   const stop = () => stopProcess(child, 10_000);
+  const kill = () => stopProcess(child, 0, 'SIGKILL');
 
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -82,6 +95,7 @@ export async function startTemporalDevServer(options: {
         ...(options.uiPort ? { uiUrl: `http://${ip}:${options.uiPort}` } : {}),
         ...(options.metricsPort ? { metricsUrl: `http://${ip}:${options.metricsPort}/metrics` } : {}),
         stop,
+        kill,
       };
     }
     await new Promise((r) => setTimeout(r, 250));

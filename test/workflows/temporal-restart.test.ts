@@ -1,4 +1,4 @@
-// The Temporal server stopped and started again on the same database in the middle of an incident that
+// The Temporal server stopped (or killed with SIGKILL) and started again on the same database in the middle of an incident that
 // waits for a person, with a worker and Medic's API connected throughout (issue: durability). While the
 // server is down a decision through the API answers 503 within MEDIC_DECISION_TIMEOUT (the approver can
 // retry); once it is back, the same decision is taken and the incident completes, restarting the target once.
@@ -96,47 +96,53 @@ const approve = (workflowId: string) =>
   });
 
 describe('the Temporal server restarted on the same database mid-incident', () => {
-  it('answers a decision 503 while it is down, then takes it and completes the incident', async () => {
-    const client = new Client({ connection, namespace: 'default' });
-    const gateway = new IncidentGateway(client, taskQueue, settings);
-    const { workflowId } = await gateway.openOrJoin(
-      alertFor(target, { alertType: 'hang', severity: 'critical' }),
-    );
-    const handle = client.workflow.getHandle<typeof incidentWorkflow>(workflowId);
-    await waitFor(
-      'awaiting approval',
-      async () => (await handle.query(statusQuery)).status === 'AWAITING_APPROVAL',
-      {
-        timeoutMs: 30_000,
-      },
-    );
-    const startedBefore = (await supervisor.inspect(target))?.startedAt;
+  // Stopped, and killed as a crash would (the SQLite file in write-ahead-log mode: SQLITE_PRAGMAS).
+  it.each([
+    ['stopped (SIGTERM)', 'stop', 'hang'],
+    ['killed (SIGKILL)', 'kill', 'crash'],
+  ] as const)(
+    '%s: answers a decision 503 while it is down, then takes it and completes the incident',
+    async (_how, end, alertType) => {
+      const client = new Client({ connection, namespace: 'default' });
+      const gateway = new IncidentGateway(client, taskQueue, settings);
+      const { workflowId } = await gateway.openOrJoin(alertFor(target, { alertType, severity: 'critical' }));
+      const handle = client.workflow.getHandle<typeof incidentWorkflow>(workflowId);
+      await waitFor(
+        'awaiting approval',
+        async () => (await handle.query(statusQuery)).status === 'AWAITING_APPROVAL',
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      const startedBefore = (await supervisor.inspect(target))?.startedAt;
 
-    await server?.stop();
-    server = undefined;
-    const asked = Date.now();
-    const during = await approve(workflowId);
-    const answeredMs = Date.now() - asked;
-    const body = (await during.json()) as { error?: { code: string; message: string } };
-    expect(during.status).toBe(503);
-    expect(body.error?.message).toBeTruthy();
-    console.log(
-      `[server restart] decision while the server was down: ${during.status} ${body.error?.code} after ${answeredMs} ms (MEDIC_DECISION_TIMEOUT ${DECISION_TIMEOUT_MS} ms)`,
-    );
+      await server?.[end]();
+      server = undefined;
+      const asked = Date.now();
+      const during = await approve(workflowId);
+      const answeredMs = Date.now() - asked;
+      const body = (await during.json()) as { error?: { code: string; message: string } };
+      expect(during.status).toBe(503);
+      expect(body.error?.message).toBeTruthy();
+      console.log(
+        `[server restart, ${end}] decision while the server was down: ${during.status} ${body.error?.code} after ${answeredMs} ms (MEDIC_DECISION_TIMEOUT ${DECISION_TIMEOUT_MS} ms)`,
+      );
 
-    await startServer();
-    const after = await waitFor(
-      'the decision taken once the server is back',
-      async () => {
-        const res = await approve(workflowId);
-        return res.status === 200 ? res : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 1000 },
-    );
-    expect(await after.json()).toMatchObject({ workflowId, decision: 'approve', by: APPROVER.name });
-    const result = await handle.result();
-    expect(result.status).toBe('RESOLVED');
-    expect(result.actions.map((a) => a.outcome)).toEqual(['restarted']);
-    expect((await supervisor.inspect(target))?.startedAt).not.toBe(startedBefore);
-  }, 180_000);
+      await startServer();
+      const after = await waitFor(
+        'the decision taken once the server is back',
+        async () => {
+          const res = await approve(workflowId);
+          return res.status === 200 ? res : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      expect(await after.json()).toMatchObject({ workflowId, decision: 'approve', by: APPROVER.name });
+      const result = await handle.result();
+      expect(result.status).toBe('RESOLVED');
+      expect(result.actions.map((a) => a.outcome)).toEqual(['restarted']);
+      expect((await supervisor.inspect(target))?.startedAt).not.toBe(startedBefore);
+    },
+    180_000,
+  );
 });
