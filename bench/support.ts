@@ -128,6 +128,19 @@ export async function historyTimes(handle: WorkflowHandle): Promise<HistoryTimes
   const events = history.events ?? [];
   const scheduled = new Map<string, string>();
   const times: HistoryTimes = { startedMs: 0, events: events.length, activities: new Map() };
+  // BENCH_TIMELINE=1 prints each history's events with their times: where an incident's milliseconds go.
+  if (process.env.BENCH_TIMELINE) {
+    const t0 = ms(events[0]?.eventTime);
+    const what = (e: (typeof events)[number]) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name ??
+      e.workflowExecutionSignaledEventAttributes?.signalName ??
+      '';
+    for (const e of events) {
+      console.log(
+        `${(ms(e.eventTime) - t0).toFixed(0).padStart(6)} ms  ${EventType[e.eventType ?? 0]} ${what(e)}`,
+      );
+    }
+  }
   for (const e of events) {
     const at = ms(e.eventTime);
     if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) times.startedMs = at;
