@@ -69,6 +69,21 @@ function rssMb(pid: number | undefined): { peak: number; now: number } {
   return { peak: Math.round(kb('VmHWM') / 1024), now: Math.round(kb('VmRSS') / 1024) };
 }
 
+/** CPU seconds a process has used, from /proc (user + system). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** The whole machine's busy and total CPU time, from /proc/stat, in seconds. */
+function machineCpu(): { busy: number; total: number } {
+  const cpu = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / 100, total: total / 100 };
+}
+
 async function exitedTargets(docker: Docker, image: string): Promise<string[]> {
   const names = Array.from({ length: TARGETS }, (_, i) => `medic-scale-${i}`);
   for (const name of names) {
@@ -144,11 +159,22 @@ async function medicRun(client: Client, targets: string[], workerPid: number | u
     `medic: ${INCIDENTS} starts in ${startsSeconds.toFixed(1)} s, all awaiting approval after ${openSeconds.toFixed(1)} s; worker RSS ${rssWhileWaiting.now} MB`,
   );
   const drainStarted = Date.now();
+  const [workerCpuBefore, machineBefore] = [cpuSeconds(workerPid), machineCpu()];
   await pool(ids, CONCURRENCY, (id) => client.workflow.getHandle(id).signal(approveSignal, { by: 'bench' }));
   const signalsSeconds = (Date.now() - drainStarted) / 1000;
   const running = `WorkflowType = 'incidentWorkflow' AND ExecutionStatus = 'Running'`;
   await until('every incident to close', async () => (await count(client, running)) === 0, 600_000);
   const drainSeconds = (Date.now() - drainStarted) / 1000;
+  const machineAfter = machineCpu();
+  const drainCpu = {
+    workerSeconds: Number((cpuSeconds(workerPid) - workerCpuBefore).toFixed(1)),
+    machineBusyPercent: Math.round(
+      (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total),
+    ),
+  };
+  log(
+    `drain CPU: the worker used ${drainCpu.workerSeconds} CPU-s in ${drainSeconds.toFixed(1)} s; the machine was ${drainCpu.machineBusyPercent}% busy`,
+  );
   log(
     `medic: ${INCIDENTS} approvals sent in ${signalsSeconds.toFixed(1)} s, all closed after ${drainSeconds.toFixed(1)} s`,
   );
@@ -169,6 +195,7 @@ async function medicRun(client: Client, targets: string[], workerPid: number | u
     historyEventsPerIncident: Math.round(events / ids.length),
     outcomes: Object.fromEntries(statuses),
     rssWhileWaitingMb: rssWhileWaiting.now,
+    drainCpu,
   };
 }
 
@@ -239,6 +266,9 @@ async function main(): Promise<void> {
       MEDIC_PROVIDERS: '',
       MEDIC_LOG_LEVEL: 'error',
       MEDIC_RUNBOOK_PATH: path.join(work, 'runbook.json'),
+      ...(process.env.BENCH_WORKER_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS }
+        : {}),
     });
     cleanups.push(() => stopProcess(worker));
     const connection = await Connection.connect({ address: temporal.address });
@@ -252,6 +282,21 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')} on ${cpus().length} cores`,
     );
+    await until(
+      'the worker to poll its task queue',
+      async () => {
+        const { pollers } = await client.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: TASK_QUEUE },
+          taskQueueType: 1, // workflow tasks
+        });
+        return (pollers ?? []).length > 0;
+      },
+      60_000,
+    );
+    await sleep(2000); // settled: the workflow bundle loaded, the first polls open
+    const rssIdleMb = rssMb(worker.pid).now;
+    log(`worker RSS before any incident: ${rssIdleMb} MB`);
     const medic = await medicRun(client, targets, worker.pid);
     const peakRssMb = rssMb(worker.pid).peak;
     const floor = await bareRun(client, temporal.address, targets);
@@ -265,7 +310,9 @@ async function main(): Promise<void> {
       startsSeconds: Number(medic.startsSeconds.toFixed(1)),
       startRetries: medic.startRetries,
       approvalSignalsSeconds: Number(medic.signalsSeconds.toFixed(1)),
+      rssIdleMb,
       rssWhileWaitingMb: medic.rssWhileWaitingMb,
+      drainCpu: medic.drainCpu,
       outcomes: medic.outcomes,
       floor: {
         openSeconds: Number(floor.openSeconds.toFixed(1)),
