@@ -12,15 +12,17 @@ import { HOST_NAME_PATTERN, LOCAL_HOST } from './domain/naming.js';
 import { DEFAULT_MIN_CONFIDENCE, parseSeverityPolicy } from './domain/policy.js';
 import { type IncidentSettings, WORKER_ROLES, type WorkerRole } from './domain/settings.js';
 
-/** Text read by a parser that throws with a message naming what is wrong. */
-/** `host:port` with an IPv4 address, a name or a bracketed IPv6 address. */
 /**
  * The sticky cache's default size: enough for the incidents a team has open at once, small enough that a
- * worker with a thousand waiting incidents stays near 300 MB (bench:scale). Temporal's own default grows
+ * worker with a thousand waiting incidents stays under 500 MB (bench:scale). Temporal's own default grows
  * with the heap limit (about a thousand workflows on a 2 GB heap).
  */
 export const DEFAULT_WORKFLOW_CACHE = 250;
+
+/** `host:port` with an IPv4 address, a name or a bracketed IPv6 address. */
 const METRICS_ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+/** Text read by a parser that throws with a message naming what is wrong. */
 
 const parsedWith = <T>(parse: (text: string) => T, fallback = '') =>
   z
@@ -137,7 +139,7 @@ const envSchema = z.object({
    * Workflows a worker keeps in memory between their tasks (Temporal's sticky cache). One waiting incident
    * costs about half a megabyte; one that was evicted is replayed from its history when it wakes.
    */
-  MEDIC_WORKFLOW_CACHE: int(DEFAULT_WORKFLOW_CACHE, 2, 100_000),
+  MEDIC_WORKFLOW_CACHE: int(DEFAULT_WORKFLOW_CACHE, 40, 100_000),
   /** How long an incident waits for its host's worker to take the first task before it escalates. */
   MEDIC_HOST_WAIT: duration('2m'),
   /** How long an incident waits for an unavailable container engine before it escalates. */

@@ -57,7 +57,8 @@ export const INSPECTION_REUSE_MS = 250;
  * A probe of one container for a verification window. Once the engine says the container runs and has a
  * health URL, the next probes within INSPECTION_REUSE_MS ask only the URL (a local request; the engine's
  * inspection costs several times that), so the service's first answer is seen sooner. After that the
- * engine is asked again, so a container that died shows as such, not only as a URL that does not answer.
+ * engine is asked again, so a container that died shows as such, not only as a URL that does not answer;
+ * and a healthy answer on a reused inspection is confirmed by a fresh one before it counts.
  */
 export function containerHealthProbe(
   inspect: () => Promise<ContainerInfo>,
@@ -72,7 +73,13 @@ export function containerHealthProbe(
       const urlOnly = info.running && info.healthUrl !== undefined && !info.healthUrlRefused;
       known = urlOnly && info.health !== 'unhealthy' ? { info, at: now() } : undefined;
     }
-    return checkContainerHealth(info, probeTimeoutMs);
+    const result = await checkContainerHealth(info, probeTimeoutMs);
+    // Healthy only if the engine still says so: the URL could have been answered by something else.
+    if (reusable && result.ok) {
+      known = undefined;
+      return checkContainerHealth(await inspect(), probeTimeoutMs);
+    }
+    return result;
   };
 }
 

@@ -44,6 +44,8 @@ export class PermitDesk {
   private readonly answers = new Map<string, LeaseDecision | BudgetDecision>();
   /** Lease requests this run has sent and not given up. */
   private readonly outstanding = new Set<string>();
+  /** A lease request's budget request, when it is not the same id (asked again after a queued lease). */
+  private readonly budgetRequests = new Map<string, string>();
   /** The lease this run holds right now, so a cancelled incident still gives it back. */
   private held: string | undefined;
   readonly guardId: string;
@@ -80,23 +82,60 @@ export class PermitDesk {
     const requestId = uuid4();
     this.outstanding.add(requestId);
     if (!patched(PERMIT_ONE_TRIP)) return this.acquireInTurn(requestId, approvedBy);
-    const [lease, budget] = await Promise.all([
-      this.askGuard(requestId, approvedBy, true),
-      this.askBudget(requestId, approvedBy, true),
-    ]);
-    // Both answers arrive in either order; the incident shows the one that decided.
-    this.showDecisive(requestId, !lease.ok);
+    // Held from the asking on: an incident cancelled while it waits gives back whatever it was granted.
+    this.held = requestId;
+    let leaseDecided = false;
+    const leaseAsked = this.askGuard(requestId, approvedBy, true).finally(() => {
+      leaseDecided = true;
+    });
+    let budget = await this.askBudget(requestId, approvedBy, true);
+    // The guard answers at once: granted, refused, or queued behind the incident acting on the target now.
+    // A unit spent while the request waits in line would sit idle and could refuse other targets'
+    // incidents: it goes back, and is asked for again once the lease is granted.
+    await condition(() => leaseDecided || this.answers.has(`lease:${requestId}`));
+    const queued = !leaseDecided && this.answers.get(`lease:${requestId}`)?.kind === 'queued';
+    if (queued && budget.ok) await this.refund(requestId);
+    const lease = await leaseAsked;
     if (!lease.ok) {
-      // Refused or queued past the wait (then already given back); an unused unit goes back too.
-      if (this.outstanding.delete(requestId) && budget.ok) await this.refund(requestId);
+      this.held = undefined;
+      // Refused (or given back by the wait's end): a unit that may have been spent goes back too.
+      const spent = !queued && this.answers.get(`budget:${requestId}`)?.kind !== 'denied';
+      if (this.outstanding.delete(requestId) && spent) await this.refund(requestId);
+      this.showDecision('lease', requestId, lease.reason);
       return lease;
     }
-    this.held = requestId;
+    if (queued) budget = await this.askBudgetAgain(requestId, approvedBy);
     if (!budget.ok) {
       await this.release(requestId, 'not-acted');
+      this.showDecision('budget', this.budgetRequest(requestId), budget.reason);
       return budget;
     }
+    this.showDecision('budget', this.budgetRequest(requestId), '');
     return { ok: true, requestId };
+  }
+
+  /** After a queued lease is granted: a unit of the budget, under a request id of its own. */
+  private askBudgetAgain(requestId: string, approvedBy?: string): Promise<Permit> {
+    const again = `${requestId}:granted`;
+    this.budgetRequests.set(requestId, again);
+    this.outstanding.add(again);
+    return this.askBudget(again, approvedBy, true).then((b) => (b.ok ? { ok: true, requestId } : b));
+  }
+
+  /** The budget request that spent (or asked for) the unit of a lease request. */
+  private budgetRequest(requestId: string): string {
+    return this.budgetRequests.get(requestId) ?? requestId;
+  }
+
+  /** The incident's `guard` state: the answer that decided, whichever came last. */
+  private showDecision(scope: 'lease' | 'budget', requestId: string, reason: string) {
+    const answer = this.answers.get(`${scope}:${requestId}`);
+    const final = answer && answer.kind !== 'queued' ? answer : undefined;
+    this.run.state.guard = {
+      decision: final?.kind ?? 'denied',
+      reason: final?.reason ?? reason,
+      at: new Date().toISOString(),
+    };
   }
 
   /** Before patch `permit-one-trip`: the lease, then the budget. */
@@ -110,18 +149,6 @@ export class PermitDesk {
       return budget;
     }
     return { ok: true, requestId };
-  }
-
-  /** The lease's answer when it refused, otherwise the budget's, as the incident's `guard` state. */
-  private showDecisive(requestId: string, leaseRefused: boolean) {
-    const decisive = this.answers.get(`${leaseRefused ? 'lease' : 'budget'}:${requestId}`);
-    if (decisive && decisive.kind !== 'queued') {
-      this.run.state.guard = {
-        decision: decisive.kind,
-        reason: decisive.reason,
-        at: new Date().toISOString(),
-      };
-    }
   }
 
   /** Gives the lease back with what happened; an unused budget unit is refunded. */
@@ -141,7 +168,9 @@ export class PermitDesk {
   /** A unit of the budget that was not used goes back; a dry run spent none. */
   private async refund(requestId: string): Promise<void> {
     if (this.run.dryRun) return;
-    await getExternalWorkflowHandle(this.budgetId).signal(budgetRefundSignal, { requestId });
+    await getExternalWorkflowHandle(this.budgetId).signal(budgetRefundSignal, {
+      requestId: this.budgetRequest(requestId),
+    });
   }
 
   /** The lease held when the incident was cancelled, if any. */

@@ -290,6 +290,21 @@ describe('guardrails (time-skipping server)', () => {
       const secondId = held.queued[0]!;
       expect([firstId, secondId].sort()).toEqual([a.workflowId, b.workflowId].sort());
       expect(await ctx.restarts(target)).toBe(0);
+      // The lease and the budget are asked at once; the queued incident's unit goes back while it waits in
+      // line, so that it cannot refuse other targets' incidents: only the holder's unit counts.
+      const queuedHandle = secondId === a.workflowId ? a : b;
+      await waitFor('the queued incident to hear from the guard and the budget', async () => {
+        const events = ((await queuedHandle.query(statusQuery)) as IncidentState).timeline.map(
+          (t) => t.event,
+        );
+        return events.includes('lease-queued') && events.includes('budget-granted') ? true : undefined;
+      });
+      const budget = env.client.workflow.getHandle(budgetWorkflowId(ctx.taskQueue));
+      await waitFor(
+        "the queued incident's unit given back",
+        async () => ((await budget.query(budgetStateQuery)).lastHour === 1 ? true : undefined),
+        { timeoutMs: 20_000 },
+      );
       openGate();
 
       const [first, second] = await Promise.all(
@@ -310,6 +325,8 @@ describe('guardrails (time-skipping server)', () => {
       expect(await ctx.restarts(target)).toBe(1);
       expect(first!.actions.map((x) => x.outcome)).toEqual(['restarted']);
       expect(second!.actions.map((x) => x.outcome)).toEqual(['already-restarted']);
+      // Asked again once granted: both restarts counted (already-restarted is an action that happened).
+      expect(await budget.query(budgetStateQuery)).toMatchObject({ lastHour: 2 });
     });
   });
 
