@@ -91,6 +91,44 @@ export interface GuardWorkflowInput {
   state?: GuardState;
 }
 
+type LeaseAnswer = { request: LeaseRequest; decision: LeaseDecision };
+
+/**
+ * How a guard tells incidents its decisions. `inParallel` (patch `answers-in-parallel`): the answers to a
+ * batch of messages are kept and sent together by `sendAnswers`; before it, each was sent and awaited in turn.
+ */
+function leaseAnswers(state: GuardState, inParallel: boolean) {
+  const unsent: LeaseAnswer[] = [];
+  const send = ({ request, decision }: LeaseAnswer) =>
+    answer(request.incidentWorkflowId, { requestId: request.requestId, scope: 'lease', decision });
+  /** Nobody will act on (or release) a lease its incident never heard of: take it back at once. */
+  const untold = ({ request, decision }: LeaseAnswer) => {
+    if (decision.kind === 'granted') releaseLease(state, request.requestId, 'not-acted', Date.now());
+  };
+  const tell = async (request: LeaseRequest, decision: LeaseDecision) => {
+    if (inParallel) unsent.push({ request, decision });
+    else if (!(await send({ request, decision }))) untold({ request, decision });
+  };
+  /** The lease may be free: serve whoever waited longest, until someone holds it or nobody waits. */
+  const serveQueue = async () => {
+    for (let next = nextQueued(state, Date.now()); next; next = nextQueued(state, Date.now())) {
+      await tell(next.request, next.decision);
+    }
+  };
+  /** Sends the batch's answers at once; a grant nobody heard frees the lease for the next in line. */
+  const sendAnswers = async () => {
+    while (unsent.length > 0) {
+      const batch = unsent.splice(0);
+      const told = await Promise.all(batch.map(send));
+      batch.forEach((sent, i) => {
+        if (!told[i]) untold(sent);
+      });
+      await serveQueue();
+    }
+  };
+  return { tell, serveQueue, sendAnswers };
+}
+
 export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
   const state = input.state ?? newGuardState(input.target);
   const inbox: GuardMessage[] = [];
@@ -108,36 +146,7 @@ export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
   });
   setHandler(guardStateQuery, () => snapshotGuard(state, Date.now()));
 
-  const inParallel = patched(ANSWERS_IN_PARALLEL);
-  /** Answers decided and not yet sent: under the patch they go out together once a batch is handled. */
-  const unsent: Array<{ request: LeaseRequest; decision: LeaseDecision }> = [];
-  const send = ({ request, decision }: { request: LeaseRequest; decision: LeaseDecision }) =>
-    answer(request.incidentWorkflowId, { requestId: request.requestId, scope: 'lease', decision });
-  /** Nobody will act on (or release) a lease its incident never heard of: take it back at once. */
-  const untold = (request: LeaseRequest, decision: LeaseDecision) => {
-    if (decision.kind === 'granted') releaseLease(state, request.requestId, 'not-acted', Date.now());
-  };
-  const tell = async (request: LeaseRequest, decision: LeaseDecision) => {
-    if (inParallel) unsent.push({ request, decision });
-    else if (!(await send({ request, decision }))) untold(request, decision);
-  };
-  /** The lease may be free: serve whoever waited longest, until someone holds it or nobody waits. */
-  const serveQueue = async () => {
-    for (let next = nextQueued(state, Date.now()); next; next = nextQueued(state, Date.now())) {
-      await tell(next.request, next.decision);
-    }
-  };
-  /** Sends the batch's answers at once; a grant nobody heard frees the lease for the next in line. */
-  const sendAnswers = async () => {
-    while (unsent.length > 0) {
-      const batch = unsent.splice(0);
-      const told = await Promise.all(batch.map(send));
-      batch.forEach(({ request, decision }, i) => {
-        if (!told[i]) untold(request, decision);
-      });
-      await serveQueue();
-    }
-  };
+  const { tell, serveQueue, sendAnswers } = leaseAnswers(state, patched(ANSWERS_IN_PARALLEL));
 
   let handled = 0;
   for (;;) {

@@ -538,7 +538,7 @@ async function restartTarget(
   diagnosis: Diagnosis,
   requestId: string,
 ): Promise<boolean | undefined> {
-  const { state, settings } = run;
+  const { state } = run;
   try {
     const action = await whileEngineAway(run, `restarting ${state.target}`, () =>
       restartOnce(run, diagnosis),
