@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { ensureDemoImage } from '../scripts/demo-image.js';
+import { findEngine } from '../scripts/engine.js';
 import { PROJECT_ROOT } from '../scripts/paths.js';
 import { startTemporalCluster } from '../scripts/temporal-cluster.js';
 import { startTemporalDevServer } from '../scripts/temporal-server.js';
@@ -36,6 +38,20 @@ export async function withBenchRun(prefix: string, body: (run: BenchRun) => Prom
     for (const fn of cleanups.reverse()) await fn().catch((err) => log(`cleanup: ${(err as Error).message}`));
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * What a bench on a real container needs: its Temporal server, a container engine (Podman is started if it
+ * is installed) and the demo app's image; each stopped by the run's cleanups.
+ */
+export async function startBenchParts(bench: string, { work, cleanups }: BenchRun) {
+  const temporal = await startBenchTemporal(work);
+  cleanups.push(() => temporal.stop());
+  const engine = await findEngine({ startPodman: true, log });
+  if (!engine) throw new Error(`${bench} needs a container engine: run npm run setup:engine`);
+  cleanups.push(() => engine.stop());
+  const image = await ensureDemoImage(engine.docker, log);
+  return { temporal, engine, image };
 }
 
 /** Runs a bench's `main`; if it fails, prints the stack and exits 1. */

@@ -12,8 +12,6 @@ import '../../test/support/quiet-sdk.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import { ensureDemoImage } from '../../scripts/demo-image.js';
-import { findEngine } from '../../scripts/engine.js';
 import { startStack } from '../../scripts/local-stack.js';
 import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { signWebhook } from '../../src/api/webhook-signature.js';
@@ -29,7 +27,7 @@ import {
   onCluster,
   p50p95,
   runBench,
-  startBenchTemporal,
+  startBenchParts,
   withBenchRun,
 } from '../support.js';
 
@@ -108,12 +106,7 @@ interface Round {
 
 async function main(): Promise<void> {
   await withBenchRun('medic-bench-mttr-', async ({ work, cleanups }) => {
-    const temporal = await startBenchTemporal(work);
-    cleanups.push(() => temporal.stop());
-    const engine = await findEngine({ startPodman: true, log });
-    if (!engine) throw new Error('bench:mttr needs a container engine: run npm run setup:engine');
-    cleanups.push(() => engine.stop());
-    await ensureDemoImage(engine.docker, log);
+    const { temporal, engine } = await startBenchParts('bench:mttr', { work, cleanups });
     const env = {
       ...process.env,
       TEMPORAL_ADDRESS: temporal.address,

@@ -15,8 +15,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type Docker from 'dockerode';
-import { ensureDemoImage, removeContainer } from '../../scripts/demo-image.js';
-import { findEngine } from '../../scripts/engine.js';
+import { removeContainer } from '../../scripts/demo-image.js';
 import { PROJECT_ROOT } from '../../scripts/paths.js';
 import { stopProcess } from '../../scripts/processes.js';
 import { DEFAULT_WORKFLOW_CACHE, loadConfig } from '../../src/config.js';
@@ -28,7 +27,7 @@ import {
   log,
   onCluster,
   runBench,
-  startBenchTemporal,
+  startBenchParts,
   startChild,
   withBenchRun,
 } from '../support.js';
@@ -244,12 +243,7 @@ async function bareRun(client: Client, connectionAddress: string, targets: strin
 
 async function main(): Promise<void> {
   await withBenchRun('medic-bench-scale-', async ({ work, cleanups }) => {
-    const temporal = await startBenchTemporal(work);
-    cleanups.push(() => temporal.stop());
-    const engine = await findEngine({ startPodman: true, log });
-    if (!engine) throw new Error('bench:scale needs a container engine: run npm run setup:engine');
-    cleanups.push(() => engine.stop());
-    const image = await ensureDemoImage(engine.docker, log);
+    const { temporal, engine, image } = await startBenchParts('bench:scale', { work, cleanups });
     const targets = await exitedTargets(engine.docker, image);
     cleanups.push(async () => {
       for (const t of targets) await removeContainer(engine.docker, t);
