@@ -105,12 +105,11 @@ export class PermitDesk {
       return lease;
     }
     if (queued) budget = await this.askBudgetAgain(requestId, approvedBy);
+    this.showDecision('budget', this.budgetRequest(requestId), budget.ok ? '' : budget.reason);
     if (!budget.ok) {
       await this.release(requestId, 'not-acted');
-      this.showDecision('budget', this.budgetRequest(requestId), budget.reason);
       return budget;
     }
-    this.showDecision('budget', this.budgetRequest(requestId), '');
     return { ok: true, requestId };
   }
 
@@ -119,7 +118,7 @@ export class PermitDesk {
     const again = `${requestId}:granted`;
     this.budgetRequests.set(requestId, again);
     this.outstanding.add(again);
-    return this.askBudget(again, approvedBy, true).then((b) => (b.ok ? { ok: true, requestId } : b));
+    return this.askBudget(again, approvedBy, true);
   }
 
   /** The budget request that spent (or asked for) the unit of a lease request. */
@@ -129,8 +128,7 @@ export class PermitDesk {
 
   /** The incident's `guard` state: the answer that decided, whichever came last. */
   private showDecision(scope: 'lease' | 'budget', requestId: string, reason: string) {
-    const answer = this.answers.get(`${scope}:${requestId}`);
-    const final = answer && answer.kind !== 'queued' ? answer : undefined;
+    const final = this.answered(`${scope}:${requestId}`);
     this.run.state.guard = {
       decision: final?.kind ?? 'denied',
       reason: final?.reason ?? reason,
