@@ -2,7 +2,7 @@
 # and health check). Build from the repository root:
 #   docker build -f docker/medic.Dockerfile --target worker -t medic-worker .
 #   docker build -f docker/medic.Dockerfile --target api -t medic-api .
-# NODE_IMAGE is the official image by default; `npm run image` passes a local stand-in built from this
+# NODE_IMAGE is the official image by default; `npm run build:image` passes a local stand-in built from this
 # machine's node binary, for machines that cannot reach a registry.
 # Run with an init (`init: true` in compose, `docker run --init`): it reaps zombies and forwards signals.
 # Both entry points handle SIGTERM themselves (the worker drains its tasks, the API its held alerts).

@@ -1,4 +1,4 @@
-// Builds Medic's worker and API images from docker/medic.Dockerfile (`npm run image`), tagged by a hash
+// Builds Medic's worker and API images from docker/medic.Dockerfile (`npm run build:image`), tagged by a hash
 // of everything that goes into them, so an unchanged tree is not rebuilt. With no registry reachable the
 // base image is a local stand-in for the official node image: this machine's node and npm, a shell, and
 // a `node` user, imported as a root filesystem (MEDIC_NODE_IMAGE names another base instead).

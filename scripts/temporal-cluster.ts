@@ -1,5 +1,5 @@
 // A production-shaped Temporal on loopback: the real server, built from the Go module proxy, on PostgreSQL 15.
-// `npm run setup:temporal-cluster` builds it, `npm run temporal-cluster` runs it; tests import startTemporalCluster().
+// `npm run setup:temporal-cluster` builds it, `npm run start:temporal-cluster` runs it; tests import startTemporalCluster().
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -195,7 +195,7 @@ export interface TemporalCluster {
 }
 
 export interface ClusterOptions {
-  /** Kept across runs (npm run temporal-cluster); a fresh temporary directory, removed at stop, otherwise. */
+  /** Kept across runs (npm run start:temporal-cluster); a fresh temporary directory, removed at stop, otherwise. */
   dataDir?: string;
   /** The frontend's port (default: a free one). */
   port?: number;

@@ -1,4 +1,4 @@
-// The API process: `npm run api`. scripts/local-stack.ts and the tests start the same app in-process.
+// The API process: `npm run start:api`. scripts/local-stack.ts and the tests start the same app in-process.
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

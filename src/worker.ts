@@ -1,4 +1,4 @@
-// The Temporal worker: runs the workflows and their activities. `npm run worker` starts it alone
+// The Temporal worker: runs the workflows and their activities. `npm run start:worker` starts it alone
 // (against the Docker engine at DOCKER_HOST); scripts/local-stack.ts and the tests build it with other parts.
 // One process polls up to three task queues, by MEDIC_WORKER_ROLE: the central queue (workflows, diagnosis,
 // notifications; `central`), the runbook's single writer `<queue>-runbook` (`central`), and its own host's
@@ -84,7 +84,7 @@ export interface MedicWorkerOptions {
 }
 
 /**
- * A worker's activities, wired from its configuration: what `npm run worker`, `npm start` and the tests'
+ * A worker's activities, wired from its configuration: what `npm run start:worker`, `npm start` and the tests'
  * workers run. A host's engine is only needed where the role includes the host (`runtime`), the runbook
  * and providers only where it includes the central queue. The watch's activities come with an engine to watch.
  */

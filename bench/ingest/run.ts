@@ -1,5 +1,5 @@
 // The ingest benchmark: 20,000 signed webhooks over 200 distinct incidents on 64 connections, against
-// the real stack in its production shape: a Temporal dev server, `npm run worker` and `npm run api` as
+// the real stack in its production shape: a Temporal dev server, `npm run start:worker` and `npm run start:api` as
 // their own processes, and the container engine. Prints the figures and writes bench/results/ingest.json.
 //
 // The 200 targets do not exist on the engine, so the allowlist makes each an ESCALATED incident that

@@ -1,4 +1,4 @@
-// The API process (`npm run api`) stopped in the middle of an alert storm, against the real dev server.
+// The API process (`npm run start:api`) stopped in the middle of an alert storm, against the real dev server.
 // No worker: every accepted alert starts or signals a workflow that waits, and its history shows exactly
 // what reached Temporal. A sender counts what it was answered 2xx; the histories must hold it.
 //   - SIGTERM: the process stops taking connections, sends every coalesced copy it holds and exits 0.

@@ -1,4 +1,4 @@
-// A host worker as its own process (`npm run worker` with MEDIC_WORKER_ROLE=host), so a test can kill it
+// A host worker as its own process (`npm run start:worker` with MEDIC_WORKER_ROLE=host), so a test can kill it
 // with SIGKILL or SIGTERM and start another; the central worker and the API in the test's process; and an
 // in-process worker's run/stop pair. Used by the two-host test and the worker chaos test.
 import { type ChildProcess, spawn } from 'node:child_process';

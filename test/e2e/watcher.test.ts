@@ -191,7 +191,7 @@ describe.skipIf(Boolean(skipReason))('the engine watcher heals what nobody repor
     });
     cleanups.push(() => demo2.stop());
 
-    // Worker A: `npm run worker` as its own process, killed with SIGKILL while it watches.
+    // Worker A: `npm run start:worker` as its own process, killed with SIGKILL while it watches.
     const workerA: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
       cwd: PROJECT_ROOT,
       env,
