@@ -11,7 +11,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -56,12 +55,10 @@ import {
   permitDecisionSignal,
   resetBreakerSignal,
 } from './messages.js';
+import { isPatched } from './versions.js';
 
 /** Messages handled per run before continuing as new; keeps each run's history small. */
 const MESSAGES_PER_RUN = 500;
-
-/** Patch id (issue 16): the answers to a batch of messages go out together. */
-const ANSWERS_IN_PARALLEL = 'answers-in-parallel';
 
 /** Tells an incident; false when it cannot be told (it ended or was terminated while waiting). */
 async function answer(incidentWorkflowId: string, message: PermitAnswer): Promise<boolean> {
@@ -146,7 +143,7 @@ export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
   });
   setHandler(guardStateQuery, () => snapshotGuard(state, Date.now()));
 
-  const { tell, serveQueue, sendAnswers } = leaseAnswers(state, patched(ANSWERS_IN_PARALLEL));
+  const { tell, serveQueue, sendAnswers } = leaseAnswers(state, isPatched('answers-in-parallel'));
 
   let handled = 0;
   for (;;) {
@@ -214,7 +211,7 @@ export async function budgetWorkflow(input: BudgetWorkflowInput = {}): Promise<v
   });
   setHandler(budgetStateQuery, () => snapshotBudget(state, Date.now(), limits));
 
-  const inParallel = patched(ANSWERS_IN_PARALLEL);
+  const inParallel = isPatched('answers-in-parallel');
   let handled = 0;
   for (;;) {
     setCurrentDetails(describeBudgetSnapshot(snapshotBudget(state, Date.now(), limits)));

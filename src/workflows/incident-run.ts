@@ -6,7 +6,6 @@ import {
   ApplicationFailure,
   continueAsNew,
   isCancellation,
-  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -40,6 +39,7 @@ import { type ActivityRoutes, type IncidentActivities, incidentActivities } from
 import { incidentMetrics } from './incident-metrics.js';
 import { alertSignal, resolvedSignal, statusQuery } from './messages.js';
 import { IncidentSeverityKey, IncidentStatusKey } from './search-attributes.js';
+import { isPatched } from './versions.js';
 
 export interface IncidentWorkflowInput {
   target: string;
@@ -89,15 +89,6 @@ const OUTCOME_STATUS: Partial<Record<NotificationEvent, IncidentStatus>> = {
   failed: 'FAILED',
   'needs-person': 'ESCALATED',
 };
-/** Patch id: incidents take their settings from the worker that runs them (issue 11). */
-const SETTINGS_FROM_WORKER = 'settings-from-worker';
-/**
- * Patch id (issue 14): engine work on the host's queue, evidence gathered there and judged centrally, the
- * allowlist check a scheduled activity with a bounded wait, runbook writes through the single writer.
- */
-const HOST_QUEUES = 'host-queues';
-/** Patch id (issue 16): steps that need the engine wait out its outage (engine-outage.ts). */
-const ENGINE_OUTAGE_WAIT = 'engine-outage-wait';
 
 export function describeFailure(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return describeFailure(err.cause);
@@ -137,13 +128,13 @@ export class IncidentRun {
   constructor(readonly input: IncidentWorkflowInput) {
     const info = workflowInfo();
     this.host = input.host ?? LOCAL_HOST;
-    this.routes = patched(HOST_QUEUES)
+    this.routes = isPatched('host-queues')
       ? {
           hostQueue: hostTaskQueue(info.taskQueue, this.host),
           runbookQueue: runbookTaskQueue(info.taskQueue),
         }
       : undefined;
-    this.waitsForEngine = patched(ENGINE_OUTAGE_WAIT);
+    this.waitsForEngine = isPatched('engine-outage-wait');
     this.settings = input.settings;
     this.activities = incidentActivities(input.settings, this.routes, this.waitsForEngine);
     this.dryRun = input.resume?.dryRun ?? false;
@@ -194,7 +185,7 @@ export class IncidentRun {
    * that began before this rule keep the settings they started with.
    */
   async adoptWorkerSettings(): Promise<void> {
-    if (!patched(SETTINGS_FROM_WORKER)) return;
+    if (!isPatched('settings-from-worker')) return;
     const { workerIncidentSettings } = proxyLocalActivities<MedicActivities>({
       startToCloseTimeout: '10s',
       retry: { maximumAttempts: 5, initialInterval: '1s' },

@@ -7,7 +7,6 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  patched,
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -35,15 +34,10 @@ import {
 } from './incident-run.js';
 import { PermitDesk } from './permit.js';
 import { DiagnosisSourceKey, IncidentSeverityKey, IncidentTargetKey } from './search-attributes.js';
+import { isPatched } from './versions.js';
 
 export type { IncidentWorkflowInput } from './incident-run.js';
 
-/** Patch id: outcomes (resolved, rejected) are notified, and the "restarting" notice never holds the lease. */
-const NOTIFY_OUTCOMES = 'notify-outcomes';
-/** Patch id: the verification probes fast at first instead of waiting the retry policy's first interval. */
-const VERIFY_CADENCE = 'verify-cadence';
-/** Patch id (issue 16): a restart found already made by an earlier attempt counts as Medic's action. */
-const ALREADY_RESTARTED_ACTED = 'already-restarted-acted';
 /** A refused incident stays open to absorb copies of its alert until this long without one. */
 const REFUSED_QUIET_MS = 10 * 60 * 1000;
 /** Past this many history events a refused incident continues as new, so a long storm stays bounded. */
@@ -280,7 +274,7 @@ async function remediateOnce(run: IncidentRun, desks: Desks, recurrence?: string
     );
     // Told without waiting since issue 12: a slow receiver must not hold the lease (tell never throws but
     // for a cancellation, which the incident's own cancellation handling covers).
-    if (patched(NOTIFY_OUTCOMES)) void telling.catch(() => undefined);
+    if (isPatched('notify-outcomes')) void telling.catch(() => undefined);
     else await telling;
   }
   return actWithPermit(run, desks, diagnosis, requestId);
@@ -420,7 +414,7 @@ async function askPerson(
   if (verdict === 'rejected') {
     await run.learn(diagnosis, 'rejected', `rejected by ${payload.by}`);
     run.close('REJECTED', `rejected by ${payload.by}; the container was not touched`);
-    if (patched(NOTIFY_OUTCOMES)) {
+    if (isPatched('notify-outcomes')) {
       const why = `rejected by ${payload.by}${payload.comment ? `: ${payload.comment}` : ''}; the container was not touched`;
       await run.tell('rejected', 'info', `${state.target}: restart rejected`, `${state.workflowId}: ${why}`);
     }
@@ -474,7 +468,7 @@ async function restartAndVerify(
   noteLease(run, { releasedAt: nowIso(), outcome: restarted ? 'succeeded' : 'not-acted' });
   await run.learn(diagnosis, 'resolved');
   run.close('RESOLVED', `${state.target} is healthy again`);
-  if (patched(NOTIFY_OUTCOMES)) {
+  if (isPatched('notify-outcomes')) {
     const how = restarted ? `restarted and healthy again: ${state.verification?.detail}` : 'healthy again';
     await run.tell('resolved', 'info', `${state.target} resolved`, `${state.workflowId}: ${how}`);
   }
@@ -519,7 +513,7 @@ function verifyTargetHealth(run: IncidentRun): Promise<VerificationResult> {
   const { target } = run.state;
   const { maximumAttempts, backoffCoefficient } = run.settings.healthRetry;
   const summary = `verify ${target} is healthy (up to ${maximumAttempts} checks, backoff x${backoffCoefficient})`;
-  if (!patched(VERIFY_CADENCE))
+  if (!isPatched('verify-cadence'))
     return run.activities.verifyHealth.executeWithOptions({ summary }, [{ target }]);
   const { firstWindowMs } = verificationCadence(run.settings.healthRetry);
   return run.activities.verifyHealthPaced.executeWithOptions(
@@ -547,7 +541,7 @@ async function restartTarget(
     run.record(action.outcome, action.detail);
     // A retried attempt that finds a new start time sees the restart an earlier attempt made (its worker
     // died before it could report): that restart happened, and the guard and the budget count it.
-    if (action.outcome === 'already-restarted') return patched(ALREADY_RESTARTED_ACTED);
+    if (action.outcome === 'already-restarted') return isPatched('already-restarted-acted');
     return action.outcome === 'restarted';
   } catch (err) {
     if (isCancellation(err)) throw err;

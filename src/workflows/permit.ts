@@ -9,7 +9,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
-  patched,
   setHandler,
   startChild,
   uuid4,
@@ -28,15 +27,7 @@ import {
   leaseRequestSignal,
   permitDecisionSignal,
 } from './messages.js';
-
-/** Patch id: the guard is `guard:<host>:<target>` (issue 11); older incidents use `guard-<target>`. */
-const GUARD_ID_WITH_HOST = 'guard-id-with-host';
-/**
- * Patch id (issue 16): the lease and the budget are asked in the same workflow task, and each is signalled
- * before it is started (a guard usually runs already; only a signal that finds nobody starts it). Older
- * incidents ask the guard, then the budget, each after starting it.
- */
-const PERMIT_ONE_TRIP = 'permit-one-trip';
+import { isPatched } from './versions.js';
 
 export type Permit = { ok: true; requestId: string } | { ok: false; reason: string };
 
@@ -53,7 +44,7 @@ export class PermitDesk {
 
   constructor(private readonly run: IncidentRun) {
     // Guards are named by host since issue 11; an incident that began under the old name keeps its guard.
-    this.guardId = patched(GUARD_ID_WITH_HOST)
+    this.guardId = isPatched('guard-id-with-host')
       ? guardWorkflowId(run.state.target, run.host)
       : legacyGuardWorkflowId(run.state.target);
     this.budgetId = budgetWorkflowId(workflowInfo().taskQueue);
@@ -81,7 +72,7 @@ export class PermitDesk {
   async acquire(approvedBy?: string): Promise<Permit> {
     const requestId = uuid4();
     this.outstanding.add(requestId);
-    if (!patched(PERMIT_ONE_TRIP)) return this.acquireInTurn(requestId, approvedBy);
+    if (!isPatched('permit-one-trip')) return this.acquireInTurn(requestId, approvedBy);
     // Held from the asking on: an incident cancelled while it waits gives back whatever it was granted.
     this.held = requestId;
     let leaseDecided = false;

@@ -1,0 +1,125 @@
+// Every patch id the workflows branch on, in one registry: what it changed, which histories still take
+// the old path, the replay fixtures that cover each side, and when the old path may go. Workflow code
+// asks `isPatched(PATCHES.x)` (or `patched()` with a `PatchId`): an id missing here is a type error.
+// How to add a patch and how to retire one: docs/development/workflow-versions.md.
+import { deprecatePatch, patched } from '@temporalio/workflow';
+
+export interface PatchRecord {
+  /** What the new path does differently, in a sentence. */
+  changed: string;
+  /** The workflow types whose histories branch on it. */
+  workflows: ReadonlyArray<'incidentWorkflow' | 'guardWorkflow' | 'budgetWorkflow'>;
+  /** Which histories take the old path: those begun before this code was deployed. */
+  oldPathFor: string;
+  /** Replay fixtures (under test/fixtures/histories) of the old path and of the new one. */
+  fixtures: { oldPath: readonly string[]; newPath: readonly string[] };
+  /** When the old path (and its fixtures) may be deleted, through `deprecatePatch` first. */
+  retireWhen: string;
+  /** `deprecated`: new histories no longer record a marker; the old path is gone. */
+  stage: 'active' | 'deprecated';
+}
+
+/** The fixture set recorded before any patch existed: every old path. */
+const INCIDENTS = ['incident-auto', 'incident-approved', 'incident-rejected'];
+/** The incidents that acted (the rejected one never asks for a permit, restarts or verifies). */
+const ACTED = ['incident-auto', 'incident-approved'];
+const issue16 = (names: readonly string[]) => names.map((name) => `issue-16/${name}`);
+const noOpenIncidentOlderThan = (date: string) =>
+  `no incident, guard or budget run started before ${date} is still open (Web UI: StartTime < "${date}" AND ExecutionStatus = "Running")`;
+
+export const PATCHES = {
+  'settings-from-worker': {
+    changed: 'an incident adopts the safety settings of the worker that runs it (a local activity at start)',
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents started before 2026-11-30, which keep the settings their starter sent',
+    fixtures: { oldPath: INCIDENTS, newPath: issue16(INCIDENTS) },
+    retireWhen: noOpenIncidentOlderThan('2026-12-01'),
+    stage: 'active',
+  },
+  'guard-id-with-host': {
+    changed: 'the guard of a target is `guard:<host>:<target>` instead of `guard-<target>`',
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents started before 2026-11-30, which ask the guard under its old name',
+    fixtures: { oldPath: ACTED, newPath: issue16(ACTED) },
+    retireWhen: noOpenIncidentOlderThan('2026-12-01'),
+    stage: 'active',
+  },
+  'host-queues': {
+    changed:
+      "engine work runs on the host's queue, evidence is gathered there and judged centrally, the allowlist check is a scheduled activity with a bounded wait, runbook writes go to the single writer",
+    workflows: ['incidentWorkflow'],
+    oldPathFor:
+      'incidents started before 2026-11-30: one `diagnose` activity, the allowlist as a local activity',
+    fixtures: { oldPath: INCIDENTS, newPath: issue16(INCIDENTS) },
+    retireWhen: `${noOpenIncidentOlderThan('2026-12-01')}; then the \`diagnose\` activity goes too`,
+    stage: 'active',
+  },
+  'notify-outcomes': {
+    changed:
+      'resolved and rejected outcomes are notified, and the "restarting" notice is sent without waiting (it never holds the lease)',
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents started before 2026-11-30',
+    fixtures: { oldPath: INCIDENTS, newPath: issue16(INCIDENTS) },
+    retireWhen: noOpenIncidentOlderThan('2026-12-01'),
+    stage: 'active',
+  },
+  'engine-outage-wait': {
+    changed: 'a step that needs the engine waits out its outage (MEDIC_ENGINE_OUTAGE_WAIT) with backoff',
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents started before 2026-12-01, whose activity retry policy retried the engine',
+    fixtures: { oldPath: INCIDENTS, newPath: issue16(INCIDENTS) },
+    retireWhen: noOpenIncidentOlderThan('2026-12-02'),
+    stage: 'active',
+  },
+  'verify-cadence': {
+    changed: 'the verification probes fast for its first interval, then backs off',
+    workflows: ['incidentWorkflow'],
+    oldPathFor: "incidents started before 2026-12-01, verified by the retry policy's backoff alone",
+    fixtures: { oldPath: ACTED, newPath: issue16(ACTED) },
+    retireWhen: `${noOpenIncidentOlderThan('2026-12-02')}; then the \`verifyHealth\` proxy without a window goes too`,
+    stage: 'active',
+  },
+  'already-restarted-acted': {
+    changed:
+      'a restart found already made by an earlier attempt of the same activity counts as the action it was',
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents started before 2026-12-01 (it changes no command: only what the lease reports)',
+    // Asked only when a retried restart finds the restart already made: no recorded history has one.
+    fixtures: { oldPath: [], newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-02'),
+    stage: 'active',
+  },
+  'permit-one-trip': {
+    changed:
+      'the lease and the budget are asked in the same workflow task, each signalled before it is started',
+    workflows: ['incidentWorkflow'],
+    oldPathFor:
+      'incidents started before 2026-12-01, which ask the guard, then the budget, each after starting it',
+    fixtures: { oldPath: ACTED, newPath: issue16(ACTED) },
+    retireWhen: `${noOpenIncidentOlderThan('2026-12-02')}; then legacy/permit-in-turn.ts goes`,
+    stage: 'active',
+  },
+  'answers-in-parallel': {
+    changed: 'the guard and the budget send the answers to a batch of messages together',
+    workflows: ['guardWorkflow', 'budgetWorkflow'],
+    oldPathFor:
+      'guard and budget runs started before 2026-12-01 (they continue as new every 500 messages, and then take the new path)',
+    fixtures: { oldPath: ['guard', 'budget'], newPath: issue16(['guard', 'budget']) },
+    retireWhen: noOpenIncidentOlderThan('2026-12-02'),
+    stage: 'active',
+  },
+} as const satisfies Record<string, PatchRecord>;
+
+export type PatchId = keyof typeof PATCHES;
+type ActivePatchId = { [K in PatchId]: (typeof PATCHES)[K]['stage'] extends 'active' ? K : never }[PatchId];
+type DeprecatedPatchId = Exclude<PatchId, ActivePatchId>;
+
+/** Whether this history takes the path a patch introduced. Only registered, active ids typecheck. */
+export function isPatched(id: ActivePatchId): boolean {
+  return patched(id);
+}
+
+/** A patch whose old path is gone: new histories record nothing, old ones still replay its marker. */
+export function retired(id: DeprecatedPatchId): void {
+  deprecatePatch(id);
+}
