@@ -27,6 +27,7 @@ import {
 } from './activities/watch/index.js';
 import { readKernelOomKills } from './activities/watch/kernel-log.js';
 import { DEFAULT_WORKFLOW_CACHE, loadConfig, type MedicConfig } from './config.js';
+import { FAILURE } from './domain/failures.js';
 import { MEDIC_HISTOGRAM_BUCKETS } from './domain/metric-names.js';
 import { hostTaskQueue, LOCAL_HOST, runbookTaskQueue } from './domain/naming.js';
 import type { WorkerRole } from './domain/settings.js';
@@ -265,7 +266,7 @@ function quieter(
   if (
     level === 'WARN' &&
     message === 'Activity failed' &&
-    error?.type === 'Unhealthy' &&
+    error?.type === FAILURE.unhealthy &&
     !error.nonRetryable
   ) {
     return 'DEBUG';

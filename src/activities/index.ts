@@ -4,6 +4,7 @@
 // decides, learns and tells (createCentralActivities, run by the central worker, which owns the safety
 // settings, the model providers and the runbook). createActivities is both, for a single-host Medic.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FAILURE } from '../domain/failures.js';
 import { DEFAULT_LOG_LIMITS } from '../domain/log-bounds.js';
 import type { IncidentSettings } from '../domain/settings.js';
 import { differingSettings } from '../domain/settings.js';
@@ -117,7 +118,7 @@ export function createHostActivities(deps: HostActivityDeps) {
         if (!info) {
           throw ApplicationFailure.nonRetryable(
             `container ${input.target} no longer exists`,
-            'ContainerNotFound',
+            FAILURE.containerNotFound,
           );
         }
         return info;
@@ -125,11 +126,11 @@ export function createHostActivities(deps: HostActivityDeps) {
       const probe = await probeUntilHealthy(containerHealthProbe(inspect, probeTimeoutMs), windowMs, (ms) =>
         context.sleep(ms),
       );
-      if (probe.refused) throw ApplicationFailure.nonRetryable(probe.detail, 'HealthUrlRefused');
+      if (probe.refused) throw ApplicationFailure.nonRetryable(probe.detail, FAILURE.healthUrlRefused);
       const probes = probe.probes > 1 ? ` (probe ${probe.probes} of this check)` : '';
       if (!probe.ok) {
         logger.info({ target: input.target, attempt, detail: probe.detail }, 'not healthy yet');
-        throw ApplicationFailure.retryable(`attempt ${attempt}: ${probe.detail}${probes}`, 'Unhealthy');
+        throw ApplicationFailure.retryable(`attempt ${attempt}: ${probe.detail}${probes}`, FAILURE.unhealthy);
       }
       return {
         healthy: true,
@@ -166,7 +167,7 @@ async function onEngine<T>(runtime: ContainerRuntime, work: () => Promise<T>): P
     if (!engineUnreachable(err)) throw err;
     throw ApplicationFailure.retryable(
       `the ${runtime.kind} does not answer: ${err instanceof Error ? err.message : String(err)}`,
-      'EngineUnavailable',
+      FAILURE.engineUnavailable,
     );
   }
 }
@@ -178,18 +179,21 @@ async function restartComparingStartTime(
 ): Promise<Omit<ActionRecord, 'at'>> {
   const before = await runtime.inspect(input.target);
   if (!before) {
-    throw ApplicationFailure.nonRetryable(`container ${input.target} no longer exists`, 'ContainerNotFound');
+    throw ApplicationFailure.nonRetryable(
+      `container ${input.target} no longer exists`,
+      FAILURE.containerNotFound,
+    );
   }
   if (before.name !== input.target) {
     throw ApplicationFailure.nonRetryable(
       `${input.target} resolves to container ${before.name} (${before.id.slice(0, 12)}), not to a container of that name; refusing to touch it`,
-      'TargetNameMismatch',
+      FAILURE.targetNameMismatch,
     );
   }
   if (!before.managed) {
     throw ApplicationFailure.nonRetryable(
       `container ${input.target} is not managed by Medic; refusing to touch it`,
-      'TargetNotManaged',
+      FAILURE.targetNotManaged,
     );
   }
   if (before.startedAt !== input.expectedStartedAt) {
@@ -208,7 +212,7 @@ async function restartComparingStartTime(
     await runtime.restart(before.id, { stopTimeoutMs: input.stopTimeoutMs });
   } catch (err) {
     if (err instanceof ContainerNotFoundError)
-      throw ApplicationFailure.nonRetryable(err.message, 'ContainerNotFound');
+      throw ApplicationFailure.nonRetryable(err.message, FAILURE.containerNotFound);
     throw err;
   }
   const after = await runtime.inspect(before.id);
@@ -258,7 +262,7 @@ export function createCentralActivities(deps: CentralActivityDeps) {
         return result;
       } catch (err) {
         if (err instanceof RunbookFormatError)
-          throw ApplicationFailure.nonRetryable(err.message, 'RunbookFormat');
+          throw ApplicationFailure.nonRetryable(err.message, FAILURE.runbookFormat);
         throw err;
       }
     },

@@ -169,7 +169,7 @@ export const RESTART_ATTEMPTS = 5;
 export const HEALTH_CHECK_TIMEOUT_MS = 30_000;
 
 /**
- * The verification's cadence since patch `verify-cadence`. The MEDIC_HEALTH_* retry policy checked at
+ * The verification's cadence (patch `verify-cadence`). The MEDIC_HEALTH_* retry policy alone checked at
  * 0, i, i+i*b, ... (i the initial interval, b the backoff): the first check usually ran the instant the
  * container started, failed, and the next came a whole initial interval later. Now the first attempt
  * probes fast for that initial interval (probe times are a superset of the old ones up to it), and the

@@ -231,7 +231,7 @@ export interface IncidentState {
   workflowId: string;
   status: IncidentStatus;
   target: string;
-  /** The container host of the target (set since hosts were named; absent means `local`). */
+  /** The container host of the target (absent in histories older than hosts: `local`). */
   host?: string;
   alertType: string;
   severity: Severity;

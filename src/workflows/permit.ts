@@ -19,7 +19,8 @@ import { BUDGET_ANSWER_TIMEOUT_MS, leaseTtlMs, secondsText } from '../domain/inc
 import { checkPermitAnswer } from '../domain/message-checks.js';
 import { budgetWorkflowId, guardWorkflowId, legacyGuardWorkflowId } from '../domain/naming.js';
 import { budgetWorkflow, guardWorkflow } from './guard.js';
-import { describeFailure, type IncidentRun } from './incident-run.js';
+import { describeFailure } from './incident/failures.js';
+import type { IncidentRun } from './incident/run.js';
 import {
   budgetRefundSignal,
   budgetRequestSignal,

@@ -9,7 +9,7 @@ import { hostTaskQueue, incidentWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import { createMedicWorker, type MedicWorker } from '../../src/worker.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import {
   alertFor,
   buildActivities,

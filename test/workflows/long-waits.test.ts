@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlertCoalescer, REPEAT_LOG_LINES } from '../../src/api/coalescer.js';
 import type { Alert, IncidentState } from '../../src/domain/types.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { alertSignal, approveSignal, statusQuery } from '../../src/workflows/messages.js';
 import {
   alertFor,

@@ -6,7 +6,7 @@ import { guardWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState, Severity } from '../../src/domain/types.js';
 import { TemporalUnavailableError } from '../../src/temporal/errors.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { alertSignal, approveSignal, leaseRequestSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { refusingPort, waitFor } from '../support/ports.js';

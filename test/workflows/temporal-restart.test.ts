@@ -13,7 +13,7 @@ import { ensureTool, TEMPORAL_CLI } from '../../scripts/tools.js';
 import type { ProcessSupervisor } from '../../src/activities/containers.js';
 import { createApp } from '../../src/api/app.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { type ServedApp, serveApp } from '../support/api.js';
 import {

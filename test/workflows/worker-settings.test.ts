@@ -2,7 +2,7 @@
 // An operator who sets dry-run on the worker alone gets dry runs, whatever the API that started the
 // incident was configured with, and the incident says that the two differ.
 import { describe, expect, it } from 'vitest';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { devServerForFile, uniqueTaskQueue, withIncidentWorker } from '../support/temporal.js';
 

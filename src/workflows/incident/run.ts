@@ -1,20 +1,15 @@
-// One run of an incident workflow: its state, its alert ledger and the flags its handlers set, plus the
-// ways it tells its story (timeline, status and search attributes, notifications, the runbook). The
-// workflow's steps share this object instead of twenty closures in one scope.
+// One run of an incident workflow: its state, its alert ledger, the settings it runs with and the flags its
+// handlers set, and the ways it writes its story down (timeline, status and search attributes, the Web UI's
+// details, phases). The steps share this object; how a pass ends is finish.ts's alone.
 import {
-  ActivityFailure,
-  ApplicationFailure,
   continueAsNew,
-  isCancellation,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
-  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MedicActivities } from '../activities/index.js';
-import type { Notification, NotificationEvent } from '../activities/notify.js';
+import type { MedicActivities } from '../../activities/index.js';
 import {
   type AlertLedger,
   applyAlert,
@@ -22,60 +17,18 @@ import {
   newAlertLedger,
   newIncidentState,
   recordEvent,
-} from '../domain/incident.js';
-import { addPhase, incidentCurrentDetails } from '../domain/incident-story.js';
-import { checkAlertPayload, checkResolvedPayload } from '../domain/message-checks.js';
-import { hostTaskQueue, LOCAL_HOST, runbookTaskQueue } from '../domain/naming.js';
-import type { IncidentSettings } from '../domain/settings.js';
-import type {
-  Diagnosis,
-  FixOutcome,
-  IncidentState,
-  IncidentStatus,
-  Phase,
-  ResolvedPayload,
-} from '../domain/types.js';
-import { type ActivityRoutes, type IncidentActivities, incidentActivities } from './incident-activities.js';
-import { incidentMetrics } from './incident-metrics.js';
-import { alertSignal, resolvedSignal, statusQuery } from './messages.js';
-import { IncidentSeverityKey, IncidentStatusKey } from './search-attributes.js';
-import { isPatched } from './versions.js';
-
-export interface IncidentWorkflowInput {
-  target: string;
-  alertType: string;
-  /** The container host of the target; absent (incidents from before hosts were named): `local`. */
-  host?: string;
-  settings: IncidentSettings;
-  /**
-   * An incident refused by the allowlist, carried over by continue-as-new while it absorbs a storm
-   * of copies of its alert (ingest).
-   */
-  refused?: IncidentState;
-  /** Delivery ids already counted, carried over by continue-as-new (ingest). */
-  seenDeliveries?: string[];
-  /** An incident carried over by continue-as-new while it waited, and what it was waiting for. */
-  resume?: IncidentResume;
-}
-
-/** Where a long wait left off: a person's decision (with the ladder's progress), or a recurrence. */
-export type ResumePoint =
-  | {
-      for: 'decision';
-      reason: string;
-      proposed: string;
-      waitStartedMs: number;
-      level: number;
-      stepEndsAtMs?: number;
-    }
-  | { for: 'recurrence'; firedAtFix: number; fixedAtMs: number };
-
-export interface IncidentResume {
-  state: IncidentState;
-  ledger: AlertLedger;
-  dryRun: boolean;
-  waiting: ResumePoint;
-}
+} from '../../domain/incident.js';
+import { addPhase, incidentCurrentDetails } from '../../domain/incident-story.js';
+import { checkAlertPayload, checkResolvedPayload } from '../../domain/message-checks.js';
+import { hostTaskQueue, LOCAL_HOST, runbookTaskQueue } from '../../domain/naming.js';
+import type { IncidentSettings } from '../../domain/settings.js';
+import type { IncidentState, IncidentStatus, Phase, ResolvedPayload } from '../../domain/types.js';
+import { alertSignal, resolvedSignal, statusQuery } from '../messages.js';
+import { IncidentSeverityKey, IncidentStatusKey } from '../search-attributes.js';
+import { isPatched } from '../versions.js';
+import { type ActivityRoutes, type IncidentActivities, incidentActivities } from './activities.js';
+import { incidentMetrics } from './metrics.js';
+import type { IncidentResume, IncidentWorkflowInput, ResumePoint } from './types.js';
 
 /**
  * Past this many history events an incident that is waiting continues as new, even where the server does
@@ -84,27 +37,6 @@ export interface IncidentResume {
 export const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
 
 const nowIso = () => new Date().toISOString();
-/** The status an outcome's notification reports: it is sent just before the incident closes. */
-const OUTCOME_STATUS: Partial<Record<NotificationEvent, IncidentStatus>> = {
-  failed: 'FAILED',
-  'needs-person': 'ESCALATED',
-};
-
-export function describeFailure(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return describeFailure(err.cause);
-  if (err instanceof ApplicationFailure) return err.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** No worker took the task from its queue in time: nobody serves that host (or its worker is down). */
-export function noWorkerTookIt(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof TimeoutFailure &&
-    err.cause.timeoutType === 'SCHEDULE_TO_START'
-  );
-}
-
 type SearchAttributeUpdate = Parameters<typeof upsertSearchAttributes>[0];
 
 export class IncidentRun {
@@ -120,7 +52,7 @@ export class IncidentRun {
   dryRun = false;
   /** The container host of the target: its guard, its queue. */
   readonly host: string;
-  /** Where the activities run, for incidents since hosts were named; undefined for older ones. */
+  /** Where the activities run (patch `host-queues`); undefined: the routes of legacy/routes.ts. */
   readonly routes: ActivityRoutes | undefined;
   /** Steps that need the engine wait for it while it does not answer (MEDIC_ENGINE_OUTAGE_WAIT). */
   readonly waitsForEngine: boolean;
@@ -264,115 +196,5 @@ export class IncidentRun {
     this.state.status = status;
     this.record(status, detail);
     this.upsert([{ key: IncidentStatusKey, value: status }]);
-  }
-
-  close(status: IncidentStatus, detail: string): IncidentState {
-    this.setStatus(status, detail);
-    this.state.closedAt = nowIso();
-    incidentMetrics.closed(this.state);
-    return this.state;
-  }
-
-  recoveredByItself(): IncidentState {
-    return this.close(
-      'RESOLVED',
-      `recovered by itself: ${this.resolvedBySender?.source} reported the alert resolved before Medic acted; no action taken`,
-    );
-  }
-
-  /** Best effort: a notifier that is down shows in the timeline and never fails the incident. */
-  async tell(
-    event: NotificationEvent,
-    level: Notification['level'],
-    title: string,
-    message: string,
-    recipient?: string,
-  ): Promise<void> {
-    const { state } = this;
-    const diagnosis = state.diagnosis;
-    try {
-      await this.activities.notify.executeWithOptions(
-        { summary: `notify ${recipient ?? 'people'}: ${title}` },
-        [
-          {
-            level,
-            workflowId: state.workflowId,
-            incidentId: state.id,
-            target: state.target,
-            title,
-            message,
-            ...(recipient ? { recipient } : {}),
-            // The facts a receiver needs to say what happened and what to do next.
-            event,
-            alertType: state.alertType,
-            severity: state.severity,
-            status: OUTCOME_STATUS[event] ?? state.status,
-            ...(diagnosis
-              ? {
-                  proposed: {
-                    action: diagnosis.action,
-                    reason: state.approval?.reason ?? diagnosis.justification,
-                  },
-                  diagnosis: {
-                    source: diagnosis.source,
-                    rootCause: diagnosis.rootCause,
-                    confidence: diagnosis.confidence,
-                  },
-                }
-              : {}),
-          },
-        ],
-      );
-      this.record('notified', `${level}${recipient ? ` to ${recipient}` : ''}: ${title}`);
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      this.record('notify-failed', describeFailure(err));
-    }
-  }
-
-  /** Counts the outcome against the fix's signature in the runbook, once per incident pass. */
-  learn(diagnosis: Diagnosis, outcome: FixOutcome, note?: string): Promise<void> {
-    return this.timed('record', () => this.learnOutcome(diagnosis, outcome, note));
-  }
-
-  private async learnOutcome(diagnosis: Diagnosis, outcome: FixOutcome, note?: string): Promise<void> {
-    const { state } = this;
-    const summary = `record ${outcome} for ${state.target} in the runbook (${diagnosis.errorSignature.slice(0, 60)})`;
-    try {
-      const result = await this.activities.recordRunbookOutcome.executeWithOptions({ summary }, [
-        {
-          // The runbook keeps one entry per incident and outcome; a reopened incident's passes are distinct.
-          incidentId: state.recurrences ? `${state.id}/reopened-${state.recurrences}` : state.id,
-          workflowId: state.workflowId,
-          target: state.target,
-          alertType: state.alertType,
-          errorSignature: diagnosis.errorSignature,
-          action: diagnosis.action,
-          rootCause: diagnosis.rootCause,
-          outcome,
-          note,
-          at: nowIso(),
-        },
-      ]);
-      state.runbookEntryId = result.fixId;
-      this.record('runbook', `${outcome} recorded in ${result.fixId}${result.created ? ' (new fix)' : ''}`);
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      this.record('runbook-failed', describeFailure(err));
-      await this.tell('runbook-not-updated', 'warning', 'runbook not updated', describeFailure(err));
-    }
-  }
-
-  /** Hands the incident to the last level of the ladder and ends it ESCALATED. */
-  async escalate(reason: string): Promise<IncidentState> {
-    const levels = this.settings.escalation.levels;
-    await this.tell(
-      'needs-person',
-      'critical',
-      `incident ${this.state.workflowId} needs a person`,
-      reason,
-      levels.at(-1),
-    );
-    return this.close('ESCALATED', reason);
   }
 }
