@@ -111,6 +111,7 @@ export function medicWorkerActivities(deps: {
   const host = (runtime: ContainerRuntime) => ({
     runtime,
     logger: activityLogger,
+    dryRun: config.incident.dryRun,
     allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
     evidence: config.diagnosis,
   });

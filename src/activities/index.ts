@@ -11,7 +11,7 @@ import { differingSettings } from '../domain/settings.js';
 import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { type AllowlistOptions, checkTarget, type TargetCheck } from './allowlist.js';
-import { ContainerNotFoundError, type ContainerRuntime, engineUnreachable } from './containers.js';
+import { type ContainerRuntime, engineUnreachable } from './containers.js';
 import {
   createDiagnosisPipeline,
   type DiagnoseInput,
@@ -23,6 +23,7 @@ import {
 } from './diagnose/index.js';
 import { containerHealthProbe, probeUntilHealthy } from './health.js';
 import type { Notification, Notifier } from './notify.js';
+import { type RestartInput, restartOnce } from './restart.js';
 import { type OutcomeRecord, type RecordResult, RunbookFormatError, type RunbookStore } from './runbook.js';
 
 /** What a host worker needs: its engine, and how to judge and probe what runs there. */
@@ -32,6 +33,8 @@ export interface HostActivityDeps {
   healthProbeTimeoutMs?: number;
   /** Protected names and the label's text for the allowlist's messages. */
   allowlist?: AllowlistOptions;
+  /** MEDIC_DRY_RUN of this worker: its restarts touch nothing, whoever asks. */
+  dryRun?: boolean;
   /** Evidence time box and log limits (the diagnosis settings' own, where one process does both). */
   evidence?: Pick<DiagnosisSettings, 'evidenceTimeoutMs' | 'logLimits'>;
 }
@@ -51,14 +54,6 @@ export interface CentralActivityDeps {
 }
 
 export type ActivityDeps = HostActivityDeps & CentralActivityDeps;
-
-export interface RestartInput {
-  incidentId: string;
-  target: string;
-  /** The start time seen at diagnosis: restart only if the container still runs that process. */
-  expectedStartedAt: string;
-  stopTimeoutMs: number;
-}
 
 export interface VerifyHealthInput {
   target: string;
@@ -94,14 +89,15 @@ export function createHostActivities(deps: HostActivityDeps) {
     },
 
     /**
-     * Compare-and-act: a retry after a restart that already happened sees a new start time and stops,
-     * and the restart goes to the id whose name and start time were compared. It heartbeats while the
-     * engine works, so a worker that dies mid-restart is noticed within the heartbeat timeout, not the
-     * attempt's start-to-close timeout, and the retry (on another worker) compares again.
+     * Compare-and-act, issued once (restart.ts). It heartbeats while the engine works, so a worker that dies
+     * mid-restart is noticed within the heartbeat timeout, not the attempt's start-to-close timeout, and the
+     * retry (on another worker) compares again. A worker in dry-run touches nothing, whatever the incident
+     * believes.
      */
     async restartContainer(input: RestartInput): Promise<Omit<ActionRecord, 'at'>> {
+      const dryRun = deps.dryRun ?? false;
       return whileHeartbeating(() =>
-        onEngine(runtime, () => restartComparingStartTime(runtime, logger, input)),
+        onEngine(runtime, () => restartOnce(runtime, logger, input, { dryRun })),
       );
     },
 
@@ -170,60 +166,6 @@ async function onEngine<T>(runtime: ContainerRuntime, work: () => Promise<T>): P
       FAILURE.engineUnavailable,
     );
   }
-}
-
-async function restartComparingStartTime(
-  runtime: ContainerRuntime,
-  logger: Logger,
-  input: RestartInput,
-): Promise<Omit<ActionRecord, 'at'>> {
-  const before = await runtime.inspect(input.target);
-  if (!before) {
-    throw ApplicationFailure.nonRetryable(
-      `container ${input.target} no longer exists`,
-      FAILURE.containerNotFound,
-    );
-  }
-  if (before.name !== input.target) {
-    throw ApplicationFailure.nonRetryable(
-      `${input.target} resolves to container ${before.name} (${before.id.slice(0, 12)}), not to a container of that name; refusing to touch it`,
-      FAILURE.targetNameMismatch,
-    );
-  }
-  if (!before.managed) {
-    throw ApplicationFailure.nonRetryable(
-      `container ${input.target} is not managed by Medic; refusing to touch it`,
-      FAILURE.targetNotManaged,
-    );
-  }
-  if (before.startedAt !== input.expectedStartedAt) {
-    logger.info({ target: input.target, incidentId: input.incidentId }, 'restart skipped: already restarted');
-    return {
-      action: 'RESTART',
-      outcome: 'already-restarted',
-      detail: `start time changed since diagnosis (${input.expectedStartedAt} -> ${before.startedAt}); not restarting again`,
-      previousStartedAt: input.expectedStartedAt,
-      newStartedAt: before.startedAt,
-    };
-  }
-  // By the id just inspected: the container whose name, label and start time were checked, not
-  // whatever the name means by the time the engine acts (a replacement's restart then fails as gone).
-  try {
-    await runtime.restart(before.id, { stopTimeoutMs: input.stopTimeoutMs });
-  } catch (err) {
-    if (err instanceof ContainerNotFoundError)
-      throw ApplicationFailure.nonRetryable(err.message, FAILURE.containerNotFound);
-    throw err;
-  }
-  const after = await runtime.inspect(before.id);
-  logger.info({ target: input.target, incidentId: input.incidentId }, 'container restarted');
-  return {
-    action: 'RESTART',
-    outcome: 'restarted',
-    detail: `restarted through the ${runtime.kind}`,
-    previousStartedAt: input.expectedStartedAt,
-    newStartedAt: after?.startedAt,
-  };
 }
 
 /** The activities that decide, learn and tell; the central worker runs them (never touching an engine). */

@@ -11,6 +11,8 @@ export const FAILURE = {
   targetNameMismatch: 'TargetNameMismatch',
   /** The host's container engine does not answer at all: the incident waits for it. */
   engineUnavailable: 'EngineUnavailable',
+  /** An earlier attempt's restart reached the engine and the container has not started again yet. */
+  restartInProgress: 'RestartInProgress',
   /** The target is not healthy yet: the verification's retry policy is its backoff. */
   unhealthy: 'Unhealthy',
   /** The target's health URL names a host Medic may not probe. Final. */

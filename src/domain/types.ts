@@ -206,7 +206,12 @@ export interface ApprovalState {
 export interface ActionRecord {
   action: RemediationAction;
   at: string;
-  outcome: 'restarted' | 'already-restarted' | 'failed' | 'would-restart';
+  /**
+   * `already-restarted`: this incident's own restart, issued by an earlier attempt; `healed-by-other`: the
+   * container was restarted by someone else (its restart policy, a person, another incident) since the
+   * diagnosis; `would-restart`: a dry run.
+   */
+  outcome: 'restarted' | 'already-restarted' | 'healed-by-other' | 'failed' | 'would-restart';
   detail: string;
   previousStartedAt?: string;
   newStartedAt?: string;

@@ -108,6 +108,15 @@ export const PATCHES = {
     retireWhen: noOpenIncidentOlderThan('2026-12-02'),
     stage: 'active',
   },
+  'dry-run-holds': {
+    changed:
+      "a run carried over by continue-as-new keeps the dry-run of either side (its own or the worker's), not only its own",
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents that continued as new before 2026-12-04 (they keep the dry-run they carried)',
+    fixtures: { oldPath: [], newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-05'),
+    stage: 'active',
+  },
 } as const satisfies Record<string, PatchRecord>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -59,6 +59,7 @@ export function buildActivities(
   const activities = createActivities({
     incidentSettings: settings,
     runtime,
+    dryRun: settings.dryRun,
     runbook,
     notifier: options.notifier ? options.notifier(logger) : new LogNotifier(logger),
     logger,

@@ -109,6 +109,7 @@ describe('incident workflow', () => {
       kind: supervisor.kind,
       inspect: (name) => supervisor.inspect(name),
       logs: (name, tail) => supervisor.logs(name, tail),
+      stopRequestedSince: (id, sinceMs, waitMs) => supervisor.stopRequestedSince(id, sinceMs, waitMs),
       // The worker "dies" right after the restart took effect, before reporting success.
       restart: async (name, opts) => {
         await supervisor.restart(name, opts);

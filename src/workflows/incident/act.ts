@@ -112,6 +112,12 @@ async function restartTarget(
     );
     state.actions.push({ ...action, at: nowIso() });
     run.record(action.outcome, action.detail);
+    if (action.outcome === 'would-restart') {
+      // The host's worker is in dry-run, whatever this incident was told: it ends as a dry run does.
+      await permits.release(requestId, 'not-acted');
+      noteLease(run, { releasedAt: nowIso(), outcome: 'not-acted' });
+      return ended({ kind: 'escalated', reason: action.detail });
+    }
     return { kind: 'restarted', counted: restartCounts(action) };
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -128,8 +134,8 @@ async function restartTarget(
 }
 
 /**
- * A retried attempt that finds a new start time sees the restart an earlier attempt made (its worker died
- * before it could report): that restart happened, and the guard and the budget count it.
+ * Medic's own restart counts (the guard and the budget count it): made now, or by an earlier attempt whose
+ * worker died before it could report. A restart by someone else (`healed-by-other`) does not.
  */
 function restartCounts(action: Omit<ActionRecord, 'at'>): boolean {
   if (action.outcome === 'already-restarted') return alreadyRestartedCounts();

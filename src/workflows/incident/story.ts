@@ -4,6 +4,7 @@
 // it for another pass. Deterministic: every side effect is an activity, time is the workflow's clock.
 import type { IncidentState } from '../../domain/types.js';
 import { ApprovalDesk } from '../approval.js';
+import { keepDryRun } from '../legacy/dry-run.js';
 import { PermitDesk } from '../permit.js';
 import { act, givingBackTheLease } from './act.js';
 import { absorbWhileRefused, admitTarget, openOnFirstAlert } from './admit.js';
@@ -24,6 +25,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   desks.permits.listen();
   if (input.refused) return absorbWhileRefused(run);
   await run.adoptWorkerSettings();
+  if (input.resume) keepDryRun(run);
   const waiting = input.resume?.waiting;
   if (waiting?.for === 'recurrence') return healUntilItSticks(run, desks, waiting);
   const ending = waiting ? await resumeAwaitingDecision(run, desks, waiting) : await firstPass(run, desks);
