@@ -58,8 +58,9 @@ export type ActivityDeps = HostActivityDeps & CentralActivityDeps;
 export interface VerifyHealthInput {
   target: string;
   /**
-   * Since patch `verify-cadence`: the first attempt probes fast for this long while the target is down
-   * (health.ts FAST_PROBE_GAPS), instead of once.
+   * The first attempt probes fast for this long while the target is down (health.ts FAST_PROBE_GAPS), so
+   * a service that is back in 100 ms is seen within about 100 ms; absent (the old path of patch
+   * `verify-cadence`), it probes once.
    */
   firstWindowMs?: number;
 }
@@ -196,7 +197,10 @@ export function createCentralActivities(deps: CentralActivityDeps) {
       return logDiagnosis(logger, input.input, await pipeline.decide(input.input, input.evidence));
     },
 
-    /** The runbook's single writer (the runbook queue's one activity slot) and, for older incidents, the central queue. */
+    /**
+     * On the runbook queue's one activity slot, its single writer; incidents on the old path of patch
+     * `host-queues` call it on the central queue.
+     */
     async recordRunbookOutcome(record: OutcomeRecord): Promise<RecordResult> {
       try {
         const result = await runbook.recordOutcome(record);
@@ -231,8 +235,8 @@ function logDiagnosis(logger: Logger, input: DiagnoseInput, result: Diagnosis): 
 }
 
 /**
- * Both halves in one process (a single-host Medic), plus `diagnose`, the whole diagnosis in one activity
- * that incidents begun before hosts were named still call.
+ * Both halves in one process (a single-host Medic), plus `diagnose`, the whole diagnosis in one activity,
+ * which incidents on the old path of patch `host-queues` call.
  */
 export function createActivities(deps: ActivityDeps) {
   const pipeline = createDiagnosisPipeline({

@@ -1,4 +1,4 @@
-// Issue 16, the worker and the engine under chaos, on the real stack: a real Temporal dev server, a real
+// The worker and the engine under chaos, on the real stack: a real Temporal dev server, a real
 // engine, the demo app in real containers, and the host worker as its own process reaching the engine
 // through a proxy (test/support/engine-proxy.ts) that counts the restarts reaching the engine, holds a
 // restart's answer open, and can be cut like a stopped engine service.

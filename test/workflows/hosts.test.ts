@@ -1,4 +1,4 @@
-// Issue 14 on the real dev server: one central worker and a worker per host, each host's demo app run as a
+// Many hosts on the real dev server: one central worker and a worker per host, each host's demo app run as a
 // real process by its own supervisor, under the same name on both. An incident acts on its own host only;
 // an alert naming a host no worker serves escalates after the bounded wait, saying why.
 import { describe, expect, inject, it } from 'vitest';

@@ -1,5 +1,5 @@
-// Replays the event histories recorded from the workflow code before issue 10's restructuring
-// (test/fixtures/histories, see its README) against the workflow code as it is now. A change that a
+// Replays event histories recorded from earlier workflow code (test/fixtures/histories, see its
+// README) against the workflow code as it is now. A change that a
 // running incident, guard, budget, watcher or sweep could not survive (a command added, removed or
 // reordered) fails here with the SDK's determinism error, instead of in production after a deploy.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,8 +22,8 @@ const EXPECTED = [
 ];
 
 /**
- * The second set, recorded from the code of issue 16 (host queues, engine-outage wait, verification
- * cadence, the permit in one trip, batched guard answers): those patched paths replay too.
+ * The second set, recorded from code that takes every patch's new path (host queues, engine-outage wait,
+ * verification cadence, the permit in one trip, batched guard answers): those patched paths replay too.
  */
 const LATER_SETS = ['issue-16'];
 

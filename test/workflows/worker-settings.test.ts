@@ -1,4 +1,4 @@
-// Issue 11 item 5, on the real dev server: the worker that runs the workflows owns the safety settings.
+// On the real dev server: the worker that runs the workflows owns the safety settings.
 // An operator who sets dry-run on the worker alone gets dry runs, whatever the API that started the
 // incident was configured with, and the incident says that the two differ.
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { devServerForFile, uniqueTaskQueue, withIncidentWorker } from '../suppor
 
 const temporal = devServerForFile();
 
-describe('issue 11 item 5: the worker owns the safety settings', () => {
+describe('the worker owns the safety settings', () => {
   it('runs dry when the worker is in dry-run, though the starter is not, and says the settings differ', async () => {
     const target = `worker-settings-${Date.now()}`;
     const { supervisor } = await superviseDemoApp({ name: target });
