@@ -128,8 +128,13 @@ export function judgeSenderResolved(
   state: IncidentState,
   ledger: AlertLedger,
   payload: ResolvedPayload,
-  options: { at: string; acting: boolean },
-): 'accepted' | 'stale' | 'after-acting' {
+  options: { at: string; acting: boolean; onlyFromOpener?: boolean },
+): 'accepted' | 'stale' | 'after-acting' | 'not-the-opener' {
+  const notOpener = options.onlyFromOpener ? notFromOpener(ledger.first, payload) : undefined;
+  if (notOpener) {
+    recordEvent(state, options.at, 'resolved-refused', notOpener);
+    return 'not-the-opener';
+  }
   const endedAtMs = Date.parse(payload.endedAt);
   if (state.recurrences && Number.isFinite(endedAtMs) && endedAtMs < ledger.newestFiredAtMs) {
     const detail = `${payload.source} resolved an earlier occurrence (ended ${payload.endedAt})`;
@@ -148,6 +153,24 @@ export function judgeSenderResolved(
     `${payload.source} reports the alert resolved at ${payload.endedAt}`,
   );
   return 'accepted';
+}
+
+const senderText = (source: string, sender?: string) => (sender ? `${source} sender ${sender}` : source);
+
+/**
+ * Why a `resolved` may not close this incident: only the source that opened it may say its alert is over (the
+ * same webhook sender, or Alertmanager for an Alertmanager incident). An incident Medic's own engine watch
+ * opened is closed by Medic's own checks only.
+ */
+export function notFromOpener(opener: Alert | undefined, payload: ResolvedPayload): string | undefined {
+  if (!opener) return undefined;
+  const from = senderText(payload.source, payload.sender);
+  if (opener.source === 'engine') {
+    return `a resolved from ${from} changes nothing: Medic's engine watch opened this incident, and only Medic's own checks close it`;
+  }
+  const sameSender = opener.source !== 'webhook' || opener.sender === payload.sender;
+  if (payload.source === opener.source && sameSender) return undefined;
+  return `a resolved from ${from} changes nothing: ${senderText(opener.source, opener.sender)} opened this incident, and only it may resolve it`;
 }
 
 /** What the lease TTL depends on: how long one restart and its verification may take at worst. */

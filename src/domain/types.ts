@@ -71,6 +71,11 @@ export interface Alert {
   host?: string;
   /** The sender's own id for the alert, if it has one (e.g. the demo app's incident_id). */
   externalId?: string;
+  /**
+   * Who sent it: the webhook sender's name, or the Alertmanager token's. A `resolved` closes an incident only
+   * when it comes from the source (and, for webhooks, the sender) that opened it.
+   */
+  sender?: string;
   target: string;
   alertType: string;
   severity: Severity;
@@ -125,6 +130,8 @@ export interface EngineEvidence {
 /** Payload of the `resolved` signal: the sender says the alert stopped firing. */
 export interface ResolvedPayload {
   source: AlertSource;
+  /** The webhook sender's or the Alertmanager token's name (absent from older senders). */
+  sender?: string;
   /** When the sender says the alert ended (ISO 8601). */
   endedAt: string;
   receivedAt: string;

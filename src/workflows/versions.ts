@@ -117,6 +117,15 @@ export const PATCHES = {
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },
+  'resolved-from-opener': {
+    changed:
+      "a sender's `resolved` closes an incident only when it comes from the source (and webhook sender) that opened it; an engine-opened incident ignores every `resolved`",
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents that received a `resolved` before 2026-12-04 (asked only when one arrives)',
+    fixtures: { oldPath: [], newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-05'),
+    stage: 'active',
+  },
 } as const satisfies Record<string, PatchRecord>;
 
 export type PatchId = keyof typeof PATCHES;

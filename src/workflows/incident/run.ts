@@ -177,6 +177,7 @@ export class IncidentRun {
       const verdict = judgeSenderResolved(this.state, this.ledger, payload, {
         at: nowIso(),
         acting: this.acting,
+        onlyFromOpener: isPatched('resolved-from-opener'),
       });
       if (verdict === 'accepted') this.resolvedBySender = payload;
     });
