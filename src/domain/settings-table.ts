@@ -1252,7 +1252,15 @@ function defaultOf(name: SettingName, parsers: readonly SettingParser[]): string
 
 /** A setting's default text, for the modules that need it as it is written (a URL, a level). */
 export const defaultText = (name: SettingName): string =>
-  defaultOf(name, ['text', 'non-empty-text', 'text-or-default', 'enum', 'base-url', 'severity-policy']);
+  defaultOf(name, [
+    'text',
+    'non-empty-text',
+    'text-or-default',
+    'enum',
+    'worker-role',
+    'base-url',
+    'severity-policy',
+  ]);
 
 /** A numeric setting's default. */
 export const defaultNumber = (name: SettingName): number => Number(defaultOf(name, ['int', 'number']));
