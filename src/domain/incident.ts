@@ -2,6 +2,7 @@
 // sender's `resolved`, and the lease TTL a remediation needs. The workflow calls these from its handlers
 // and steps; they take the time as an argument, so they are unit-tested without Temporal.
 import { unrecognisedSeverity } from './message-checks.js';
+import { defaultMs } from './settings-table.js';
 import type { Alert, IncidentState, ResolvedPayload, Severity } from './types.js';
 import { SEVERITIES } from './types.js';
 
@@ -183,7 +184,7 @@ export interface RemediationTimings {
 }
 
 /** How long an incident waits for an unavailable container engine before it escalates (MEDIC_ENGINE_OUTAGE_WAIT). */
-export const DEFAULT_ENGINE_OUTAGE_WAIT_MS = 5 * 60 * 1000;
+export const DEFAULT_ENGINE_OUTAGE_WAIT_MS = defaultMs('MEDIC_ENGINE_OUTAGE_WAIT');
 
 /** A restart attempt may take the container's stop timeout plus a minute; five attempts are allowed. */
 export const restartAttemptTimeoutMs = (t: RemediationTimings) => t.restartStopTimeoutMs + 60_000;

@@ -4,6 +4,7 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
 import type { MedicConfig } from '../config.js';
 import { hostTaskQueue, LOCAL_HOST } from '../domain/naming.js';
+import { defaultText } from '../domain/settings-table.js';
 import type { Logger } from '../logger.js';
 import type { SweepWorkflowInput } from '../workflows/sweep.js';
 import type { WatcherInput } from '../workflows/watcher.js';
@@ -25,7 +26,7 @@ export function watchIds(
   host: string = LOCAL_HOST,
 ): { watcherId: string; scheduleId: string } {
   const base =
-    taskQueue === 'medic'
+    taskQueue === defaultText('MEDIC_TASK_QUEUE')
       ? { watcherId: 'watcher', scheduleId: 'sweep' }
       : { watcherId: `watcher-${taskQueue}`, scheduleId: `sweep-${taskQueue}` };
   if (host === LOCAL_HOST) return base;

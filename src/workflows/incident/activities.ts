@@ -8,6 +8,7 @@ import type { MedicActivities } from '../../activities/index.js';
 import { FAILURE } from '../../domain/failures.js';
 import { RESTART_ATTEMPTS, restartAttemptTimeoutMs, verificationCadence } from '../../domain/incident.js';
 import type { IncidentSettings } from '../../domain/settings.js';
+import { defaultMs } from '../../domain/settings-table.js';
 import { allowlistAsLocalActivity } from '../legacy/routes.js';
 
 /** Where an incident's activities run: its host's queue and the runbook writer's. */
@@ -17,7 +18,7 @@ export interface ActivityRoutes {
 }
 
 /** An alert naming a host no worker serves waits this long for the first task to be taken (MEDIC_HOST_WAIT). */
-export const DEFAULT_HOST_WAIT_MS = 2 * 60 * 1000;
+export const DEFAULT_HOST_WAIT_MS = defaultMs('MEDIC_HOST_WAIT');
 /** A restart attempt heartbeats every second: a worker that died mid-restart is noticed this soon. */
 const RESTART_HEARTBEAT_TIMEOUT = '5s';
 
