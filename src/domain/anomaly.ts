@@ -38,6 +38,14 @@ export interface SweepThresholds {
   sustainedSweeps: number;
 }
 
+/** What the sweeper workflow of a host runs with; every worker start of the host sends its own. */
+export interface SweepSettings {
+  thresholds: SweepThresholds;
+  healthProbeTimeoutMs: number;
+  searchAttributes: boolean;
+  intervalMs: number;
+}
+
 export const DEFAULT_SWEEP_THRESHOLDS: SweepThresholds = {
   cpuPercent: defaultNumber('MEDIC_SWEEP_CPU_PERCENT'),
   memoryPercent: defaultNumber('MEDIC_SWEEP_MEMORY_PERCENT'),

@@ -156,3 +156,24 @@ export function checkPermitAnswer(payload: unknown): Check {
       : 'decision.kind must be granted, denied or queued',
   );
 }
+
+/** The sweeper's settings, sent by every worker start of its host. */
+export function checkSweepSettings(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  return first(
+    positiveNumbers(payload.thresholds, 'thresholds', ['cpuPercent', 'memoryPercent', 'sustainedSweeps']),
+    typeof payload.healthProbeTimeoutMs === 'number' && payload.healthProbeTimeoutMs > 0
+      ? undefined
+      : 'healthProbeTimeoutMs must be a positive number',
+    typeof payload.searchAttributes === 'boolean' ? undefined : 'searchAttributes must be true or false',
+    typeof payload.intervalMs === 'number' && payload.intervalMs >= 1000
+      ? undefined
+      : 'intervalMs must be at least 1000',
+  );
+}
+
+/** An incident asks the sweeper to report its anomaly again, should it still be there. */
+export function checkForgetAnomaly(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  return first(text(payload.target, 'target', 256), text(payload.check, 'check', 64));
+}

@@ -814,7 +814,7 @@ export const SETTINGS = [
   {
     name: 'MEDIC_WATCHER',
     group: 'watching',
-    doc: 'The engine event watcher and the sweep schedule (`off` for setups that do not want them).',
+    doc: 'The engine event watcher and the health sweep (`off` for setups that do not want them).',
     parser: 'switch',
     values: ['on', 'off'],
     default: 'on',
@@ -832,7 +832,7 @@ export const SETTINGS = [
   {
     name: 'MEDIC_SWEEP_INTERVAL',
     group: 'watching',
-    doc: 'How often the sweep runs; `0` removes the schedule.',
+    doc: 'How often the health sweep runs; `0` stops it.',
     parser: 'duration',
     default: '15s',
     fills: ['watch.sweepIntervalMs'],

@@ -1,12 +1,14 @@
 // Starts Medic's own watch on the engine when a worker starts: the singleton watcher workflow and the
-// sweep's Temporal Schedule, both created or updated idempotently, so every worker start may call this.
-// The activities they run are in src/activities/watch/.
-import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+// long-lived sweeper, both idempotently (every worker start may call this; the sweeper takes the starting
+// worker's sweep settings by signal). The activities they run are in src/activities/watch/.
+import { type Client, ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import type { MedicConfig } from '../config.js';
+import type { SweepSettings } from '../domain/anomaly.js';
 import { hostTaskQueue, LOCAL_HOST } from '../domain/naming.js';
 import { defaultText } from '../domain/settings-table.js';
 import type { Logger } from '../logger.js';
-import type { SweepWorkflowInput } from '../workflows/sweep.js';
+import { sweepSettingsSignal } from '../workflows/messages.js';
+import type { SweeperInput } from '../workflows/sweeper.js';
 import type { WatcherInput } from '../workflows/watcher.js';
 import { WORKFLOW_TYPES } from '../workflows/workflow-types.js';
 
@@ -15,22 +17,21 @@ const WATCH_RUN_MS = 30 * 60_000;
 const HEALTH_PROBE_TIMEOUT_MS = 3000;
 
 /**
- * `watcher` and `sweep` for the default task queue and the local host. Each Medic deployment (task queue)
+ * `watcher` and `sweeper` for the default task queue and the local host. Each Medic deployment (task queue)
  * watches its own engines, so another queue gets its own ids (tests run several deployments on one Temporal
- * server), and each host its own pair: `watcher-host-<name>`, `sweep-host-<name>`. The local host's pair has
- * no host part, the ids of a single-host Medic, so an upgraded worker adopts its running watcher instead of
- * adding a second one (docs/decisions/ids-carry-the-host.md).
+ * server), and each host its own pair: `watcher-host-<name>`, `sweeper-host-<name>`. The local host's pair
+ * has no host part, the ids of a single-host Medic, so an upgraded worker adopts its running watcher instead
+ * of adding a second one (docs/decisions/ids-carry-the-host.md). `scheduleId` is the sweep schedule that
+ * came before the sweeper: a worker start deletes it.
  */
 export function watchIds(
   taskQueue: string,
   host: string = LOCAL_HOST,
-): { watcherId: string; scheduleId: string } {
-  const base =
-    taskQueue === defaultText('MEDIC_TASK_QUEUE')
-      ? { watcherId: 'watcher', scheduleId: 'sweep' }
-      : { watcherId: `watcher-${taskQueue}`, scheduleId: `sweep-${taskQueue}` };
-  if (host === LOCAL_HOST) return base;
-  return { watcherId: `${base.watcherId}-host-${host}`, scheduleId: `${base.scheduleId}-host-${host}` };
+): { watcherId: string; sweeperId: string; scheduleId: string } {
+  const suffix =
+    (taskQueue === defaultText('MEDIC_TASK_QUEUE') ? '' : `-${taskQueue}`) +
+    (host === LOCAL_HOST ? '' : `-host-${host}`);
+  return { watcherId: `watcher${suffix}`, sweeperId: `sweeper${suffix}`, scheduleId: `sweep${suffix}` };
 }
 
 /** Called by the worker of the host it watches (MEDIC_HOST_NAME): the workflows run centrally, the activities there. */
@@ -38,7 +39,7 @@ export async function ensureEngineWatch(client: Client, config: MedicConfig, log
   const { taskQueue } = config.temporal;
   const host = config.worker.hostName;
   const hostQueue = hostTaskQueue(taskQueue, host);
-  const { watcherId, scheduleId } = watchIds(taskQueue, host);
+  const { watcherId, sweeperId, scheduleId } = watchIds(taskQueue, host);
   const watcherInput: WatcherInput = {
     heartbeatTimeoutMs: config.watch.heartbeatTimeoutMs,
     runForMs: WATCH_RUN_MS,
@@ -56,42 +57,47 @@ export async function ensureEngineWatch(client: Client, config: MedicConfig, log
     'engine event watcher running',
   );
 
+  await retireSweepSchedule(client, scheduleId, logger);
   if (config.watch.sweepIntervalMs <= 0) {
-    try {
-      await client.schedule.getHandle(scheduleId).delete();
-      logger.info({ scheduleId }, 'sweep schedule removed (MEDIC_SWEEP_INTERVAL=0)');
-    } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
-    }
+    await stopSweeper(client, sweeperId, logger);
     return;
   }
-  const sweepInput: SweepWorkflowInput = {
+  const settings: SweepSettings = {
     thresholds: config.watch.thresholds,
     healthProbeTimeoutMs: HEALTH_PROBE_TIMEOUT_MS,
     searchAttributes: config.incident.searchAttributes,
-    hostQueue,
+    intervalMs: config.watch.sweepIntervalMs,
   };
-  const every = config.watch.sweepIntervalMs;
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: WORKFLOW_TYPES.sweep,
-    workflowId: scheduleId,
+  const input: SweeperInput = { settings, hostQueue };
+  const every = Math.round(settings.intervalMs / 1000);
+  await client.workflow.signalWithStart(WORKFLOW_TYPES.sweeper, {
+    workflowId: sweeperId,
     taskQueue,
-    args: [sweepInput],
-    staticSummary: `health sweep · every ${Math.round(every / 1000)} s: restart loops, memory, CPU, health probes`,
-    // A sweep nobody ran (no worker) must not linger: the next one will look again.
-    workflowExecutionTimeout: Math.max(60_000, every * 4),
-  };
-  const spec = { intervals: [{ every }] };
-  const policies = { overlap: 'SKIP' as const, catchupWindow: Math.max(60_000, every * 2) };
+    args: [input],
+    signal: sweepSettingsSignal,
+    signalArgs: [settings],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `health sweep · ${host}, every ${every} s: restart loops, memory, CPU, health probes`,
+  });
+  logger.info({ workflowId: sweeperId, everyMs: settings.intervalMs, host }, 'health sweep running');
+}
+
+/** The sweep schedule of the code before the sweeper: its sweeps are the sweeper's now. */
+async function retireSweepSchedule(client: Client, scheduleId: string, logger: Logger): Promise<void> {
   try {
-    await client.schedule.create({ scheduleId, spec, action, policies });
-    logger.info({ scheduleId, everyMs: every }, 'sweep schedule created');
+    await client.schedule.getHandle(scheduleId).delete();
+    logger.info({ scheduleId }, 'sweep schedule removed: the sweeper workflow sweeps now');
   } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule
-      .getHandle(scheduleId)
-      .update((previous) => ({ ...previous, spec, action, policies }));
-    logger.info({ scheduleId, everyMs: every }, 'sweep schedule updated');
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+}
+
+/** MEDIC_SWEEP_INTERVAL=0: no sweep. */
+async function stopSweeper(client: Client, sweeperId: string, logger: Logger): Promise<void> {
+  try {
+    await client.workflow.getHandle(sweeperId).terminate('MEDIC_SWEEP_INTERVAL=0: no health sweep');
+    logger.info({ workflowId: sweeperId }, 'health sweep stopped (MEDIC_SWEEP_INTERVAL=0)');
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
 }

@@ -1,6 +1,7 @@
 // Signals and queries shared by the workflows and every client (API, CLI, Web UI, tests).
 // The names are a contract: `temporal workflow signal --name approve` relies on them.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SweepSettings } from '../domain/anomaly.js';
 import type {
   BudgetDecision,
   BudgetRequest,
@@ -60,3 +61,10 @@ export interface PermitAnswer {
   decision: LeaseDecision | BudgetDecision;
 }
 export const permitDecisionSignal = defineSignal<[PermitAnswer]>('permitDecision');
+
+// ---- The sweeper: one long-lived workflow per host ------------------------------------------
+
+/** New sweep settings (every worker start of the host sends its own). */
+export const sweepSettingsSignal = defineSignal<[SweepSettings]>('sweepSettings');
+/** Report this anomaly again if it is still there: its incident ended without a verified recovery. */
+export const forgetAnomalySignal = defineSignal<[{ target: string; check: string }]>('forgetAnomaly');

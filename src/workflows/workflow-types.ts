@@ -7,4 +7,5 @@ export const WORKFLOW_TYPES = {
   incident: 'incidentWorkflow',
   watcher: 'watcherWorkflow',
   sweep: 'sweepWorkflow',
+  sweeper: 'sweeperWorkflow',
 } as const satisfies Record<string, keyof typeof workflows>;

@@ -1,9 +1,11 @@
-// One health sweep, run by a Temporal Schedule every N seconds. What a sweep must remember for the
-// next one (streaks, restart counts, CPU counters) travels as the schedule's last completion result,
-// so "sustained over two sweeps" survives worker restarts and works across workers.
+// One health sweep, as a Temporal Schedule ran it every N seconds, its memory in the schedule's last
+// completion result. The long-lived sweeper (../sweeper.ts) replaced the schedule, which worker starts now
+// delete; this stays registered while a sweep the schedule started may still run, and for its recorded
+// histories (test/fixtures/histories/**/sweep.json). Delete it, with those fixtures, once no Medic
+// deployment runs the code from before the sweeper.
 import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import type { EngineWatchActivities, SweepResult } from '../activities/watch/index.js';
-import type { SweepMemory, SweepThresholds } from '../domain/anomaly.js';
+import type { EngineWatchActivities, SweepResult } from '../../activities/watch/index.js';
+import type { SweepMemory, SweepThresholds } from '../../domain/anomaly.js';
 
 export interface SweepWorkflowInput {
   thresholds: SweepThresholds;
