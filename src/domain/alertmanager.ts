@@ -69,14 +69,17 @@ const SEVERITY_WORDS: Record<string, Severity> = {
   none: 'low',
 };
 
+/** What a missing `severity` label is called where the incident says why a person decides. */
+export const MISSING_SEVERITY = '(no severity label)';
+
 /**
- * Medic's severity for the label's word. A missing label is `medium`; a word Medic does not know is kept
- * as `unrecognised` (and shown as critical), so the incident asks a person instead of acting on a guess.
+ * Medic's severity for the label's word. A word Medic does not know, or no label at all, is kept as
+ * `unrecognised` (and shown as critical), so the incident asks a person instead of acting on a guess.
  * Own properties only: `__proto__` or `constructor` are words like any other, not keys of the object.
  */
 export function severityFromLabel(value: string | undefined): { severity: Severity; unrecognised?: string } {
   const word = (value ?? '').trim().toLowerCase();
-  if (word === '') return { severity: 'medium' };
+  if (word === '') return { severity: 'critical', unrecognised: MISSING_SEVERITY };
   if (Object.hasOwn(SEVERITY_WORDS, word)) return { severity: SEVERITY_WORDS[word] as Severity };
   return { severity: 'critical', unrecognised: word.slice(0, 64) };
 }

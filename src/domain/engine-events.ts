@@ -192,7 +192,8 @@ export const ENGINE_ALERT_SEVERITY: Record<string, Severity> = {
   crash: 'medium',
   oom: 'medium',
   unhealthy: 'medium',
-  'restart-loop': 'high',
+  // A container that keeps restarting is rarely healed by one more restart: a person decides.
+  'restart-loop': 'critical',
   'high-cpu': 'medium',
   'high-memory': 'medium',
 };

@@ -76,7 +76,7 @@ describe('evaluateSweep', () => {
     expect(evaluateSweep([{ ...base, state: 'exited', exitCode: 0 }], undefined).anomalies).toEqual([]);
   });
 
-  it('reports growth of the restart count as a restart loop (high severity), not the first sighting', () => {
+  it('reports growth of the restart count as a restart loop (critical: a person decides), not the first sighting', () => {
     const at = (restartCount: number) => ({ ...base, restartCount });
     expect(sweeps([[at(3)], [at(3)], [at(5)], [at(5)], [at(6)]])).toEqual([
       [],
@@ -86,7 +86,7 @@ describe('evaluateSweep', () => {
       ['restart-loop'],
     ]);
     const { anomalies } = evaluateSweep([at(4)], evaluateSweep([at(3)], undefined).memory);
-    expect(anomalies[0]?.severity).toBe('high');
+    expect(anomalies[0]?.severity).toBe('critical');
   });
 
   it('starts over for a container recreated under the same name', () => {

@@ -28,10 +28,17 @@ describe('unknown severities', () => {
     },
   );
 
-  it('keeps the documented words and the missing-label default', () => {
+  it('keeps the documented words', () => {
     expect(severityFromLabel('warning')).toEqual({ severity: 'medium' });
     expect(severityFromLabel(' Critical ')).toEqual({ severity: 'critical' });
-    expect(severityFromLabel(undefined)).toEqual({ severity: 'medium' });
+  });
+
+  it('treats a missing label like an unknown word: shown critical, a person decides', () => {
+    expect(severityFromLabel(undefined)).toEqual({
+      severity: 'critical',
+      unrecognised: '(no severity label)',
+    });
+    expect(severityFromLabel('  ')).toEqual({ severity: 'critical', unrecognised: '(no severity label)' });
   });
 
   it('carries the unknown word on the mapped alert', () => {
