@@ -477,18 +477,6 @@ export function snapshotBudget(state: BudgetState, now: number, limits?: BudgetL
   };
 }
 
-/** A refusal's kind, for metrics: the guard's and the budget's reasons are sentences. */
-export type DenialKind = 'breaker' | 'cooldown' | 'hourly-limit' | 'budget' | 'no-answer' | 'other';
-
-export function denialKind(reason: string): DenialKind {
-  if (reason.startsWith('circuit breaker')) return 'breaker';
-  if (reason.startsWith('cooldown')) return 'cooldown';
-  if (/restarts of .* in the last hour/.test(reason)) return 'hourly-limit';
-  if (reason.startsWith('global budget')) return 'budget';
-  if (/granted no lease within|did not answer within/.test(reason)) return 'no-answer';
-  return 'other';
-}
-
 /** A guard's current details for the Web UI, in words. */
 export function describeGuardSnapshot(s: GuardSnapshot): string {
   const lines = [

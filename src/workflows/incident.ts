@@ -257,7 +257,7 @@ async function remediateOnce(run: IncidentRun, desks: Desks, recurrence?: string
       requestId = permit.requestId;
       run.notePhase('approve', 0);
     } else {
-      incidentMetrics.denied(permit.reason);
+      incidentMetrics.denied(permit.refusal);
       Object.assign(decision, { outcome: 'asked', permitDenied: permit.reason });
       requestId = await askPerson(run, desks, diagnosis, `outside the limits: ${permit.reason}`);
     }
