@@ -1,4 +1,5 @@
-// The dependency rule of DESIGN.md, enforced by `npm run check:deps` (part of `npm run check`):
+// The dependency rule (docs/architecture.md#the-dependency-rule), enforced by `npm run check:deps`
+// (part of `npm run check`):
 // api -> temporal -> workflow contracts -> domain; activities -> domain + ports; workflows import
 // activities as types only; nothing in src imports scripts, tests or benchmarks; no cycles.
 // Type-only imports are seen (tsPreCompilationDeps) so rules can tell them from value imports.

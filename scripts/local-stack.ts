@@ -329,7 +329,7 @@ export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {})
   ].join('\n');
 }
 
-/** Every fault the demo app has, with what it should lead to here: the banner's list, the README's too. */
+/** Every fault the demo app has, with what it should lead to here: the banner's list, docs/tour.md's too. */
 function triggerLines(stack: Stack): string[] {
   const demo = stack.demo.url;
   const container = stack.demo.mode === 'container';

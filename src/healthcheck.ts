@@ -2,12 +2,14 @@
 // `node dist/healthcheck.js worker` checks the worker's heartbeat file. Exit 0 healthy, 1 not.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultNumber, defaultText } from './domain/settings-table.js';
 import { workerHealthFile, workerHeartbeatFresh } from './worker-health.js';
 
-/** Reads only the two settings it needs, with config.ts's defaults: a health check must not fail on secrets. */
+/** Reads only the two settings it needs, with the table's defaults: a health check must not fail on secrets. */
 async function apiHealthy(env: NodeJS.ProcessEnv): Promise<boolean> {
-  const host = !env.MEDIC_HOST || env.MEDIC_HOST === '0.0.0.0' ? '127.0.0.1' : env.MEDIC_HOST;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${env.MEDIC_PORT || '3000'}/healthz`;
+  const listen = env.MEDIC_HOST || defaultText('MEDIC_HOST');
+  const host = listen === '0.0.0.0' ? '127.0.0.1' : listen;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${env.MEDIC_PORT || defaultNumber('MEDIC_PORT')}/healthz`;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(4000) });
     await res.body?.cancel();

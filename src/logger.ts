@@ -1,5 +1,6 @@
 // Structured JSON logs on stdout. Secrets never reach a log line: known fields are redacted by path.
 import { pino } from 'pino';
+import { defaultText } from './domain/settings-table.js';
 
 export type Logger = pino.Logger;
 
@@ -26,7 +27,7 @@ export function createLogger(options: {
   return pino(
     {
       name: options.name,
-      level: options.level ?? process.env.MEDIC_LOG_LEVEL ?? 'info',
+      level: options.level ?? process.env.MEDIC_LOG_LEVEL ?? defaultText('MEDIC_LOG_LEVEL'),
       redact: { paths: REDACT, censor: '[redacted]' },
       base: { component: options.name },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -27,9 +27,11 @@ import {
 } from './activities/watch/index.js';
 import { readKernelOomKills } from './activities/watch/kernel-log.js';
 import { DEFAULT_WORKFLOW_CACHE, loadConfig, type MedicConfig } from './config.js';
+import { FAILURE } from './domain/failures.js';
 import { MEDIC_HISTOGRAM_BUCKETS } from './domain/metric-names.js';
 import { hostTaskQueue, LOCAL_HOST, runbookTaskQueue } from './domain/naming.js';
 import type { WorkerRole } from './domain/settings.js';
+import { defaultText } from './domain/settings-table.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectClient, temporalConnectionOptions } from './temporal/connection.js';
 import { ensureEngineWatch } from './temporal/engine-watch.js';
@@ -110,6 +112,7 @@ export function medicWorkerActivities(deps: {
   const host = (runtime: ContainerRuntime) => ({
     runtime,
     logger: activityLogger,
+    dryRun: config.incident.dryRun,
     allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
     evidence: config.diagnosis,
   });
@@ -176,7 +179,7 @@ const pick = (activities: WorkerActivities, names: readonly string[]) =>
  * a time. Host: the engine activities on the host's queue; it runs no workflows, so it starts without a bundle.
  */
 export async function createMedicWorker(options: MedicWorkerOptions): Promise<MedicWorker> {
-  const role = options.role ?? 'all';
+  const role = options.role ?? (defaultText('MEDIC_WORKER_ROLE') as WorkerRole);
   const { connection, namespace, taskQueue, activities } = options;
   const workers: Worker[] = [];
   const common = { connection, namespace, shutdownForceTime: WORKER_SHUTDOWN_FORCE_MS };
@@ -265,7 +268,7 @@ function quieter(
   if (
     level === 'WARN' &&
     message === 'Activity failed' &&
-    error?.type === 'Unhealthy' &&
+    error?.type === FAILURE.unhealthy &&
     !error.nonRetryable
   ) {
     return 'DEBUG';

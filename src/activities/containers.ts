@@ -54,7 +54,15 @@ export interface ContainerRuntime {
   logs(name: string, tail: number): Promise<string[]>;
   /** Resource usage, where the runtime can measure it. */
   stats?(name: string): Promise<ResourceStats>;
+  /**
+   * Whether the engine's own event log shows a stop, kill or restart of the container (by id) at or after
+   * `sinceMs`, looking for at most `waitMs` for one to come. Only an engine keeps such a log.
+   */
+  stopRequestedSince?(id: string, sinceMs: number, waitMs: number): Promise<boolean>;
 }
+
+/** The engine events that mean someone asked the engine to stop the container's process. */
+const STOP_REQUESTS = new Set(['kill', 'stop', 'restart']);
 
 /**
  * What Medic's own watch on the engine needs besides: every managed container, raw usage counters (the
@@ -281,6 +289,38 @@ export class DockerEngineRuntime implements WatchableRuntime {
     if (!signal.aborted) throw new Error('the engine closed the event stream');
   }
 
+  async stopRequestedSince(id: string, sinceMs: number, waitMs: number): Promise<boolean> {
+    const stream = (await this.docker.getEvents({
+      since: Math.floor(sinceMs / 1000),
+      filters: { type: ['container'], container: [id] },
+    })) as unknown as Readable;
+    const timer = setTimeout(() => stream.destroy(), Math.max(waitMs, 0));
+    try {
+      let pending = '';
+      for await (const chunk of stream) {
+        pending += (chunk as Buffer).toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          let event: EngineEvent | undefined;
+          try {
+            event = line.trim() ? parseEngineEvent(JSON.parse(line)) : undefined;
+          } catch {
+            continue;
+          }
+          if (event && STOP_REQUESTS.has(event.action) && event.timeNano >= sinceMs * 1e6) return true;
+        }
+      }
+    } catch (err) {
+      // Destroyed by the timer: nothing came within the wait.
+      if (!stream.destroyed) throw err;
+    } finally {
+      clearTimeout(timer);
+      stream.destroy();
+    }
+    return false;
+  }
+
   async restart(name: string, options: { stopTimeoutMs: number }): Promise<void> {
     try {
       await this.docker.getContainer(name).restart({ t: Math.ceil(options.stopTimeoutMs / 1000) });
@@ -338,6 +378,8 @@ interface SupervisedProcess {
   running: boolean;
   lines: string[];
   partial: string;
+  /** When restarts were asked for, newest last: the supervisor's own event log. */
+  stopRequestedAt: number[];
 }
 
 const SUPERVISOR_LOG_LINES = 1000;
@@ -370,6 +412,7 @@ export class ProcessSupervisor implements ContainerRuntime {
       running: false,
       lines: [],
       partial: '',
+      stopRequestedAt: [],
     };
     this.processes.set(spec.name, proc);
     this.spawn(proc);
@@ -439,9 +482,21 @@ export class ProcessSupervisor implements ContainerRuntime {
   async restart(name: string, options: { stopTimeoutMs: number }): Promise<void> {
     const proc = this.find(name);
     if (!proc) throw new ContainerNotFoundError(`process ${name} is not supervised`);
+    proc.stopRequestedAt.push(Date.now());
+    if (proc.stopRequestedAt.length > 20) proc.stopRequestedAt.shift();
     await this.stopProcess(proc, options.stopTimeoutMs);
     proc.restartCount += 1;
     this.spawn(proc);
+  }
+
+  async stopRequestedSince(id: string, sinceMs: number, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const proc = this.find(id);
+      if (proc?.stopRequestedAt.some((at) => at >= sinceMs)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   async logs(name: string, tail: number): Promise<string[]> {

@@ -1,6 +1,10 @@
 // Is the target healthy? Running, not reported unhealthy by the engine, and (when it declares a
 // health URL) answering 200 there.
+import { redactSecrets } from '../domain/redact.js';
 import type { ContainerInfo } from './containers.js';
+
+/** Characters of an unhealthy answer's body kept as a hint (redacted): enough for an error message. */
+const BODY_HINT_CHARS = 300;
 
 export interface HealthProbe {
   ok: boolean;
@@ -14,9 +18,13 @@ export async function probeHealthUrl(url: string, timeoutMs: number): Promise<He
   try {
     // A redirect is an answer, not an address to follow: it could lead anywhere the label may not.
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-    const body = (await response.text()).slice(0, 300).replace(/\s+/g, ' ').trim();
+    const ok = response.status === 200;
+    // The answer goes into histories, the API, reports, notifications and prompts: a healthy one says
+    // nothing worth its risk, an unhealthy one keeps a redacted hint of why.
+    const body = ok ? '' : bodyHint(await response.text());
+    if (ok) await response.body?.cancel();
     return {
-      ok: response.status === 200,
+      ok,
       detail: `GET ${url} answered ${response.status} in ${Date.now() - started} ms${body ? `: ${body}` : ''}`,
     };
   } catch (err) {
@@ -25,6 +33,13 @@ export async function probeHealthUrl(url: string, timeoutMs: number): Promise<He
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     return { ok: false, detail: `GET ${url} failed: ${reason}${cause ? ` (${cause})` : ''}` };
   }
+}
+
+function bodyHint(text: string): string {
+  return redactSecrets(text.slice(0, BODY_HINT_CHARS * 4))
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, BODY_HINT_CHARS);
 }
 
 export async function checkContainerHealth(

@@ -4,13 +4,14 @@
 // decides, learns and tells (createCentralActivities, run by the central worker, which owns the safety
 // settings, the model providers and the runbook). createActivities is both, for a single-host Medic.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FAILURE } from '../domain/failures.js';
 import { DEFAULT_LOG_LIMITS } from '../domain/log-bounds.js';
 import type { IncidentSettings } from '../domain/settings.js';
 import { differingSettings } from '../domain/settings.js';
 import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { type AllowlistOptions, checkTarget, type TargetCheck } from './allowlist.js';
-import { ContainerNotFoundError, type ContainerRuntime, engineUnreachable } from './containers.js';
+import { type ContainerRuntime, engineUnreachable } from './containers.js';
 import {
   createDiagnosisPipeline,
   type DiagnoseInput,
@@ -22,6 +23,7 @@ import {
 } from './diagnose/index.js';
 import { containerHealthProbe, probeUntilHealthy } from './health.js';
 import type { Notification, Notifier } from './notify.js';
+import { type RestartInput, restartOnce } from './restart.js';
 import { type OutcomeRecord, type RecordResult, RunbookFormatError, type RunbookStore } from './runbook.js';
 
 /** What a host worker needs: its engine, and how to judge and probe what runs there. */
@@ -31,6 +33,8 @@ export interface HostActivityDeps {
   healthProbeTimeoutMs?: number;
   /** Protected names and the label's text for the allowlist's messages. */
   allowlist?: AllowlistOptions;
+  /** MEDIC_DRY_RUN of this worker: its restarts touch nothing, whoever asks. */
+  dryRun?: boolean;
   /** Evidence time box and log limits (the diagnosis settings' own, where one process does both). */
   evidence?: Pick<DiagnosisSettings, 'evidenceTimeoutMs' | 'logLimits'>;
 }
@@ -51,19 +55,12 @@ export interface CentralActivityDeps {
 
 export type ActivityDeps = HostActivityDeps & CentralActivityDeps;
 
-export interface RestartInput {
-  incidentId: string;
-  target: string;
-  /** The start time seen at diagnosis: restart only if the container still runs that process. */
-  expectedStartedAt: string;
-  stopTimeoutMs: number;
-}
-
 export interface VerifyHealthInput {
   target: string;
   /**
-   * Since patch `verify-cadence`: the first attempt probes fast for this long while the target is down
-   * (health.ts FAST_PROBE_GAPS), instead of once.
+   * The first attempt probes fast for this long while the target is down (health.ts FAST_PROBE_GAPS), so
+   * a service that is back in 100 ms is seen within about 100 ms; absent (the old path of patch
+   * `verify-cadence`), it probes once.
    */
   firstWindowMs?: number;
 }
@@ -93,14 +90,15 @@ export function createHostActivities(deps: HostActivityDeps) {
     },
 
     /**
-     * Compare-and-act: a retry after a restart that already happened sees a new start time and stops,
-     * and the restart goes to the id whose name and start time were compared. It heartbeats while the
-     * engine works, so a worker that dies mid-restart is noticed within the heartbeat timeout, not the
-     * attempt's start-to-close timeout, and the retry (on another worker) compares again.
+     * Compare-and-act, issued once (restart.ts). It heartbeats while the engine works, so a worker that dies
+     * mid-restart is noticed within the heartbeat timeout, not the attempt's start-to-close timeout, and the
+     * retry (on another worker) compares again. A worker in dry-run touches nothing, whatever the incident
+     * believes.
      */
     async restartContainer(input: RestartInput): Promise<Omit<ActionRecord, 'at'>> {
+      const dryRun = deps.dryRun ?? false;
       return whileHeartbeating(() =>
-        onEngine(runtime, () => restartComparingStartTime(runtime, logger, input)),
+        onEngine(runtime, () => restartOnce(runtime, logger, input, { dryRun })),
       );
     },
 
@@ -117,7 +115,7 @@ export function createHostActivities(deps: HostActivityDeps) {
         if (!info) {
           throw ApplicationFailure.nonRetryable(
             `container ${input.target} no longer exists`,
-            'ContainerNotFound',
+            FAILURE.containerNotFound,
           );
         }
         return info;
@@ -125,11 +123,11 @@ export function createHostActivities(deps: HostActivityDeps) {
       const probe = await probeUntilHealthy(containerHealthProbe(inspect, probeTimeoutMs), windowMs, (ms) =>
         context.sleep(ms),
       );
-      if (probe.refused) throw ApplicationFailure.nonRetryable(probe.detail, 'HealthUrlRefused');
+      if (probe.refused) throw ApplicationFailure.nonRetryable(probe.detail, FAILURE.healthUrlRefused);
       const probes = probe.probes > 1 ? ` (probe ${probe.probes} of this check)` : '';
       if (!probe.ok) {
         logger.info({ target: input.target, attempt, detail: probe.detail }, 'not healthy yet');
-        throw ApplicationFailure.retryable(`attempt ${attempt}: ${probe.detail}${probes}`, 'Unhealthy');
+        throw ApplicationFailure.retryable(`attempt ${attempt}: ${probe.detail}${probes}`, FAILURE.unhealthy);
       }
       return {
         healthy: true,
@@ -166,60 +164,9 @@ async function onEngine<T>(runtime: ContainerRuntime, work: () => Promise<T>): P
     if (!engineUnreachable(err)) throw err;
     throw ApplicationFailure.retryable(
       `the ${runtime.kind} does not answer: ${err instanceof Error ? err.message : String(err)}`,
-      'EngineUnavailable',
+      FAILURE.engineUnavailable,
     );
   }
-}
-
-async function restartComparingStartTime(
-  runtime: ContainerRuntime,
-  logger: Logger,
-  input: RestartInput,
-): Promise<Omit<ActionRecord, 'at'>> {
-  const before = await runtime.inspect(input.target);
-  if (!before) {
-    throw ApplicationFailure.nonRetryable(`container ${input.target} no longer exists`, 'ContainerNotFound');
-  }
-  if (before.name !== input.target) {
-    throw ApplicationFailure.nonRetryable(
-      `${input.target} resolves to container ${before.name} (${before.id.slice(0, 12)}), not to a container of that name; refusing to touch it`,
-      'TargetNameMismatch',
-    );
-  }
-  if (!before.managed) {
-    throw ApplicationFailure.nonRetryable(
-      `container ${input.target} is not managed by Medic; refusing to touch it`,
-      'TargetNotManaged',
-    );
-  }
-  if (before.startedAt !== input.expectedStartedAt) {
-    logger.info({ target: input.target, incidentId: input.incidentId }, 'restart skipped: already restarted');
-    return {
-      action: 'RESTART',
-      outcome: 'already-restarted',
-      detail: `start time changed since diagnosis (${input.expectedStartedAt} -> ${before.startedAt}); not restarting again`,
-      previousStartedAt: input.expectedStartedAt,
-      newStartedAt: before.startedAt,
-    };
-  }
-  // By the id just inspected: the container whose name, label and start time were checked, not
-  // whatever the name means by the time the engine acts (a replacement's restart then fails as gone).
-  try {
-    await runtime.restart(before.id, { stopTimeoutMs: input.stopTimeoutMs });
-  } catch (err) {
-    if (err instanceof ContainerNotFoundError)
-      throw ApplicationFailure.nonRetryable(err.message, 'ContainerNotFound');
-    throw err;
-  }
-  const after = await runtime.inspect(before.id);
-  logger.info({ target: input.target, incidentId: input.incidentId }, 'container restarted');
-  return {
-    action: 'RESTART',
-    outcome: 'restarted',
-    detail: `restarted through the ${runtime.kind}`,
-    previousStartedAt: input.expectedStartedAt,
-    newStartedAt: after?.startedAt,
-  };
 }
 
 /** The activities that decide, learn and tell; the central worker runs them (never touching an engine). */
@@ -250,7 +197,10 @@ export function createCentralActivities(deps: CentralActivityDeps) {
       return logDiagnosis(logger, input.input, await pipeline.decide(input.input, input.evidence));
     },
 
-    /** The runbook's single writer (the runbook queue's one activity slot) and, for older incidents, the central queue. */
+    /**
+     * On the runbook queue's one activity slot, its single writer; incidents on the old path of patch
+     * `host-queues` call it on the central queue.
+     */
     async recordRunbookOutcome(record: OutcomeRecord): Promise<RecordResult> {
       try {
         const result = await runbook.recordOutcome(record);
@@ -258,7 +208,7 @@ export function createCentralActivities(deps: CentralActivityDeps) {
         return result;
       } catch (err) {
         if (err instanceof RunbookFormatError)
-          throw ApplicationFailure.nonRetryable(err.message, 'RunbookFormat');
+          throw ApplicationFailure.nonRetryable(err.message, FAILURE.runbookFormat);
         throw err;
       }
     },
@@ -285,8 +235,8 @@ function logDiagnosis(logger: Logger, input: DiagnoseInput, result: Diagnosis): 
 }
 
 /**
- * Both halves in one process (a single-host Medic), plus `diagnose`, the whole diagnosis in one activity
- * that incidents begun before hosts were named still call.
+ * Both halves in one process (a single-host Medic), plus `diagnose`, the whole diagnosis in one activity,
+ * which incidents on the old path of patch `host-queues` call.
  */
 export function createActivities(deps: ActivityDeps) {
   const pipeline = createDiagnosisPipeline({

@@ -1,5 +1,6 @@
-// A notification as the generic webhook's JSON body (version 1, documented in the README under
-// "Notifications"): every fact present, absent ones as null, so a receiver's parser needs no guessing.
+// A notification as the generic webhook's JSON body (version 1, documented in
+// docs/concepts/notifications.md): every fact present, absent ones as null, so a receiver's parser needs
+// no guessing.
 import type { Notification, NotificationEvent } from './notify.js';
 import type { DecisionCommands, NotificationFacts, NotificationLinks } from './notify-message.js';
 

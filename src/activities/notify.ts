@@ -1,5 +1,6 @@
-// Notifications to people. For now one implementation: a structured log line an operator's log
-// pipeline can route; Slack and friends plug in behind the same interface.
+// Notifications to people: the notifier port and its first destination, a structured log line an
+// operator's log pipeline can route. Slack and the generic webhook (notify-*.ts) plug in behind the same
+// interface.
 import type { Logger } from '../logger.js';
 
 /** What a notification is about, so a receiver can say what happened and what to do next. */
@@ -22,7 +23,7 @@ export interface Notification {
   message: string;
   /** Who should hear it: an escalation level such as `on-call`; absent means the usual channel. */
   recipient?: string;
-  /** The facts below are absent in notifications of incidents that began before they were sent. */
+  /** Optional: a history recorded before these facts were sent schedules notifications without them. */
   event?: NotificationEvent;
   alertType?: string;
   severity?: string;

@@ -285,10 +285,10 @@ export class RunbookStore {
 export type Stats = Awaited<ReturnType<typeof fs.stat>>;
 
 /**
- * Breaking a stale lock used to be check-then-delete: two writers could both judge the same lock stale,
- * one delete it and take a fresh lock, and the other then delete that fresh lock too, so both wrote. Now
- * only the holder of `<lock>.break` may delete, and only the very file it judged stale (same inode and
- * mtime, checked again while it holds the breaker): a lock taken meanwhile is someone's, never touched.
+ * Not check-then-delete: two writers could both judge the same lock stale, one delete it and take a fresh
+ * lock, and the other then delete that fresh lock too, so both would write. So only the holder of
+ * `<lock>.break` may delete, and only the very file it judged stale (same inode and mtime, checked again
+ * while it holds the breaker): a lock taken meanwhile is someone's, never touched.
  * What is left: a breaker is held for a moment, so only a process that dies inside that moment leaves
  * one, which is then removed after `staleMs` (compared by inode, like a lock's release).
  */

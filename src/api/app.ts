@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import express, { type Express, type RequestHandler } from 'express';
 import type { IngestSettings, MedicConfig } from '../config.js';
 import { DEFAULT_LOG_LIMITS } from '../domain/log-bounds.js';
+import { defaultList, defaultMs, defaultNumber, defaultText } from '../domain/settings-table.js';
 import type { Logger } from '../logger.js';
 import { IncidentGateway } from '../temporal/incident-gateway.js';
 import { alertmanagerRoutes } from './alertmanager.js';
@@ -22,15 +23,20 @@ import { webhookRoutes } from './webhooks.js';
 /** What an app built without ingest settings uses (the defaults of the MEDIC_* variables). */
 export const DEFAULT_INGEST: IngestSettings = {
   alertmanagerTokens: [],
-  alertmanagerTargetLabels: ['container', 'name'],
-  alertmanagerHostLabels: ['host'],
-  coalesceWindowMs: 1000,
-  coalesceMaxWindowMs: 10_000,
-  rateLimit: { perSecond: 5000, burst: 10_000 },
+  alertmanagerTargetLabels: defaultList('MEDIC_ALERTMANAGER_TARGET_LABELS'),
+  alertmanagerHostLabels: defaultList('MEDIC_ALERTMANAGER_HOST_LABELS'),
+  coalesceWindowMs: defaultMs('MEDIC_COALESCE_WINDOW'),
+  coalesceMaxWindowMs: defaultMs('MEDIC_COALESCE_MAX_WINDOW'),
+  rateLimit: {
+    perSecond: defaultNumber('MEDIC_RATE_LIMIT_PER_SECOND'),
+    burst: defaultNumber('MEDIC_RATE_LIMIT_BURST'),
+  },
 };
 
 /** The Temporal dev server's Web UI (MEDIC_TEMPORAL_UI_URL's default). */
-const DEFAULT_TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
+const DEFAULT_TEMPORAL_UI_URL = defaultText('MEDIC_TEMPORAL_UI_URL');
+/** MEDIC_DECISION_TIMEOUT's default. */
+const DEFAULT_DECISION_TIMEOUT_MS = defaultMs('MEDIC_DECISION_TIMEOUT');
 
 export interface AppDeps {
   client: Client;
@@ -128,7 +134,7 @@ export function createApp(deps: AppDeps): MedicApp {
     }),
   );
   const auth = new ApproverAuth(config.approverTokens);
-  const decisionTimeoutMs = config.api?.decisionTimeoutMs ?? 10_000;
+  const decisionTimeoutMs = config.api?.decisionTimeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS;
   app.use(incidentRoutes({ gateway, auth, requireReader, metrics, decisionTimeoutMs }));
   app.use(guardRoutes({ gateway, auth, requireReader }));
   app.use(statsRoutes({ gateway, auth, requireReader, ...(deps.now ? { now: deps.now } : {}) }));

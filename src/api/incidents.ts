@@ -30,7 +30,7 @@ const incidentId = (raw: string | string[] | undefined) =>
     raw,
     INCIDENT_ID_PATTERN,
     'invalid_incident_id',
-    'incident ids look like incident:<host>:<target>:<alert type> (or, for incidents opened before hosts were named, incident-<target>-<alert type>)',
+    'incident ids look like incident:<host>:<target>:<alert type> (or the older form without a host, incident-<target>-<alert type>)',
   );
 
 /** A client's Idempotency-Key: a retried decision with the same key gets the first answer. */

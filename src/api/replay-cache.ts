@@ -5,14 +5,14 @@
 // - A signature covers its timestamp, and the age check refuses any timestamp more than the window
 //   away from now. So the cache only has to remember a signature until its own timestamp leaves the
 //   window (timestamp + window): entries are grouped by timestamp second and whole seconds expire.
-// - Memory is capped, and a full cache must not refuse every webhook (it used to answer 503 to all of
-//   them until entries expired). At the cap the oldest second is forgotten, and the cache remembers
-//   only how far it has forgotten (`forgottenThrough`). A signature from a forgotten second can no
-//   longer be told apart from a replay, so it is refused (sign afresh); every signature newer than that
-//   is judged exactly as before. A sender signing with the current time is refused only if the cap
-//   holds nothing older than the current second, i.e. `maxEntries` signed requests in about a
-//   second. No replay is ever accepted, and a full cache costs senders with old timestamps, never
-//   everyone.
+// - Memory is capped, and a full cache must not refuse every webhook (answering 503 to all of them
+//   until entries expire would let one flood lock every sender out). At the cap the oldest second is
+//   forgotten, and the cache remembers only how far it has forgotten (`forgottenThrough`). A signature
+//   from a forgotten second can no longer be told apart from a replay, so it is refused (sign afresh);
+//   every signature newer than that is judged exactly as before. A sender signing with the current time
+//   is refused only if the cap holds nothing older than the current second, i.e. `maxEntries` signed
+//   requests in about a second. No replay is ever accepted, and a full cache costs senders with old
+//   timestamps, never everyone.
 // - A claim is pending until the request is answered: a copy that arrives meanwhile (a sender's
 //   retry after its own timeout) is told to retry, not that it was accepted, because the first
 //   attempt may still fail and give the signature back.

@@ -26,7 +26,7 @@ export function verifyWebhookSignature(input: {
   if (!signature || !timestamp) {
     return {
       ok: false,
-      reason: `missing ${!signature ? SIGNATURE_HEADER : TIMESTAMP_HEADER} header; sign the request as described in the README`,
+      reason: `missing ${!signature ? SIGNATURE_HEADER : TIMESTAMP_HEADER} header; sign the request as docs/reference/http-api.md describes`,
     };
   }
   if (!/^\d{1,12}$/.test(timestamp)) {

@@ -3,6 +3,7 @@
 // however the sweeps are scheduled. A reading that hovers around its threshold never flaps: an
 // anomaly is reported when its streak reaches the sustain count, and not again until it has cleared.
 import { ENGINE_ALERT_SEVERITY, ENGINE_ALERT_TYPES } from './engine-events.js';
+import { defaultNumber } from './settings-table.js';
 import type { Severity } from './types.js';
 
 export interface CpuCounters {
@@ -38,9 +39,9 @@ export interface SweepThresholds {
 }
 
 export const DEFAULT_SWEEP_THRESHOLDS: SweepThresholds = {
-  cpuPercent: 85,
-  memoryPercent: 80,
-  sustainedSweeps: 2,
+  cpuPercent: defaultNumber('MEDIC_SWEEP_CPU_PERCENT'),
+  memoryPercent: defaultNumber('MEDIC_SWEEP_MEMORY_PERCENT'),
+  sustainedSweeps: defaultNumber('MEDIC_SWEEP_SUSTAINED'),
 };
 
 export const SWEEP_CHECKS = ['exited', 'restart-loop', 'unhealthy', 'health-url', 'cpu', 'memory'] as const;

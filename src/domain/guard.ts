@@ -1,6 +1,7 @@
 // The rules that keep autonomy safe, as pure functions over plain state. The guard workflow (one per
 // target) and the budget workflow (one for all targets) hold the state durably and call these; unit
 // tests call them directly. Times are epoch milliseconds handed in by the caller (the workflow clock).
+import { defaultMs, defaultNumber } from './settings-table.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -25,14 +26,17 @@ export interface BudgetLimits {
 }
 
 export const DEFAULT_GUARD_LIMITS: GuardLimits = {
-  cooldownMs: 300_000,
-  maxRestartsPerHour: 3,
-  breakerThreshold: 2,
-  breakerResetMs: 30 * 60 * 1000,
-  leaseTtlMs: 10 * 60 * 1000,
+  cooldownMs: defaultMs('MEDIC_GUARD_COOLDOWN'),
+  maxRestartsPerHour: defaultNumber('MEDIC_GUARD_MAX_RESTARTS_PER_HOUR'),
+  breakerThreshold: defaultNumber('MEDIC_BREAKER_THRESHOLD'),
+  breakerResetMs: defaultMs('MEDIC_BREAKER_RESET'),
+  leaseTtlMs: defaultMs('MEDIC_LEASE_TTL'),
 };
 
-export const DEFAULT_BUDGET_LIMITS: BudgetLimits = { perHour: 10, perDay: 50 };
+export const DEFAULT_BUDGET_LIMITS: BudgetLimits = {
+  perHour: defaultNumber('MEDIC_BUDGET_PER_HOUR'),
+  perDay: defaultNumber('MEDIC_BUDGET_PER_DAY'),
+};
 
 export interface LeaseRequest {
   requestId: string;

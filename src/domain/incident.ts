@@ -2,6 +2,7 @@
 // sender's `resolved`, and the lease TTL a remediation needs. The workflow calls these from its handlers
 // and steps; they take the time as an argument, so they are unit-tested without Temporal.
 import { unrecognisedSeverity } from './message-checks.js';
+import { defaultMs } from './settings-table.js';
 import type { Alert, IncidentState, ResolvedPayload, Severity } from './types.js';
 import { SEVERITIES } from './types.js';
 
@@ -128,8 +129,13 @@ export function judgeSenderResolved(
   state: IncidentState,
   ledger: AlertLedger,
   payload: ResolvedPayload,
-  options: { at: string; acting: boolean },
-): 'accepted' | 'stale' | 'after-acting' {
+  options: { at: string; acting: boolean; onlyFromOpener?: boolean },
+): 'accepted' | 'stale' | 'after-acting' | 'not-the-opener' {
+  const notOpener = options.onlyFromOpener ? notFromOpener(ledger.first, payload) : undefined;
+  if (notOpener) {
+    recordEvent(state, options.at, 'resolved-refused', notOpener);
+    return 'not-the-opener';
+  }
   const endedAtMs = Date.parse(payload.endedAt);
   if (state.recurrences && Number.isFinite(endedAtMs) && endedAtMs < ledger.newestFiredAtMs) {
     const detail = `${payload.source} resolved an earlier occurrence (ended ${payload.endedAt})`;
@@ -150,6 +156,24 @@ export function judgeSenderResolved(
   return 'accepted';
 }
 
+const senderText = (source: string, sender?: string) => (sender ? `${source} sender ${sender}` : source);
+
+/**
+ * Why a `resolved` may not close this incident: only the source that opened it may say its alert is over (the
+ * same webhook sender, or Alertmanager for an Alertmanager incident). An incident Medic's own engine watch
+ * opened is closed by Medic's own checks only.
+ */
+export function notFromOpener(opener: Alert | undefined, payload: ResolvedPayload): string | undefined {
+  if (!opener) return undefined;
+  const from = senderText(payload.source, payload.sender);
+  if (opener.source === 'engine') {
+    return `a resolved from ${from} changes nothing: Medic's engine watch opened this incident, and only Medic's own checks close it`;
+  }
+  const sameSender = opener.source !== 'webhook' || opener.sender === payload.sender;
+  if (payload.source === opener.source && sameSender) return undefined;
+  return `a resolved from ${from} changes nothing: ${senderText(opener.source, opener.sender)} opened this incident, and only it may resolve it`;
+}
+
 /** What the lease TTL depends on: how long one restart and its verification may take at worst. */
 export interface RemediationTimings {
   restartStopTimeoutMs: number;
@@ -160,7 +184,7 @@ export interface RemediationTimings {
 }
 
 /** How long an incident waits for an unavailable container engine before it escalates (MEDIC_ENGINE_OUTAGE_WAIT). */
-export const DEFAULT_ENGINE_OUTAGE_WAIT_MS = 5 * 60 * 1000;
+export const DEFAULT_ENGINE_OUTAGE_WAIT_MS = defaultMs('MEDIC_ENGINE_OUTAGE_WAIT');
 
 /** A restart attempt may take the container's stop timeout plus a minute; five attempts are allowed. */
 export const restartAttemptTimeoutMs = (t: RemediationTimings) => t.restartStopTimeoutMs + 60_000;
@@ -169,7 +193,7 @@ export const RESTART_ATTEMPTS = 5;
 export const HEALTH_CHECK_TIMEOUT_MS = 30_000;
 
 /**
- * The verification's cadence since patch `verify-cadence`. The MEDIC_HEALTH_* retry policy checked at
+ * The verification's cadence (patch `verify-cadence`). The MEDIC_HEALTH_* retry policy alone checked at
  * 0, i, i+i*b, ... (i the initial interval, b the backoff): the first check usually ran the instant the
  * container started, failed, and the next came a whole initial interval later. Now the first attempt
  * probes fast for that initial interval (probe times are a superset of the old ones up to it), and the

@@ -1,6 +1,7 @@
 // One limit on log text wherever Medic gathers it (webhooks, the engine, the engine watch), so no
 // sender and no container can make a signal or an activity input approach Temporal's 2 MB payload
 // limit, or feed the redaction patterns an unbounded line.
+import { defaultNumber } from './settings-table.js';
 
 export interface LogLimits {
   /** Characters kept of one line: its start, where a message and an error's name are. */
@@ -12,7 +13,11 @@ export interface LogLimits {
 }
 
 /** The defaults of MEDIC_LOG_MAX_LINE_CHARS, MEDIC_LOG_MAX_LINES and MEDIC_LOG_MAX_BYTES. */
-export const DEFAULT_LOG_LIMITS: LogLimits = { maxLineChars: 2000, maxLines: 200, maxBytes: 32 * 1024 };
+export const DEFAULT_LOG_LIMITS: LogLimits = {
+  maxLineChars: defaultNumber('MEDIC_LOG_MAX_LINE_CHARS'),
+  maxLines: defaultNumber('MEDIC_LOG_MAX_LINES'),
+  maxBytes: defaultNumber('MEDIC_LOG_MAX_BYTES'),
+};
 
 /**
  * A cut word goes with the cut, up to this many characters back: a secret split by the cut must not

@@ -36,7 +36,11 @@ export function checkDecisionPayload(payload: unknown): Check {
 /** The sender's `resolved`. */
 export function checkResolvedPayload(payload: unknown): Check {
   if (!isObject(payload)) return 'the payload must be an object';
-  return first(isoTime(payload.endedAt, 'endedAt'), isoTime(payload.receivedAt, 'receivedAt'));
+  return first(
+    isoTime(payload.endedAt, 'endedAt'),
+    isoTime(payload.receivedAt, 'receivedAt'),
+    payload.sender === undefined ? undefined : text(payload.sender, 'sender', 64),
+  );
 }
 
 /**
@@ -59,6 +63,7 @@ export function checkAlertPayload(payload: unknown, target: string, host: string
       : 'count must be a positive integer',
     text(payload.deliveryId, 'deliveryId', 512, true),
     text(payload.host, 'host', 64, true),
+    text(payload.sender, 'sender', 64, true),
   );
   if (shape) return shape;
   // One container's alert never joins another's incident, whatever the workflow id says.

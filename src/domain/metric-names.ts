@@ -1,4 +1,4 @@
-// The names of the series the incident workflow records (workflows/incident-metrics.ts), and their
+// The names of the series the incident workflow records (workflows/incident/metrics.ts), and their
 // histogram buckets, which the worker hands to the Prometheus exporter. A contract: the Grafana dashboard
 // (deploy/grafana/dashboards/medic.json) queries them, and a test checks every one it queries exists.
 export const MEDIC_WORKFLOW_METRICS = {

@@ -1,4 +1,5 @@
 // Whether Medic may act alone. Pure: the incident workflow calls this directly.
+import { defaultNumber, defaultText } from './settings-table.js';
 import type { Diagnosis, Severity } from './types.js';
 
 /**
@@ -18,10 +19,11 @@ export interface ApprovalPolicy {
   minConfidence?: number;
 }
 
-export const DEFAULT_MIN_CONFIDENCE = 0.5;
+export const DEFAULT_MIN_CONFIDENCE = defaultNumber('MEDIC_MIN_CONFIDENCE');
 
 export const DEFAULT_APPROVAL_POLICY: ApprovalPolicy = {
-  severity: { low: 'record', medium: 'auto', high: 'notify', critical: 'approval' },
+  // The table's default names every severity.
+  severity: severityRules(defaultText('MEDIC_SEVERITY_POLICY'), {} as Record<Severity, SeverityRule>),
   minConfidence: DEFAULT_MIN_CONFIDENCE,
 };
 
@@ -113,7 +115,11 @@ export function decideRemediation(
 
 /** Parses `low=record,medium=auto,high=notify,critical=approval`; unspecified severities keep the default. */
 export function parseSeverityPolicy(text: string): Record<Severity, SeverityRule> {
-  const severity = { ...DEFAULT_APPROVAL_POLICY.severity };
+  return severityRules(text, DEFAULT_APPROVAL_POLICY.severity);
+}
+
+function severityRules(text: string, base: Record<Severity, SeverityRule>): Record<Severity, SeverityRule> {
+  const severity = { ...base };
   for (const part of text
     .split(',')
     .map((p) => p.trim())

@@ -2,6 +2,7 @@
 // workflows, which must not read the environment or the config module, receive them in their input.
 import type { BudgetLimits, GuardLimits } from './guard.js';
 import type { ApprovalPolicy } from './policy.js';
+import { WORKER_ROLES } from './settings-table.js';
 
 export interface HealthRetrySettings {
   initialIntervalMs: number;
@@ -41,8 +42,8 @@ export interface IncidentSettings {
   historyEventsLimit?: number;
 }
 
-/** What a worker process runs: the central queue and its own host's (`all`), or one of them. */
-export const WORKER_ROLES = ['all', 'central', 'host'] as const;
+/** What a worker process runs (MEDIC_WORKER_ROLE): the central queue and its own host's (`all`), or one of them. */
+export { WORKER_ROLES };
 export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 /** The top-level incident settings in which two processes differ, e.g. `dryRun` or `policy`. */

@@ -71,6 +71,11 @@ export interface Alert {
   host?: string;
   /** The sender's own id for the alert, if it has one (e.g. the demo app's incident_id). */
   externalId?: string;
+  /**
+   * Who sent it: the webhook sender's name, or the Alertmanager token's. A `resolved` closes an incident only
+   * when it comes from the source (and, for webhooks, the sender) that opened it.
+   */
+  sender?: string;
   target: string;
   alertType: string;
   severity: Severity;
@@ -125,6 +130,8 @@ export interface EngineEvidence {
 /** Payload of the `resolved` signal: the sender says the alert stopped firing. */
 export interface ResolvedPayload {
   source: AlertSource;
+  /** The webhook sender's or the Alertmanager token's name (absent from older senders). */
+  sender?: string;
   /** When the sender says the alert ended (ISO 8601). */
   endedAt: string;
   receivedAt: string;
@@ -206,7 +213,12 @@ export interface ApprovalState {
 export interface ActionRecord {
   action: RemediationAction;
   at: string;
-  outcome: 'restarted' | 'already-restarted' | 'failed' | 'would-restart';
+  /**
+   * `already-restarted`: this incident's own restart, issued by an earlier attempt; `healed-by-other`: the
+   * container was restarted by someone else (its restart policy, a person, another incident) since the
+   * diagnosis; `would-restart`: a dry run.
+   */
+  outcome: 'restarted' | 'already-restarted' | 'healed-by-other' | 'failed' | 'would-restart';
   detail: string;
   previousStartedAt?: string;
   newStartedAt?: string;
@@ -231,7 +243,7 @@ export interface IncidentState {
   workflowId: string;
   status: IncidentStatus;
   target: string;
-  /** The container host of the target (set since hosts were named; absent means `local`). */
+  /** The container host of the target (absent in histories older than hosts: `local`). */
   host?: string;
   alertType: string;
   severity: Severity;

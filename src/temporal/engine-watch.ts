@@ -4,6 +4,7 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
 import type { MedicConfig } from '../config.js';
 import { hostTaskQueue, LOCAL_HOST } from '../domain/naming.js';
+import { defaultText } from '../domain/settings-table.js';
 import type { Logger } from '../logger.js';
 import type { SweepWorkflowInput } from '../workflows/sweep.js';
 import type { WatcherInput } from '../workflows/watcher.js';
@@ -16,15 +17,16 @@ const HEALTH_PROBE_TIMEOUT_MS = 3000;
 /**
  * `watcher` and `sweep` for the default task queue and the local host. Each Medic deployment (task queue)
  * watches its own engines, so another queue gets its own ids (tests run several deployments on one Temporal
- * server), and each host its own pair: `watcher-host-<name>`, `sweep-host-<name>`. The local host keeps the
- * ids it had before hosts were named, so an upgrade adopts its running watcher instead of adding one.
+ * server), and each host its own pair: `watcher-host-<name>`, `sweep-host-<name>`. The local host's pair has
+ * no host part, the ids of a single-host Medic, so an upgraded worker adopts its running watcher instead of
+ * adding a second one (docs/decisions/ids-carry-the-host.md).
  */
 export function watchIds(
   taskQueue: string,
   host: string = LOCAL_HOST,
 ): { watcherId: string; scheduleId: string } {
   const base =
-    taskQueue === 'medic'
+    taskQueue === defaultText('MEDIC_TASK_QUEUE')
       ? { watcherId: 'watcher', scheduleId: 'sweep' }
       : { watcherId: `watcher-${taskQueue}`, scheduleId: `sweep-${taskQueue}` };
   if (host === LOCAL_HOST) return base;

@@ -106,8 +106,8 @@ function translate(err: unknown, workflowId: string): Error {
 }
 
 /**
- * Runs `action` on the first of `ids` that exists: workflows started before hosts were named run under
- * their old ids until they finish, so readers try the new id first, then the old one.
+ * Runs `action` on the first of `ids` that exists: a workflow keeps the id it started under until it
+ * finishes, and ids without a host part may still be running, so readers try the id with the host first.
  */
 async function onFirstExisting<T>(
   ids: readonly string[],
@@ -173,7 +173,7 @@ export class IncidentGateway implements IncidentPort {
     payload: ResolvedPayload,
     host: string = LOCAL_HOST,
   ): Promise<{ workflowId: string; delivered: boolean }> {
-    // Only the local host had incidents before hosts were named.
+    // Ids without a host part are the local host's.
     const ids = [incidentWorkflowId(target, alertType, host)];
     if (host === LOCAL_HOST) ids.push(legacyIncidentWorkflowId(target, alertType));
     try {
@@ -379,7 +379,7 @@ export class IncidentGateway implements IncidentPort {
 
 const GRPC_DEADLINE_EXCEEDED = 4;
 
-/** A target's guard ids, newest form first: only the local host had guards before hosts were named. */
+/** A target's guard ids, `guard:<host>:<target>` first; the older `guard-<target>` is the local host's. */
 function guardIds(target: string, host: string): string[] {
   return host === LOCAL_HOST
     ? [guardWorkflowId(target, host), legacyGuardWorkflowId(target)]

@@ -6,7 +6,9 @@ import { ApplicationFailure, condition, currentUpdateInfo, setHandler } from '@t
 import { secondsText } from '../domain/incident.js';
 import { checkDecisionPayload } from '../domain/message-checks.js';
 import type { DecisionChannel, DecisionPayload, DecisionResult } from '../domain/types.js';
-import type { IncidentRun, ResumePoint } from './incident-run.js';
+import { tell } from './incident/record.js';
+import type { IncidentRun } from './incident/run.js';
+import type { ResumePoint } from './incident/types.js';
 import {
   API_UPDATE_ID_PREFIX,
   approveSignal,
@@ -145,7 +147,8 @@ export class ApprovalDesk {
       escalatedTo.push(recipient);
       run.record('escalated', `no decision after ${secondsText(waited)}: escalated to ${recipient}`);
       const message = `no decision after ${secondsText(waited)}; ${reason}; proposed: ${proposed}`;
-      await run.tell(
+      await tell(
+        run,
         'escalated',
         'critical',
         `still waiting for approval of ${run.state.workflowId}`,
@@ -163,7 +166,8 @@ export class ApprovalDesk {
     run.state.approval = { required: true, reason };
     run.setStatus('AWAITING_APPROVAL', reason);
     run.state.escalatedTo = [first ?? 'on-call'];
-    await run.tell(
+    await tell(
+      run,
       'approval-needed',
       'warning',
       `approval needed for ${run.state.workflowId}`,

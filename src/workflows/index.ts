@@ -1,4 +1,4 @@
 export { budgetWorkflow, guardWorkflow } from './guard.js';
-export { incidentWorkflow } from './incident.js';
+export { incidentWorkflow } from './incident/story.js';
 export { sweepWorkflow } from './sweep.js';
 export { watcherWorkflow } from './watcher.js';

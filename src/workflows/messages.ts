@@ -40,7 +40,7 @@ export const INVALID_DECISION = 'InvalidDecision';
 /** The decision arrived after its `notAfter`: the API already told its caller nothing was decided. */
 export const DECISION_EXPIRED = 'DecisionExpired';
 
-// ---- Guards: one per target (`guard-<target>`) and one global budget ------------------------
+// ---- Guards: one per target (`guard:<host>:<target>`) and one global budget ---------------
 
 export const leaseRequestSignal = defineSignal<[LeaseRequest]>('leaseRequest');
 export const leaseReleaseSignal =

@@ -9,7 +9,7 @@ import {
 import { leaseTtlMs } from '../domain/incident.js';
 import type { SignalCommand, StartCommand } from '../domain/permit.js';
 import { budgetWorkflow, guardWorkflow } from './guard.js';
-import type { IncidentRun } from './incident-run.js';
+import type { IncidentRun } from './incident/run.js';
 import {
   budgetRefundSignal,
   budgetRequestSignal,

@@ -19,7 +19,8 @@ import {
   type WaitCommand,
   waitOver,
 } from '../domain/permit.js';
-import { describeFailure, type IncidentRun } from './incident-run.js';
+import { describeFailure } from './incident/failures.js';
+import type { IncidentRun } from './incident/run.js';
 import { permitDecisionSignal } from './messages.js';
 import { alreadyStarted, notFound, signalFor, startFor } from './permit-transport.js';
 import { isPatched } from './versions.js';

@@ -124,6 +124,24 @@ export const PATCHES = {
     retireWhen: noOpenIncidentOlderThan('2026-12-02'),
     stage: 'active',
   },
+  'dry-run-holds': {
+    changed:
+      "a run carried over by continue-as-new keeps the dry-run of either side (its own or the worker's), not only its own",
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents that continued as new before 2026-12-04 (they keep the dry-run they carried)',
+    fixtures: { oldPath: [], newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-05'),
+    stage: 'active',
+  },
+  'resolved-from-opener': {
+    changed:
+      "a sender's `resolved` closes an incident only when it comes from the source (and webhook sender) that opened it; an engine-opened incident ignores every `resolved`",
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents that received a `resolved` before 2026-12-04 (asked only when one arrives)',
+    fixtures: { oldPath: [], newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-05'),
+    stage: 'active',
+  },
 } as const satisfies Record<string, PatchRecord>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -4,7 +4,8 @@
 //   - SIGTERM: the process stops taking connections, sends every coalesced copy it holds and exits 0.
 //     Every alert answered 2xx is in a workflow, with its exact count.
 //   - kill -9: every incident answered 2xx exists; copies answered 2xx but still held in memory are the
-//     only loss, and they are at most those answered within the last coalescing window (README: "Alert storms").
+//     only loss, and they are at most those answered within the last coalescing window
+//     (docs/concepts/storms.md).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';

@@ -47,7 +47,7 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-describe('issue 11 low: read endpoints need a viewer token', () => {
+describe('read endpoints need a viewer token', () => {
   it('answers 401 JSON to a read without a token, 403 to a wrong one', async () => {
     for (const path of READS) {
       const anonymous = await get(guarded, path);

@@ -106,7 +106,7 @@ async function get(path: string): Promise<string> {
   return res.text();
 }
 
-describe('issue 11 item 2: secrets never stored (through the API and Temporal)', () => {
+describe('secrets never stored (through the API and Temporal)', () => {
   it('a webhook with secrets in its logs leaves no trace in history, answers, report, logs or runbook', async () => {
     const body = {
       incident_id: `deploy-${TOKEN}`,

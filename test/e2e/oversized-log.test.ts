@@ -1,4 +1,4 @@
-// Issue 11 item 1 end to end: a container that prints one 1 MB log line and dies is healed, and the
+// End to end: a container that prints one 1 MB log line and dies is healed, and the
 // watcher is not blinded by it: a second container that crashes afterwards is healed too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incidentWorkflowId } from '../../src/domain/naming.js';
@@ -23,7 +23,7 @@ const ONE_MB = 1024 * 1024;
 let stack: E2eStack;
 const cleanups: Array<() => Promise<unknown>> = [];
 
-describe.skipIf(Boolean(skipReason))('issue 11 item 1: one oversized event never blinds the watcher', () => {
+describe.skipIf(Boolean(skipReason))('one oversized event never blinds the watcher', () => {
   beforeAll(async () => {
     stack = await startWatchingStack({
       engine: engine!,

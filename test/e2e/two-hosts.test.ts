@@ -1,4 +1,4 @@
-// Issue 14 end to end: one Medic for two container hosts. Podman and Docker each run the demo app under the
+// End to end: one Medic for two container hosts. Podman and Docker each run the demo app under the
 // same name (Podman on 8080, Docker on 8081) and each has its own host worker; one central worker and the
 // API serve both. A fault on each host heals that host's container and leaves the other's untouched, both
 // fixes land in the one runbook, and the Docker host's worker, killed while an incident waits and started
@@ -22,7 +22,7 @@ import { engineOrSkip, incidentReader } from './support.js';
 
 const { engine: podman, skipReason: noPodman } = engineOrSkip();
 const DEMO = `medic-e2e-hosts-${process.pid}`;
-/** The ports issue 14 names: the demo app on Podman listens on 8080, on Docker on 8081. */
+/** Each host's demo app on its own port (docs/development/testing.md): Podman's 8080, Docker's 8081. */
 const PORTS = { podman: 8080, docker: 8081 } as const;
 
 let docker: DockerDaemon | undefined;

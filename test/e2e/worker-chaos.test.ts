@@ -1,4 +1,4 @@
-// Issue 16, the worker and the engine under chaos, on the real stack: a real Temporal dev server, a real
+// The worker and the engine under chaos, on the real stack: a real Temporal dev server, a real
 // engine, the demo app in real containers, and the host worker as its own process reaching the engine
 // through a proxy (test/support/engine-proxy.ts) that counts the restarts reaching the engine, holds a
 // restart's answer open, and can be cut like a stopped engine service.
@@ -243,6 +243,40 @@ describe.skipIf(Boolean(skipReason))('the worker and the engine under chaos', ()
     const guard = await guardOf(target);
     expect(guard.recentActions).toEqual([expect.objectContaining({ outcome: 'succeeded' })]);
     expect(guard.restartsLastHour).toBe(1);
+    expect((await budgetSpent()) - spentBefore).toBe(1);
+  });
+
+  it('kill -9 of the host worker while its restart is on its way to the engine: the restart is issued once', {
+    timeout: 240_000,
+  }, async () => {
+    const { url, target, id } = await demo('held');
+    const workflowId = incidentWorkflowId(target, 'memory-leak', HOST);
+    const spentBefore = await budgetSpent();
+    const requestsBefore = parts.proxy.restartRequests;
+    // The restart request is held before the engine sees it, as long as a slow stop, and forwarded after all:
+    // the retry on the new worker still sees the old start time when it comes.
+    const HELD_MS = 8000;
+    parts.proxy.holdRestartForwarding(HELD_MS);
+    await trigger(url, 'memory-leak');
+    await waitFor('the restart request to reach the proxy', async () =>
+      parts.proxy.restartRequests > requestsBefore ? true : undefined,
+    );
+    const heldAt = Date.now();
+    hostWorker?.kill('SIGKILL');
+    await exited(hostWorker!);
+    parts.proxy.holdRestartForwarding(0);
+    hostWorker = await startHostWorker();
+    const state = await awaitIncident(workflowId, 'RESOLVED', 180_000);
+    // Whatever the retry did, the held request lands too: count once it has.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, heldAt + HELD_MS + 2000 - Date.now())));
+    console.log(
+      `[chaos] kill -9 while the restart was on its way: RESOLVED ${((Date.now() - heldAt) / 1000).toFixed(1)} s after the kill`,
+    );
+
+    expect(parts.proxy.restartsOf(id)).toBe(1);
+    expect(state.actions).toEqual([expect.objectContaining({ outcome: 'already-restarted' })]);
+    const guard = await guardOf(target);
+    expect(guard.recentActions).toEqual([expect.objectContaining({ outcome: 'succeeded' })]);
     expect((await budgetSpent()) - spentBefore).toBe(1);
   });
 

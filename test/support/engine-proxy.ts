@@ -1,6 +1,7 @@
 // A proxy in front of a real Docker Engine API socket, for chaos tests: it forwards every request to the
 // engine unchanged, counts the restarts that reach the engine, can hold a restart's answer open after the
-// engine has done it (a slow restart, without a container that ignores SIGTERM), and can be cut and
+// engine has done it (a slow restart, without a container that ignores SIGTERM), can hold the restart request
+// itself before forwarding it (still on its way while its worker dies), and can be cut and
 // restored (the engine's service stopped and started: connections refused, those open torn down), by the
 // test at any moment or by the proxy itself at a chosen request (cutAt), so a test hits one step exactly.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +41,13 @@ export interface EngineProxy {
   restartsOf(nameOrId: string): number;
   /** From now on, a restart's answer is held this long after the engine gave it (0: none). */
   holdRestarts(ms: number): void;
+  /**
+   * From now on, a restart request is held this long before it is forwarded to the engine (0: none), and then
+   * forwarded even if its asker is gone: a request still on its way, or an engine slow to start the stop.
+   */
+  holdRestartForwarding(ms: number): void;
+  /** Restart requests received so far, forwarded or still held. */
+  readonly restartRequests: number;
   /** The engine goes away: new connections fail, open ones are torn down. */
   cut(): Promise<void>;
   /** Arms a cut at that request; resolves once the engine is away (then restore() brings it back). */
@@ -60,6 +68,8 @@ export async function startEngineProxy(upstreamDockerHost: string): Promise<Engi
   const socketPath = path.join(mkdtempSync(path.join(tmpdir(), 'medic-engine-proxy-')), 'engine.sock');
   const restarts = new Map<string, number>();
   let holdMs = 0;
+  let holdForwardMs = 0;
+  let requested = 0;
   let armed: ArmedCut | undefined;
   const open = new Set<Socket>();
 
@@ -79,25 +89,40 @@ export async function startEngineProxy(upstreamDockerHost: string): Promise<Engi
     const cut = cutHere(req);
     if (cut?.point.when === 'before-forwarding') return cutNow(cut);
     const restarted = req.method === 'POST' ? RESTART.exec(req.url ?? '')?.[1] : undefined;
-    if (restarted) restarts.set(restarted, (restarts.get(restarted) ?? 0) + 1);
-    const hold = restarted ? holdMs : 0;
-    const forward = http.request(
-      { socketPath: upstream, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        if (cut) {
-          answer.resume();
-          return cutNow(cut);
-        }
-        setTimeout(() => {
-          if (res.destroyed) return answer.resume();
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        }, hold);
-      },
-    );
-    // The engine finishes what it was asked even when the asker is gone, as a real engine does.
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
+    if (restarted) requested += 1;
+    const forwardAfter = restarted ? holdForwardMs : 0;
+    if (forwardAfter > 0) {
+      // The request is read now and sent later, whether or not its asker is still there.
+      const body: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => body.push(chunk));
+      req.on('end', () => setTimeout(() => send(Buffer.concat(body)), forwardAfter));
+      req.on('error', () => undefined);
+      return;
+    }
+    send();
+
+    function send(body?: Buffer) {
+      if (restarted) restarts.set(restarted, (restarts.get(restarted) ?? 0) + 1);
+      const hold = restarted ? holdMs : 0;
+      const forward = http.request(
+        { socketPath: upstream, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          if (cut) {
+            answer.resume();
+            return cutNow(cut);
+          }
+          setTimeout(() => {
+            if (res.destroyed) return answer.resume();
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          }, hold);
+        },
+      );
+      // The engine finishes what it was asked even when the asker is gone, as a real engine does.
+      forward.on('error', () => res.destroy());
+      if (body) forward.end(body);
+      else req.pipe(forward);
+    }
   });
   server.on('connection', (socket) => {
     open.add(socket);
@@ -128,6 +153,12 @@ export async function startEngineProxy(upstreamDockerHost: string): Promise<Engi
     restartsOf: (nameOrId) => restarts.get(nameOrId) ?? 0,
     holdRestarts: (ms) => {
       holdMs = ms;
+    },
+    holdRestartForwarding: (ms) => {
+      holdForwardMs = ms;
+    },
+    get restartRequests() {
+      return requested;
     },
     cut: stop,
     cutAt: (point) =>

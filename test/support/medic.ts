@@ -53,12 +53,15 @@ export function buildActivities(
   options: {
     /** The notifier to run, given the captured logger (its log lines still feed `notifications()`). */
     notifier?: (logger: Logger) => Notifier;
+    /** The host half's own MEDIC_DRY_RUN, where it differs from the central half's (`settings.dryRun`). */
+    hostDryRun?: boolean;
   } = {},
 ) {
   const { logger, lines } = captureLogger();
   const activities = createActivities({
     incidentSettings: settings,
     runtime,
+    dryRun: options.hostDryRun ?? settings.dryRun,
     runbook,
     notifier: options.notifier ? options.notifier(logger) : new LogNotifier(logger),
     logger,

@@ -1,4 +1,4 @@
-// Issue 14: alerts name their host (the webhook's `host`, an Alertmanager label), and the host is part of
+// Alerts name their host (the webhook's `host`, an Alertmanager label), and the host is part of
 // every id, so the same container name on two hosts is two incidents and two guards.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';

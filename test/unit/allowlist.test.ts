@@ -82,7 +82,7 @@ function engineResolvingIds(containers: ContainerInfo[]) {
   return { runtime, restarted };
 }
 
-describe('issue 11 item 6: a container id never bypasses the protected-name check', () => {
+describe('a container id never bypasses the protected-name check', () => {
   const paymentsDb = () =>
     info({ id: 'abcdef0123456789abcdef0123456789', name: 'payments-db', image: 'postgres:16' });
   const protectedOptions = { ...options, protectedNames: [...DEFAULT_PROTECTED_CONTAINERS, 'payments-db'] };

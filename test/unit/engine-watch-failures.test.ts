@@ -1,4 +1,4 @@
-// Issue 11 item 1: one event whose alert cannot be raised never blinds the engine watch. An outage keeps
+// One event whose alert cannot be raised never blinds the engine watch. An outage keeps
 // the cursor (retry later); a refusal or a bug in one event is skipped, reported, and the next event of
 // another container still becomes an incident. The sweep handles each anomaly on its own.
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -53,7 +53,7 @@ function follow(runtime: WatchableRuntime, incidents: ReturnType<typeof fakeInci
   return { run, heartbeats, lines: captured.lines };
 }
 
-describe('issue 11 item 1: which failures to raise an alert are retried later and which skip the event', () => {
+describe('which failures to raise an alert are retried later and which skip the event', () => {
   it('an outage (UNAVAILABLE, DEADLINE_EXCEEDED, a refused socket) waits; a refusal of this request skips', () => {
     expect(classifyRaiseFailure(grpcError(UNAVAILABLE, 'connect ECONNREFUSED 127.0.0.1:7233'))).toBe(
       'unavailable',
@@ -76,7 +76,7 @@ describe('issue 11 item 1: which failures to raise an alert are retried later an
   });
 });
 
-describe('issue 11 item 1: one event that cannot be raised never blinds the watcher', () => {
+describe('one event that cannot be raised never blinds the watcher', () => {
   const a = container('app-a');
   const b = container('app-b');
   const events = [death('app-a', T0), death('app-b', T0 + 1000)];
@@ -142,7 +142,7 @@ describe('issue 11 item 1: one event that cannot be raised never blinds the watc
   });
 });
 
-describe('issue 11 item 1: the sweep handles each anomaly on its own', () => {
+describe('the sweep handles each anomaly on its own', () => {
   it('one anomaly whose alert fails is reported and retried next sweep; the others are raised', async () => {
     const a = container('app-a');
     const b = container('app-b');

@@ -1,4 +1,5 @@
-// The `medic.health-url` label may only send Medic to the container itself (issue 11, low).
+// The `medic.health-url` label may only send Medic to the container itself
+// (docs/decisions/health-url-names-the-container.md).
 // No test here sends traffic beyond 127.0.0.1: fetch is spied on, and refused URLs must never reach it.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -62,7 +63,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('issue 11 low: a medic.health-url label naming another host is never requested', () => {
+describe('a medic.health-url label naming another host is never requested', () => {
   it('fails the health check with the reason, without a request to that host', async () => {
     // Were the URL fetched, this stand-in for the metadata service would answer 200: "healthy".
     const fetchSpy = vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response('ami-id', { status: 200 }));

@@ -154,6 +154,62 @@ describe('judgeSenderResolved', () => {
   });
 });
 
+describe('a resolved only from the source that opened the incident', () => {
+  const opened = (first: Alert) => {
+    const ledger = newAlertLedger();
+    ledger.first = first;
+    return ledger;
+  };
+  const resolvedBy = (source: Alert['source'], sender?: string) => ({
+    source,
+    ...(sender ? { sender } : {}),
+    endedAt: AT,
+    receivedAt: AT,
+  });
+  const judge = (first: Alert, payload: ReturnType<typeof resolvedBy>) => {
+    const state = open();
+    const verdict = judgeSenderResolved(state, opened(first), payload, {
+      at: AT,
+      acting: false,
+      onlyFromOpener: true,
+    });
+    return { verdict, last: state.timeline.at(-1) };
+  };
+
+  it('takes it from the webhook sender that opened the incident', () => {
+    expect(judge(alert({ sender: 'demo' }), resolvedBy('webhook', 'demo')).verdict).toBe('accepted');
+  });
+
+  it('refuses it from another webhook sender, and records why', () => {
+    const { verdict, last } = judge(alert({ sender: 'demo' }), resolvedBy('webhook', 'payments'));
+    expect(verdict).toBe('not-the-opener');
+    expect(last).toMatchObject({
+      event: 'resolved-refused',
+      detail: expect.stringContaining('webhook sender demo opened this incident'),
+    });
+  });
+
+  it('takes it from Alertmanager for an Alertmanager incident, whichever token, but not from a webhook', () => {
+    const first = alert({ source: 'alertmanager', sender: 'am-1' });
+    expect(judge(first, resolvedBy('alertmanager', 'am-2')).verdict).toBe('accepted');
+    expect(judge(first, resolvedBy('webhook', 'demo')).verdict).toBe('not-the-opener');
+  });
+
+  it('refuses every resolved for an incident the engine watch opened', () => {
+    const first = alert({ source: 'engine' });
+    expect(judge(first, resolvedBy('webhook', 'demo')).verdict).toBe('not-the-opener');
+    expect(judge(first, resolvedBy('alertmanager', 'am')).verdict).toBe('not-the-opener');
+  });
+
+  it('without the rule (histories from before it), takes any', () => {
+    const state = open();
+    const ledger = opened(alert({ source: 'engine' }));
+    expect(judgeSenderResolved(state, ledger, resolvedBy('webhook'), { at: AT, acting: false })).toBe(
+      'accepted',
+    );
+  });
+});
+
 describe('leaseTtlMs', () => {
   const timings = {
     restartStopTimeoutMs: 10_000,

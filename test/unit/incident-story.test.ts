@@ -1,4 +1,4 @@
-// The pure parts of issue 15: how an incident reads (current details, phases), what a guard's refusal is
+// The pure parts of an incident's story: how it reads (current details, phases), what a guard's refusal is
 // called in the metrics, and how /stats adds incidents up.
 import { describe, expect, it } from 'vitest';
 import { newIncidentState } from '../../src/domain/incident.js';

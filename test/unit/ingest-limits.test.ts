@@ -1,4 +1,4 @@
-// Issue 11, low findings on ingest: the replay cache at its cap, and rate-limit buckets for IPv6.
+// Ingest under pressure: the replay cache at its cap, and rate-limit buckets for IPv6.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../src/api/rate-limit.js';
@@ -7,7 +7,7 @@ import { canonicalAddress, isLoopbackAddress, rateLimitBucket } from '../../src/
 
 const WINDOW_MS = 5 * 60 * 1000;
 
-describe('issue 11 low: a full replay cache never refuses every webhook', () => {
+describe('a full replay cache never refuses every webhook', () => {
   it('takes a fresh signature when the cache is full of live ones', () => {
     const cache = new ReplayCache(WINDOW_MS, 3);
     const t0 = 1_900_000_000;
@@ -65,7 +65,7 @@ describe('issue 11 low: a full replay cache never refuses every webhook', () => 
   });
 });
 
-describe('issue 11 low: rotating IPv6 addresses does not bypass the per-source rate limit', () => {
+describe('rotating IPv6 addresses does not bypass the per-source rate limit', () => {
   it('buckets IPv6 peers by /64', () => {
     const limiter = new RateLimiter({ perSecond: 1, burst: 2 });
     expect(limiter.take('2001:db8:1:2::1', 0)).toBe(0);

@@ -368,7 +368,7 @@ describe('coalescer', () => {
   });
 });
 
-describe('issue 11 item 4: incident ids never collide', () => {
+describe('incident ids never collide', () => {
   const name = fc.stringMatching(TARGET_NAME_PATTERN);
   const alertType = fc.stringMatching(ALERT_TYPE_PATTERN);
 

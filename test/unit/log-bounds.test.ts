@@ -8,7 +8,7 @@ import { alertFor } from '../support/medic.js';
 
 const limits = { maxLineChars: 300, maxLines: 5, maxBytes: 1024 };
 
-describe('issue 11 item 1: one bound on log text wherever it is gathered', () => {
+describe('one bound on log text wherever it is gathered', () => {
   it('keeps the start of a long line and says how much it cut', () => {
     const line = `Error: pool exhausted ${'x'.repeat(5000)}`;
     const cut = cutLine(line, 300);

@@ -38,7 +38,7 @@ const slackMessage = z
   .object({ text: z.string().min(1).max(40_000), blocks: z.array(slackBlock).min(1).max(50) })
   .strict();
 
-// The generic webhook's body exactly as the README documents it (version 1).
+// The generic webhook's body exactly as docs/concepts/notifications.md documents it (version 1).
 const commands = z.object({ update: z.string(), signal: z.string() }).strict();
 const webhookBody = z
   .object({

@@ -26,7 +26,7 @@ function expectNoTrace(value: unknown): void {
   expect(text.toLowerCase()).not.toContain(TOKEN_LETTERS.toLowerCase());
 }
 
-describe('issue 11 item 2: secrets never stored', () => {
+describe('secrets never stored', () => {
   it('a webhook alert as parsed holds neither secret, in its logs or anywhere else', () => {
     expect(TOKEN_LETTERS).toMatch(/^[A-Za-z]{36}$/);
     const parsed = webhookAlertSchema.parse({

@@ -1,4 +1,5 @@
-// `npm start`'s banner names every fault the demo app has, with what it leads to (issue 13 item 5).
+// `npm start`'s banner names every fault the demo app has, with what it leads to: the tour needs no other
+// page.
 import { describe, expect, it } from 'vitest';
 import { FAULT_NAMES } from '../../demo-app/src/faults.js';
 import { banner, type Stack } from '../../scripts/local-stack.js';

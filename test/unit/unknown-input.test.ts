@@ -1,4 +1,4 @@
-// Issue 11 item 3: unknown input never fails open. Severity words are looked up as own properties, a
+// Unknown input never fails open. Severity words are looked up as own properties, a
 // word Medic does not know means a person decides, and every signal payload is checked at the boundary.
 import { describe, expect, it } from 'vitest';
 import { mapAlertmanagerAlert, severityFromLabel } from '../../src/domain/alertmanager.js';
@@ -20,7 +20,7 @@ const restart: Pick<Diagnosis, 'action' | 'justification' | 'observed' | 'confid
   observed: { name: 'medic-demo', exists: true, managed: true },
 };
 
-describe('issue 11 item 3: unknown severities', () => {
+describe('unknown severities', () => {
   it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'bogus'])(
     'maps the Alertmanager label %s to "a person decides", never to a prototype',
     (word) => {
@@ -65,7 +65,7 @@ describe('issue 11 item 3: unknown severities', () => {
   });
 });
 
-describe('issue 11 item 3: signal payloads are checked at the workflow boundary', () => {
+describe('signal payloads are checked at the workflow boundary', () => {
   const alert = {
     source: 'webhook',
     target: 'medic-demo',

@@ -21,8 +21,8 @@ describe('webhook signatures', () => {
     expect(check({})).toEqual({ ok: true, timestampSeconds: ts });
   });
 
-  it('is the README\'s scheme: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">', () => {
-    // Computed outside this code, so a sender following the README agrees with Medic:
+  it('is the documented scheme: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">', () => {
+    // Computed outside this code, so a sender following docs/reference/http-api.md agrees with Medic:
     //   printf '%s' '1760000000.{"container_name":"svc"}' | openssl dgst -sha256 -hmac 'a-shared-secret-of-some-length'
     const documented = 'sha256=2900df4fb60383e61c553ee101a7af83d8e835399f6259d2234c2b8fb971687a';
     expect(signWebhook(secret, ts, body)).toBe(documented);

@@ -9,7 +9,7 @@ import {
   NotAwaitingApprovalError,
 } from '../../src/temporal/errors.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { approveUpdate, rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';

@@ -15,7 +15,7 @@ import { createApp } from '../../src/api/app.js';
 import type { IncidentSettings } from '../../src/domain/settings.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import type { IncidentGateway } from '../../src/temporal/incident-gateway.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { type FakeGemini, startFakeGemini } from '../support/fake-gemini.js';
 import {

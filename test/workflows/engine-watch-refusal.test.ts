@@ -1,4 +1,4 @@
-// Issue 11 item 1 against a real Temporal: an engine alert over Temporal's payload limit is refused by
+// Against a real Temporal: an engine alert over Temporal's payload limit is refused by
 // the server; the watch raises the fault without its logs and goes on to raise the next container's.
 import { defaultPayloadConverter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -27,7 +27,7 @@ async function signalledAlert(workflowId: string): Promise<Alert | undefined> {
   return payload ? defaultPayloadConverter.fromPayload<Alert>(payload) : undefined;
 }
 
-describe('issue 11 item 1: an alert Temporal refuses does not blind the watcher', () => {
+describe('an alert Temporal refuses does not blind the watcher', () => {
   it('3 MB of last log lines: Temporal refuses the alert, the fault is raised without them, the next container as usual', {
     timeout: 30_000,
   }, async () => {

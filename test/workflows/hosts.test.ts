@@ -1,4 +1,4 @@
-// Issue 14 on the real dev server: one central worker and a worker per host, each host's demo app run as a
+// Many hosts on the real dev server: one central worker and a worker per host, each host's demo app run as a
 // real process by its own supervisor, under the same name on both. An incident acts on its own host only;
 // an alert naming a host no worker serves escalates after the bounded wait, saying why.
 import { describe, expect, inject, it } from 'vitest';
@@ -9,7 +9,7 @@ import { hostTaskQueue, incidentWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import { createMedicWorker, type MedicWorker } from '../../src/worker.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import {
   alertFor,
   buildActivities,

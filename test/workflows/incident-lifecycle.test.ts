@@ -8,7 +8,7 @@ import { DEFAULT_APPROVAL_POLICY, parseSeverityPolicy } from '../../src/domain/p
 import type { IncidentSettings } from '../../src/domain/settings.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import type { IncidentGateway } from '../../src/temporal/incident-gateway.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { waitFor } from '../support/ports.js';
@@ -109,6 +109,7 @@ describe('incident workflow', () => {
       kind: supervisor.kind,
       inspect: (name) => supervisor.inspect(name),
       logs: (name, tail) => supervisor.logs(name, tail),
+      stopRequestedSince: (id, sinceMs, waitMs) => supervisor.stopRequestedSince(id, sinceMs, waitMs),
       // The worker "dies" right after the restart took effect, before reporting success.
       restart: async (name, opts) => {
         await supervisor.restart(name, opts);

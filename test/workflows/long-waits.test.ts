@@ -1,10 +1,10 @@
-// Issue 11 item 8, on the real dev server: an incident that waits long (for a person, or for a
+// On the real dev server: an incident that waits long (for a person, or for a
 // recurrence) under a storm of repeated alerts continues as new, carrying its state, instead of growing
 // its history towards Temporal's limits; and a batch of coalesced copies carries only a few log lines.
 import { describe, expect, it } from 'vitest';
 import { AlertCoalescer, REPEAT_LOG_LINES } from '../../src/api/coalescer.js';
 import type { Alert, IncidentState } from '../../src/domain/types.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { alertSignal, approveSignal, statusQuery } from '../../src/workflows/messages.js';
 import {
   alertFor,
@@ -25,7 +25,7 @@ async function historyLength(workflowId: string, runId: string): Promise<number>
   return history.events?.length ?? 0;
 }
 
-describe('issue 11 item 8: long waits continue as new', () => {
+describe('long waits continue as new', () => {
   it('an incident awaiting approval under an alert storm continues as new with its state, and still heals', async () => {
     const target = `long-wait-${Date.now()}`;
     const { supervisor } = await superviseDemoApp({ name: target });
@@ -85,7 +85,7 @@ describe('issue 11 item 8: long waits continue as new', () => {
   });
 });
 
-describe('issue 11 item 8: repeats stay small', () => {
+describe('repeats stay small', () => {
   it('a coalesced batch of copies carries only the newest log lines', async () => {
     const sent: Alert[] = [];
     const port = {

@@ -1,4 +1,4 @@
-// Issue 11, items 3 and 4, on the real dev server: every signal is checked inside the workflow that
+// On the real dev server: every signal is checked inside the workflow that
 // receives it, because anyone who can reach Temporal can send one. Unknown input never fails open.
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { guardWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState, Severity } from '../../src/domain/types.js';
 import { TemporalUnavailableError } from '../../src/temporal/errors.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { alertSignal, approveSignal, leaseRequestSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { refusingPort, waitFor } from '../support/ports.js';
@@ -47,7 +47,7 @@ const awaitStatus = (handle: WorkflowHandle, status: IncidentState['status']) =>
     return state.status === status ? state : undefined;
   });
 
-describe('issue 11 item 3: unknown input never fails open', () => {
+describe('unknown input never fails open', () => {
   it('a malformed lease request is refused by the guard, which goes on granting leases', async () => {
     await withTarget('msg-guard', async ({ target, gateway, handle }) => {
       // The first incident starts the guard; then someone signals it garbage, then a second incident asks.
@@ -101,7 +101,7 @@ describe('issue 11 item 3: unknown input never fails open', () => {
   });
 });
 
-describe('issue 11 item 3: 503 only when Temporal is unavailable, never for a bug', () => {
+describe('503 only when Temporal is unavailable, never for a bug', () => {
   it('passes a request Temporal refuses (or Medic cannot encode) on as an error, not as an outage', async () => {
     const gateway = new IncidentGateway(temporal.client, uniqueTaskQueue('msg-bug'), testSettings());
     // A value no payload converter can encode: a bug in Medic, which a retry would only repeat.
@@ -128,7 +128,7 @@ describe('issue 11 item 3: 503 only when Temporal is unavailable, never for a bu
   });
 });
 
-describe('issue 11 item 4: one container’s alert never joins another’s incident', () => {
+describe('one container’s alert never joins another’s incident', () => {
   it('refuses an alert signal about another target, and counts only its own', async () => {
     await withTarget('msg-target', async ({ target, gateway, handle }) => {
       const { workflowId } = await gateway.openOrJoin(

@@ -6,7 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createNotifier } from '../../src/activities/notify-delivery.js';
 import type { IncidentState } from '../../src/domain/types.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { rejectSignal, statusQuery } from '../../src/workflows/messages.js';
 import { alertFor, buildActivities, superviseDemoApp, testSettings } from '../support/medic.js';
 import { type NotifyReceiver, startNotifyReceiver } from '../support/notify-receiver.js';

@@ -1,4 +1,4 @@
-// Replays the event histories recorded from earlier workflow code (test/fixtures/histories and its
+// Replays event histories recorded from earlier workflow code (test/fixtures/histories and its
 // subfolders, see its README) against the workflow code as it is now. A change that a
 // running incident, guard, budget, watcher or sweep could not survive (a command added, removed or
 // reordered) fails here with the SDK's determinism error, instead of in production after a deploy.
@@ -22,11 +22,11 @@ const EXPECTED = [
 ];
 
 /**
- * Later sets, each with the fixtures it holds. `issue-16`: the same seven recorded from the code of issue
- * 16 (host queues, engine-outage wait, verification cadence, the permit in one trip, batched guard
- * answers), so those patched paths replay too. `permit`: the permit's paths no other set takes (a queued
- * lease, a refused lease while the budget never answers, incidents cancelled holding or waiting for a
- * lease) and the guards and the budget they spoke to.
+ * Later sets, each with the fixtures it holds. `issue-16`: the same seven, recorded from code that takes
+ * every patch's new path (host queues, engine-outage wait, verification cadence, the permit in one trip,
+ * batched guard answers), so those patched paths replay too. `permit`: the permit's paths no other set
+ * takes (a queued lease, a refused lease while the budget never answers, incidents cancelled holding or
+ * waiting for a lease) and the guards and the budget they spoke to.
  */
 const LATER_SETS: Record<string, readonly string[]> = {
   'issue-16': EXPECTED,

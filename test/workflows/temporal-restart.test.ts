@@ -1,5 +1,5 @@
 // The Temporal server stopped (or killed with SIGKILL) and started again on the same database in the middle of an incident that
-// waits for a person, with a worker and Medic's API connected throughout (issue: durability). While the
+// waits for a person, with a worker and Medic's API connected throughout: nothing is lost. While the
 // server is down a decision through the API answers 503 within MEDIC_DECISION_TIMEOUT (the approver can
 // retry); once it is back, the same decision is taken and the incident completes, restarting the target once.
 import { mkdtempSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { ensureTool, TEMPORAL_CLI } from '../../scripts/tools.js';
 import type { ProcessSupervisor } from '../../src/activities/containers.js';
 import { createApp } from '../../src/api/app.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { type ServedApp, serveApp } from '../support/api.js';
 import {

@@ -1,5 +1,6 @@
 // How the diagnosis pipeline is configured: which providers, where, how long they may take.
 import type { LogLimits } from '../../domain/log-bounds.js';
+import { defaultNumber } from '../../domain/settings-table.js';
 
 export interface GeminiSettings {
   /** Without a key Gemini is skipped (the trail says so). */
@@ -38,6 +39,9 @@ export interface DiagnosisSettings {
 }
 
 export const RULES_ONLY: DiagnosisSettings = {
-  promptLogChars: 2000,
-  runbookTrust: { minSuccessRate: 0.8, minUses: 5 },
+  promptLogChars: defaultNumber('MEDIC_PROMPT_LOG_CHARS'),
+  runbookTrust: {
+    minSuccessRate: defaultNumber('MEDIC_RUNBOOK_MIN_SUCCESS_RATE'),
+    minUses: defaultNumber('MEDIC_RUNBOOK_MIN_USES'),
+  },
 };

@@ -29,6 +29,44 @@ export interface SweepResult {
   skipped: Array<{ target: string; check: string; reason: string }>;
   /** Anomalies that could not be raised this time; the next sweep raises them again. */
   failed: Array<{ target: string; check: string; reason: string }>;
+  /** Containers not measured within the sweep's time budget: their readings wait for the next sweep. */
+  unsampled?: string[];
+}
+
+/** Containers measured at once (usage counters, health URL): one hung service must not hold the others. */
+export const SWEEP_CONCURRENCY = 8;
+/** The whole sweep's measuring time, well inside its activity's one-minute timeout. */
+export const SWEEP_BUDGET_MS = 40_000;
+
+/** Exited and restart-looping containers first: their faults are the surest, and cost no probe. */
+function urgency(a: ContainerInfo, b: ContainerInfo): number {
+  if (a.running !== b.running) return a.running ? 1 : -1;
+  return b.restartCount - a.restartCount;
+}
+
+/** `work` over `items`, `cap` at a time, each result or `undefined` when the deadline passed first. */
+async function withinBudget<T, R>(
+  items: readonly T[],
+  cap: number,
+  deadline: number,
+  work: (item: T) => Promise<R>,
+): Promise<Array<R | undefined>> {
+  const results: Array<R | undefined> = new Array(items.length).fill(undefined);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), left);
+      });
+      results[i] = await Promise.race([work(items[i] as T), late]);
+      clearTimeout(timer);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(cap, items.length) }, lane));
+  return results;
 }
 
 /** The sweep reports an anomaly once; one that was not raised after all must be reported again. */
@@ -44,6 +82,9 @@ export function sweeper(deps: {
   log: Logger;
   /** The host this engine runs on: an open incident about a same-named container elsewhere is not ours. */
   host?: string;
+  /** Defaults SWEEP_CONCURRENCY and SWEEP_BUDGET_MS. */
+  concurrency?: number;
+  budgetMs?: number;
 }): (input: SweepInput) => Promise<SweepResult> {
   const { runtime, incidents, raise, log } = deps;
 
@@ -106,14 +147,34 @@ export function sweeper(deps: {
     result.opened.push({ workflowId, check: anomaly.check });
   };
 
-  /** One sweep over the managed containers; returns the memory the next sweep needs. */
+  /**
+   * One sweep over the managed containers, measured in parallel within its time budget; returns the memory
+   * the next sweep needs. A container not measured in time keeps what the last sweep remembered of it.
+   */
   return async function sweepContainers(input: SweepInput): Promise<SweepResult> {
-    const containers = await runtime.listManaged();
-    const samples: ContainerSample[] = [];
-    for (const info of containers) samples.push(await sample(info, input.healthProbeTimeoutMs));
+    const containers = [...(await runtime.listManaged())].sort(urgency);
+    const deadline = Date.now() + (deps.budgetMs ?? SWEEP_BUDGET_MS);
+    const measured = await withinBudget(containers, deps.concurrency ?? SWEEP_CONCURRENCY, deadline, (info) =>
+      sample(info, input.healthProbeTimeoutMs),
+    );
+    const samples = measured.filter((s): s is ContainerSample => s !== undefined);
+    const unsampled = containers.filter((_, i) => measured[i] === undefined).map((info) => info.name);
+    if (unsampled.length > 0)
+      log.warn({ unsampled }, `${unsampled.length} container(s) not measured within the sweep's time budget`);
     const byId = new Map(containers.map((info) => [info.id, info]));
     const { anomalies, memory } = evaluateSweep(samples, input.memory, input.thresholds);
-    const result: SweepResult = { memory, containers: samples.length, opened: [], skipped: [], failed: [] };
+    for (const name of unsampled) {
+      const remembered = input.memory?.containers[name];
+      if (remembered) memory.containers[name] = remembered;
+    }
+    const result: SweepResult = {
+      memory,
+      containers: samples.length,
+      opened: [],
+      skipped: [],
+      failed: [],
+      ...(unsampled.length > 0 ? { unsampled } : {}),
+    };
     // Each anomaly on its own: one that cannot be raised must not cost the others theirs.
     for (const anomaly of anomalies) {
       try {

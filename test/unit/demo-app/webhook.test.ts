@@ -208,7 +208,7 @@ function clockedSender(fetchStub: typeof fetch, clock: { now: number }) {
   });
 }
 
-describe('issue 11 low: the demo app resends one delivery, so Medic counts a retried alert once', () => {
+describe('the demo app resends one delivery, so Medic counts a retried alert once', () => {
   it('resends the same signed request (timestamp, signature, body) on every retry', async () => {
     const { fetch, calls } = scriptedFetch([networkError(), 503, 202]);
     const clock = { now: 1_900_000_000_000 };

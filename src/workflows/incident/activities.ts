@@ -1,11 +1,15 @@
 // The incident's activities, each with its timeout and retry policy: what a retry may and may not
-// repeat is decided here, in one place, from the incident's settings. Since hosts were named (patch
-// `host-queues`), what touches the engine runs on the incident's host queue, the decision on the central
-// queue, and the runbook's write on the runbook's single writer; older incidents keep their old routes.
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { MedicActivities } from '../activities/index.js';
-import { RESTART_ATTEMPTS, restartAttemptTimeoutMs, verificationCadence } from '../domain/incident.js';
-import type { IncidentSettings } from '../domain/settings.js';
+// repeat is decided here, in one place, from the incident's settings. What touches the engine runs on the
+// incident's host queue (the host's worker owns its engine socket), the decision on the central queue, and
+// the runbook's write on the runbook's single writer (one process owns the file). Histories without
+// `routes` take the routes of legacy/routes.ts.
+import { proxyActivities } from '@temporalio/workflow';
+import type { MedicActivities } from '../../activities/index.js';
+import { FAILURE } from '../../domain/failures.js';
+import { RESTART_ATTEMPTS, restartAttemptTimeoutMs, verificationCadence } from '../../domain/incident.js';
+import type { IncidentSettings } from '../../domain/settings.js';
+import { defaultMs } from '../../domain/settings-table.js';
+import { allowlistAsLocalActivity } from '../legacy/routes.js';
 
 /** Where an incident's activities run: its host's queue and the runbook writer's. */
 export interface ActivityRoutes {
@@ -14,15 +18,13 @@ export interface ActivityRoutes {
 }
 
 /** An alert naming a host no worker serves waits this long for the first task to be taken (MEDIC_HOST_WAIT). */
-export const DEFAULT_HOST_WAIT_MS = 2 * 60 * 1000;
-/** The error type the host activities give an engine that does not answer at all. */
-export const ENGINE_UNAVAILABLE = 'EngineUnavailable';
+export const DEFAULT_HOST_WAIT_MS = defaultMs('MEDIC_HOST_WAIT');
 /** A restart attempt heartbeats every second: a worker that died mid-restart is noticed this soon. */
 const RESTART_HEARTBEAT_TIMEOUT = '5s';
 
 /**
  * `waitsForEngine` (patch `engine-outage-wait`, engine-outage.ts): an engine that does not answer fails
- * the step at once, and the incident waits for the engine, saying so; older incidents retry it here.
+ * the step at once, and the incident waits for the engine, saying so; without it this policy retries it.
  */
 export function incidentActivities(
   settings: IncidentSettings,
@@ -30,7 +32,7 @@ export function incidentActivities(
   waitsForEngine = false,
 ) {
   const onHost = routes ? { taskQueue: routes.hostQueue } : {};
-  const engineFinal = waitsForEngine ? [ENGINE_UNAVAILABLE] : [];
+  const engineFinal: string[] = waitsForEngine ? [FAILURE.engineUnavailable] : [];
   const { diagnose } = proxyActivities<MedicActivities>({
     startToCloseTimeout: '2 minutes',
     retry: { maximumAttempts: 3, initialInterval: '1s' },
@@ -53,7 +55,7 @@ export function incidentActivities(
     retry: {
       maximumAttempts: RESTART_ATTEMPTS,
       initialInterval: '2s',
-      nonRetryableErrorTypes: ['ContainerNotFound', 'TargetNotManaged', ...engineFinal],
+      nonRetryableErrorTypes: [FAILURE.containerNotFound, FAILURE.targetNotManaged, ...engineFinal],
     },
   });
   const { verifyHealth, verifyHealthPaced } = verifyActivities(settings, onHost);
@@ -61,7 +63,7 @@ export function incidentActivities(
   const { recordRunbookOutcome } = proxyActivities<MedicActivities>({
     ...(routes ? { taskQueue: routes.runbookQueue } : {}),
     startToCloseTimeout: '30s',
-    retry: { maximumAttempts: 10, initialInterval: '1s', nonRetryableErrorTypes: ['RunbookFormat'] },
+    retry: { maximumAttempts: 10, initialInterval: '1s', nonRetryableErrorTypes: [FAILURE.runbookFormat] },
   });
   // Notifications are best effort and may happen while a lease is held: bounded, so they cannot
   // hold a target for long.
@@ -92,10 +94,10 @@ function verifyActivities(settings: IncidentSettings, onHost: { taskQueue?: stri
       initialInterval: settings.healthRetry.initialIntervalMs,
       backoffCoefficient: settings.healthRetry.backoffCoefficient,
       maximumAttempts: settings.healthRetry.maximumAttempts,
-      nonRetryableErrorTypes: ['ContainerNotFound'],
+      nonRetryableErrorTypes: [FAILURE.containerNotFound],
     },
   });
-  // Since patch `verify-cadence`: the first attempt probes fast for the first window, then this policy
+  // The paced verification: the first attempt probes fast for the first window, then this policy
   // takes over at the old policy's second wait (domain/incident.ts verificationCadence).
   const cadence = verificationCadence(settings.healthRetry);
   const { verifyHealth: verifyHealthPaced } = proxyActivities<MedicActivities>({
@@ -106,24 +108,18 @@ function verifyActivities(settings: IncidentSettings, onHost: { taskQueue?: stri
       maximumInterval: cadence.retry.maximumIntervalMs,
       backoffCoefficient: cadence.retry.backoffCoefficient,
       maximumAttempts: cadence.retry.maximumAttempts,
-      nonRetryableErrorTypes: ['ContainerNotFound'],
+      nonRetryableErrorTypes: [FAILURE.containerNotFound],
     },
   });
   return { verifyHealth, verifyHealthPaced };
 }
 
 /**
- * The allowlist check, the incident's first task on its host. Before hosts were named it was a local
- * activity (one engine inspect, cheap for a storm); now it runs on the host's queue, and its
- * schedule-to-start timeout bounds the wait for a host no worker serves (not retried: the incident escalates).
+ * The allowlist check, the incident's first task on its host: its schedule-to-start timeout bounds the wait
+ * for a host no worker serves (not retried: the incident escalates).
  */
 function targetCheck(settings: IncidentSettings, routes: ActivityRoutes | undefined, engineFinal: string[]) {
-  if (!routes) {
-    return proxyLocalActivities<MedicActivities>({
-      startToCloseTimeout: '30s',
-      retry: { maximumAttempts: 5, initialInterval: '1s' },
-    }).checkTarget;
-  }
+  if (!routes) return allowlistAsLocalActivity();
   return proxyActivities<MedicActivities>({
     taskQueue: routes.hostQueue,
     scheduleToStartTimeout: settings.hostWaitMs ?? DEFAULT_HOST_WAIT_MS,

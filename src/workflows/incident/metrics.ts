@@ -3,9 +3,9 @@
 // so each is counted once however often a history is replayed. Names are a contract: the Grafana
 // dashboard (deploy/grafana/dashboards/medic.json) queries them and a test checks every one exists.
 import { metricMeter } from '@temporalio/workflow';
-import type { Refusal } from '../domain/guard.js';
-import { MEDIC_WORKFLOW_METRICS } from '../domain/metric-names.js';
-import type { IncidentState, Phase } from '../domain/types.js';
+import type { Refusal } from '../../domain/guard.js';
+import { MEDIC_WORKFLOW_METRICS } from '../../domain/metric-names.js';
+import type { IncidentState, Phase } from '../../domain/types.js';
 
 const M = MEDIC_WORKFLOW_METRICS;
 

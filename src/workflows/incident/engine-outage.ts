@@ -2,10 +2,10 @@
 // the step that needs the engine (allowlist check, evidence, restart) is tried again with backoff for up to
 // MEDIC_ENGINE_OUTAGE_WAIT, the timeline says it waits and when the engine is back, and past the wait the
 // step fails with an EngineOutage that says why, which the incident escalates.
-import { ActivityFailure, ApplicationFailure, sleep } from '@temporalio/workflow';
-import { DEFAULT_ENGINE_OUTAGE_WAIT_MS, secondsText } from '../domain/incident.js';
-import { ENGINE_UNAVAILABLE } from './incident-activities.js';
-import { describeFailure, type IncidentRun } from './incident-run.js';
+import { sleep } from '@temporalio/workflow';
+import { DEFAULT_ENGINE_OUTAGE_WAIT_MS, secondsText } from '../../domain/incident.js';
+import { describeFailure, engineUnavailable } from './failures.js';
+import type { IncidentRun } from './run.js';
 
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
@@ -13,14 +13,6 @@ const MAX_BACKOFF_MS = 30_000;
 /** The engine stayed away for longer than the incident may wait. */
 export class EngineOutage extends Error {
   override name = 'EngineOutage';
-}
-
-function engineUnavailable(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.type === ENGINE_UNAVAILABLE
-  );
 }
 
 /**

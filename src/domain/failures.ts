@@ -1,0 +1,24 @@
+// The failure types the worker's activities throw and the workflows branch on: one name each, used on
+// both sides, so a rename cannot leave a retry policy or a check looking for a type nobody throws.
+// Pure (workflow code imports it too).
+
+export const FAILURE = {
+  /** The target container is gone: nothing to act on or verify. Final. */
+  containerNotFound: 'ContainerNotFound',
+  /** The name now resolves to a container without Medic's label. Final. */
+  targetNotManaged: 'TargetNotManaged',
+  /** The name resolves to a container of another name (an id prefix). Final. */
+  targetNameMismatch: 'TargetNameMismatch',
+  /** The host's container engine does not answer at all: the incident waits for it. */
+  engineUnavailable: 'EngineUnavailable',
+  /** An earlier attempt's restart reached the engine and the container has not started again yet. */
+  restartInProgress: 'RestartInProgress',
+  /** The target is not healthy yet: the verification's retry policy is its backoff. */
+  unhealthy: 'Unhealthy',
+  /** The target's health URL names a host Medic may not probe. Final. */
+  healthUrlRefused: 'HealthUrlRefused',
+  /** runbook.json cannot be read as a runbook: a person must repair it. Final. */
+  runbookFormat: 'RunbookFormat',
+} as const;
+
+export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];

@@ -1,0 +1,199 @@
+// The act step, with the permit in hand: in a dry run only say what would happen; otherwise restart the
+// target (compare-and-act on the start time seen at diagnosis), verify its health with backoff, and give
+// the lease back with the outcome. It ends the pass: healed, failed, or escalated.
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { secondsText, verificationCadence } from '../../domain/incident.js';
+import type { ActionRecord, DecisionRecord, Diagnosis, VerificationResult } from '../../domain/types.js';
+import { alreadyRestartedCounts } from '../legacy/already-restarted.js';
+import { verifyByRetryPolicy } from '../legacy/verify-by-retry-policy.js';
+import type { PermitDesk } from '../permit.js';
+import { isPatched } from '../versions.js';
+import type { Desks } from './decide.js';
+import { EngineOutage, whileEngineAway } from './engine-outage.js';
+import { describeFailure } from './failures.js';
+import { incidentMetrics } from './metrics.js';
+import type { IncidentRun } from './run.js';
+import { type Ended, type Ending, ended } from './types.js';
+
+const nowIso = () => new Date().toISOString();
+
+export async function act(
+  run: IncidentRun,
+  desks: Desks,
+  diagnosis: Diagnosis,
+  requestId: string,
+): Promise<Ending> {
+  const { state } = run;
+  if (run.dryRun) {
+    const detail = `dry run: would restart ${state.target} (${diagnosis.rootCause}); nothing was touched`;
+    state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'would-restart', detail });
+    run.record('would-restart', detail);
+    await desks.permits.release(requestId, 'not-acted');
+    return { kind: 'escalated', reason: detail };
+  }
+  if (run.resolvedBySender) {
+    await desks.permits.release(requestId, 'not-acted');
+    return { kind: 'recovered-by-itself' };
+  }
+  return restartAndVerify(run, desks.permits, diagnosis, requestId);
+}
+
+/**
+ * Cancelled (by a person, from the Web UI or CLI) while holding a lease: give it back, or the target
+ * stays blocked until the lease expires and the guard counts a failure.
+ */
+export async function givingBackTheLease(
+  run: IncidentRun,
+  desks: Desks,
+  pass: () => Promise<Ending>,
+): Promise<Ending> {
+  try {
+    return await pass();
+  } catch (err) {
+    const lease = desks.permits.heldLease();
+    if (isCancellation(err) && lease) {
+      const acted = ['REMEDIATING', 'VERIFYING'].includes(run.state.status);
+      await CancellationScope.nonCancellable(() =>
+        desks.permits.release(lease, acted ? 'failed' : 'not-acted'),
+      );
+    }
+    throw err;
+  }
+}
+
+/** The lease is held until the verification ends, then given back with its outcome. */
+async function restartAndVerify(
+  run: IncidentRun,
+  permits: PermitDesk,
+  diagnosis: Diagnosis,
+  requestId: string,
+): Promise<Ending> {
+  const { state, settings } = run;
+  run.acting = true;
+  run.setStatus('REMEDIATING', `restarting ${state.target}`);
+  noteLease(run, { grantedAt: nowIso() });
+  const restart = await restartTarget(run, permits, diagnosis, requestId);
+  if (restart.kind === 'ended') return restart.ending;
+  const { counted } = restart;
+  if (counted) incidentMetrics.acted(state.approval?.decidedBy ? 'approved' : 'automatic');
+  run.setStatus('VERIFYING', `checking ${state.target} health`);
+  try {
+    state.verification = await run.timed('verify', () => verifyTargetHealth(run));
+    run.record('healthy', state.verification.detail);
+    incidentMetrics.healthy(Date.now() - run.passStartedMs);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const attempts = settings.healthRetry.maximumAttempts;
+    const detail = describeFailure(err);
+    state.verification = { healthy: false, attempts, detail, checkedAt: nowIso() };
+    const reason = `still unhealthy after ${attempts} checks: ${detail}`;
+    const outcome = counted ? 'failed' : 'not-acted';
+    return failRemediation(run, permits, diagnosis, { requestId, outcome }, reason);
+  }
+  await permits.release(requestId, counted ? 'succeeded' : 'not-acted');
+  noteLease(run, { releasedAt: nowIso(), outcome: counted ? 'succeeded' : 'not-acted' });
+  return { kind: 'healed', diagnosis, restarted: counted };
+}
+
+/**
+ * The restart: `counted` when Medic's restart reached the container (the guard and the budget count it),
+ * or the pass ended (FAILED; ESCALATED when the engine stayed away past MEDIC_ENGINE_OUTAGE_WAIT).
+ */
+async function restartTarget(
+  run: IncidentRun,
+  permits: PermitDesk,
+  diagnosis: Diagnosis,
+  requestId: string,
+): Promise<{ kind: 'restarted'; counted: boolean } | Ended> {
+  const { state } = run;
+  try {
+    const action = await whileEngineAway(run, `restarting ${state.target}`, () =>
+      restartOnce(run, diagnosis),
+    );
+    state.actions.push({ ...action, at: nowIso() });
+    run.record(action.outcome, action.detail);
+    if (action.outcome === 'would-restart') {
+      // The host's worker is in dry-run, whatever this incident was told: it ends as a dry run does.
+      await permits.release(requestId, 'not-acted');
+      noteLease(run, { releasedAt: nowIso(), outcome: 'not-acted' });
+      return ended({ kind: 'escalated', reason: action.detail });
+    }
+    return { kind: 'restarted', counted: restartCounts(action) };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const reason = `restart failed: ${describeFailure(err)}`;
+    state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'failed', detail: reason });
+    if (err instanceof EngineOutage) {
+      // Whether a request reached the engine before it went away is unknown: counted, as a failure.
+      await permits.release(requestId, 'failed');
+      noteLease(run, { releasedAt: nowIso(), outcome: 'failed' });
+      return ended({ kind: 'escalated', reason });
+    }
+    return ended(await failRemediation(run, permits, diagnosis, { requestId, outcome: 'failed' }, reason));
+  }
+}
+
+/**
+ * Medic's own restart counts (the guard and the budget count it): made now, or by an earlier attempt whose
+ * worker died before it could report. A restart by someone else (`healed-by-other`) does not.
+ */
+function restartCounts(action: Omit<ActionRecord, 'at'>): boolean {
+  if (action.outcome === 'already-restarted') return alreadyRestartedCounts();
+  return action.outcome === 'restarted';
+}
+
+/** The restart, compare-and-act on the start time seen at diagnosis; its time is the `act` phase. */
+function restartOnce(run: IncidentRun, diagnosis: Diagnosis) {
+  const { state, settings } = run;
+  const startedAt = diagnosis.observed.startedAt ?? '';
+  const summary = `restart ${state.target} (compare-and-act on start time ${startedAt || 'unknown'})`;
+  return run.timed('act', () =>
+    run.activities.restartContainer.executeWithOptions({ summary }, [
+      {
+        incidentId: state.id,
+        target: state.target,
+        expectedStartedAt: startedAt,
+        stopTimeoutMs: settings.restartStopTimeoutMs,
+      },
+    ]),
+  );
+}
+
+/** Fast probes while the target comes up, then the MEDIC_HEALTH_* backoff (domain/incident.ts). */
+function verifyTargetHealth(run: IncidentRun): Promise<VerificationResult> {
+  const { target } = run.state;
+  const { maximumAttempts, backoffCoefficient } = run.settings.healthRetry;
+  const summary = `verify ${target} is healthy (up to ${maximumAttempts} checks, backoff x${backoffCoefficient})`;
+  if (!isPatched('verify-cadence')) return verifyByRetryPolicy(run, summary);
+  const { firstWindowMs } = verificationCadence(run.settings.healthRetry);
+  return run.activities.verifyHealthPaced.executeWithOptions(
+    { summary: `${summary}, fast probes for ${secondsText(firstWindowMs)} first` },
+    [{ target, firstWindowMs }],
+  );
+}
+
+/** The lease this pass acted under, on its decision: the backtest replays the guard from these. */
+function noteLease(run: IncidentRun, lease: Partial<NonNullable<DecisionRecord['lease']>>) {
+  const decision = run.state.decisions?.at(-1);
+  if (!decision) return;
+  const approvedBy = run.state.approval?.decidedBy;
+  decision.lease = {
+    grantedAt: decision.lease?.grantedAt ?? nowIso(),
+    ...decision.lease,
+    ...(approvedBy && run.state.approval?.decision === 'approved' ? { approvedBy } : {}),
+    ...lease,
+  };
+}
+
+/** The remediation did not work: give the lease back with its outcome; finish.ts learns and tells it. */
+async function failRemediation(
+  run: IncidentRun,
+  permits: PermitDesk,
+  diagnosis: Diagnosis,
+  lease: { requestId: string; outcome: 'failed' | 'not-acted' },
+  reason: string,
+): Promise<Ending> {
+  await permits.release(lease.requestId, lease.outcome);
+  noteLease(run, { releasedAt: nowIso(), outcome: lease.outcome });
+  return { kind: 'failed', diagnosis, reason };
+}
