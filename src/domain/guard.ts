@@ -75,9 +75,46 @@ export interface GuardState {
   decided: Array<{ requestId: string; decision: LeaseDecision }>;
 }
 
+/**
+ * Why a guard or the budget refused, for code (metrics, and an incident that waits for the limit to end)
+ * beside the sentence for people. `maintenance` is reserved for maintenance windows; `withdrawn` is the
+ * answer remembered for a queued request its incident gave up; `other` is a refusal that carried no kind
+ * (an answer from a guard or budget run older than the kinds).
+ */
+export type RefusalKind =
+  | 'cooldown'
+  | 'hourly-limit'
+  | 'breaker-open'
+  | 'budget'
+  | 'no-answer'
+  | 'maintenance'
+  | 'withdrawn'
+  | 'other';
+
+export const REFUSAL_KINDS: readonly RefusalKind[] = [
+  'cooldown',
+  'hourly-limit',
+  'breaker-open',
+  'budget',
+  'no-answer',
+  'maintenance',
+  'withdrawn',
+  'other',
+];
+
+/**
+ * A refusal's kind and, where the limit has an end, `until`: when it ends, as an ISO 8601 date-time in UTC
+ * (like every time Medic shows), computed from the workflow clock. Asking again at `until` may still be
+ * refused by another limit.
+ */
+export interface Refusal {
+  kind: RefusalKind;
+  until?: string;
+}
+
 export type LeaseDecision =
   | { kind: 'granted'; reason: string }
-  | { kind: 'denied'; reason: string }
+  | { kind: 'denied'; reason: string; refusal?: Refusal }
   | { kind: 'queued'; reason: string };
 
 export function newGuardState(target: string, limits: GuardLimits = DEFAULT_GUARD_LIMITS): GuardState {
@@ -92,6 +129,7 @@ export function newGuardState(target: string, limits: GuardLimits = DEFAULT_GUAR
   };
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => `${Math.ceil(ms / 1000)} s`;
 const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : seconds(ms));
 
@@ -148,7 +186,7 @@ function remember(state: GuardState, requestId: string, decision: LeaseDecision)
 
 function decide(state: GuardState, request: LeaseRequest, now: number): LeaseDecision {
   const denial = request.approvedBy ? undefined : limitDenial(state, request.limits, now);
-  if (denial) return remember(state, request.requestId, { kind: 'denied', reason: denial });
+  if (denial) return remember(state, request.requestId, { kind: 'denied', ...denial });
   state.holder = {
     requestId: request.requestId,
     incidentWorkflowId: request.incidentWorkflowId,
@@ -169,7 +207,7 @@ function decide(state: GuardState, request: LeaseRequest, now: number): LeaseDec
 }
 
 function restartsInLastHour(state: GuardState, now: number): number {
-  return counted(state).filter((a) => a.grantedAt > now - HOUR_MS).length;
+  return restartsInLastHourAt(state, now).length;
 }
 
 /** When the last real action ended (its release), or started while it still runs: the cooldown runs from here. */
@@ -178,20 +216,54 @@ function lastActionEnd(state: GuardState): number | undefined {
   return last ? (last.releasedAt ?? last.grantedAt) : undefined;
 }
 
+/** The restarts that count against the hourly limit, oldest first. */
+function restartsInLastHourAt(state: GuardState, now: number): number[] {
+  return counted(state)
+    .filter((a) => a.grantedAt > now - HOUR_MS)
+    .map((a) => a.grantedAt)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * When a count of events (oldest first) in a sliding window falls below `limit` again: the oldest that must
+ * leave the window has left it. Undefined when the limit is 0 (it never allows one).
+ */
+function windowEnds(times: readonly number[], limit: number, windowMs: number): string | undefined {
+  const leaving = times[times.length - limit];
+  return limit > 0 && leaving !== undefined ? iso(leaving + windowMs) : undefined;
+}
+
 /** Why the limits forbid an action now, or undefined when they allow it. */
-export function limitDenial(state: GuardState, limits: GuardLimits, now: number): string | undefined {
-  if (state.breaker.open) {
-    const until =
-      state.breaker.closesAt !== undefined ? ` for another ${seconds(state.breaker.closesAt - now)}` : '';
-    return `circuit breaker open on ${state.target}${until}: ${state.breaker.reason ?? 'repeated failures'}`;
+export function limitDenial(
+  state: GuardState,
+  limits: GuardLimits,
+  now: number,
+): { reason: string; refusal: Refusal } | undefined {
+  const { breaker } = state;
+  if (breaker.open) {
+    const until = breaker.closesAt !== undefined ? ` for another ${seconds(breaker.closesAt - now)}` : '';
+    return {
+      reason: `circuit breaker open on ${state.target}${until}: ${breaker.reason ?? 'repeated failures'}`,
+      refusal: {
+        kind: 'breaker-open',
+        ...(breaker.closesAt !== undefined ? { until: iso(breaker.closesAt) } : {}),
+      },
+    };
   }
   const lastEnded = lastActionEnd(state);
   if (lastEnded !== undefined && limits.cooldownMs > 0 && now - lastEnded < limits.cooldownMs) {
-    return `cooldown on ${state.target}: last action ended ${seconds(now - lastEnded)} ago, cooldown is ${minutes(limits.cooldownMs)}`;
+    return {
+      reason: `cooldown on ${state.target}: last action ended ${seconds(now - lastEnded)} ago, cooldown is ${minutes(limits.cooldownMs)}`,
+      refusal: { kind: 'cooldown', until: iso(lastEnded + limits.cooldownMs) },
+    };
   }
-  const lastHour = restartsInLastHour(state, now);
-  if (lastHour >= limits.maxRestartsPerHour) {
-    return `${lastHour} restarts of ${state.target} in the last hour; the limit is ${limits.maxRestartsPerHour} per hour`;
+  const lastHour = restartsInLastHourAt(state, now);
+  if (lastHour.length >= limits.maxRestartsPerHour) {
+    const until = windowEnds(lastHour, limits.maxRestartsPerHour, HOUR_MS);
+    return {
+      reason: `${lastHour.length} restarts of ${state.target} in the last hour; the limit is ${limits.maxRestartsPerHour} per hour`,
+      refusal: { kind: 'hourly-limit', ...(until ? { until } : {}) },
+    };
   }
   return undefined;
 }
@@ -211,7 +283,11 @@ export function releaseLease(
     const before = state.queue.length;
     state.queue = state.queue.filter((q) => q.requestId !== requestId);
     if (state.queue.length < before) {
-      remember(state, requestId, { kind: 'denied', reason: 'withdrawn by its incident' });
+      remember(state, requestId, {
+        kind: 'denied',
+        reason: 'withdrawn by its incident',
+        refusal: { kind: 'withdrawn' },
+      });
       return { released: false, dequeued: true };
     }
     return { released: false };
@@ -281,8 +357,6 @@ export interface GuardSnapshot {
   }>;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 export function snapshotGuard(state: GuardState, now: number): GuardSnapshot {
   const lastEnded = lastActionEnd(state);
   return {
@@ -328,7 +402,9 @@ export interface BudgetState {
   decided: Array<{ requestId: string; decision: BudgetDecision }>;
 }
 
-export type BudgetDecision = { kind: 'granted'; reason: string } | { kind: 'denied'; reason: string };
+export type BudgetDecision =
+  | { kind: 'granted'; reason: string }
+  | { kind: 'denied'; reason: string; refusal?: Refusal };
 
 export interface BudgetRequest {
   requestId: string;
@@ -347,23 +423,30 @@ export function spendBudget(state: BudgetState, request: BudgetRequest, now: num
   const previous = state.decided.find((d) => d.requestId === request.requestId);
   if (previous) return previous.decision;
   state.spent = state.spent.filter((s) => s.at > now - DAY_MS);
-  const lastHour = state.spent.filter((s) => s.at > now - HOUR_MS).length;
-  const lastDay = state.spent.length;
+  const spentAt = state.spent.map((s) => s.at).sort((a, b) => a - b);
+  const hourAt = spentAt.filter((at) => at > now - HOUR_MS);
+  const lastHour = hourAt.length;
+  const lastDay = spentAt.length;
+  const { perHour, perDay } = request.limits;
   let decision: BudgetDecision;
   if (request.dryRun) {
     decision = {
       kind: 'granted',
-      reason: `dry run: not counted (${lastHour}/${request.limits.perHour} this hour)`,
+      reason: `dry run: not counted (${lastHour}/${perHour} this hour)`,
     };
-  } else if (!request.approvedBy && lastHour >= request.limits.perHour) {
+  } else if (!request.approvedBy && lastHour >= perHour) {
+    const until = windowEnds(hourAt, perHour, HOUR_MS);
     decision = {
       kind: 'denied',
-      reason: `global budget spent: ${lastHour} actions in the last hour across all targets (limit ${request.limits.perHour})`,
+      reason: `global budget spent: ${lastHour} actions in the last hour across all targets (limit ${perHour})`,
+      refusal: { kind: 'budget', ...(until ? { until } : {}) },
     };
-  } else if (!request.approvedBy && lastDay >= request.limits.perDay) {
+  } else if (!request.approvedBy && lastDay >= perDay) {
+    const until = windowEnds(spentAt, perDay, DAY_MS);
     decision = {
       kind: 'denied',
-      reason: `global budget spent: ${lastDay} actions in the last 24 h across all targets (limit ${request.limits.perDay})`,
+      reason: `global budget spent: ${lastDay} actions in the last 24 h across all targets (limit ${perDay})`,
+      refusal: { kind: 'budget', ...(until ? { until } : {}) },
     };
   } else {
     state.spent.push({ requestId: request.requestId, target: request.target, at: now });
@@ -396,18 +479,6 @@ export function snapshotBudget(state: BudgetState, now: number, limits?: BudgetL
     lastHour: state.spent.filter((s) => s.at > now - HOUR_MS).length,
     lastDay: state.spent.filter((s) => s.at > now - DAY_MS).length,
   };
-}
-
-/** A refusal's kind, for metrics: the guard's and the budget's reasons are sentences. */
-export type DenialKind = 'breaker' | 'cooldown' | 'hourly-limit' | 'budget' | 'no-answer' | 'other';
-
-export function denialKind(reason: string): DenialKind {
-  if (reason.startsWith('circuit breaker')) return 'breaker';
-  if (reason.startsWith('cooldown')) return 'cooldown';
-  if (/restarts of .* in the last hour/.test(reason)) return 'hourly-limit';
-  if (reason.startsWith('global budget')) return 'budget';
-  if (/granted no lease within|did not answer within/.test(reason)) return 'no-answer';
-  return 'other';
 }
 
 /** A guard's current details for the Web UI, in words. */

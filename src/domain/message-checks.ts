@@ -144,6 +144,19 @@ export function checkBudgetRefund(payload: unknown): Check {
   return isObject(payload) ? text(payload.requestId, 'requestId', 128) : 'the payload must be an object';
 }
 
+/**
+ * A refusal's `{ kind, until? }`, when there is one: answers from guards older than the kinds have none.
+ * A kind this code does not know is accepted (a newer guard's); the permit counts it as it comes.
+ */
+const refusal = (value: unknown): Check => {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) return 'decision.refusal must be an object like {"kind":"cooldown"}';
+  return first(
+    text(value.kind, 'decision.refusal.kind', 64),
+    value.until === undefined ? undefined : isoTime(value.until, 'decision.refusal.until'),
+  );
+};
+
 /** A guard's or the budget's answer to an incident. */
 export function checkPermitAnswer(payload: unknown): Check {
   if (!isObject(payload)) return 'the payload must be an object';
@@ -152,7 +165,7 @@ export function checkPermitAnswer(payload: unknown): Check {
     text(payload.requestId, 'requestId', 128),
     payload.scope === 'lease' || payload.scope === 'budget' ? undefined : 'scope must be lease or budget',
     isObject(decision) && ['granted', 'denied', 'queued'].includes(decision.kind as string)
-      ? text(decision.reason, 'decision.reason', 4000)
+      ? first(text(decision.reason, 'decision.reason', 4000), refusal(decision.refusal))
       : 'decision.kind must be granted, denied or queued',
   );
 }

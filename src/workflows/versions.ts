@@ -24,6 +24,13 @@ const INCIDENTS = ['incident-auto', 'incident-approved', 'incident-rejected'];
 /** The incidents that acted (the rejected one never asks for a permit, restarts or verifies). */
 const ACTED = ['incident-auto', 'incident-approved'];
 const issue16 = (names: readonly string[]) => names.map((name) => `issue-16/${name}`);
+/** The permit's paths no other set takes: queued, cancelled holding or waiting, refused with a silent budget. */
+const PERMIT_INCIDENTS = [
+  'permit/incident-queued',
+  'permit/incident-cancelled-queued',
+  'permit/incident-cancelled-holding',
+  'permit/incident-refused-budget-silent',
+];
 const noOpenIncidentOlderThan = (date: string) =>
   `no incident, guard or budget run started before ${date} is still open (Web UI: StartTime < "${date}" AND ExecutionStatus = "Running")`;
 
@@ -84,8 +91,9 @@ export const PATCHES = {
       'a restart found already made by an earlier attempt of the same activity counts as the action it was',
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents started before 2026-12-01 (it changes no command: only what the lease reports)',
-    // Asked only when a retried restart finds the restart already made: no recorded history has one.
-    fixtures: { oldPath: [], newPath: [] },
+    // Asked only when a restart finds the start time changed: the queued incident of the permit set does
+    // (the incident before it restarted the target); no history of the old path has one.
+    fixtures: { oldPath: [], newPath: ['permit/incident-queued'] },
     retireWhen: noOpenIncidentOlderThan('2026-12-02'),
     stage: 'active',
   },
@@ -95,8 +103,8 @@ export const PATCHES = {
     workflows: ['incidentWorkflow'],
     oldPathFor:
       'incidents started before 2026-12-01, which ask the guard, then the budget, each after starting it',
-    fixtures: { oldPath: ACTED, newPath: issue16(ACTED) },
-    retireWhen: `${noOpenIncidentOlderThan('2026-12-02')}; then legacy/permit-in-turn.ts goes`,
+    fixtures: { oldPath: ACTED, newPath: [...issue16(ACTED), ...PERMIT_INCIDENTS] },
+    retireWhen: `${noOpenIncidentOlderThan('2026-12-02')}; then the permit machine's \`in-turn\` route goes (advanceInTurn in domain/permit.ts, the \`start-first\` order in domain/permit-ask.ts)`,
     stage: 'active',
   },
   'answers-in-parallel': {
@@ -104,7 +112,15 @@ export const PATCHES = {
     workflows: ['guardWorkflow', 'budgetWorkflow'],
     oldPathFor:
       'guard and budget runs started before 2026-12-01 (they continue as new every 500 messages, and then take the new path)',
-    fixtures: { oldPath: ['guard', 'budget'], newPath: issue16(['guard', 'budget']) },
+    fixtures: {
+      oldPath: ['guard', 'budget'],
+      newPath: [
+        ...issue16(['guard', 'budget']),
+        'permit/guard-queued',
+        'permit/guard-cancelled',
+        'permit/budget',
+      ],
+    },
     retireWhen: noOpenIncidentOlderThan('2026-12-02'),
     stage: 'active',
   },

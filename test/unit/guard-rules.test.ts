@@ -157,6 +157,56 @@ describe('guard rules', () => {
     expect(state.breaker.open).toBe(false);
   });
 
+  it('gives each refusal its kind and, where the limit ends, when: asking then is no longer refused by it', () => {
+    const at = (ms: number) => new Date(ms).toISOString();
+    const cooling = newGuardState('svc', limits);
+    const a = request();
+    requestLease(cooling, a, 0);
+    releaseLease(cooling, a.requestId, 'succeeded', 1000);
+    expect(requestLease(cooling, request(), 4 * MINUTE)).toMatchObject({
+      refusal: { kind: 'cooldown', until: at(1000 + 5 * MINUTE) },
+    });
+    expect(requestLease(cooling, request(), 1000 + 5 * MINUTE).kind).toBe('granted');
+
+    const noCooldown = { ...limits, cooldownMs: 0 };
+    const busy = newGuardState('svc', noCooldown);
+    for (const t of [0, 10 * MINUTE, 20 * MINUTE]) {
+      const r = request({ limits: noCooldown });
+      requestLease(busy, r, t);
+      releaseLease(busy, r.requestId, 'succeeded', t + 1);
+    }
+    expect(requestLease(busy, request({ limits: noCooldown }), 30 * MINUTE)).toMatchObject({
+      refusal: { kind: 'hourly-limit', until: at(60 * MINUTE) },
+    });
+    expect(requestLease(busy, request({ limits: noCooldown }), 60 * MINUTE).kind).toBe('granted');
+    // A limit of 0 never ends.
+    const never = { ...noCooldown, maxRestartsPerHour: 0 };
+    const denied = requestLease(newGuardState('svc', never), request({ limits: never }), 0);
+    expect(denied).toEqual({ kind: 'denied', reason: expect.any(String), refusal: { kind: 'hourly-limit' } });
+
+    const breaking = {
+      ...noCooldown,
+      maxRestartsPerHour: 100,
+      breakerThreshold: 1,
+      breakerResetMs: 30 * MINUTE,
+    };
+    const broken = newGuardState('svc', breaking);
+    const failing = request({ limits: breaking });
+    requestLease(broken, failing, 0);
+    releaseLease(broken, failing.requestId, 'failed', 5);
+    expect(requestLease(broken, request({ limits: breaking }), 10)).toMatchObject({
+      refusal: { kind: 'breaker-open', until: at(5 + 30 * MINUTE) },
+    });
+
+    const queue = newGuardState('svc', limits);
+    const holder = request();
+    const gaveUp = request();
+    requestLease(queue, holder, 0);
+    requestLease(queue, gaveUp, 1);
+    releaseLease(queue, gaveUp.requestId, 'not-acted', 2);
+    expect(requestLease(queue, gaveUp, 3)).toMatchObject({ refusal: { kind: 'withdrawn' } });
+  });
+
   it('takes back a lease its holder never released, and counts it as a failure', () => {
     const state = newGuardState('svc', limits);
     const a = request();
@@ -203,5 +253,22 @@ describe('global budget', () => {
     expect(spendBudget(state, budget(), 61 * MINUTE).kind).toBe('granted');
     expect(spendBudget(state, budget(), 62 * MINUTE).reason).toContain('3 actions in the last 24 h');
     expect(spendBudget(state, budget(), 25 * 60 * MINUTE).kind).toBe('granted');
+  });
+
+  it('says which budget refused and when it has room again', () => {
+    const at = (ms: number) => new Date(ms).toISOString();
+    const state = newBudgetState();
+    spendBudget(state, budget(), 0);
+    spendBudget(state, budget(), 10 * MINUTE);
+    expect(spendBudget(state, budget(), 20 * MINUTE)).toMatchObject({
+      kind: 'denied',
+      refusal: { kind: 'budget', until: at(60 * MINUTE) },
+    });
+    spendBudget(state, budget(), 70 * MINUTE);
+    // Three today: the day's first leaves the 24 h window first.
+    expect(spendBudget(state, budget(), 140 * MINUTE)).toMatchObject({
+      refusal: { kind: 'budget', until: at(24 * 60 * MINUTE) },
+    });
+    expect(spendBudget(state, budget(), 24 * 60 * MINUTE).kind).toBe('granted');
   });
 });

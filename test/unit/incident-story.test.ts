@@ -1,7 +1,6 @@
 // The pure parts of an incident's story: how it reads (current details, phases), what a guard's refusal is
 // called in the metrics, and how /stats adds incidents up.
 import { describe, expect, it } from 'vitest';
-import { denialKind } from '../../src/domain/guard.js';
 import { newIncidentState } from '../../src/domain/incident.js';
 import {
   addPhase,
@@ -50,18 +49,6 @@ describe('the incident in words', () => {
     );
     expect(decided).toContain('**Decision**: rejected by bob');
     expect(decided).not.toContain('temporal workflow signal');
-  });
-
-  it('names each kind of refusal the guard and the budget give', () => {
-    expect(denialKind('cooldown on web: last action ended 3 s ago, cooldown is 5 min')).toBe('cooldown');
-    expect(denialKind('3 restarts of web in the last hour; the limit is 3 per hour')).toBe('hourly-limit');
-    expect(
-      denialKind('circuit breaker open on web for another 20 s: 2 consecutive failed remediations'),
-    ).toBe('breaker');
-    expect(denialKind('global budget spent: 10 actions in the last hour across all targets (limit 10)')).toBe(
-      'budget',
-    );
-    expect(denialKind('guard:local:web granted no lease within 600 s')).toBe('no-answer');
   });
 });
 

@@ -93,6 +93,22 @@ describe('signal payloads are checked at the workflow boundary', () => {
     ).toBeUndefined();
   });
 
+  it("accepts a refusal's kind and end, and answers without them from older guards", () => {
+    const denied = (refusal?: unknown) => ({
+      requestId: 'r',
+      scope: 'budget',
+      decision: { kind: 'denied', reason: 'spent', ...(refusal === undefined ? {} : { refusal }) },
+    });
+    expect(checkPermitAnswer(denied())).toBeUndefined();
+    expect(checkPermitAnswer(denied({ kind: 'budget', until: '2026-12-04T10:00:00.000Z' }))).toBeUndefined();
+    expect(checkPermitAnswer(denied({ kind: 'maintenance' }))).toBeUndefined();
+    expect(checkPermitAnswer(denied('budget'))).toContain('decision.refusal must be an object');
+    expect(checkPermitAnswer(denied({ kind: '' }))).toContain('decision.refusal.kind');
+    expect(checkPermitAnswer(denied({ kind: 'budget', until: 'soon' }))).toContain(
+      'decision.refusal.until must be a date-time',
+    );
+  });
+
   it.each([
     [null, 'must be an object'],
     [{ ...alert, logs: 'x' }, 'logs must be a list of strings'],

@@ -46,7 +46,7 @@ export async function decide(
       run.notePhase('approve', 0);
       decided = { kind: 'permitted', requestId: permit.requestId, diagnosis };
     } else {
-      incidentMetrics.denied(permit.reason);
+      incidentMetrics.denied(permit.refusal);
       Object.assign(decision, { outcome: 'asked', permitDenied: permit.reason });
       decided = await askPerson(run, desks, diagnosis, `outside the limits: ${permit.reason}`);
     }

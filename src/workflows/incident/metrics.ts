@@ -3,7 +3,7 @@
 // so each is counted once however often a history is replayed. Names are a contract: the Grafana
 // dashboard (deploy/grafana/dashboards/medic.json) queries them and a test checks every one exists.
 import { metricMeter } from '@temporalio/workflow';
-import { type DenialKind, denialKind } from '../../domain/guard.js';
+import type { Refusal } from '../../domain/guard.js';
 import { MEDIC_WORKFLOW_METRICS } from '../../domain/metric-names.js';
 import type { IncidentState, Phase } from '../../domain/types.js';
 
@@ -40,11 +40,11 @@ export const incidentMetrics = {
         mode,
       });
   },
-  denied(reason: string): void {
-    const kind: DenialKind = denialKind(reason);
+  /** Labelled by the refusal's kind (`cooldown`, `hourly-limit`, `breaker-open`, `budget`, `no-answer`, ...). */
+  denied(refusal: Refusal): void {
     metricMeter
       .createCounter(M.guardDenials, '', 'Automatic restarts the guard or the budget refused, by reason')
-      .add(1, { reason: kind });
+      .add(1, { reason: refusal.kind });
   },
   runbookHit(alertType: string): void {
     metricMeter
