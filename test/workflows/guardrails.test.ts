@@ -324,9 +324,10 @@ describe('guardrails (time-skipping server)', () => {
       // Compare-and-act: the second saw, under its lease, that the process it diagnosed was gone.
       expect(await ctx.restarts(target)).toBe(1);
       expect(first!.actions.map((x) => x.outcome)).toEqual(['restarted']);
-      expect(second!.actions.map((x) => x.outcome)).toEqual(['already-restarted']);
-      // Asked again once granted: both restarts counted (already-restarted is an action that happened).
-      expect(await budget.query(budgetStateQuery)).toMatchObject({ lastHour: 2 });
+      // The restart it found was the other incident's, not its own: not counted, its unit given back.
+      expect(second!.actions.map((x) => x.outcome)).toEqual(['healed-by-other']);
+      expect(secondLease.outcome).toBe('not-acted');
+      expect(await budget.query(budgetStateQuery)).toMatchObject({ lastHour: 1 });
     });
   });
 
