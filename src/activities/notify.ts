@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 /** What a notification is about, so a receiver can say what happened and what to do next. */
 export type NotificationEvent =
   | 'approval-needed'
+  | 'approval-withdrawn'
   | 'escalated'
   | 'acting'
   | 'resolved'

@@ -94,6 +94,8 @@ class Simulation {
       },
     );
     let outcome = outcomeOfPolicy(policy.kind);
+    // A NOOP for a target that was not healthy was a question to a person.
+    if (decision.unhealthyNoop) outcome = 'asked';
     if (outcome === 'acted' && !this.act(step, step.atMs)) outcome = 'asked';
     // Asked, and a person approved it when it was recorded: they would approve it again.
     if (outcome === 'asked' && decision.lease?.approvedBy) {

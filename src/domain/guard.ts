@@ -2,6 +2,7 @@
 // target) and the budget workflow (one for all targets) hold the state durably and call these; unit
 // tests call them directly. Times are epoch milliseconds handed in by the caller (the workflow clock).
 import { defaultMs, defaultNumber } from './settings-table.js';
+import type { TargetDeskState } from './target-desk.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -73,6 +74,8 @@ export interface GuardState {
   queue: LeaseRequest[];
   /** Recent decisions by request id, so a repeated request gets the same answer. */
   decided: Array<{ requestId: string; decision: LeaseDecision }>;
+  /** What the target's incidents know of each other (absent until one asks). */
+  desk?: TargetDeskState;
 }
 
 /**

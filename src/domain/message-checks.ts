@@ -190,3 +190,72 @@ export function checkForgetAnomaly(payload: unknown): Check {
   if (!isObject(payload)) return 'the payload must be an object';
   return first(text(payload.target, 'target', 256), text(payload.check, 'check', 64));
 }
+
+/** To a target's guard: an incident's `ask` or `done`, or the engine watch's `started`. */
+export function checkDeskMessage(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  switch (payload.kind) {
+    case 'ask':
+      return first(
+        text(payload.incidentWorkflowId, 'incidentWorkflowId', 1024),
+        text(payload.alertType, 'alertType', 64),
+      );
+    case 'done':
+      return first(
+        text(payload.incidentWorkflowId, 'incidentWorkflowId', 1024),
+        payload.unanswered === undefined || typeof payload.unanswered === 'boolean'
+          ? undefined
+          : 'unanswered must be true or false',
+      );
+    case 'started':
+      return first(isoTime(payload.at, 'at'), isoTime(payload.startedAt, 'startedAt'));
+    default:
+      return 'kind must be ask, done or started';
+  }
+}
+
+/** From a target's guard to one of its incidents. */
+export function checkTargetNews(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  switch (payload.kind) {
+    case 'question':
+      return text(payload.owner, 'owner', 1024);
+    case 'joined':
+      return first(
+        text(payload.incidentWorkflowId, 'incidentWorkflowId', 1024),
+        text(payload.alertType, 'alertType', 64),
+      );
+    case 'question-closed':
+      return first(
+        text(payload.owner, 'owner', 1024),
+        typeof payload.unanswered === 'boolean' ? undefined : 'unanswered must be true or false',
+      );
+    case 'restarted':
+      return first(
+        isoTime(payload.at, 'at'),
+        text(payload.by, 'by', 1024, true),
+        payload.outcome === undefined || payload.outcome === 'succeeded' || payload.outcome === 'failed'
+          ? undefined
+          : 'outcome must be succeeded or failed',
+      );
+    default:
+      return 'kind must be question, joined, question-closed or restarted';
+  }
+}
+
+/** A decision passed on from the other incident of a joined question. */
+export function checkPassedDecision(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  const channels = ['api', 'temporal-update', 'temporal-signal', 'slack'];
+  return first(
+    payload.verdict === 'approved' || payload.verdict === 'rejected'
+      ? undefined
+      : 'verdict must be approved or rejected',
+    text(payload.by, 'by', 100),
+    text(payload.comment, 'comment', 1000, true),
+    channels.includes(payload.channel as string)
+      ? undefined
+      : `channel must be one of ${channels.join(', ')}`,
+    text(payload.via, 'via', 1024),
+  );
+}

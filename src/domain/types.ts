@@ -47,6 +47,10 @@ export interface DecisionRecord {
   unrecognisedSeverity?: string;
   /** The guard's or the budget's refusal that turned an automatic restart into a question. */
   permitDenied?: string;
+  /** Taken again when the limit an earlier decision was refused for ended (the backtest replays it then). */
+  decidedAgain?: boolean;
+  /** The model proposed nothing but the target was not healthy: a person was asked (the backtest too). */
+  unhealthyNoop?: boolean;
   /** The lease this pass held to act (automatic or approved): it shapes the next decision's cooldown. */
   lease?: { grantedAt: string; approvedBy?: string; releasedAt?: string; outcome?: string };
 }
@@ -192,10 +196,12 @@ export interface Diagnosis {
   knownFix?: KnownFix;
   /** Evidence that could not be gathered (timed out, failed), noted instead of failing the diagnosis. */
   evidenceNotes?: string[];
+  /** What the plain rules would do, when another source diagnosed: the proposal if a NOOP meets an unhealthy target. */
+  rulesProposal?: { action: RemediationAction; rootCause: string };
 }
 
 /** How a decision reached the incident: Medic's API, or Temporal's own Update or signal (CLI, Web UI). */
-export type DecisionChannel = 'api' | 'temporal-update' | 'temporal-signal';
+export type DecisionChannel = 'api' | 'temporal-update' | 'temporal-signal' | 'slack';
 
 export interface ApprovalState {
   required: boolean;
@@ -208,6 +214,24 @@ export interface ApprovalState {
   channel?: DecisionChannel;
   /** The Update id of the decision (an API decision's Idempotency-Key follows `api:`). */
   updateId?: string;
+  /** This incident joined the question of another on its target (the owner's workflow id). */
+  joined?: string;
+  /** The incidents that joined this one's question, with their alert types. */
+  with?: Array<{ workflowId: string; alertType: string }>;
+  /** The decision was taken on the other incident of a joined question, and passed on from it. */
+  via?: string;
+  /** Asked while only a limit stood in the way: the incident decides again when it ends (ISO time). */
+  limitEndsAt?: string;
+}
+
+/** A decision taken on one incident of a joined question, passed on to the other. */
+export interface PassedDecision {
+  verdict: 'approved' | 'rejected';
+  by: string;
+  comment?: string;
+  channel: DecisionChannel;
+  /** The incident that received the decision. */
+  via: string;
 }
 
 export interface ActionRecord {

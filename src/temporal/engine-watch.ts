@@ -4,8 +4,8 @@
 import { type Client, ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import type { MedicConfig } from '../config.js';
 import type { SweepSettings } from '../domain/anomaly.js';
-import { hostTaskQueue, LOCAL_HOST } from '../domain/naming.js';
-import { defaultText } from '../domain/settings-table.js';
+import { hostTaskQueue } from '../domain/naming.js';
+import { watchIds } from '../domain/watch-ids.js';
 import type { Logger } from '../logger.js';
 import { sweepSettingsSignal } from '../workflows/messages.js';
 import type { SweeperInput } from '../workflows/sweeper.js';
@@ -16,23 +16,7 @@ import { WORKFLOW_TYPES } from '../workflows/workflow-types.js';
 const WATCH_RUN_MS = 30 * 60_000;
 const HEALTH_PROBE_TIMEOUT_MS = 3000;
 
-/**
- * `watcher` and `sweeper` for the default task queue and the local host. Each Medic deployment (task queue)
- * watches its own engines, so another queue gets its own ids (tests run several deployments on one Temporal
- * server), and each host its own pair: `watcher-host-<name>`, `sweeper-host-<name>`. The local host's pair
- * has no host part, the ids of a single-host Medic, so an upgraded worker adopts its running watcher instead
- * of adding a second one (docs/decisions/ids-carry-the-host.md). `scheduleId` is the sweep schedule that
- * came before the sweeper: a worker start deletes it.
- */
-export function watchIds(
-  taskQueue: string,
-  host: string = LOCAL_HOST,
-): { watcherId: string; sweeperId: string; scheduleId: string } {
-  const suffix =
-    (taskQueue === defaultText('MEDIC_TASK_QUEUE') ? '' : `-${taskQueue}`) +
-    (host === LOCAL_HOST ? '' : `-host-${host}`);
-  return { watcherId: `watcher${suffix}`, sweeperId: `sweeper${suffix}`, scheduleId: `sweep${suffix}` };
-}
+export { watchIds } from '../domain/watch-ids.js';
 
 /** Called by the worker of the host it watches (MEDIC_HOST_NAME): the workflows run centrally, the activities there. */
 export async function ensureEngineWatch(client: Client, config: MedicConfig, logger: Logger): Promise<void> {

@@ -25,6 +25,7 @@ import {
 } from '../domain/naming.js';
 import { sanitiseAlert } from '../domain/sanitise.js';
 import type { IncidentSettings } from '../domain/settings.js';
+import type { DeskMessage } from '../domain/target-desk.js';
 import { classifyRaiseFailure } from '../domain/temporal-failure.js';
 import type {
   Alert,
@@ -47,6 +48,7 @@ import {
   resetBreakerSignal,
   resolvedSignal,
   statusQuery,
+  targetDeskSignal,
 } from '../workflows/messages.js';
 import {
   DiagnosisSourceKey,
@@ -295,6 +297,17 @@ export class IncidentGateway implements IncidentPort {
       );
     } catch (err) {
       if (isNotFound(err)) throw new GuardNotFoundError(target, 'there is no breaker to reset');
+      throw unavailableOr(err);
+    }
+  }
+
+  async tellTarget(target: string, host: string, message: DeskMessage): Promise<void> {
+    try {
+      await this.client.withDeadline(Date.now() + ACCEPT_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(guardWorkflowId(target, host)).signal(targetDeskSignal, message),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
       throw unavailableOr(err);
     }
   }

@@ -1,6 +1,7 @@
 // The incident port: what alert senders outside Temporal (the API's ingest, the engine watch) need from
 // it. IncidentGateway is the real one. Kept apart from the gateway so that activities can depend on the
 // port without depending, even as types, on the workflows the gateway starts.
+import type { DeskMessage } from '../domain/target-desk.js';
 import type { Alert, ResolvedPayload } from '../domain/types.js';
 
 export interface IncidentPort {
@@ -17,6 +18,8 @@ export interface IncidentPort {
    * The id of a running incident about this target: the one of this alert type, else (when the search
    * attributes exist to find it) one of any type, with its status.
    */
+  /** Tells a target's guard (when it runs: no guard, no incident waits on the target). */
+  tellTarget(target: string, host: string, message: DeskMessage): Promise<void>;
   findOpenIncident(
     target: string,
     alertType: string,

@@ -1,4 +1,5 @@
-export { budgetWorkflow, guardWorkflow } from './guard.js';
+export { budgetWorkflow } from './budget.js';
+export { guardWorkflow } from './guard.js';
 export { incidentWorkflow } from './incident/story.js';
 export { sweepWorkflow } from './legacy/sweep.js';
 export { sweeperWorkflow } from './sweeper.js';

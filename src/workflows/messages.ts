@@ -11,11 +11,14 @@ import type {
   LeaseRequest,
   ReleaseOutcome,
 } from '../domain/guard.js';
+import type { DeskMessage, TargetNews } from '../domain/target-desk.js';
 import type {
   Alert,
+  DecisionChannel,
   DecisionPayload,
   DecisionResult,
   IncidentState,
+  PassedDecision,
   ResolvedPayload,
 } from '../domain/types.js';
 
@@ -35,6 +38,15 @@ export const approveUpdate = defineUpdate<DecisionResult, [DecisionPayload]>('ap
 export const rejectUpdate = defineUpdate<DecisionResult, [DecisionPayload]>('reject');
 /** Update ids the API sends start with this; any other Update came through Temporal itself. */
 export const API_UPDATE_ID_PREFIX = 'api:';
+/** Update ids of decisions taken in Slack (`slack:<action_ts>:<user>`): the channel `slack`. */
+export const SLACK_UPDATE_ID_PREFIX = 'slack:';
+
+/** The channel a decision Update came through, read from its id's prefix. */
+export function decisionChannelOf(updateId: string | undefined): DecisionChannel {
+  if (updateId?.startsWith(API_UPDATE_ID_PREFIX)) return 'api';
+  if (updateId?.startsWith(SLACK_UPDATE_ID_PREFIX)) return 'slack';
+  return 'temporal-update';
+}
 /** Refusals of a decision Update, by failure type: the API answers 409 for the first, 400 for the second. */
 export const NOT_AWAITING_APPROVAL = 'NotAwaitingApproval';
 export const INVALID_DECISION = 'InvalidDecision';
@@ -68,3 +80,12 @@ export const permitDecisionSignal = defineSignal<[PermitAnswer]>('permitDecision
 export const sweepSettingsSignal = defineSignal<[SweepSettings]>('sweepSettings');
 /** Report this anomaly again if it is still there: its incident ended without a verified recovery. */
 export const forgetAnomalySignal = defineSignal<[{ target: string; check: string }]>('forgetAnomaly');
+
+// ---- One target's incidents: its question, who waits on it, its restarts --------------------
+
+/** To a target's guard, from its incidents and the engine watch (domain/target-desk.ts). */
+export const targetDeskSignal = defineSignal<[DeskMessage]>('targetDesk');
+/** From a target's guard to its incidents: who owns the question, who joined it, its restarts. */
+export const targetNewsSignal = defineSignal<[TargetNews]>('targetNews');
+/** A decision taken on one incident of a joined question, passed to the other (`via` names the first). */
+export const passedDecisionSignal = defineSignal<[PassedDecision]>('passedDecision');

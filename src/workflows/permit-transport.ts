@@ -8,7 +8,8 @@ import {
 } from '@temporalio/workflow';
 import { leaseTtlMs } from '../domain/incident.js';
 import type { SignalCommand, StartCommand } from '../domain/permit.js';
-import { budgetWorkflow, guardWorkflow } from './guard.js';
+import { budgetWorkflow } from './budget.js';
+import { guardWorkflow } from './guard.js';
 import type { IncidentRun } from './incident/run.js';
 import {
   budgetRefundSignal,

@@ -142,6 +142,42 @@ export const PATCHES = {
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },
+  'decide-again': {
+    changed:
+      'an incident asked a person only because of a limit that ends (cooldown, hourly limit, budget window) decides again when it ends, and acts alone if the policy allows it',
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents refused a permit before 2026-12-04 (asked only when a refusal carries its end)',
+    fixtures: { oldPath: [], newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-05'),
+    stage: 'active',
+  },
+  'one-question-per-target': {
+    changed:
+      "before asking a person an incident asks its target's guard, follows the target (its restarts end the wait: the incident verifies instead), and joins the target's open question instead of asking again",
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents that asked a person before 2026-12-04',
+    fixtures: { oldPath: [], newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-05'),
+    stage: 'active',
+  },
+  'verify-before-resolved': {
+    changed:
+      "a model's NOOP and a sender's `resolved` close an incident only for a target healthy now; otherwise a person decides (NOOP) or the incident goes on (`resolved`)",
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents diagnosed NOOP or resolved by their sender before 2026-12-04',
+    fixtures: { oldPath: [], newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-05'),
+    stage: 'active',
+  },
+  'sweep-raises-again': {
+    changed:
+      'an incident the health sweep opened that ends without the target seen healthy tells the sweeper, which may raise the anomaly again',
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'sweep-opened incidents that ended before 2026-12-04',
+    fixtures: { oldPath: [], newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-05'),
+    stage: 'active',
+  },
 } as const satisfies Record<string, PatchRecord>;
 
 export type PatchId = keyof typeof PATCHES;

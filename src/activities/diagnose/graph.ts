@@ -269,5 +269,16 @@ function conclude(input: DiagnoseInput, final: State): Diagnosis {
     observed: { ...evidence.observed, name: input.target },
     ...(evidence.knownFix ? { knownFix: evidence.knownFix } : {}),
     ...(evidence.notes.length > 0 ? { evidenceNotes: evidence.notes } : {}),
+    ...(answer.source !== 'rules' ? { rulesProposal: rulesProposal(evidence) } : {}),
   };
+}
+
+/** What the plain rules would do: the proposal if another source's NOOP meets an unhealthy target. */
+function rulesProposal(evidence: Evidence): NonNullable<Diagnosis['rulesProposal']> {
+  const verdict = diagnoseByRules({
+    alertType: evidence.alertType,
+    logs: evidence.logs,
+    observed: evidence.observed,
+  });
+  return { action: verdict.action, rootCause: verdict.rootCause };
 }

@@ -7,15 +7,18 @@ import { CancelledFailure } from '@temporalio/common';
 import {
   advanceCursor,
   ENGINE_ALERT_TYPES,
+  type EngineEvent,
   EngineEventInterpreter,
   type EventCursor,
   type EventFault,
   isAfterCursor,
   SIGKILL_EXIT_CODE,
 } from '../../domain/engine-events.js';
+import { LOCAL_HOST } from '../../domain/naming.js';
 import { classifyRaiseFailure, describeRaiseFailure } from '../../domain/temporal-failure.js';
 import type { EngineEvidence } from '../../domain/types.js';
 import type { Logger } from '../../logger.js';
+import type { IncidentPort } from '../../temporal/incident-port.js';
 import type { WatchableRuntime } from '../containers.js';
 import type { KernelOomReader } from './kernel-log.js';
 import type { RaiseEngineAlert } from './raise-alert.js';
@@ -52,8 +55,35 @@ export function eventFollower(deps: {
   log: Logger;
   /** Reads the kernel's OOM kills when the engine runs on this host; undefined elsewhere. */
   kernelOomKills?: KernelOomReader;
+  /** Tells a target's guard that its container started (its waiting incidents then verify instead). */
+  tellTarget?: IncidentPort['tellTarget'];
+  /** The host this engine runs on (default `local`). */
+  host?: string;
 }): (input: FollowEventsInput) => Promise<EventCursor> {
   const { runtime, raise, log } = deps;
+
+  /**
+   * A managed container started: its guard hears of it, and whether Medic made that start (it holds or just
+   * gave back the lease) or not. Best effort: the incidents waiting on the target verify in time anyway.
+   */
+  const tellStarted = async (event: EngineEvent): Promise<void> => {
+    if (!deps.tellTarget) return;
+    try {
+      const info = await runtime.inspect(event.containerId);
+      if (!info?.managed) return;
+      const at = new Date(event.timeNano / 1e6).toISOString();
+      await deps.tellTarget(info.name, deps.host ?? LOCAL_HOST, {
+        kind: 'started',
+        at,
+        startedAt: info.startedAt,
+      });
+    } catch (err) {
+      log.warn(
+        { target: event.name, error: (err as Error).message },
+        "could not tell the target's guard it started",
+      );
+    }
+  };
 
   const raiseAlert: RaiseEngineAlert = (...args) =>
     raise(...args).catch((err: unknown) => {
@@ -180,6 +210,7 @@ export function eventFollower(deps: {
       if (!isAfterCursor(event, cursor)) continue;
       if (verdict && 'ignored' in verdict) log.debug({ reason: verdict.ignored }, 'engine event ignored');
       if (verdict && 'fault' in verdict) await raiseOrSkip(verdict.fault, signal);
+      if (event.action === 'start') await tellStarted(event);
       cursor = advanceCursor(cursor, event);
       onHandled(cursor);
     }

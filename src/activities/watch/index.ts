@@ -15,7 +15,8 @@ export type { SweepInput, SweepResult } from './sweep.js';
 
 export interface EngineWatchDeps {
   runtime: WatchableRuntime;
-  incidents: Pick<IncidentPort, 'openOrJoin' | 'findOpenIncident'>;
+  incidents: Pick<IncidentPort, 'openOrJoin' | 'findOpenIncident'> &
+    Partial<Pick<IncidentPort, 'tellTarget'>>;
   logger: Logger;
   /** Reads the kernel's OOM kills when the engine runs on this host; undefined elsewhere. */
   kernelOomKills?: KernelOomReader;
@@ -41,6 +42,8 @@ export function createEngineWatchActivities(deps: EngineWatchDeps) {
       runtime,
       raise,
       log,
+      ...(incidents.tellTarget ? { tellTarget: incidents.tellTarget.bind(incidents) } : {}),
+      ...(deps.host ? { host: deps.host } : {}),
       ...(deps.kernelOomKills ? { kernelOomKills: deps.kernelOomKills } : {}),
     }),
     sweepContainers: sweeper({ runtime, incidents, raise, log, ...(deps.host ? { host: deps.host } : {}) }),

@@ -2,18 +2,17 @@
 // target (compare-and-act on the start time seen at diagnosis), verify its health with backoff, and give
 // the lease back with the outcome. It ends the pass: healed, failed, or escalated.
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import { secondsText, verificationCadence } from '../../domain/incident.js';
-import type { ActionRecord, DecisionRecord, Diagnosis, VerificationResult } from '../../domain/types.js';
+import type { ActionRecord, DecisionRecord, Diagnosis } from '../../domain/types.js';
 import { alreadyRestartedCounts } from '../legacy/already-restarted.js';
-import { verifyByRetryPolicy } from '../legacy/verify-by-retry-policy.js';
 import type { PermitDesk } from '../permit.js';
-import { isPatched } from '../versions.js';
-import type { Desks } from './decide.js';
+import { resolvedAndHealthy } from './ask.js';
+import type { Desks } from './desks.js';
 import { EngineOutage, whileEngineAway } from './engine-outage.js';
 import { describeFailure } from './failures.js';
+import { verifiedHealthy, verifyTargetHealth } from './health.js';
 import { incidentMetrics } from './metrics.js';
 import type { IncidentRun } from './run.js';
-import { type Ended, type Ending, ended } from './types.js';
+import { type DiagnoseAgain, type Ended, type Ending, ended } from './types.js';
 
 const nowIso = () => new Date().toISOString();
 
@@ -22,7 +21,7 @@ export async function act(
   desks: Desks,
   diagnosis: Diagnosis,
   requestId: string,
-): Promise<Ending> {
+): Promise<Ending | DiagnoseAgain> {
   const { state } = run;
   if (run.dryRun) {
     const detail = `dry run: would restart ${state.target} (${diagnosis.rootCause}); nothing was touched`;
@@ -31,7 +30,7 @@ export async function act(
     await desks.permits.release(requestId, 'not-acted');
     return { kind: 'escalated', reason: detail };
   }
-  if (run.resolvedBySender) {
+  if (run.resolvedBySender && (await resolvedAndHealthy(run))) {
     await desks.permits.release(requestId, 'not-acted');
     return { kind: 'recovered-by-itself' };
   }
@@ -67,13 +66,14 @@ async function restartAndVerify(
   permits: PermitDesk,
   diagnosis: Diagnosis,
   requestId: string,
-): Promise<Ending> {
+): Promise<Ending | DiagnoseAgain> {
   const { state, settings } = run;
   run.acting = true;
   run.setStatus('REMEDIATING', `restarting ${state.target}`);
   noteLease(run, { grantedAt: nowIso() });
   const restart = await restartTarget(run, permits, diagnosis, requestId);
   if (restart.kind === 'ended') return restart.ending;
+  if (restart.byOther) return healedByOther(run, permits, diagnosis, requestId);
   const { counted } = restart;
   if (counted) incidentMetrics.acted(state.approval?.decidedBy ? 'approved' : 'automatic');
   run.setStatus('VERIFYING', `checking ${state.target} health`);
@@ -104,7 +104,7 @@ async function restartTarget(
   permits: PermitDesk,
   diagnosis: Diagnosis,
   requestId: string,
-): Promise<{ kind: 'restarted'; counted: boolean } | Ended> {
+): Promise<{ kind: 'restarted'; counted: boolean; byOther: boolean } | Ended> {
   const { state } = run;
   try {
     const action = await whileEngineAway(run, `restarting ${state.target}`, () =>
@@ -118,7 +118,11 @@ async function restartTarget(
       noteLease(run, { releasedAt: nowIso(), outcome: 'not-acted' });
       return ended({ kind: 'escalated', reason: action.detail });
     }
-    return { kind: 'restarted', counted: restartCounts(action) };
+    return {
+      kind: 'restarted',
+      counted: restartCounts(action),
+      byOther: action.outcome === 'healed-by-other',
+    };
   } catch (err) {
     if (isCancellation(err)) throw err;
     const reason = `restart failed: ${describeFailure(err)}`;
@@ -159,17 +163,26 @@ function restartOnce(run: IncidentRun, diagnosis: Diagnosis) {
   );
 }
 
-/** Fast probes while the target comes up, then the MEDIC_HEALTH_* backoff (domain/incident.ts). */
-function verifyTargetHealth(run: IncidentRun): Promise<VerificationResult> {
-  const { target } = run.state;
-  const { maximumAttempts, backoffCoefficient } = run.settings.healthRetry;
-  const summary = `verify ${target} is healthy (up to ${maximumAttempts} checks, backoff x${backoffCoefficient})`;
-  if (!isPatched('verify-cadence')) return verifyByRetryPolicy(run, summary);
-  const { firstWindowMs } = verificationCadence(run.settings.healthRetry);
-  return run.activities.verifyHealthPaced.executeWithOptions(
-    { summary: `${summary}, fast probes for ${secondsText(firstWindowMs)} first` },
-    [{ target, firstWindowMs }],
-  );
+/**
+ * Someone else restarted the container since the diagnosis (its restart policy, a person, another incident):
+ * Medic takes no credit. Healthy, the incident ends so; still failing, it looks again with fresh evidence.
+ */
+async function healedByOther(
+  run: IncidentRun,
+  permits: PermitDesk,
+  diagnosis: Diagnosis,
+  requestId: string,
+): Promise<Ending | DiagnoseAgain> {
+  run.setStatus('VERIFYING', `${run.state.target} was restarted by someone else: checking its health`);
+  const health = await verifiedHealthy(run);
+  await permits.release(requestId, 'not-acted');
+  noteLease(run, { releasedAt: nowIso(), outcome: 'not-acted' });
+  if (health.healthy) return { kind: 'healed-by-other', diagnosis };
+  run.acting = false;
+  return {
+    kind: 'diagnose-again',
+    reason: `still unhealthy after a restart Medic did not make: ${health.detail}`,
+  };
 }
 
 /** The lease this pass acted under, on its decision: the backtest replays the guard from these. */

@@ -59,6 +59,12 @@ export function incidentActivities(
     },
   });
   const { verifyHealth, verifyHealthPaced } = verifyActivities(settings, onHost);
+  // One look, no retries: a NOOP or a sender's `resolved` is taken only for a target healthy now.
+  const { verifyHealth: checkHealthOnce } = proxyActivities<MedicActivities>({
+    ...onHost,
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 1 },
+  });
   // No schedule-to-start timeout: while the writer is down the write waits in its queue, never lost.
   const { recordRunbookOutcome } = proxyActivities<MedicActivities>({
     ...(routes ? { taskQueue: routes.runbookQueue } : {}),
@@ -78,6 +84,7 @@ export function incidentActivities(
     restartContainer,
     verifyHealth,
     verifyHealthPaced,
+    checkHealthOnce,
     recordRunbookOutcome,
     notify,
     checkTarget: targetCheck(settings, routes, engineFinal),

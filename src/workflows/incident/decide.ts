@@ -1,24 +1,20 @@
 // The decide step: the policy (severity x confidence x what the runbook knows) says whether Medic may act
 // alone; acting alone needs the permit (the target's lease and a unit of the global budget), and anything
-// else, a refused permit included, is a question to a person (approval.ts's ladder).
-import { secondsText } from '../../domain/incident.js';
-import { outcomeOfPolicy } from '../../domain/incident-story.js';
-import { decideRemediation, type PolicyDecision } from '../../domain/policy.js';
-import { DECISIONS_KEPT, type DecisionRecord, type Diagnosis } from '../../domain/types.js';
-import type { ApprovalDesk, DecisionWait } from '../approval.js';
+// else, a refused permit included, is a question to a person (ask.ts). A refusal whose limit ends by itself
+// is asked with that end: the incident decides again then (again.ts).
+import { decideRemediation } from '../../domain/policy.js';
+import type { DecisionRecord, Diagnosis } from '../../domain/types.js';
 import { noticeWithoutWaiting } from '../legacy/acting-notice.js';
-import type { PermitDesk } from '../permit.js';
+import { isPatched } from '../versions.js';
+import { limitThatEnds } from './again.js';
+import { askPerson } from './ask.js';
+import { noteDecision } from './decision-record.js';
+import type { Desks } from './desks.js';
+import { checkHealthNow } from './health.js';
 import { incidentMetrics } from './metrics.js';
 import { tell } from './record.js';
 import type { IncidentRun } from './run.js';
 import { type Decided, ended } from './types.js';
-
-export interface Desks {
-  approvals: ApprovalDesk;
-  permits: PermitDesk;
-}
-
-const nowIso = () => new Date().toISOString();
 
 export async function decide(
   run: IncidentRun,
@@ -34,6 +30,9 @@ export async function decide(
   const policy = decideRemediation(diagnosis, state.severity, settings.policy, decidedFrom);
   const decision = noteDecision(run, diagnosis, policy, decidedFrom);
   if (policy.kind === 'escalate') return ended({ kind: 'escalated', reason: policy.reason });
+  if (policy.kind === 'none' && isPatched('verify-before-resolved')) {
+    return nothingToDoIfHealthy(run, desks, diagnosis, policy.reason, decision);
+  }
   if (policy.kind === 'none' || policy.kind === 'record') {
     state.approval = { required: false, reason: policy.reason };
     return ended({ kind: 'nothing-to-do', reason: policy.reason });
@@ -48,7 +47,8 @@ export async function decide(
     } else {
       incidentMetrics.denied(permit.refusal);
       Object.assign(decision, { outcome: 'asked', permitDenied: permit.reason });
-      decided = await askPerson(run, desks, diagnosis, `outside the limits: ${permit.reason}`);
+      const limit = limitThatEnds(permit.refusal);
+      decided = await askPerson(run, desks, diagnosis, `outside the limits: ${permit.reason}`, { limit });
     }
   } else {
     decided = await askPerson(run, desks, diagnosis, policy.reason);
@@ -66,74 +66,24 @@ export async function decide(
   return decided;
 }
 
-/** Records what the policy decided and from what, so the decision can be replayed (npm run backtest). */
-function noteDecision(
-  run: IncidentRun,
-  diagnosis: Diagnosis,
-  policy: PolicyDecision,
-  context: { recurrence?: string; unrecognisedSeverity?: string },
-): DecisionRecord {
-  const decision: DecisionRecord = {
-    at: nowIso(),
-    outcome: outcomeOfPolicy(policy.kind),
-    policy: policy.kind,
-    severity: run.state.severity,
-    confidence: diagnosis.confidence,
-    action: diagnosis.action,
-    ...context,
-  };
-  const decisions = run.state.decisions ?? [];
-  decisions.push(decision);
-  if (decisions.length > DECISIONS_KEPT) decisions.splice(0, decisions.length - DECISIONS_KEPT);
-  run.state.decisions = decisions;
-  return decision;
-}
-
 /**
- * A person decides (an approval waives the guard's limits, not its one-action-at-a-time), then the permit
- * is fetched. The pass ends instead when the person rejects, nobody answers (escalated), or the sender
- * reports the alert resolved while it waited. `resumed`: a wait carried over by continue-as-new.
+ * A model's NOOP is taken only for a target that is healthy: otherwise a person decides, shown the NOOP and
+ * the evidence, with what the rules would do as the proposal (approve: do it; reject: leave it as it is).
  */
-export async function askPerson(
+async function nothingToDoIfHealthy(
   run: IncidentRun,
   desks: Desks,
   diagnosis: Diagnosis,
-  approvalReason: string,
-  resumed?: DecisionWait,
+  reason: string,
+  decision: DecisionRecord,
 ): Promise<Decided> {
-  const { state, settings } = run;
-  const decided = await run.timed('approve', () =>
-    desks.approvals.awaitDecision(approvalReason, diagnosis.action, resumed),
-  );
-  if (!decided && run.resolvedBySender) return ended({ kind: 'recovered-by-itself' });
-  if (!decided) {
-    const maxWait = secondsText(settings.escalation.maxWaitMs);
-    const reason = `no approval decision within ${maxWait} (notified ${state.escalatedTo?.join(', ')})`;
-    return ended({ kind: 'escalated', reason });
+  const health = await checkHealthNow(run);
+  if (health.healthy) {
+    run.state.approval = { required: false, reason: `${reason}; ${health.detail}` };
+    return ended({ kind: 'nothing-to-do', reason: `${reason}; ${health.detail}` });
   }
-  const { verdict, payload, channel, updateId } = decided;
-  state.approval = {
-    required: true,
-    reason: approvalReason,
-    decision: verdict,
-    decidedBy: payload.by,
-    decidedAt: nowIso(),
-    ...(payload.comment ? { comment: payload.comment } : {}),
-    channel,
-    ...(updateId ? { updateId } : {}),
-  };
-  run.record(verdict, `by ${payload.by} via ${channel}${payload.comment ? `: ${payload.comment}` : ''}`);
-  if (verdict === 'rejected') {
-    return ended({
-      kind: 'rejected',
-      diagnosis,
-      by: payload.by,
-      ...(payload.comment ? { comment: payload.comment } : {}),
-    });
-  }
-  // Decided: no second decision may be taken while the lease is fetched.
-  run.setStatus('REMEDIATING', `approved by ${payload.by}; asking ${desks.permits.guardId} for the lease`);
-  const permit = await run.timed('decide', () => desks.permits.acquire(payload.by));
-  if (permit.ok) return { kind: 'permitted', requestId: permit.requestId, diagnosis };
-  return ended({ kind: 'escalated', reason: `approved by ${payload.by}, but ${permit.reason}` });
+  const rules = diagnosis.rulesProposal ?? { action: 'RESTART' as const, rootCause: diagnosis.rootCause };
+  Object.assign(decision, { outcome: 'asked', unhealthyNoop: true });
+  const why = `the diagnosis (${diagnosis.source}) proposes nothing, but ${run.state.target} is not healthy (${health.detail}); the rules propose ${rules.action} (${rules.rootCause})`;
+  return askPerson(run, desks, { ...diagnosis, action: rules.action }, why);
 }

@@ -1,14 +1,37 @@
 // The one place a pass of an incident ends: its ending becomes the closing status, the runbook's record of
 // the outcome, the notification and the metrics, always in this order per ending (replayed histories
 // depend on it). `npm run check:workflows` fails when anything else in src/workflows closes an incident.
+
+import { getExternalWorkflowHandle, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { IncidentState, IncidentStatus } from '../../domain/types.js';
+import { sweeperWorkflowId } from '../../domain/watch-ids.js';
+import { forgetAnomalySignal } from '../messages.js';
 import { isPatched } from '../versions.js';
+import type { Desks } from './desks.js';
+import { describeFailure } from './failures.js';
 import { incidentMetrics } from './metrics.js';
+import { leaveTarget } from './question.js';
 import { learn, tell } from './record.js';
 import type { IncidentRun } from './run.js';
 import type { Ending } from './types.js';
 
-export async function finish(run: IncidentRun, ending: Ending): Promise<IncidentState> {
+export async function finish(run: IncidentRun, desks: Desks, ending: Ending): Promise<IncidentState> {
+  await close(run, ending);
+  // After the closing, so that a history that reached the closing replays its commands as they were.
+  await leaveTarget(run, desks.permits.guardId, ending.kind === 'escalated' && ending.unanswered === true);
+  if (!VERIFIED.has(ending.kind)) await letTheSweepRaiseItAgain(run);
+  return run.state;
+}
+
+/** Endings after which the target was seen healthy (or needs nothing): the sweep has nothing to raise again. */
+const VERIFIED: ReadonlySet<Ending['kind']> = new Set([
+  'healed',
+  'healed-by-other',
+  'recovered-by-itself',
+  'nothing-to-do',
+]);
+
+async function close(run: IncidentRun, ending: Ending): Promise<IncidentState> {
   const { state } = run;
   switch (ending.kind) {
     case 'healed': {
@@ -20,6 +43,22 @@ export async function finish(run: IncidentRun, ending: Ending): Promise<Incident
           : 'healthy again';
         await tell(run, 'resolved', 'info', `${state.target} resolved`, `${state.workflowId}: ${how}`);
       }
+      return state;
+    }
+    case 'healed-by-other': {
+      const by = ending.by ? `the restart of ${ending.by}` : 'a restart Medic did not make';
+      closeAs(
+        run,
+        'RESOLVED',
+        `${state.target} is healthy again, healed by ${by}; Medic took no action of its own`,
+      );
+      await tell(
+        run,
+        'resolved',
+        'info',
+        `${state.target} resolved`,
+        `${state.workflowId}: healthy again after ${by}`,
+      );
       return state;
     }
     case 'failed':
@@ -75,4 +114,24 @@ function closeAs(run: IncidentRun, status: IncidentStatus, detail: string): Inci
   run.state.closedAt = new Date().toISOString();
   incidentMetrics.closed(run.state);
   return run.state;
+}
+
+/**
+ * The sweep reports an anomaly once; an incident it opened that ended without the target seen healthy lets it
+ * report the anomaly again, should it still be there.
+ */
+async function letTheSweepRaiseItAgain(run: IncidentRun): Promise<void> {
+  const evidence = run.state.evidence;
+  if (evidence?.via !== 'sweep' || !isPatched('sweep-raises-again')) return;
+  const sweeper = sweeperWorkflowId(workflowInfo().taskQueue, run.host);
+  try {
+    await getExternalWorkflowHandle(sweeper).signal(forgetAnomalySignal, {
+      target: run.state.target,
+      check: evidence.check,
+    });
+    run.record('sweep-told', `${sweeper} may raise the ${evidence.check} anomaly again`);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    run.record('sweep-not-told', `${sweeper}: ${describeFailure(err)}`);
+  }
 }

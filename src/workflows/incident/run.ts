@@ -19,11 +19,12 @@ import {
   recordEvent,
 } from '../../domain/incident.js';
 import { addPhase, incidentCurrentDetails } from '../../domain/incident-story.js';
-import { checkAlertPayload, checkResolvedPayload } from '../../domain/message-checks.js';
+import { checkAlertPayload, checkResolvedPayload, checkTargetNews } from '../../domain/message-checks.js';
 import { hostTaskQueue, LOCAL_HOST, runbookTaskQueue } from '../../domain/naming.js';
 import type { IncidentSettings } from '../../domain/settings.js';
+import type { TargetNews } from '../../domain/target-desk.js';
 import type { IncidentState, IncidentStatus, Phase, ResolvedPayload } from '../../domain/types.js';
-import { alertSignal, resolvedSignal, statusQuery } from '../messages.js';
+import { alertSignal, resolvedSignal, statusQuery, targetNewsSignal } from '../messages.js';
 import { IncidentSeverityKey, IncidentStatusKey } from '../search-attributes.js';
 import { isPatched } from '../versions.js';
 import { type ActivityRoutes, type IncidentActivities, incidentActivities } from './activities.js';
@@ -37,6 +38,8 @@ import type { IncidentResume, IncidentWorkflowInput, ResumePoint } from './types
 export const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
 
 const nowIso = () => new Date().toISOString();
+/** News kept: a storm of restarts of one target must not grow the run's memory without bound. */
+const NEWS_KEPT = 50;
 type SearchAttributeUpdate = Parameters<typeof upsertSearchAttributes>[0];
 
 export class IncidentRun {
@@ -56,6 +59,10 @@ export class IncidentRun {
   readonly routes: ActivityRoutes | undefined;
   /** Steps that need the engine wait for it while it does not answer (MEDIC_ENGINE_OUTAGE_WAIT). */
   readonly waitsForEngine: boolean;
+  /** What the target's guard told this incident, oldest first (its question, its restarts). */
+  readonly news: TargetNews[] = [];
+  /** This incident asked its guard's question (so it follows the target): it says `done` when it ends. */
+  askedGuard = false;
 
   constructor(readonly input: IncidentWorkflowInput) {
     const info = workflowInfo();
@@ -168,6 +175,21 @@ export class IncidentRun {
       });
       if (effect.kind === 'repeat' && effect.severityRaised) {
         this.upsert([{ key: IncidentSeverityKey, value: this.state.severity }]);
+      }
+    });
+    setHandler(targetNewsSignal, (news) => {
+      if (checkTargetNews(news)) return;
+      this.news.push(news);
+      if (this.news.length > NEWS_KEPT) this.news.shift();
+      if (news.kind === 'joined') {
+        const approval = this.state.approval;
+        const joined = { workflowId: news.incidentWorkflowId, alertType: news.alertType };
+        if (approval)
+          approval.with = [
+            ...(approval.with ?? []).filter((w) => w.workflowId !== joined.workflowId),
+            joined,
+          ];
+        this.record('question-joined', `${joined.workflowId} (${joined.alertType}) joined this question`);
       }
     });
     setHandler(resolvedSignal, (payload) => {

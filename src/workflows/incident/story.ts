@@ -8,7 +8,9 @@ import { keepDryRun } from '../legacy/dry-run.js';
 import { PermitDesk } from '../permit.js';
 import { act, givingBackTheLease } from './act.js';
 import { absorbWhileRefused, admitTarget, openOnFirstAlert } from './admit.js';
-import { askPerson, type Desks, decide } from './decide.js';
+import { askPerson, resolvedAndHealthy } from './ask.js';
+import { decide } from './decide.js';
+import type { Desks } from './desks.js';
 import { diagnoseTarget } from './diagnose.js';
 import { finish } from './finish.js';
 import { reopen, watchForRecurrence } from './recurrence.js';
@@ -36,19 +38,27 @@ async function firstPass(run: IncidentRun, desks: Desks): Promise<Ending> {
   await openOnFirstAlert(run);
   const admitted = await admitTarget(run);
   if (admitted.kind === 'ended') return admitted.ending;
-  if (run.resolvedBySender) return { kind: 'recovered-by-itself' };
+  if (run.resolvedBySender && (await resolvedAndHealthy(run))) return { kind: 'recovered-by-itself' };
   return remediate(run, desks);
 }
 
-/** One pass: diagnose, decide, act and verify. */
+/**
+ * One pass: diagnose, decide, act and verify. A target that changed under the incident (restarted by
+ * someone else, and still failing) is diagnosed again, with fresh evidence.
+ */
 function remediate(run: IncidentRun, desks: Desks, recurrence?: string): Promise<Ending> {
   return givingBackTheLease(run, desks, async () => {
-    const diagnosed = await diagnoseTarget(run);
-    if (diagnosed.kind === 'ended') return diagnosed.ending;
-    if (run.resolvedBySender) return { kind: 'recovered-by-itself' };
-    const decided = await decide(run, desks, diagnosed.diagnosis, recurrence);
-    if (decided.kind === 'ended') return decided.ending;
-    return act(run, desks, decided.diagnosis, decided.requestId);
+    for (;;) {
+      const diagnosed = await diagnoseTarget(run);
+      if (diagnosed.kind === 'ended') return diagnosed.ending;
+      if (run.resolvedBySender && (await resolvedAndHealthy(run))) return { kind: 'recovered-by-itself' };
+      const decided = await decide(run, desks, diagnosed.diagnosis, recurrence);
+      if (decided.kind === 'ended') return decided.ending;
+      const acted =
+        decided.kind === 'permitted' ? await act(run, desks, decided.diagnosis, decided.requestId) : decided;
+      if (acted.kind !== 'diagnose-again') return acted;
+      run.record('diagnosing-again', acted.reason);
+    }
   });
 }
 
@@ -61,9 +71,12 @@ function resumeAwaitingDecision(
   return givingBackTheLease(run, desks, async () => {
     const diagnosis = run.state.diagnosis;
     if (!diagnosis) throw new Error('an incident resumed awaiting a decision carries no diagnosis');
-    const decided = await askPerson(run, desks, diagnosis, wait.reason, wait);
+    const decided = await askPerson(run, desks, diagnosis, wait.reason, { resumed: wait });
     if (decided.kind === 'ended') return decided.ending;
-    return act(run, desks, decided.diagnosis, decided.requestId);
+    const acted =
+      decided.kind === 'permitted' ? await act(run, desks, decided.diagnosis, decided.requestId) : decided;
+    // Still failing after a restart made meanwhile: a new pass looks again, with fresh evidence.
+    return acted.kind === 'diagnose-again' ? remediate(run, desks) : acted;
   });
 }
 
@@ -80,7 +93,7 @@ async function healUntilItSticks(
   let ending = 'for' in from ? undefined : from;
   for (;;) {
     if (ending) {
-      await finish(run, ending);
+      await finish(run, desks, ending);
       if (ending.kind === 'refused') return absorbWhileRefused(run);
       const fixedByMedic = ending.kind === 'healed' && ending.restarted;
       if (!fixedByMedic || run.settings.recurrenceWindowMs <= 0) return run.state;

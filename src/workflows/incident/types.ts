@@ -28,6 +28,10 @@ export type ResumePoint =
       waitStartedMs: number;
       level: number;
       stepEndsAtMs?: number;
+      /** Asked only because of a limit that ends then: the incident decides again at that time. */
+      limitEndsAtMs?: number;
+      /** The owner of the target's question this incident joined (it does not tell people itself). */
+      joined?: string;
     }
   | { for: 'recurrence'; firedAtFix: number; fixedAtMs: number };
 
@@ -44,9 +48,12 @@ export interface IncidentResume {
  */
 export type Ending =
   | { kind: 'healed'; diagnosis: Diagnosis; restarted: boolean }
+  /** Healthy after a restart Medic did not make for this incident: another incident's (`by`), or anyone's. */
+  | { kind: 'healed-by-other'; diagnosis: Diagnosis; by?: string }
   | { kind: 'failed'; diagnosis: Diagnosis; reason: string }
   | { kind: 'rejected'; diagnosis: Diagnosis; by: string; comment?: string }
-  | { kind: 'escalated'; reason: string }
+  /** `unanswered`: nobody decided the incident's question. */
+  | { kind: 'escalated'; reason: string; unanswered?: boolean }
   /** Refused by the allowlist: escalated, then kept open to absorb copies of the alert. */
   | { kind: 'refused'; reason: string }
   /** The sender reported the alert resolved before Medic acted. */
@@ -62,4 +69,10 @@ export const ended = (ending: Ending): Ended => ({ kind: 'ended', ending });
 export type Diagnosed = { kind: 'diagnosed'; diagnosis: Diagnosis } | Ended;
 
 /** The decide step's result: permitted to act (by policy, or by a person), or the pass ended. */
-export type Decided = { kind: 'permitted'; requestId: string; diagnosis: Diagnosis } | Ended;
+export type Decided =
+  | { kind: 'permitted'; requestId: string; diagnosis: Diagnosis }
+  /** The target changed under the incident (restarted, still failing): diagnose it again, with fresh evidence. */
+  | DiagnoseAgain
+  | Ended;
+
+export type DiagnoseAgain = { kind: 'diagnose-again'; reason: string };

@@ -1,0 +1,68 @@
+// Deciding again: an incident that asked a person only because a limit stood in the way (a cooldown, the
+// hourly limit, the budget's window) runs the policy again when the limit ends; if it may now act alone, it
+// acts and withdraws its question. A person can still decide first; a breaker keeps waiting for one.
+import type { Refusal } from '../../domain/guard.js';
+import { decideRemediation } from '../../domain/policy.js';
+import type { Diagnosis } from '../../domain/types.js';
+import { isPatched } from '../versions.js';
+import { noteDecision } from './decision-record.js';
+import type { Desks } from './desks.js';
+import { incidentMetrics } from './metrics.js';
+import { tell } from './record.js';
+import type { IncidentRun } from './run.js';
+import type { Decided } from './types.js';
+
+export async function decideAgain(
+  run: IncidentRun,
+  desks: Desks,
+  diagnosis: Diagnosis,
+): Promise<Extract<Decided, { kind: 'permitted' }> | { kind: 'wait'; limitEndsAtMs: number | undefined }> {
+  const { state, settings } = run;
+  const previous = state.decisions?.at(-1);
+  const context = {
+    ...(previous?.recurrence ? { recurrence: previous.recurrence } : {}),
+    ...(state.unrecognisedSeverity ? { unrecognisedSeverity: state.unrecognisedSeverity } : {}),
+  };
+  const policy = decideRemediation(diagnosis, state.severity, settings.policy, context);
+  const decision = noteDecision(run, diagnosis, policy, context);
+  decision.decidedAgain = true;
+  const limit = state.approval?.limitEndsAt;
+  if (policy.kind !== 'auto') {
+    run.record('decided-again', `the limit ended at ${limit}, but ${policy.reason}: a person decides`);
+    return { kind: 'wait', limitEndsAtMs: undefined };
+  }
+  const permit = await run.timed('decide', () => desks.permits.acquire());
+  if (!permit.ok) {
+    incidentMetrics.denied(permit.refusal);
+    Object.assign(decision, { outcome: 'asked', permitDenied: permit.reason });
+    run.record('decided-again', `still outside the limits: ${permit.reason}`);
+    return { kind: 'wait', limitEndsAtMs: limitThatEnds(permit.refusal) };
+  }
+  const detail = `decided again: the limit it waited for ended at ${limit}; acting without a person`;
+  run.record('decided-again', detail);
+  await withdrawQuestion(run, detail);
+  state.approval = {
+    required: false,
+    reason: detail,
+    ...(state.approval?.with ? { with: state.approval.with } : {}),
+  };
+  return { kind: 'permitted', requestId: permit.requestId, diagnosis };
+}
+
+/**
+ * The question no longer needs anyone: the people told of it hear so (an incoming webhook cannot take a
+ * message back), and the console drops its card as the incident leaves AWAITING_APPROVAL.
+ */
+export async function withdrawQuestion(run: IncidentRun, why: string): Promise<void> {
+  const { state } = run;
+  if (state.status !== 'AWAITING_APPROVAL' || state.approval?.joined) return;
+  const first = run.settings.escalation.levels[0];
+  await tell(run, 'approval-withdrawn', 'info', `${state.workflowId} no longer needs anyone`, why, first);
+}
+
+/** A refusal whose limit ends by itself (not a breaker, which a person resets): the incident decides again then. */
+export function limitThatEnds(refusal: Refusal): number | undefined {
+  if (!refusal.until || !['cooldown', 'hourly-limit', 'budget'].includes(refusal.kind)) return undefined;
+  const at = Date.parse(refusal.until);
+  return Number.isFinite(at) && isPatched('decide-again') ? at : undefined;
+}
