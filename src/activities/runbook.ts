@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { issuesInWords } from '../domain/alert.js';
 import { canonicalSignature } from '../domain/log-signature.js';
+import type { FixToggle, RunbookEntry } from '../domain/runbook.js';
 import { ACTIONS, type FixOutcome, type KnownFix, type RemediationAction } from '../domain/types.js';
 import type { RunbookTrust } from './diagnose/settings.js';
 
@@ -168,6 +169,36 @@ export function judgeFix(fix: RunbookFix, trust: RunbookTrust): KnownFix {
   };
 }
 
+/** A fix as the API and the console show it: the file's fields, its counts, rate and standing. */
+export function runbookEntry(fix: RunbookFix, trust: RunbookTrust): RunbookEntry {
+  const { uses, rate, trusted, setAside, standing } = assessFix(fix, trust);
+  const last = fix.history.at(-1);
+  return {
+    id: fix.id,
+    target: fix.match.target,
+    alertType: fix.match.alertType,
+    errorSignature: fix.match.errorSignature,
+    action: fix.action,
+    rootCause: fix.rootCause,
+    enabled: fix.enabled,
+    stats: { ...fix.stats },
+    uses,
+    rate,
+    trusted,
+    setAside,
+    standing,
+    ...(last ? { lastOutcome: last.outcome, lastIncidentId: last.incidentId, lastAt: last.at } : {}),
+    ...(fix.learnedFrom ? { learnedFrom: fix.learnedFrom } : {}),
+    ...(fix.note ? { note: fix.note } : {}),
+    ...(fix.toggled ? { toggled: fix.toggled } : {}),
+    createdAt: fix.createdAt,
+    updatedAt: fix.updatedAt,
+  };
+}
+
+const sameToggle = (a: FixToggle | undefined, b: FixToggle) =>
+  a?.enabled === b.enabled && a.by === b.by && a.at === b.at && (a.note ?? '') === (b.note ?? '');
+
 /** Signatures are compared in their canonical form, so one stored with a secret in it still matches. */
 function findFix(
   fixes: RunbookFix[],
@@ -262,6 +293,30 @@ export class RunbookStore {
       if (fix.history.length > HISTORY_LIMIT) fix.history.splice(0, fix.history.length - HISTORY_LIMIT);
       await this.write(file);
       return { fixId: fix.id, created, alreadyRecorded: false };
+    });
+  }
+
+  /**
+   * Turns one fix off or on and records who, when and why; undefined when no fix has that id. A fix that
+   * already is so is left as it is (`changed: false`), unless this very toggle made it so: a retried
+   * activity gets the first attempt's answer.
+   */
+  setEnabled(fixId: string, toggle: FixToggle): Promise<{ fix: RunbookFix; changed: boolean } | undefined> {
+    return this.exclusive(async () => {
+      const file = await this.read();
+      const fix = file.fixes.find((f) => f.id === fixId);
+      if (!fix) return undefined;
+      if (fix.enabled === toggle.enabled) return { fix, changed: sameToggle(fix.toggled, toggle) };
+      fix.enabled = toggle.enabled;
+      fix.toggled = {
+        enabled: toggle.enabled,
+        by: toggle.by,
+        at: toggle.at,
+        ...(toggle.note ? { note: toggle.note } : {}),
+      };
+      fix.updatedAt = toggle.at;
+      await this.write(file);
+      return { fix, changed: true };
     });
   }
 

@@ -285,7 +285,7 @@ export const SETTINGS = [
   {
     name: 'MEDIC_DECISION_TIMEOUT',
     group: 'api',
-    doc: 'How long an approve or reject waits for a worker to take it; past it the API answers 503 and the decision never happens.',
+    doc: "How long an approve or reject waits for a worker to take it; past it the API answers 503 and the decision never happens. The runbook's requests (`GET /runbook`, disable, enable) wait as long for its writer.",
     parser: 'duration',
     default: '10s',
     fills: ['api.decisionTimeoutMs'],

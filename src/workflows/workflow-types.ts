@@ -7,4 +7,5 @@ export const WORKFLOW_TYPES = {
   incident: 'incidentWorkflow',
   watcher: 'watcherWorkflow',
   sweep: 'sweepWorkflow',
+  runbook: 'runbookWorkflow',
 } as const satisfies Record<string, keyof typeof workflows>;
