@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProcessSupervisor } from '../src/activities/containers.js';
 import { createDiagnosisPipeline } from '../src/activities/diagnose/graph.js';
-import type { DiagnosisSettings } from '../src/activities/diagnose/settings.js';
+import { type DiagnosisSettings, RULES_ONLY } from '../src/activities/diagnose/settings.js';
 import { RunbookStore } from '../src/activities/runbook.js';
 import { startFakeGemini } from '../test/support/fake-gemini.js';
 import { startFakeOllama } from '../test/support/fake-ollama.js';
@@ -33,22 +33,25 @@ async function main() {
   gemini.answer(ANSWER);
   ollama.answer(ANSWER);
   const dir = mkdtempSync(path.join(tmpdir(), 'medic-bench-'));
-  const base: DiagnosisSettings = { promptLogChars: 2000, runbookTrust: { minSuccessRate: 0.8, minUses: 5 } };
+  const base: DiagnosisSettings = { promptLogChars: 2000, runbookTrust: RULES_ONLY.runbookTrust };
   const geminiSettings = { apiKey: 'bench', model: 'bench', baseUrl: gemini.url, timeoutMs: 5000 };
   const ollamaSettings = { host: ollama.url, model: 'bench', timeoutMs: 5000 };
 
+  // Resolved as often as the shipped trust rule asks, so the runbook answers alone.
   const learned = new RunbookStore(path.join(dir, 'learned.json'));
-  await learned.recordOutcome({
-    incidentId: 'bench-1',
-    workflowId: 'w',
-    target: TARGET,
-    alertType: 'memory-leak',
-    errorSignature: 'memory usage above threshold',
-    action: 'RESTART',
-    rootCause: 'a leak',
-    outcome: 'resolved',
-    at: new Date().toISOString(),
-  });
+  for (let i = 1; i <= base.runbookTrust.minUses; i++) {
+    await learned.recordOutcome({
+      incidentId: `bench-${i}`,
+      workflowId: 'w',
+      target: TARGET,
+      alertType: 'memory-leak',
+      errorSignature: 'memory usage above threshold',
+      action: 'RESTART',
+      rootCause: 'a leak',
+      outcome: 'resolved',
+      at: new Date().toISOString(),
+    });
+  }
   const empty = () => new RunbookStore(path.join(dir, `empty-${Math.random()}.json`));
 
   const cases = [

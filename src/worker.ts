@@ -17,6 +17,7 @@ import {
   createHostActivities,
   HOST_ACTIVITY_NAMES,
   type MedicActivities,
+  RUNBOOK_ACTIVITY_NAMES,
 } from './activities/index.js';
 import { createNotifier } from './activities/notify-delivery.js';
 import { RunbookStore } from './activities/runbook.js';
@@ -193,7 +194,7 @@ export async function createMedicWorker(options: MedicWorkerOptions): Promise<Me
       await Worker.create({
         ...common,
         taskQueue: runbookTaskQueue(taskQueue),
-        activities: pick(activities, ['recordRunbookOutcome']),
+        activities: pick(activities, RUNBOOK_ACTIVITY_NAMES),
         maxConcurrentActivityTaskExecutions: 1,
       }),
     );

@@ -6,6 +6,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FAILURE } from '../domain/failures.js';
 import { DEFAULT_LOG_LIMITS } from '../domain/log-bounds.js';
+import type { RunbookEntry, RunbookListing } from '../domain/runbook.js';
 import type { IncidentSettings } from '../domain/settings.js';
 import { differingSettings } from '../domain/settings.js';
 import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
@@ -24,7 +25,13 @@ import {
 import { containerHealthProbe, probeUntilHealthy } from './health.js';
 import type { Notification, Notifier } from './notify.js';
 import { type RestartInput, restartOnce } from './restart.js';
-import { type OutcomeRecord, type RecordResult, RunbookFormatError, type RunbookStore } from './runbook.js';
+import {
+  type OutcomeRecord,
+  type RecordResult,
+  RunbookFormatError,
+  type RunbookStore,
+  runbookEntry,
+} from './runbook.js';
 
 /** What a host worker needs: its engine, and how to judge and probe what runs there. */
 export interface HostActivityDeps {
@@ -173,6 +180,7 @@ async function onEngine<T>(runtime: ContainerRuntime, work: () => Promise<T>): P
 export function createCentralActivities(deps: CentralActivityDeps) {
   const { runbook, notifier, logger } = deps;
   const pipeline = createDiagnosisPipeline({ runbook, settings: deps.diagnosis ?? RULES_ONLY });
+  const trust = (deps.diagnosis ?? RULES_ONLY).runbookTrust;
   return {
     /**
      * The settings this worker runs incidents with, and which of the starter's differ: the worker owns
@@ -198,25 +206,70 @@ export function createCentralActivities(deps: CentralActivityDeps) {
     },
 
     /**
-     * On the runbook queue's one activity slot, its single writer; incidents on the old path of patch
+     * On the runbook queue's one activity slot, its single writer (so are the two below); incidents on the old path of patch
      * `host-queues` call it on the central queue.
      */
     async recordRunbookOutcome(record: OutcomeRecord): Promise<RecordResult> {
-      try {
-        const result = await runbook.recordOutcome(record);
-        logger.info({ incidentId: record.incidentId, ...result, outcome: record.outcome }, 'runbook updated');
-        return result;
-      } catch (err) {
-        if (err instanceof RunbookFormatError)
-          throw ApplicationFailure.nonRetryable(err.message, FAILURE.runbookFormat);
-        throw err;
-      }
+      const result = await runbookFormatIsFinal(() => runbook.recordOutcome(record));
+      logger.info({ incidentId: record.incidentId, ...result, outcome: record.outcome }, 'runbook updated');
+      return result;
+    },
+
+    /** The fixes with their counts, rate and standing, read by the file's writer (GET /runbook). */
+    async listRunbook(input: { notAfter: string }): Promise<RunbookListing> {
+      stillWanted(input.notAfter);
+      const { fixes } = await runbookFormatIsFinal(() => runbook.read());
+      return { fixes: fixes.map((f) => runbookEntry(f, trust)), trust };
+    },
+
+    /** A person turns one fix off or on (POST /runbook/:id/disable|enable); `at` is the request's time. */
+    async setFixEnabled(input: FixToggleInput): Promise<FixToggleResult> {
+      stillWanted(input.notAfter);
+      const { fixId, enabled, by, note, at } = input;
+      const done = await runbookFormatIsFinal(() =>
+        runbook.setEnabled(fixId, { enabled, by, at, ...(note ? { note } : {}) }),
+      );
+      if (!done) return { found: false };
+      logger.info({ fixId, enabled, by, changed: done.changed }, enabled ? 'fix enabled' : 'fix disabled');
+      return { found: true, fix: runbookEntry(done.fix, trust), changed: done.changed };
     },
 
     async notify(notification: Notification): Promise<void> {
       await notifier.notify(notification);
     },
   };
+}
+
+export interface FixToggleInput {
+  fixId: string;
+  enabled: boolean;
+  by: string;
+  note?: string;
+  at: string;
+  /** Past it the caller has stopped waiting: nothing is done. */
+  notAfter: string;
+}
+
+export type FixToggleResult = { found: false } | { found: true; fix: RunbookEntry; changed: boolean };
+
+/** A runbook request that reached the writer after its caller gave up does nothing (it was told 503). */
+function stillWanted(notAfter: string): void {
+  if (Date.now() <= Date.parse(notAfter)) return;
+  throw ApplicationFailure.nonRetryable(
+    `this runbook request reached its writer after ${notAfter}, when its caller had stopped waiting; nothing was done`,
+    FAILURE.runbookRequestExpired,
+  );
+}
+
+/** A runbook that cannot be read as written is not retried: a person must repair it. */
+async function runbookFormatIsFinal<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof RunbookFormatError)
+      throw ApplicationFailure.nonRetryable(err.message, FAILURE.runbookFormat);
+    throw err;
+  }
 }
 
 function logDiagnosis(logger: Logger, input: DiagnoseInput, result: Diagnosis): Diagnosis {
@@ -263,6 +316,9 @@ export const HOST_ACTIVITY_NAMES = [
   'restartContainer',
   'verifyHealth',
 ] as const;
+
+/** The activities of the runbook's single writer, on `<queue>-runbook` with one slot: it alone opens the file. */
+export const RUNBOOK_ACTIVITY_NAMES = ['recordRunbookOutcome', 'listRunbook', 'setFixEnabled'] as const;
 
 export type HostActivities = ReturnType<typeof createHostActivities>;
 export type CentralActivities = ReturnType<typeof createCentralActivities>;

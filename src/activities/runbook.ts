@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { issuesInWords } from '../domain/alert.js';
 import { canonicalSignature } from '../domain/log-signature.js';
+import type { FixToggle, RunbookEntry } from '../domain/runbook.js';
 import { ACTIONS, type FixOutcome, type KnownFix, type RemediationAction } from '../domain/types.js';
 import type { RunbookTrust } from './diagnose/settings.js';
 
@@ -27,6 +28,10 @@ const fixSchema = z.object({
   rootCause: z.string(),
   enabled: z.boolean().default(true),
   note: z.string().optional(),
+  /** The last time a person turned the fix off or on through the API: who, when, why. */
+  toggled: z
+    .object({ enabled: z.boolean(), by: z.string(), at: z.string(), note: z.string().optional() })
+    .optional(),
   learnedFrom: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -91,47 +96,108 @@ export function fixIdFor(target: string, alertType: string, errorSignature: stri
   return `fix-${target}-${alertType}-${hash}`;
 }
 
+/** Outcomes that count as a failure of the fix itself (a rejection is a person's no, not a failure). */
+const FAILURES: ReadonlySet<FixOutcome> = new Set(['failed', 'did-not-stick']);
+
+/** How a fix stands: its counts, its success rate, and whether it may be applied without a model. */
+export interface FixAssessment {
+  uses: number;
+  /** resolved / uses; 0 before the first use. */
+  rate: number;
+  trusted: boolean;
+  /** Its last two uses failed: its signature goes back to the models, whatever its rate. */
+  setAside: boolean;
+  /** Why it is (not) trusted, in words for the incident's reader. */
+  standing: string;
+}
+
+const percent = (rate: number) => `${Math.round(rate * 100)}%`;
+
+const outcomeInWords = (h: RunbookFix['history'][number]) =>
+  `${h.outcome === 'did-not-stick' ? 'did not stick' : h.outcome} in incident ${h.incidentId}`;
+
+/** Who turned the fix off, when and why, as the file records it (or its hand-written note). */
+function disabledInWords(fix: RunbookFix): string {
+  const change = fix.toggled && !fix.toggled.enabled ? fix.toggled : undefined;
+  if (!change) return `disabled by hand${fix.note ? ` (${fix.note})` : ''}`;
+  return `disabled by ${change.by} at ${change.at}${change.note ? `: ${change.note}` : ''}`;
+}
+
 /**
- * Whether a fix may be applied without asking a model: enabled, and either it worked the last time
- * it was used (it has not failed since), or it meets the success rate over enough uses. Rejections
- * count as uses that did not succeed: a person said no.
+ * Whether a fix may be applied without asking a model: it is enabled, it has been used at least
+ * `minUses` times, and at least `minSuccessRate` of those uses resolved. A rejection counts as a use that
+ * did not succeed (a person said no), a recurrence (`did-not-stick`) as a failure. A fix whose last two
+ * uses failed is set aside whatever its rate, until it works again.
  */
-export function judgeFix(fix: RunbookFix, trust: RunbookTrust): KnownFix {
+export function assessFix(fix: RunbookFix, trust: RunbookTrust): FixAssessment {
   const { resolved, failed, rejected, didNotStick } = fix.stats;
   const uses = resolved + failed + rejected + didNotStick;
-  const last = fix.history.at(-1);
   const rate = uses > 0 ? resolved / uses : 0;
-  const pct = `${Math.round(rate * 100)}%`;
-  let trusted = false;
-  let standing: string;
-  if (!fix.enabled) {
-    standing = `disabled by hand${fix.note ? ` (${fix.note})` : ''}`;
-  } else if (last?.outcome === 'resolved') {
-    trusted = true;
-    standing = `worked last time (incident ${last.incidentId}), ${resolved}/${uses} resolved`;
-  } else if (uses >= trust.minUses && rate >= trust.minSuccessRate) {
-    trusted = true;
-    standing = `${pct} of ${uses} uses resolved, at least ${Math.round(trust.minSuccessRate * 100)}% over ${trust.minUses} required`;
-  } else if (!last && resolved > 0 && failed + didNotStick + rejected === 0) {
-    // Written by hand with counts but no history: the counts speak for themselves.
-    trusted = true;
-    standing = `${resolved} resolved and never failed (no history recorded)`;
-  } else {
-    standing = last
-      ? `last outcome ${last.outcome} (incident ${last.incidentId}), ${pct} of ${uses} uses resolved`
-      : 'never used successfully';
+  const counts = `${resolved} of ${uses} use${uses === 1 ? '' : 's'} resolved (${percent(rate)})`;
+  const required = `at least ${percent(trust.minSuccessRate)} over ${trust.minUses} use${trust.minUses === 1 ? '' : 's'} required`;
+  const lastTwo = fix.history.slice(-2);
+  const setAside = lastTwo.length === 2 && lastTwo.every((h) => FAILURES.has(h.outcome));
+  const base = { uses, rate, setAside };
+  if (!fix.enabled) return { ...base, trusted: false, standing: `${disabledInWords(fix)}; ${counts}` };
+  if (setAside) {
+    return {
+      ...base,
+      trusted: false,
+      standing: `set aside: its last two uses failed (${lastTwo.map(outcomeInWords).join(', then ')}); the models diagnose this signature until the fix works again; ${counts}`,
+    };
   }
+  if (uses >= trust.minUses && rate >= trust.minSuccessRate) {
+    return { ...base, trusted: true, standing: `${counts}, ${required}` };
+  }
+  const short = uses < trust.minUses ? 'not enough uses yet' : 'success rate too low';
+  return { ...base, trusted: false, standing: `${short}: ${counts}, ${required}` };
+}
+
+/** What the diagnosis carries of a fix: its standing, and its last outcome for the policy. */
+export function judgeFix(fix: RunbookFix, trust: RunbookTrust): KnownFix {
+  const { trusted, standing } = assessFix(fix, trust);
+  const last = fix.history.at(-1);
   return {
     fixId: fix.id,
     action: fix.action,
     enabled: fix.enabled,
     trusted,
-    stats: { resolved, failed, rejected, didNotStick },
+    stats: { ...fix.stats },
     ...(last ? { lastOutcome: last.outcome, lastIncidentId: last.incidentId } : {}),
     ...(last?.note ? { lastNote: last.note } : {}),
     standing,
   };
 }
+
+/** A fix as the API and the console show it: the file's fields, its counts, rate and standing. */
+export function runbookEntry(fix: RunbookFix, trust: RunbookTrust): RunbookEntry {
+  const { uses, rate, trusted, setAside, standing } = assessFix(fix, trust);
+  const last = fix.history.at(-1);
+  return {
+    id: fix.id,
+    target: fix.match.target,
+    alertType: fix.match.alertType,
+    errorSignature: fix.match.errorSignature,
+    action: fix.action,
+    rootCause: fix.rootCause,
+    enabled: fix.enabled,
+    stats: { ...fix.stats },
+    uses,
+    rate,
+    trusted,
+    setAside,
+    standing,
+    ...(last ? { lastOutcome: last.outcome, lastIncidentId: last.incidentId, lastAt: last.at } : {}),
+    ...(fix.learnedFrom ? { learnedFrom: fix.learnedFrom } : {}),
+    ...(fix.note ? { note: fix.note } : {}),
+    ...(fix.toggled ? { toggled: fix.toggled } : {}),
+    createdAt: fix.createdAt,
+    updatedAt: fix.updatedAt,
+  };
+}
+
+const sameToggle = (a: FixToggle | undefined, b: FixToggle) =>
+  a?.enabled === b.enabled && a.by === b.by && a.at === b.at && (a.note ?? '') === (b.note ?? '');
 
 /** Signatures are compared in their canonical form, so one stored with a secret in it still matches. */
 function findFix(
@@ -227,6 +293,30 @@ export class RunbookStore {
       if (fix.history.length > HISTORY_LIMIT) fix.history.splice(0, fix.history.length - HISTORY_LIMIT);
       await this.write(file);
       return { fixId: fix.id, created, alreadyRecorded: false };
+    });
+  }
+
+  /**
+   * Turns one fix off or on and records who, when and why; undefined when no fix has that id. A fix that
+   * already is so is left as it is (`changed: false`), unless this very toggle made it so: a retried
+   * activity gets the first attempt's answer.
+   */
+  setEnabled(fixId: string, toggle: FixToggle): Promise<{ fix: RunbookFix; changed: boolean } | undefined> {
+    return this.exclusive(async () => {
+      const file = await this.read();
+      const fix = file.fixes.find((f) => f.id === fixId);
+      if (!fix) return undefined;
+      if (fix.enabled === toggle.enabled) return { fix, changed: sameToggle(fix.toggled, toggle) };
+      fix.enabled = toggle.enabled;
+      fix.toggled = {
+        enabled: toggle.enabled,
+        by: toggle.by,
+        at: toggle.at,
+        ...(toggle.note ? { note: toggle.note } : {}),
+      };
+      fix.updatedAt = toggle.at;
+      await this.write(file);
+      return { fix, changed: true };
     });
   }
 

@@ -19,6 +19,8 @@ export const FAILURE = {
   healthUrlRefused: 'HealthUrlRefused',
   /** runbook.json cannot be read as a runbook: a person must repair it. Final. */
   runbookFormat: 'RunbookFormat',
+  /** A runbook request reached its writer after its caller stopped waiting: nothing was done. Final. */
+  runbookRequestExpired: 'RunbookRequestExpired',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];

@@ -285,7 +285,7 @@ export const SETTINGS = [
   {
     name: 'MEDIC_DECISION_TIMEOUT',
     group: 'api',
-    doc: 'How long an approve or reject waits for a worker to take it; past it the API answers 503 and the decision never happens.',
+    doc: "How long an approve or reject waits for a worker to take it; past it the API answers 503 and the decision never happens. The runbook's requests (`GET /runbook`, disable, enable) wait as long for its writer.",
     parser: 'duration',
     default: '10s',
     fills: ['api.decisionTimeoutMs'],
@@ -661,7 +661,7 @@ export const SETTINGS = [
   {
     name: 'MEDIC_RUNBOOK_MIN_SUCCESS_RATE',
     group: 'diagnosis',
-    doc: 'A known fix whose last use did not succeed is still applied without a model when at least this share of its uses resolved.',
+    doc: 'A known fix is applied without a model when at least this share of its uses resolved (a rejection and a recurrence count as uses that did not), over at least `MEDIC_RUNBOOK_MIN_USES` uses. A fix whose last two uses failed goes back to the models whatever its rate.',
     parser: 'number',
     min: 0,
     max: 1,
@@ -671,11 +671,11 @@ export const SETTINGS = [
   {
     name: 'MEDIC_RUNBOOK_MIN_USES',
     group: 'diagnosis',
-    doc: 'The uses a known fix needs before its success rate (`MEDIC_RUNBOOK_MIN_SUCCESS_RATE`) counts.',
+    doc: 'The uses a known fix needs before its success rate (`MEDIC_RUNBOOK_MIN_SUCCESS_RATE`) counts: with 2, one success is not enough to skip the models, two are.',
     parser: 'int',
     min: 1,
     max: 10_000,
-    default: '5',
+    default: '2',
     fills: ['diagnosis.runbookTrust.minUses'],
   },
 

@@ -8,4 +8,5 @@ export const WORKFLOW_TYPES = {
   watcher: 'watcherWorkflow',
   sweep: 'sweepWorkflow',
   sweeper: 'sweeperWorkflow',
+  runbook: 'runbookWorkflow',
 } as const satisfies Record<string, keyof typeof workflows>;

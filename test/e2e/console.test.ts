@@ -1,8 +1,8 @@
 // The approval console in a real browser (Debian's Chromium through playwright-core) against the whole
 // local stack with the demo app in a container: a critical fault waits; a person opens /console, types
-// the approver token, approves with a comment and watches the incident resolve. The page may reach only
-// Medic: every other request is aborted and counted.
-import { mkdirSync } from 'node:fs';
+// the approver token, approves with a comment and watches the incident resolve; then reads the runbook and
+// turns the learned fix off and on. The page may reach only Medic: every other request is aborted and counted.
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { banner } from '../../scripts/local-stack.js';
@@ -148,6 +148,38 @@ describe.skipIf(Boolean(noEngine ?? noBrowser))('the approval console in a real 
       comment,
       channel: 'api',
     });
+
+    // The runbook: the fix the memory leak taught, with its counts and standing (one success does not make
+    // it trusted); an approver turns it off with a note, and on again.
+    const fixRow = page.locator('#runbook-body tr', { hasText: `${DEMO} · memory-leak` });
+    await expect.poll(() => visibleText(fixRow).catch(() => ''), { timeout: 60_000 }).toContain('RESTART');
+    const fixText = await visibleText(fixRow);
+    expect(fixText).toContain('1 resolved, 0 failed, 0 rejected, 0 did not stick');
+    expect(fixText).toContain('100 % of 1');
+    expect(fixText).toContain('not trusted');
+    expect(fixText).toContain('not enough uses yet');
+    expect(await visibleText(fixRow.locator('td.enabled'))).toBe('yes');
+    expect(await visibleText(page.locator('#runbook-summary'))).toContain('at least 80 % of at least 2 uses');
+
+    await fixRow.getByRole('button', { name: 'Disable' }).click();
+    expect(await visibleText(fixRow.locator('.outcome'))).toContain('Say in the note why');
+    const note = 'turned off from the console test';
+    await fixRow.getByLabel('Note').fill(note);
+    await fixRow.getByRole('button', { name: 'Disable' }).click();
+    await expect
+      .poll(() => visibleText(page.locator('#changes')), { timeout: 30_000 })
+      .toContain('Disabled by operator.');
+    await expect.poll(() => visibleText(fixRow.locator('td.enabled')), { timeout: 30_000 }).toMatch(/^no/);
+    expect(await visibleText(fixRow)).toContain(`disabled by operator at `);
+    const learned = () =>
+      (JSON.parse(readFileSync(stack.runbookPath, 'utf8')).fixes as Array<Record<string, unknown>>).find(
+        (f) => (f.match as { alertType: string }).alertType === 'memory-leak',
+      );
+    expect(learned()).toMatchObject({ enabled: false, toggled: { enabled: false, by: 'operator', note } });
+
+    await fixRow.getByRole('button', { name: 'Enable' }).click();
+    await expect.poll(() => visibleText(fixRow.locator('td.enabled')), { timeout: 30_000 }).toMatch(/^yes/);
+    expect(learned()).toMatchObject({ enabled: true, toggled: { enabled: true, by: 'operator' } });
 
     // The console asked nothing of any host but Medic's own, and the page reported no error.
     expect(blocked).toEqual([]);

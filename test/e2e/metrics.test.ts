@@ -96,6 +96,8 @@ describe.skipIf(Boolean(skipReason))('worker and API metrics, and the dashboard'
       MEDIC_RECURRENCE_WINDOW: '0s',
       // The second occurrence comes inside the cooldown: the guard refuses and a person is asked.
       MEDIC_GUARD_COOLDOWN: '1h',
+      // One success is enough here, so the runbook diagnoses the second occurrence (and counts a hit).
+      MEDIC_RUNBOOK_MIN_USES: '1',
       MEDIC_HEALTH_INITIAL_INTERVAL: '500ms',
       MEDIC_RESTART_STOP_TIMEOUT: '5s',
       MEDIC_WEBHOOK_SECRET: SECRET,

@@ -61,7 +61,7 @@ function settings(overrides: Partial<DiagnosisSettings> = {}): DiagnosisSettings
     gemini: { apiKey: 'test-key-123', model: 'gemini-test', baseUrl: gemini.url, timeoutMs: 2000 },
     ollama: { host: ollama.url, model: 'llama-test', timeoutMs: 2000 },
     promptLogChars: 2000,
-    runbookTrust: { minSuccessRate: 0.8, minUses: 5 },
+    runbookTrust: { minSuccessRate: 0.8, minUses: 2 },
     ...overrides,
   };
 }
@@ -160,30 +160,66 @@ describe('diagnosis providers', () => {
     expect(gemini.requests).toHaveLength(0);
   });
 
-  it('applies a trusted runbook fix without any HTTP call to either model', async () => {
+  it('applies a fix that resolved twice without any HTTP call to either model; once is not enough', async () => {
     gemini.answer(GOOD);
     ollama.answer(GOOD);
     const first = await diagnose();
-    await runbook.recordOutcome({
-      incidentId: 'run-1',
-      workflowId: `incident:local:${TARGET}:memory-leak`,
-      target: TARGET,
-      alertType: 'memory-leak',
-      errorSignature: first.errorSignature,
-      action: 'RESTART',
-      rootCause: 'a leak (learned)',
-      outcome: 'resolved',
-      at: new Date().toISOString(),
-    });
+    const resolvedBy = (incidentId: string) =>
+      runbook.recordOutcome({
+        incidentId,
+        workflowId: `incident:local:${TARGET}:memory-leak`,
+        target: TARGET,
+        alertType: 'memory-leak',
+        errorSignature: first.errorSignature,
+        action: 'RESTART',
+        rootCause: 'a leak (learned)',
+        outcome: 'resolved',
+        at: new Date().toISOString(),
+      });
+    await resolvedBy('run-1');
     gemini.requests.length = 0;
-    ollama.requests.length = 0;
 
     const second = await diagnose();
-    expect(second).toMatchObject({ source: 'runbook', action: 'RESTART', rootCause: 'a leak (learned)' });
-    expect(second.knownFix).toMatchObject({ trusted: true, lastOutcome: 'resolved' });
-    expect(providersIn(second)).toEqual(['runbook:answered']);
+    expect(second.source).toBe('gemini');
+    expect(second.knownFix).toMatchObject({ trusted: false, lastOutcome: 'resolved' });
+    expect(second.trail[0]?.detail).toContain('not trusted: not enough uses yet: 1 of 1 use resolved');
+    expect(gemini.requests).toHaveLength(1);
+
+    await resolvedBy('run-2');
+    gemini.requests.length = 0;
+    ollama.requests.length = 0;
+    const third = await diagnose();
+    expect(third).toMatchObject({ source: 'runbook', action: 'RESTART', rootCause: 'a leak (learned)' });
+    expect(third.knownFix).toMatchObject({ trusted: true, lastOutcome: 'resolved' });
+    expect(providersIn(third)).toEqual(['runbook:answered']);
     expect(gemini.requests).toHaveLength(0);
     expect(ollama.requests).toHaveLength(0);
+  });
+
+  it('gives a fix whose last two uses failed back to the models, and the trail says why', async () => {
+    const signature = 'memory usage above threshold';
+    const outcomes = ['resolved', 'resolved', 'resolved', 'resolved', 'failed', 'did-not-stick'] as const;
+    for (const [i, outcome] of outcomes.entries()) {
+      await runbook.recordOutcome({
+        incidentId: `run-${i}`,
+        workflowId: 'w',
+        target: TARGET,
+        alertType: 'memory-leak',
+        errorSignature: signature,
+        action: 'RESTART',
+        rootCause: 'a leak',
+        outcome,
+        at: new Date().toISOString(),
+      });
+    }
+    gemini.answer(GOOD);
+    const d = await diagnose();
+    expect(d.source).toBe('gemini');
+    expect(d.knownFix).toMatchObject({ trusted: false, lastOutcome: 'did-not-stick' });
+    expect(d.trail[0]).toMatchObject({ provider: 'runbook', outcome: 'skipped' });
+    expect(d.trail[0]?.detail).toContain(
+      'not trusted: set aside: its last two uses failed (failed in incident run-4, then did not stick in incident run-5)',
+    );
   });
 
   it('asks the models again once the fix failed, and carries the failure for the policy', async () => {

@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Evidence } from '../../src/activities/diagnose/evidence.js';
 import { buildPrompt, lastChars } from '../../src/activities/diagnose/prompt.js';
-import { judgeFix, type RunbookFix } from '../../src/activities/runbook.js';
+import { assessFix, judgeFix, type RunbookFix } from '../../src/activities/runbook.js';
 import { redactSecrets } from '../../src/domain/redact.js';
+import { defaultNumber } from '../../src/domain/settings-table.js';
 
 const evidence = (logs: string[]): Evidence => ({
   target: 'svc',
@@ -97,11 +98,13 @@ describe('buildPrompt', () => {
 });
 
 describe('judgeFix', () => {
-  const trust = { minSuccessRate: 0.8, minUses: 5 };
-  const fix = (
-    outcomes: Array<'resolved' | 'failed' | 'rejected' | 'did-not-stick'>,
-    enabled = true,
-  ): RunbookFix => ({
+  // The shipped defaults: 80% over at least 2 uses.
+  const trust = {
+    minSuccessRate: defaultNumber('MEDIC_RUNBOOK_MIN_SUCCESS_RATE'),
+    minUses: defaultNumber('MEDIC_RUNBOOK_MIN_USES'),
+  };
+  type Outcome = 'resolved' | 'failed' | 'rejected' | 'did-not-stick';
+  const fix = (outcomes: Outcome[], enabled = true): RunbookFix => ({
     id: 'fix-1',
     match: { target: 'svc', alertType: 'a', errorSignature: 's' },
     action: 'RESTART',
@@ -117,34 +120,109 @@ describe('judgeFix', () => {
     },
     history: outcomes.map((outcome, i) => ({ incidentId: `run-${i}`, workflowId: 'w', outcome, at: 't' })),
   });
+  const resolvedTimes = (n: number): Outcome[] => Array.from({ length: n }, () => 'resolved');
 
-  it('trusts a fix that worked and has not failed since', () => {
-    expect(judgeFix(fix(['resolved']), trust).trusted).toBe(true);
-    expect(judgeFix(fix(['failed', 'resolved']), trust).trusted).toBe(true);
-    expect(judgeFix(fix(['resolved', 'failed']), trust).trusted).toBe(false);
-    expect(judgeFix(fix(['resolved', 'did-not-stick']), trust).trusted).toBe(false);
+  it('ships 80% over at least 2 uses', () => {
+    expect(trust).toEqual({ minSuccessRate: 0.8, minUses: 2 });
   });
 
-  it('trusts a fix that meets the success rate over enough uses even after a failure', () => {
-    const mostly = fix([
-      'resolved',
-      'resolved',
-      'resolved',
-      'resolved',
-      'resolved',
-      'resolved',
-      'resolved',
-      'resolved',
-      'failed',
-    ]);
-    expect(judgeFix(mostly, trust)).toMatchObject({ trusted: true, lastOutcome: 'failed' });
-    expect(judgeFix(fix(['resolved', 'resolved', 'failed']), trust).trusted).toBe(false);
+  it('one success is not enough to skip the model; two are', () => {
+    const once = judgeFix(fix(['resolved']), trust);
+    expect(once).toMatchObject({ trusted: false, lastOutcome: 'resolved' });
+    expect(once.standing).toBe(
+      'not enough uses yet: 1 of 1 use resolved (100%), at least 80% over 2 uses required',
+    );
+    const twice = judgeFix(fix(['resolved', 'resolved']), trust);
+    expect(twice.trusted).toBe(true);
+    expect(twice.standing).toBe('2 of 2 uses resolved (100%), at least 80% over 2 uses required');
   });
 
-  it('never trusts a fix a person disabled', () => {
-    expect(judgeFix(fix(['resolved'], false), trust)).toMatchObject({
+  it('judges by the rate, not by the last outcome', () => {
+    // Worked last time, but one in two is not 80%.
+    expect(judgeFix(fix(['failed', 'resolved']), trust)).toMatchObject({
       trusted: false,
-      standing: expect.stringContaining('disabled'),
+      standing: expect.stringContaining('success rate too low: 1 of 2 uses resolved (50%)'),
     });
+    // Failed last time, and still 8 of 9 (89%).
+    expect(judgeFix(fix([...resolvedTimes(8), 'failed']), trust)).toMatchObject({
+      trusted: true,
+      lastOutcome: 'failed',
+    });
+  });
+
+  it('counts a rejection as a use that did not succeed', () => {
+    expect(assessFix(fix(['resolved', 'resolved', 'rejected']), trust)).toMatchObject({
+      uses: 3,
+      trusted: false,
+    });
+    expect(assessFix(fix([...resolvedTimes(4), 'rejected']), trust)).toMatchObject({
+      uses: 5,
+      rate: 0.8,
+      trusted: true,
+    });
+  });
+
+  it('a recurrence lowers the rate', () => {
+    const before = assessFix(fix(resolvedTimes(4)), trust);
+    const after = assessFix(fix([...resolvedTimes(4), 'did-not-stick']), trust);
+    expect(before).toMatchObject({ rate: 1, trusted: true });
+    expect(after.rate).toBe(0.8);
+    expect(after.rate).toBeLessThan(before.rate);
+    // One more recurrence after a success: 5 of 7 is below 80%.
+    expect(
+      assessFix(fix([...resolvedTimes(4), 'did-not-stick', 'resolved', 'did-not-stick']), trust),
+    ).toMatchObject({ trusted: false, setAside: false });
+  });
+
+  it('sets a fix aside after two failures in a row, whatever its rate, and says why', () => {
+    for (const lastTwo of [
+      ['failed', 'failed'],
+      ['failed', 'did-not-stick'],
+      ['did-not-stick', 'did-not-stick'],
+    ] as Outcome[][]) {
+      const assessed = assessFix(fix([...resolvedTimes(20), ...lastTwo]), trust);
+      // 20 of 22 is 91%: the rate alone would trust it.
+      expect(assessed.rate).toBeGreaterThan(0.9);
+      expect(assessed).toMatchObject({ trusted: false, setAside: true });
+      expect(assessed.standing).toMatch(
+        /^set aside: its last two uses failed \(.* in incident run-20, then .* in incident run-21\); the models diagnose this signature until the fix works again/,
+      );
+    }
+    // A failure, a rejection, a failure: not two failures in a row.
+    expect(assessFix(fix([...resolvedTimes(20), 'failed', 'rejected', 'failed']), trust)).toMatchObject({
+      setAside: false,
+      trusted: true,
+    });
+    // It works again: no longer set aside.
+    expect(assessFix(fix([...resolvedTimes(20), 'failed', 'failed', 'resolved']), trust)).toMatchObject({
+      setAside: false,
+      trusted: true,
+    });
+  });
+
+  it('trusts counts written by hand only as the rate allows', () => {
+    const handWritten = { ...fix([]), stats: { resolved: 1, failed: 0, rejected: 0, didNotStick: 0 } };
+    expect(judgeFix(handWritten, trust).trusted).toBe(false);
+    const more = { ...handWritten, stats: { ...handWritten.stats, resolved: 3 } };
+    expect(judgeFix(more, trust).trusted).toBe(true);
+  });
+
+  it('never trusts a disabled fix, and says who turned it off and why', () => {
+    expect(judgeFix(fix(resolvedTimes(10), false), trust)).toMatchObject({
+      trusted: false,
+      standing: expect.stringMatching(/^disabled by hand; 10 of 10 uses resolved/),
+    });
+    const toggled = {
+      ...fix(resolvedTimes(10), false),
+      toggled: {
+        enabled: false,
+        by: 'alice',
+        at: '2030-01-01T00:00:00.000Z',
+        note: 'the cache is being replaced',
+      },
+    };
+    expect(judgeFix(toggled, trust).standing).toMatch(
+      /^disabled by alice at 2030-01-01T00:00:00.000Z: the cache is being replaced; /,
+    );
   });
 });

@@ -132,7 +132,7 @@ describe('decideRemediation: confidence and what the runbook knows', () => {
       expect(decision.reason).toContain('run-1');
       expect(decision.reason).toContain('fix-svc-bad-config-1234');
     }
-    // Once it worked again, the fix is trusted again.
+    // Once it worked again, the policy lets it act alone again.
     expect(
       decideRemediation(
         { ...diagnosis('RESTART'), knownFix: knownFix('resolved') },

@@ -188,4 +188,77 @@ await Promise.all(Array.from({ length: 30 }, (_, i) => store.recordOutcome({ inc
     const { fixes } = await new RunbookStore(file).read();
     expect(fixes[0]).toMatchObject({ enabled: true, stats: { resolved: 0, failed: 0 }, history: [] });
   });
+
+  it('turns a fix off and on, recording who, when and why; an unknown id changes nothing', async () => {
+    const store = new RunbookStore(file);
+    const { fixId } = await store.recordOutcome(record());
+    const before = readFileSync(file, 'utf8');
+    expect(await store.setEnabled('fix-nobody', { enabled: false, by: 'alice', at: 't' })).toBeUndefined();
+    expect(readFileSync(file, 'utf8')).toBe(before);
+
+    const off = {
+      enabled: false,
+      by: 'alice',
+      at: '2026-11-25T11:00:00.000Z',
+      note: 'the cache is replaced',
+    };
+    expect(await store.setEnabled(fixId, off)).toMatchObject({ changed: true, fix: { enabled: false } });
+    // The same request again (a retried activity) gets the same answer and writes nothing.
+    const written = readFileSync(file, 'utf8');
+    expect(await store.setEnabled(fixId, off)).toMatchObject({ changed: true });
+    expect(readFileSync(file, 'utf8')).toBe(written);
+    // Another request to turn off what is off changes nothing, not even who turned it off.
+    expect(
+      await store.setEnabled(fixId, { ...off, by: 'bob', at: '2026-11-25T12:00:00.000Z' }),
+    ).toMatchObject({
+      changed: false,
+      fix: { toggled: off },
+    });
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    expect(json.fixes[0]).toMatchObject({ enabled: false, toggled: off, updatedAt: off.at });
+
+    const on = { enabled: true, by: 'bob', at: '2026-11-25T13:00:00.000Z' };
+    expect(await store.setEnabled(fixId, on)).toMatchObject({
+      changed: true,
+      fix: { enabled: true, toggled: on },
+    });
+    // Its counts and history are untouched.
+    expect((await store.read()).fixes[0]).toMatchObject({
+      stats: { resolved: 1 },
+      history: [{ incidentId: 'run-1' }],
+    });
+  });
+
+  it('reads a file written before fixes could be toggled, and one whose fix is disabled by hand', async () => {
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        fixes: [
+          {
+            id: 'manual-2',
+            match: { target: 'svc', alertType: 'hang', errorSignature: 'none' },
+            action: 'RESTART',
+            rootCause: 'r',
+            enabled: false,
+            note: 'waiting for a fix upstream',
+            createdAt: '2026-01-01T00:00:00Z',
+            updatedAt: '2026-01-01T00:00:00Z',
+            stats: { resolved: 3 },
+          },
+        ],
+      }),
+    );
+    const store = new RunbookStore(file);
+    const [fix] = (await store.read()).fixes;
+    expect(fix?.toggled).toBeUndefined();
+    // Already off: nothing to do, and the hand-written note stays.
+    expect(
+      await store.setEnabled('manual-2', { enabled: false, by: 'alice', at: 't', note: 'n' }),
+    ).toMatchObject({
+      changed: false,
+      fix: { note: 'waiting for a fix upstream' },
+    });
+    expect((await store.setEnabled('manual-2', { enabled: true, by: 'alice', at: 't' }))?.changed).toBe(true);
+  });
 });

@@ -1,6 +1,6 @@
 // Diagnosis inside the incident workflow, on the real dev server, with the demo app as a supervised
 // process and Gemini as a local server speaking its wire format: source and trail in the `status`
-// query, GET /incidents/:id and the report; the runbook answering the second time; low confidence
+// query, GET /incidents/:id and the report; the runbook answering once its fix resolved twice; low confidence
 // and a known-failed fix asking a person.
 import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -53,7 +53,7 @@ function diagnosisSettings(): DiagnosisSettings {
     gemini: { apiKey: 'test-key', model: 'gemini-test', baseUrl: gemini.url, timeoutMs: 3000 },
     ollama: { host: noOllama.url, model: 'none', timeoutMs: 1000 },
     promptLogChars: 2000,
-    runbookTrust: { minSuccessRate: 0.8, minUses: 5 },
+    runbookTrust: { minSuccessRate: 0.8, minUses: 2 },
   };
 }
 
@@ -64,7 +64,7 @@ async function withStack(
     supervisor: ProcessSupervisor;
     api: string;
     demoUrl: string;
-    handleFor: (id: string) => WorkflowHandle<typeof incidentWorkflow>;
+    handleFor: (id: string, runId?: string) => WorkflowHandle<typeof incidentWorkflow>;
     activities: ReturnType<typeof buildActivities>;
   }) => Promise<void>,
 ) {
@@ -95,7 +95,7 @@ async function withStack(
           supervisor,
           api: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
           demoUrl: url,
-          handleFor: (id) => temporal.client.workflow.getHandle<typeof incidentWorkflow>(id),
+          handleFor: (id, runId) => temporal.client.workflow.getHandle<typeof incidentWorkflow>(id, runId),
           activities,
         });
       } finally {
@@ -117,7 +117,7 @@ const awaitStatus = (handle: WorkflowHandle, status: IncidentState['status'], no
   );
 
 describe('diagnosis in the incident workflow', () => {
-  it('shows the source and trail in the status query, GET /incidents/:id and the report; the runbook answers the second time', async () => {
+  it('shows the source and trail in the status query, GET /incidents/:id and the report; the runbook answers once its fix resolved twice', async () => {
     const target = `wf-diag-${Date.now()}`;
     gemini.answer(GOOD);
     const before = gemini.requests.length;
@@ -159,14 +159,28 @@ describe('diagnosis in the incident workflow', () => {
       const description = await handle.describe();
       expect(description.memo?.diagnosis).toMatchObject({ source: 'gemini' });
 
-      // The same fault again: the runbook answers, and Gemini is not asked.
-      await ctx.gateway.openOrJoin(alertFor(target));
-      const second = await awaitStatus(handle, 'RESOLVED', first.id);
-      expect(second.diagnosis).toMatchObject({ source: 'runbook', action: 'RESTART' });
-      expect(second.diagnosis?.trail.map((t) => t.provider)).toEqual(['runbook']);
-      expect(gemini.requests.length - before).toBe(1);
+      // The same fault again: one success is not enough, Gemini is asked again, and the timeline says why.
+      // Each run is awaited to its end: an alert sent while the last one still finishes would join it.
+      const resultOf = async () =>
+        ctx.handleFor(workflowId, (await ctx.gateway.openOrJoin(alertFor(target))).runId).result();
+      const second = await resultOf();
+      expect(second.status).toBe('RESOLVED');
+      expect(second.diagnosis?.source).toBe('gemini');
+      expect(second.diagnosis?.knownFix).toMatchObject({ trusted: false, lastIncidentId: first.id });
+      expect(second.timeline.find((t) => t.event === 'runbook-standing')?.detail).toContain(
+        'not enough uses yet: 1 of 1 use resolved (100%), at least 80% over 2 uses required',
+      );
+      expect(gemini.requests.length - before).toBe(2);
+
+      // And once more: two successes, the runbook answers, and Gemini is not asked.
+      const third = await resultOf();
+      expect(third.status).toBe('RESOLVED');
+      expect(third.diagnosis).toMatchObject({ source: 'runbook', action: 'RESTART' });
+      expect(third.diagnosis?.trail.map((t) => t.provider)).toEqual(['runbook']);
+      expect(third.diagnosis?.justification).toContain('2 of 2 uses resolved (100%)');
+      expect(gemini.requests.length - before).toBe(2);
       const { fixes } = await ctx.activities.runbook.read();
-      expect(fixes[0]?.stats.resolved).toBe(2);
+      expect(fixes[0]?.stats.resolved).toBe(3);
     });
   });
 

@@ -387,12 +387,14 @@ describe('guardrails (time-skipping server)', () => {
       expect(done.timeline.at(-1)?.event).toBe('watch-ended');
       const later = await ctx.gateway.openOrJoin(alertFor(target, 'memory-leak'));
       expect(later.runId).not.toBe(opened.runId);
-      // The fix worked the second time, so the runbook trusts it again and the next incident acts alone.
+      // The fix worked the second time: the policy no longer holds it back, and the next incident acts alone
+      // (diagnosed by the rules: 2 of 3 uses resolved is below the rate the runbook needs to answer alone).
       const fresh = await awaitStatus(
         env.client.workflow.getHandle(later.workflowId, later.runId),
         'RESOLVED',
       );
       expect(fresh.approval).toMatchObject({ required: false });
+      expect(fresh.diagnosis?.source).toBe('rules');
     });
   });
 

@@ -18,9 +18,9 @@ export interface OllamaSettings {
 }
 
 export interface RunbookTrust {
-  /** A fix whose last outcome was not a success is still trusted at this success rate ... */
+  /** A fix is applied without a model when at least this share of its uses resolved ... */
   minSuccessRate: number;
-  /** ... over at least this many uses. */
+  /** ... over at least this many uses (runbook.ts assessFix). */
   minUses: number;
 }
 

@@ -1,12 +1,15 @@
 // Medic's approval console: plain browser JavaScript, no build step, no library. It reads the same JSON
-// API as everyone else with the token the person typed, polls every few seconds, and decides through
-// POST /incidents/:id/approve|reject. Every text from an incident goes in with textContent, never as markup.
+// API as everyone else with the token the person typed, polls every few seconds, decides through
+// POST /incidents/:id/approve|reject and turns runbook fixes off or on through POST /runbook/:id/disable|enable.
+// Every text from an incident or the runbook goes in with textContent, never as markup.
 
 const REFRESH_MS = 3000;
 const TOKEN_KEY = 'medic.console.token';
 const RECENT_LIMIT = 20;
 const DECISION_ATTEMPTS = 3;
 const MAX_CHANGES = 8;
+/** Each read of the runbook is a short workflow on Temporal: read it seldom, and after each change. */
+const RUNBOOK_REFRESH_MS = 30_000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -446,6 +449,187 @@ async function renderRecent() {
     incidents.length === 0 ? 'No incidents yet.' : `The last ${incidents.length}, newest first.`;
 }
 
+// ---- the runbook: what Medic learned, and whether it may use it without a model ----
+
+const runbookPath = (id) => `/runbook/${encodeURIComponent(id)}`;
+
+function standingWord(fix) {
+  if (!fix.enabled) return 'disabled';
+  if (fix.setAside) return 'set aside';
+  return fix.trusted ? 'trusted' : 'not trusted';
+}
+
+function fixCells(fix) {
+  const { stats } = fix;
+  const last = fix.lastOutcome ? `last: ${fix.lastOutcome} (incident ${fix.lastIncidentId})` : 'never used';
+  const word = standingWord(fix);
+  const toggled = fix.toggled
+    ? `turned ${fix.toggled.enabled ? 'on' : 'off'} by ${fix.toggled.by}, ${clock(fix.toggled.at)}${fix.toggled.note ? `: ${fix.toggled.note}` : ''}`
+    : undefined;
+  return [
+    el(
+      'td',
+      {},
+      el('span', { class: 'title' }, `${fix.target} · ${fix.alertType}`),
+      el('br'),
+      el('span', { class: 'workflow-id' }, fix.id),
+      el('br'),
+      el('span', { class: 'muted' }, `signature: ${fix.errorSignature}`),
+    ),
+    el('td', {}, fix.action),
+    el(
+      'td',
+      {},
+      `${stats.resolved} resolved, ${stats.failed} failed, ${stats.rejected} rejected, ${stats.didNotStick} did not stick`,
+      el('br'),
+      el('span', { class: 'muted' }, last),
+    ),
+    el('td', {}, fix.uses === 0 ? 'no uses yet' : `${Math.round(fix.rate * 100)} % of ${fix.uses}`),
+    el('td', {}, el('span', { class: `badge standing-${word.replace(' ', '-')}` }, word), ' ', fix.standing),
+    el(
+      'td',
+      { class: 'enabled' },
+      fix.enabled ? 'yes' : 'no',
+      toggled ? [el('br'), el('span', { class: 'muted' }, toggled)] : [],
+    ),
+  ];
+}
+
+function toggleControl(fixId, title) {
+  const n = ++cardCount;
+  const note = el('input', { id: `note-${n}`, type: 'text', maxlength: 2000, autocomplete: 'off' });
+  const button = el('button', { type: 'button', class: 'toggle' });
+  const outcome = el('p', { class: 'outcome', role: 'status' });
+  button.addEventListener('click', () => toggleFix({ fixId, title, note, button, outcome }));
+  return el(
+    'td',
+    { class: 'toggle-fix', role: 'group', 'aria-label': `Turn ${title} off or on` },
+    el('label', { for: `note-${n}` }),
+    note,
+    button,
+    outcome,
+  );
+}
+
+const fixTitle = (fix) => `${fix.target} · ${fix.alertType} (${fix.action})`;
+
+function newRunbookRow(fix) {
+  const row = el('tr', { id: `runbook-${fix.id}`, 'data-fix-id': fix.id });
+  row.append(...fixCells(fix), toggleControl(fix.id, fixTitle(fix)));
+  row.dataset.signature = JSON.stringify(fix);
+  return row;
+}
+
+/** Replaces the facts only, cell by cell: the note being typed and the focus stay where they are. */
+function updateRunbookRow(row, fix) {
+  const signature = JSON.stringify(fix);
+  if (row.dataset.signature !== signature) {
+    row.dataset.signature = signature;
+    for (const [i, cell] of fixCells(fix).entries()) row.children[i].replaceWith(cell);
+  }
+  const control = row.lastElementChild;
+  const button = control.querySelector('button');
+  button.dataset.op = fix.enabled ? 'disable' : 'enable';
+  button.textContent = fix.enabled ? 'Disable' : 'Enable';
+  control.querySelector('label').textContent = fix.enabled ? 'Note (why; required)' : 'Note (optional)';
+}
+
+const runbookRows = new Map();
+
+function renderRunbook({ fixes, trust }) {
+  const body = $('runbook-body');
+  const ids = new Set(fixes.map((f) => f.id));
+  for (const [id, row] of runbookRows) {
+    if (ids.has(id)) continue;
+    row.remove();
+    runbookRows.delete(id);
+  }
+  for (const [index, fix] of fixes.entries()) {
+    let row = runbookRows.get(fix.id);
+    if (!row) {
+      row = newRunbookRow(fix);
+      runbookRows.set(fix.id, row);
+    }
+    updateRunbookRow(row, fix);
+    if (body.children[index] !== row) body.insertBefore(row, body.children[index] ?? null);
+  }
+  const rule = `A fix is used without a model once at least ${Math.round(trust.minSuccessRate * 100)} % of at least ${trust.minUses} uses resolved; one whose last two uses failed is set aside.`;
+  $('runbook-summary').textContent =
+    fixes.length === 0
+      ? `Nothing learned yet. ${rule}`
+      : `${fixes.length} fix${fixes.length === 1 ? '' : 'es'}. ${rule}`;
+}
+
+let runbookTimer;
+
+async function refreshRunbook() {
+  clearTimeout(runbookTimer);
+  runbookTimer = setTimeout(refreshRunbook, RUNBOOK_REFRESH_MS);
+  try {
+    renderRunbook(await getJson('/runbook'));
+  } catch (err) {
+    $('runbook-summary').textContent =
+      err.status === 401 || err.status === 403
+        ? 'Waiting for a token to read the runbook.'
+        : `Cannot read the runbook: ${err.message}`;
+  }
+}
+
+async function postToggle(fixId, op, note) {
+  try {
+    const res = await fetch(`${runbookPath(fixId)}/${op}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...authHeaders() },
+      body: JSON.stringify(note ? { note } : {}),
+    });
+    if (res.ok) return { ok: true, body: await res.json() };
+    return { ok: false, error: await apiError(res) };
+  } catch (err) {
+    return { ok: false, error: err };
+  }
+}
+
+async function toggleFix({ fixId, title, note, button, outcome }) {
+  const op = button.dataset.op;
+  if (!token.get()) {
+    outcome.textContent = 'Type your approver token first (above).';
+    outcome.dataset.needsToken = 'yes';
+    askForToken('Changing the runbook needs an approver token.');
+    return;
+  }
+  delete outcome.dataset.needsToken;
+  const text = note.value.trim();
+  if (op === 'disable' && !text) {
+    outcome.textContent = 'Say in the note why the fix is turned off.';
+    note.focus();
+    return;
+  }
+  button.disabled = true;
+  outcome.textContent = op === 'disable' ? 'Turning the fix off…' : 'Turning the fix on…';
+  const result = await postToggle(fixId, op, text);
+  button.disabled = false;
+  if (result.ok) {
+    const { fix, changed } = result.body;
+    const done = changed
+      ? `${op === 'disable' ? 'Disabled' : 'Enabled'} by ${fix.toggled?.by ?? 'you'}.`
+      : `Already ${op === 'disable' ? 'disabled' : 'enabled'}; nothing changed.`;
+    outcome.textContent = done;
+    note.value = '';
+    announce(`Runbook ${title}: ${done}`);
+    void refreshRunbook();
+    return;
+  }
+  const err = result.error;
+  if (err?.status === 401) askForToken(`Changing the runbook needs an approver token: ${err.message}`);
+  if (err?.status === 403)
+    askForToken(`This token cannot change the runbook; type an approver token: ${err.message}`, {
+      forget: false,
+    });
+  const why = err?.message ?? 'Medic could not be reached';
+  outcome.textContent = `Not changed: ${why}`;
+  announce(`Runbook ${title}: not changed: ${why}`);
+}
+
 // ---- the refresh loop ----
 
 let firstRender = true;
@@ -502,15 +686,18 @@ async function start() {
       delete outcome.dataset.needsToken;
     }
     void refresh();
+    void refreshRunbook();
   });
   $('token-forget').addEventListener('click', () => {
     token.forget();
     showTokenState('Token forgotten.');
   });
   $('report-close').addEventListener('click', () => $('report-dialog').close());
+  $('runbook-refresh').addEventListener('click', () => void refreshRunbook());
   window.addEventListener('hashchange', followHash);
   showTokenState();
   void loop();
+  void refreshRunbook();
 }
 
 void start();
