@@ -96,7 +96,9 @@ class Simulation {
     let outcome = outcomeOfPolicy(policy.kind);
     // A NOOP for a target that was not healthy was a question to a person.
     if (decision.unhealthyNoop) outcome = 'asked';
-    if (outcome === 'acted' && !this.act(step, step.atMs)) outcome = 'asked';
+    // Refused because the target was acted on while it waited in line: the incident looked, it did not ask.
+    if (outcome === 'acted' && !this.act(step, step.atMs))
+      outcome = decision.actedMeanwhile ? 'recorded' : 'asked';
     // Asked, and a person approved it when it was recorded: they would approve it again.
     if (outcome === 'asked' && decision.lease?.approvedBy) {
       this.act(step, Date.parse(decision.lease.grantedAt), decision.lease.approvedBy);

@@ -71,7 +71,7 @@ export interface GuardState {
   consecutiveFailures: number;
   breaker: { open: boolean; openedAt?: number; closesAt?: number; reason?: string };
   /** Requests waiting for the holder to release, oldest first. */
-  queue: LeaseRequest[];
+  queue: Array<LeaseRequest & { queuedAtMs?: number }>;
   /** Recent decisions by request id, so a repeated request gets the same answer. */
   decided: Array<{ requestId: string; decision: LeaseDecision }>;
   /** What the target's incidents know of each other (absent until one asks). */
@@ -92,6 +92,7 @@ export type RefusalKind =
   | 'no-answer'
   | 'maintenance'
   | 'withdrawn'
+  | 'acted-meanwhile'
   | 'other';
 
 export const REFUSAL_KINDS: readonly RefusalKind[] = [
@@ -102,6 +103,7 @@ export const REFUSAL_KINDS: readonly RefusalKind[] = [
   'no-answer',
   'maintenance',
   'withdrawn',
+  'acted-meanwhile',
   'other',
 ];
 
@@ -113,6 +115,8 @@ export const REFUSAL_KINDS: readonly RefusalKind[] = [
 export interface Refusal {
   kind: RefusalKind;
   until?: string;
+  /** `acted-meanwhile`: the incident whose action on the target ended while this request waited in line. */
+  by?: string;
 }
 
 export type LeaseDecision =
@@ -172,7 +176,7 @@ export function requestLease(state: GuardState, request: LeaseRequest, now: numb
   tickGuard(state, now);
   // Behind a holder, or behind older requests still waiting their turn (served in order by nextQueued).
   if (state.holder || state.queue.length > 0) {
-    state.queue.push(request);
+    state.queue.push({ ...request, queuedAtMs: now });
     const ahead = state.holder
       ? `${state.target} is being acted on by ${state.holder.incidentWorkflowId}`
       : `older requests wait for ${state.target}`;
@@ -326,9 +330,30 @@ export function nextQueued(
   now: number,
 ): { request: LeaseRequest; decision: LeaseDecision } | undefined {
   if (state.holder) return undefined;
-  const request = state.queue.shift();
-  if (!request) return undefined;
-  return { request, decision: decide(state, request, now) };
+  const queued = state.queue.shift();
+  if (!queued) return undefined;
+  const { queuedAtMs, ...request } = queued;
+  const decision = decide(state, request, now);
+  // The cooldown of an action that ended while this request waited: the target was acted on meanwhile, and
+  // its incident should look at it again rather than ask a person to act once more.
+  const meanwhile = [...state.actions]
+    .reverse()
+    .find(
+      (a) =>
+        !a.dryRun &&
+        a.outcome !== 'not-acted' &&
+        (a.releasedAt ?? 0) >= (queuedAtMs ?? Number.POSITIVE_INFINITY),
+    );
+  if (decision.kind !== 'denied' || decision.refusal?.kind !== 'cooldown' || !meanwhile)
+    return { request, decision };
+  const acted: LeaseDecision = {
+    kind: 'denied',
+    reason: `${state.target} was acted on by ${meanwhile.incidentWorkflowId} while this request waited; ${decision.reason}`,
+    refusal: { ...decision.refusal, kind: 'acted-meanwhile', by: meanwhile.incidentWorkflowId },
+  };
+  const remembered = state.decided.find((d) => d.requestId === request.requestId);
+  if (remembered) remembered.decision = acted;
+  return { request, decision: acted };
 }
 
 export function resetBreaker(state: GuardState): boolean {

@@ -169,7 +169,9 @@ export function notFromOpener(opener: Alert | undefined, payload: ResolvedPayloa
   if (opener.source === 'engine') {
     return `a resolved from ${from} changes nothing: Medic's engine watch opened this incident, and only Medic's own checks close it`;
   }
-  const sameSender = opener.source !== 'webhook' || opener.sender === payload.sender;
+  // An incident opened before senders were named records none: any webhook sender's word is taken then.
+  const sameSender =
+    opener.source !== 'webhook' || opener.sender === undefined || opener.sender === payload.sender;
   if (payload.source === opener.source && sameSender) return undefined;
   return `a resolved from ${from} changes nothing: ${senderText(opener.source, opener.sender)} opened this incident, and only it may resolve it`;
 }

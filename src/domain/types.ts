@@ -49,6 +49,8 @@ export interface DecisionRecord {
   permitDenied?: string;
   /** Taken again when the limit an earlier decision was refused for ended (the backtest replays it then). */
   decidedAgain?: boolean;
+  /** Refused because another incident acted on the target while it waited in line: it looked instead. */
+  actedMeanwhile?: boolean;
   /** The model proposed nothing but the target was not healthy: a person was asked (the backtest too). */
   unhealthyNoop?: boolean;
   /** The lease this pass held to act (automatic or approved): it shapes the next decision's cooldown. */

@@ -157,7 +157,7 @@ async function awaitOwnersAction(
 }
 
 /** Restarted meanwhile: this incident neither acts nor asks, it verifies; still failing, it looks again. */
-async function restartedMeanwhile(
+export async function restartedMeanwhile(
   run: IncidentRun,
   diagnosis: Diagnosis,
   news: Extract<TargetNews, { kind: 'restarted' }>,

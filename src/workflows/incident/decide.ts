@@ -7,7 +7,7 @@ import type { DecisionRecord, Diagnosis } from '../../domain/types.js';
 import { noticeWithoutWaiting } from '../legacy/acting-notice.js';
 import { isPatched } from '../versions.js';
 import { limitThatEnds } from './again.js';
-import { askPerson } from './ask.js';
+import { askPerson, restartedMeanwhile } from './ask.js';
 import { noteDecision } from './decision-record.js';
 import type { Desks } from './desks.js';
 import { checkHealthNow } from './health.js';
@@ -47,8 +47,16 @@ export async function decide(
     } else {
       incidentMetrics.denied(permit.refusal);
       Object.assign(decision, { outcome: 'asked', permitDenied: permit.reason });
-      const limit = limitThatEnds(permit.refusal);
-      decided = await askPerson(run, desks, diagnosis, `outside the limits: ${permit.reason}`, { limit });
+      const { refusal } = permit;
+      if (refusal.kind === 'acted-meanwhile' && refusal.by) {
+        // Another incident acted on the target while this one waited in line: look, do not ask.
+        Object.assign(decision, { outcome: 'recorded', actedMeanwhile: true });
+        const at = new Date().toISOString();
+        decided = await restartedMeanwhile(run, diagnosis, { kind: 'restarted', at, by: refusal.by });
+      } else {
+        const limit = limitThatEnds(refusal);
+        decided = await askPerson(run, desks, diagnosis, `outside the limits: ${permit.reason}`, { limit });
+      }
     }
   } else {
     decided = await askPerson(run, desks, diagnosis, policy.reason);
