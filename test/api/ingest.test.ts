@@ -345,8 +345,8 @@ describe('hardening', () => {
     expect(res.headers.get('x-powered-by')).toBeNull();
   });
 
-  it('limits each source: 429 with Retry-After past the burst', async () => {
-    const limited = await listen(temporal.client, { rateLimit: { perSecond: 1, burst: 3 } });
+  it('limits unauthenticated requests per client address: 429 with Retry-After past the burst', async () => {
+    const limited = await listen(temporal.client, { unauthenticatedRateLimit: { perSecond: 1, burst: 3 } });
     try {
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push((await fetch(`${limited.base}/incidents/bad id`)).status);
