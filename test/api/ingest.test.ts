@@ -317,6 +317,58 @@ describe('alert storms', () => {
     }
   });
 
+  it('answers a new occurrence after its incident closed only once Temporal holds the new incident', async () => {
+    // The API's clock: past one window of quiet, the coalescer may no longer vouch that the incident is open.
+    let clock = Date.now();
+    const app = createApp({
+      client: temporal.client,
+      config: {
+        temporal: { address: 'unused', namespace: 'default', taskQueue },
+        webhookSecret: SECRET,
+        approverTokens: [APPROVER],
+        incident: testSettings(),
+        ingest: { ...DEFAULT_INGEST, coalesceWindowMs: 1000, coalesceMaxWindowMs: 1000 },
+      },
+      logger: captureLogger().logger,
+      now: () => clock,
+    });
+    const own = await serveApp(app);
+    const send = signedSender(own.base, SECRET);
+    const target = unique('reopen');
+    const workflowId = `incident:local:${target}:crash`;
+    const body = () => ({
+      container_name: target,
+      alert_type: 'crash',
+      severity: 'low',
+      timestamp: new Date(clock).toISOString(),
+      incident_id: Math.random().toString(36),
+    });
+    try {
+      const first = await send(body());
+      expect(first.body.coalesced).toBe(false);
+      // The incident ends (as it does once healed or resolved); the API still tracks it.
+      await temporal.client.workflow.getHandle(workflowId).terminate('the incident ended');
+      clock += 5000;
+      const next = await send(body());
+      expect(next.status).toBe(202);
+      expect(next.body.coalesced).toBe(false);
+      expect(next.body.runId).not.toBe(first.body.runId);
+      // Answered only once durable: the new run is there when the answer is.
+      const run = await temporal.client.workflow.getHandle(workflowId).describe();
+      expect(run.status.name).toBe('RUNNING');
+      expect(run.runId).toBe(next.body.runId);
+      // Copies right after a confirmed send are counted in memory again.
+      const copy = await send(body());
+      expect(copy.body.coalesced).toBe(true);
+    } finally {
+      await own.close();
+      await temporal.client.workflow
+        .getHandle(workflowId)
+        .terminate('test done')
+        .catch(() => undefined);
+    }
+  });
+
   it('sends what is pending when the API shuts down', async () => {
     const own = await listen(temporal.client, { coalesceWindowMs: 60_000 });
     const target = unique('drain');
