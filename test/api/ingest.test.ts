@@ -369,6 +369,59 @@ describe('alert storms', () => {
     }
   });
 
+  it('keeps a batch to one sender: copies from two senders reach the incident under their own names', async () => {
+    const senders = [
+      { name: 'team-a', secret: 'team-a-sender-secret-0123456789', scopes: [{ target: '*', host: '*' }] },
+      { name: 'team-b', secret: 'team-b-sender-secret-0123456789', scopes: [{ target: '*', host: '*' }] },
+    ];
+    const app = createApp({
+      client: temporal.client,
+      config: {
+        temporal: { address: 'unused', namespace: 'default', taskQueue },
+        webhookSecret: undefined,
+        webhookSenders: senders,
+        approverTokens: [APPROVER],
+        incident: testSettings(),
+        ingest: { ...DEFAULT_INGEST, coalesceWindowMs: 200, coalesceMaxWindowMs: 800 },
+      },
+      logger: captureLogger().logger,
+    });
+    const own = await serveApp(app);
+    const [a, b] = senders.map((s) => signedSender(own.base, s.secret, s.name)) as [
+      ReturnType<typeof signedSender>,
+      ReturnType<typeof signedSender>,
+    ];
+    const target = unique('two-senders');
+    const workflowId = `incident:local:${target}:crash`;
+    const body = () => ({
+      container_name: target,
+      alert_type: 'crash',
+      severity: 'low',
+      timestamp: new Date().toISOString(),
+      incident_id: Math.random().toString(36),
+    });
+    try {
+      expect((await a(body())).status).toBe(202);
+      const copies = await Promise.all([
+        ...Array.from({ length: 30 }, () => a(body())),
+        ...Array.from({ length: 20 }, () => b(body())),
+      ]);
+      expect(copies.every((c) => c.status === 202)).toBe(true);
+      const alerts = await waitFor('all 51 alerts to reach the incident', async () => {
+        const signalled = await signalledAlerts(workflowId);
+        return counted(signalled) === 51 ? signalled : undefined;
+      });
+      const bySender = (name: string) => counted(alerts.filter((x) => x.sender === name));
+      expect([bySender('team-a'), bySender('team-b')]).toEqual([31, 20]);
+    } finally {
+      await own.close();
+      await temporal.client.workflow
+        .getHandle(workflowId)
+        .terminate('test done')
+        .catch(() => undefined);
+    }
+  });
+
   it('sends what is pending when the API shuts down', async () => {
     const own = await listen(temporal.client, { coalesceWindowMs: 60_000 });
     const target = unique('drain');
