@@ -15,6 +15,7 @@ import {
   ProcessSupervisor,
 } from '../src/activities/containers.js';
 import { loadConfig, type MedicConfig } from '../src/config.js';
+import { parseWebhookSenders } from '../src/domain/sender-scope.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { startApi } from '../src/server.js';
 import { connectClient, temporalConnectionOptions } from '../src/temporal/connection.js';
@@ -68,7 +69,8 @@ export interface Stack {
     memoryLimitMb?: number;
   };
   runtime: ContainerRuntime;
-  webhookSecret: string;
+  /** The demo app's webhook sender (`demo`, scoped to the demo container on `local`). */
+  webhookSender: { name: string; secret: string };
   approverTokens: MedicConfig['approverTokens'];
   alertmanagerTokens: MedicConfig['ingest']['alertmanagerTokens'];
   stop(): Promise<void>;
@@ -111,11 +113,14 @@ async function waitForDemoApp(url: string, name: string, timeoutMs: number): Pro
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = options.log ?? ((line: string) => console.log(`[medic] ${line}`));
   const baseEnv = options.env ?? process.env;
-  // Local defaults: a fresh secret and approver token per run, unless the operator set their own.
-  const webhookSecret = baseEnv.MEDIC_WEBHOOK_SECRET ?? randomBytes(24).toString('hex');
+  // Local defaults: fresh secrets and tokens per run, unless the operator set their own. The demo app is
+  // a named sender that speaks for its own container only; a plain MEDIC_WEBHOOK_SECRET the operator
+  // set stays valid beside it.
+  const demoName = options.demo?.name ?? DEFAULT_DEMO_NAME;
+  const webhookSender = demoSender(baseEnv.MEDIC_WEBHOOK_SENDERS ?? '', demoName);
   const env: NodeJS.ProcessEnv = {
     ...baseEnv,
-    MEDIC_WEBHOOK_SECRET: webhookSecret,
+    MEDIC_WEBHOOK_SENDERS: webhookSender.senders,
     MEDIC_APPROVER_TOKENS: baseEnv.MEDIC_APPROVER_TOKENS || `operator:${randomBytes(18).toString('hex')}`,
     MEDIC_ALERTMANAGER_TOKENS:
       baseEnv.MEDIC_ALERTMANAGER_TOKENS || `alertmanager:${randomBytes(18).toString('hex')}`,
@@ -214,11 +219,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const apiUrl = `http://${config.api.host}:${apiPort}`;
 
     // 4. The demo app, reporting to this API.
-    const demoName = options.demo?.name ?? DEFAULT_DEMO_NAME;
     const demoPort = options.demo?.port ?? Number(env.DEMO_APP_PORT ?? 8080);
     const demoEnv = {
       MEDIC_WEBHOOK_URL: `${apiUrl}/webhooks/alert`,
-      MEDIC_WEBHOOK_SECRET: webhookSecret,
+      MEDIC_WEBHOOK_SENDER: webhookSender.name,
+      MEDIC_WEBHOOK_SECRET: webhookSender.secret,
       MONITOR_INTERVAL_MS: env.DEMO_MONITOR_INTERVAL_MS ?? '3000',
       ...options.demo?.env,
     };
@@ -284,7 +289,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           : {}),
       },
       runtime,
-      webhookSecret,
+      webhookSender: { name: webhookSender.name, secret: webhookSender.secret },
       approverTokens: config.approverTokens,
       alertmanagerTokens: config.ingest.alertmanagerTokens,
       stop,
@@ -293,6 +298,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await stop();
     throw err;
   }
+}
+
+const DEMO_SENDER = 'demo';
+
+/**
+ * The demo app's sender: the operator's own `demo` in MEDIC_WEBHOOK_SENDERS if there is one, else a new
+ * one with a fresh secret, scoped to the demo container on `local`, added to the operator's senders.
+ */
+function demoSender(operators: string, demoName: string) {
+  let declared: ReturnType<typeof parseWebhookSenders> = [];
+  try {
+    declared = parseWebhookSenders(operators);
+  } catch {
+    // loadConfig names what is wrong with the operator's value.
+  }
+  const own = declared.find((s) => s.name === DEMO_SENDER);
+  if (own) return { name: own.name, secret: own.secret, senders: operators };
+  const secret = randomBytes(24).toString('hex');
+  const entry = `${DEMO_SENDER}:${secret}:${demoName}@local`;
+  return { name: DEMO_SENDER, secret, senders: operators.trim() ? `${operators};${entry}` : entry };
 }
 
 /** What `npm start` prints once the stack runs: where everything is and what to try. */

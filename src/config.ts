@@ -6,6 +6,7 @@ import type { NotifySettings } from './activities/notify-settings.js';
 import type { SweepThresholds } from './domain/anomaly.js';
 import { isLoopbackAddress } from './domain/ip-address.js';
 import type { LogLimits } from './domain/log-bounds.js';
+import type { ScopedToken, WebhookSenderSetting } from './domain/sender-scope.js';
 import type { IncidentSettings, WorkerRole } from './domain/settings.js';
 import { defaultNumber, type ParsedSetting, SETTINGS, type SettingRow } from './domain/settings-table.js';
 import { type Env, envSchema, type SettingValue } from './settings-schema.js';
@@ -22,9 +23,10 @@ export interface WatchSettings {
   thresholds: SweepThresholds;
 }
 
-/** How alerts come in: Alertmanager's door, storm coalescing and the per-source rate limit. */
+/** How alerts come in: Alertmanager's door, storm coalescing and the rate limits. */
 export interface IngestSettings {
-  alertmanagerTokens: Array<{ name: string; token: string }>;
+  /** Each token's name is the sender of its alerts; one with scopes speaks only for those targets. */
+  alertmanagerTokens: ScopedToken[];
   /** Alertmanager labels that name the target, first present wins. */
   alertmanagerTargetLabels: string[];
   /** Alertmanager labels that name the container host, first present wins; none present: `local`. */
@@ -32,7 +34,10 @@ export interface IngestSettings {
   coalesceWindowMs: number;
   /** During a long storm the window doubles after each signal up to this. */
   coalesceMaxWindowMs: number;
+  /** Per authenticated sender, token or person; `perSecond` 0 turns every limit off. */
   rateLimit: { perSecond: number; burst: number };
+  /** Per client address, for requests without valid credentials. */
+  unauthenticatedRateLimit: { perSecond: number; burst: number };
 }
 
 /** How to reach Temporal: any server, self-hosted with (m)TLS or Temporal Cloud with an API key. */
@@ -48,11 +53,15 @@ export interface TemporalSettings {
 
 export interface MedicConfig {
   /** `decisionTimeoutMs`: how long an approve or reject waits for a worker to take it before 503. */
-  api: { host: string; port: number; decisionTimeoutMs: number };
+  /** `trustedProxies`: peers whose X-Forwarded-For names the client (MEDIC_TRUSTED_PROXIES). */
+  api: { host: string; port: number; decisionTimeoutMs: number; trustedProxies: string[] };
   temporal: TemporalSettings;
   /** The Temporal Web UI's base URL, without a trailing slash (MEDIC_TEMPORAL_UI_URL). */
   temporalUiUrl: string;
+  /** The plain webhook secret: the sender `webhook-secret`, for every target. */
   webhookSecret: string | undefined;
+  /** Named webhook senders, each with its own secret and scope (MEDIC_WEBHOOK_SENDERS). */
+  webhookSenders: WebhookSenderSetting[];
   approverTokens: Array<{ name: string; token: string }>;
   /** Who may read incidents, guards and metrics (approvers may too); none: reads are open (loopback only). */
   viewerTokens: Array<{ name: string; token: string }>;
@@ -87,23 +96,38 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** A secret that opens one door must not open another: webhook senders never approve, viewers never act. */
+/**
+ * A secret that opens one door must not open another: webhook senders never approve, viewers never act,
+ * and a named sender's secret is not the plain one (which speaks for every target).
+ */
 function refuseReusedTokens(e: Env): void {
   const doors: Record<string, string[]> = {
     MEDIC_WEBHOOK_SECRET: e.MEDIC_WEBHOOK_SECRET ? [e.MEDIC_WEBHOOK_SECRET] : [],
+    MEDIC_WEBHOOK_SENDERS: e.MEDIC_WEBHOOK_SENDERS.map((s) => s.secret),
     MEDIC_ALERTMANAGER_TOKENS: e.MEDIC_ALERTMANAGER_TOKENS.map((t) => t.token),
     MEDIC_APPROVER_TOKENS: e.MEDIC_APPROVER_TOKENS.map((t) => t.token),
   };
-  const alsoUsedIn = (tokens: Array<{ token: string }>, others: string[]) => {
-    const secrets = new Set(tokens.map((t) => t.token));
-    return others.filter((door) => doors[door]?.some((secret) => secrets.has(secret)));
+  const alsoUsedIn = (secrets: string[], others: string[]) => {
+    const mine = new Set(secrets);
+    return others.filter((door) => doors[door]?.some((secret) => mine.has(secret)));
   };
-  const approverReuse = alsoUsedIn(e.MEDIC_APPROVER_TOKENS, [
+  const tokensOf = (tokens: Array<{ token: string }>) => tokens.map((t) => t.token);
+  const approverReuse = alsoUsedIn(tokensOf(e.MEDIC_APPROVER_TOKENS), [
+    'MEDIC_WEBHOOK_SECRET',
+    'MEDIC_WEBHOOK_SENDERS',
+    'MEDIC_ALERTMANAGER_TOKENS',
+  ]);
+  const viewerReuse = alsoUsedIn(tokensOf(e.MEDIC_VIEWER_TOKENS), Object.keys(doors));
+  const senderReuse = alsoUsedIn(doors.MEDIC_WEBHOOK_SENDERS ?? [], [
     'MEDIC_WEBHOOK_SECRET',
     'MEDIC_ALERTMANAGER_TOKENS',
   ]);
-  const viewerReuse = alsoUsedIn(e.MEDIC_VIEWER_TOKENS, Object.keys(doors));
   const problems = [
+    ...(senderReuse.length > 0
+      ? [
+          `MEDIC_WEBHOOK_SENDERS: a sender's secret is also used in ${senderReuse.join(' and ')}; give each sender a secret of its own`,
+        ]
+      : []),
     ...(approverReuse.length > 0
       ? [
           `MEDIC_APPROVER_TOKENS: an approver token is also used in ${approverReuse.join(' and ')}; give approvers their own tokens`,

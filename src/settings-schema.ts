@@ -5,8 +5,10 @@ import { z } from 'zod';
 import { checkHttpUrl, parseNotifyRoutes } from './activities/notify-settings.js';
 import { formatDuration, parseDuration } from './domain/duration.js';
 import { normaliseHost } from './domain/health-url.js';
+import { parseTrustedProxies } from './domain/ip-address.js';
 import { HOST_NAME_PATTERN } from './domain/naming.js';
 import { parseSeverityPolicy } from './domain/policy.js';
+import { parseScopedTokens, parseWebhookSenders } from './domain/sender-scope.js';
 import {
   type ParsedSetting,
   SETTINGS,
@@ -201,6 +203,9 @@ const PARSERS = {
         return { key, value };
       }),
   tokens: (_row: SettingRow) => namedTokens,
+  'scoped-tokens': (row: SettingRow) => parsedWith(parseScopedTokens, text(row)),
+  'webhook-senders': (row: SettingRow) => parsedWith(parseWebhookSenders, text(row)),
+  'trusted-proxies': (row: SettingRow) => parsedWith(parseTrustedProxies, text(row)),
   secret: (row: SettingRow) =>
     z.preprocess(
       emptyIsUnset,

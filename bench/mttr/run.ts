@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     );
 
     const round = async (): Promise<Round> => {
-      const alertToHealthy = await medicHeals(stack.apiUrl, stack.webhookSecret, stack.client);
+      const alertToHealthy = await medicHeals(stack.apiUrl, stack.webhookSender, stack.client);
       await pollUntilHealthy(health);
       await sleep(300);
       const bare = await bareRestart(engine.docker.getContainer(DEMO), health);
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
 /** One incident: a signed alert, then the workflow's result; the sender resolves the alert afterwards. */
 async function medicHeals(
   apiUrl: string,
-  secret: string,
+  sender: { name: string; secret: string },
   client: Awaited<ReturnType<typeof startStack>>['client'],
 ): Promise<Omit<Round, 'bareRestartToHealthyMs'>> {
   const send = async (status: 'firing' | 'resolved') => {
@@ -189,8 +189,9 @@ async function medicHeals(
       body,
       headers: {
         'content-type': 'application/json',
+        'x-medic-sender': sender.name,
         'x-medic-timestamp': String(ts),
-        'x-medic-signature': signWebhook(secret, ts, body),
+        'x-medic-signature': signWebhook(sender.secret, ts, body),
       },
     });
     if (res.status >= 300) throw new Error(`alert answered ${res.status}: ${await res.text()}`);

@@ -45,7 +45,13 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
   const metrics = createMetrics();
   const errors = new ErrorCounter();
   const sender = config.webhookSecret
-    ? new WebhookSender({ url: config.webhookUrl, secret: config.webhookSecret, log, fetch: deps.fetch })
+    ? new WebhookSender({
+        url: config.webhookUrl,
+        secret: config.webhookSecret,
+        ...(config.webhookSender ? { sender: config.webhookSender } : {}),
+        log,
+        fetch: deps.fetch,
+      })
     : undefined;
   if (!sender) {
     log.warn('MEDIC_WEBHOOK_SECRET is not set: symptoms are only logged, no alert is sent to Medic', {

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { HOST_NAME_PATTERN, TARGET_NAME_PATTERN } from '../../src/domain/naming.js';
+import { SENDER_NAME_PATTERN } from '../../src/domain/sender-scope.js';
 
 export interface Thresholds {
   /** RSS growth over the RSS at start. */
@@ -19,6 +20,8 @@ export interface DemoConfig {
   webhookUrl: string;
   /** Undefined: alerts are only logged, never sent. */
   webhookSecret: string | undefined;
+  /** MEDIC_WEBHOOK_SENDER: the name sent in X-Medic-Sender; undefined: the secret is Medic's plain one. */
+  webhookSender: string | undefined;
   containerName: string;
   /** MEDIC_HOST_NAME: the host its alerts name, so Medic acts through that host's worker. */
   hostName: string | undefined;
@@ -77,6 +80,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): DemoConfig {
     );
   }
 
+  const sender = env.MEDIC_WEBHOOK_SENDER === '' ? undefined : env.MEDIC_WEBHOOK_SENDER;
+  if (sender !== undefined && !SENDER_NAME_PATTERN.test(sender)) {
+    problems.push(
+      `MEDIC_WEBHOOK_SENDER must be a sender name of Medic's MEDIC_WEBHOOK_SENDERS: 1-64 of a-z 0-9 _ - (got ${JSON.stringify(sender)})`,
+    );
+  }
+
   const containerName = text('CONTAINER_NAME', 'medic-demo');
   if (!TARGET_NAME_PATTERN.test(containerName)) {
     problems.push(
@@ -96,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): DemoConfig {
     host: text('HOST', '0.0.0.0'),
     webhookUrl,
     webhookSecret: secret,
+    webhookSender: sender,
     containerName,
     hostName,
     monitorIntervalMs: integer('MONITOR_INTERVAL_MS', 5000, 10, 3_600_000),

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   DEFAULT_TOLERANCE_MS,
+  SENDER_HEADER,
   SIGNATURE_HEADER,
   signWebhook,
   TIMESTAMP_HEADER,
@@ -79,7 +80,10 @@ export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
 export interface WebhookSenderOptions {
   url: string;
+  /** The secret of the sender named below, or Medic's plain MEDIC_WEBHOOK_SECRET when none is. */
   secret: string;
+  /** The sender's name in Medic's MEDIC_WEBHOOK_SENDERS, sent as X-Medic-Sender. */
+  sender?: string;
   log: Log;
   fetch?: typeof fetch;
   sleep?: Sleep;
@@ -153,7 +157,7 @@ export class WebhookSender {
           status: result.status,
           response: result.text,
           attempts: attempt,
-          hint: 'check MEDIC_WEBHOOK_SECRET and the payload',
+          hint: "check MEDIC_WEBHOOK_SENDER, MEDIC_WEBHOOK_SECRET (the sender's secret in Medic's MEDIC_WEBHOOK_SENDERS) and the payload",
         });
         return { outcome: 'rejected', status: result.status, attempts: attempt };
       }
@@ -199,6 +203,7 @@ export class WebhookSender {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
+            ...(this.options.sender ? { [SENDER_HEADER]: this.options.sender } : {}),
             [TIMESTAMP_HEADER]: String(request.timestampSeconds),
             [SIGNATURE_HEADER]: request.signature,
           },

@@ -1,9 +1,13 @@
 // POST /webhooks/alertmanager: Alertmanager's webhook (version "4") with a bearer token, as
 // `http_config.authorization` sends it. Alertmanager retries a 5xx and drops a 4xx for good, so 4xx
 // is kept for input that is really bad; an alert about a target Medic may not touch is accepted and
-// becomes an escalated incident, so a person sees it.
+// becomes an escalated incident, so a person sees it. A token with a scope speaks only for its targets:
+// an alert outside it is refused and recorded (in the answer, the log and the metrics), and the others in
+// the notification go on.
 import express, { type Router } from 'express';
 import { alertmanagerPayloadSchema, mapAlertmanagerAlert } from '../domain/alertmanager.js';
+import { incidentWorkflowId, LOCAL_HOST } from '../domain/naming.js';
+import { ANY_TARGET, inScope, outOfScope, type ScopedToken } from '../domain/sender-scope.js';
 import type { AlertmanagerAuth } from './auth.js';
 import { parseBody, requireJsonContentType } from './errors.js';
 import type { AlertDoorDeps } from './route-deps.js';
@@ -13,7 +17,9 @@ export const ALERTMANAGER_BODY_LIMIT = 1024 * 1024;
 interface AlertResult {
   fingerprint?: string;
   workflowId: string;
-  outcome: 'opened' | 'coalesced' | 'resolved' | 'no-open-incident';
+  outcome: 'opened' | 'coalesced' | 'resolved' | 'no-open-incident' | 'out-of-scope';
+  /** Why an alert was refused. */
+  reason?: string;
 }
 
 export function alertmanagerRoutes(
@@ -30,7 +36,10 @@ export function alertmanagerRoutes(
     '/webhooks/alertmanager',
     (req, res, next) => {
       // Authenticate before reading the body: strangers get nothing parsed.
-      res.locals.sender = deps.auth.authenticate(req);
+      const identify = () => deps.auth.identify(req);
+      res.locals.token = deps.limits
+        ? deps.limits.check(req, 'alert', (t) => `alertmanager:${t.name}`, identify)
+        : identify();
       next();
     },
     requireJsonContentType,
@@ -50,6 +59,9 @@ export function alertmanagerRoutes(
           'Alertmanager truncated this notification; raise max_alerts in the webhook config',
         );
       }
+      const token = res.locals.token as ScopedToken;
+      const sender = token.name;
+      const scopes = token.scopes ?? [ANY_TARGET];
       const receivedAt = new Date(now());
       const settled = await Promise.allSettled(
         notification.alerts.map(async (am): Promise<AlertResult> => {
@@ -60,17 +72,33 @@ export function alertmanagerRoutes(
             logLimits: deps.logLimits,
           });
           const fingerprint = am.fingerprint ? { fingerprint: am.fingerprint } : {};
+          const target = mapped.kind === 'resolved' ? mapped.target : mapped.alert.target;
+          const host = (mapped.kind === 'resolved' ? mapped.host : mapped.alert.host) ?? LOCAL_HOST;
+          const alertType = mapped.kind === 'resolved' ? mapped.alertType : mapped.alert.alertType;
+          if (!inScope(scopes, target, host)) {
+            const reason = outOfScope(sender, scopes, target, host);
+            deps.logger.warn(
+              { receiver: notification.receiver, sender, target, host, status: am.status },
+              'Alertmanager alert refused: out of its token scope',
+            );
+            return {
+              ...fingerprint,
+              workflowId: incidentWorkflowId(target, alertType, host),
+              outcome: 'out-of-scope',
+              reason,
+            };
+          }
           if (mapped.kind === 'resolved') {
             const { workflowId, delivered } = await deps.coalescer.resolve(
               mapped.target,
               mapped.alertType,
-              mapped.resolved,
+              { ...mapped.resolved, sender },
               mapped.host,
             );
             return { ...fingerprint, workflowId, outcome: delivered ? 'resolved' : 'no-open-incident' };
           }
           const started = performance.now();
-          const admission = await deps.coalescer.admit(mapped.alert);
+          const admission = await deps.coalescer.admit({ ...mapped.alert, sender });
           deps.metrics.admission.observe(
             { outcome: admission.outcome },
             (performance.now() - started) / 1000,
@@ -97,7 +125,8 @@ export function alertmanagerRoutes(
         );
         throw failure;
       }
-      res.status(200).json({ accepted: results.length, sender: res.locals.sender, alerts: results });
+      const refused = results.filter((r) => r.outcome === 'out-of-scope').length;
+      res.status(200).json({ accepted: results.length - refused, refused, sender, alerts: results });
     },
   );
   return router;

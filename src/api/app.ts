@@ -16,10 +16,12 @@ import { errorHandler, notFound } from './errors.js';
 import { guardRoutes } from './guards.js';
 import { incidentRoutes } from './incidents.js';
 import { createApiMetrics } from './metrics.js';
-import { RateLimiter, rateLimit } from './rate-limit.js';
+import { openRoute, RequestLimits } from './rate-limit.js';
 import { runbookRoutes } from './runbook.js';
 import { securityHeaders } from './security-headers.js';
+import { SingleFlight } from './single-flight.js';
 import { statsRoutes } from './stats.js';
+import { WebhookSenders } from './webhook-senders.js';
 import { webhookRoutes } from './webhooks.js';
 
 /** What an app built without ingest settings uses (the defaults of the MEDIC_* variables). */
@@ -33,7 +35,15 @@ export const DEFAULT_INGEST: IngestSettings = {
     perSecond: defaultNumber('MEDIC_RATE_LIMIT_PER_SECOND'),
     burst: defaultNumber('MEDIC_RATE_LIMIT_BURST'),
   },
+  unauthenticatedRateLimit: {
+    perSecond: defaultNumber('MEDIC_RATE_LIMIT_UNAUTHENTICATED_PER_SECOND'),
+    burst: defaultNumber('MEDIC_RATE_LIMIT_UNAUTHENTICATED_BURST'),
+  },
 };
+
+/** How long /healthz keeps Temporal's answer: a prober looping on it costs Temporal one call a second. */
+const HEALTH_CACHE_MS = 1000;
+const HEALTH_DEADLINE_MS = 2000;
 
 /** The Temporal dev server's Web UI (MEDIC_TEMPORAL_UI_URL's default). */
 const DEFAULT_TEMPORAL_UI_URL = defaultText('MEDIC_TEMPORAL_UI_URL');
@@ -43,8 +53,8 @@ const DEFAULT_DECISION_TIMEOUT_MS = defaultMs('MEDIC_DECISION_TIMEOUT');
 export interface AppDeps {
   client: Client;
   config: Pick<MedicConfig, 'temporal' | 'webhookSecret' | 'approverTokens' | 'incident'> &
-    Partial<Pick<MedicConfig, 'ingest' | 'logLimits'>> & {
-      /** Only `decisionTimeoutMs` is read here (default 10 s). */
+    Partial<Pick<MedicConfig, 'ingest' | 'logLimits' | 'webhookSenders'>> & {
+      /** `decisionTimeoutMs` (default 10 s) and `trustedProxies` (default none) are read here. */
       api?: Partial<MedicConfig['api']>;
       /** Where the console links incidents in the Temporal Web UI (default: the dev server's UI). */
       temporalUiUrl?: string;
@@ -64,8 +74,11 @@ export function createApp(deps: AppDeps): MedicApp {
   const { config, logger } = deps;
   const ingest = config.ingest ?? DEFAULT_INGEST;
   const logLimits = config.logLimits ?? DEFAULT_LOG_LIMITS;
-  if (!config.webhookSecret) {
-    throw new Error('MEDIC_WEBHOOK_SECRET is not set: webhooks cannot be verified without it');
+  const senders = new WebhookSenders(config.webhookSenders ?? [], config.webhookSecret);
+  if (!senders.configured) {
+    throw new Error(
+      'neither MEDIC_WEBHOOK_SENDERS nor MEDIC_WEBHOOK_SECRET is set: webhooks cannot be verified without one',
+    );
   }
   const gateway = new IncidentGateway(deps.client, config.temporal.taskQueue, config.incident, logLimits);
   const coalescer = new AlertCoalescer(
@@ -83,16 +96,26 @@ export function createApp(deps: AppDeps): MedicApp {
   app.disable('x-powered-by');
   // Answers are small, uncached JSON (Cache-Control: no-store): hashing each for an ETag is waste.
   app.set('etag', false);
-  // Behind a proxy every request would share one source; run the API where it sees its senders.
-  app.set('trust proxy', false);
+  // The client address (for the unauthenticated requests' bucket) is the connection's peer, unless the
+  // peer is a proxy the operator named: then X-Forwarded-For's nearest untrusted address.
+  const trustedProxies = config.api?.trustedProxies ?? [];
+  app.set('trust proxy', trustedProxies.length > 0 ? trustedProxies : false);
   app.use(securityHeaders);
-  app.use(rateLimit(new RateLimiter(ingest.rateLimit), () => metrics.rateLimited.inc(), deps.now));
+  const limits = new RequestLimits(
+    { authenticated: ingest.rateLimit, unauthenticated: ingest.unauthenticatedRateLimit },
+    (bucket) => metrics.rateLimited.inc({ bucket }),
+    deps.now,
+  );
+  const open = openRoute(limits);
 
-  app.get('/healthz', async (_req, res) => {
+  const health = new SingleFlight<void>({ ttlMs: HEALTH_CACHE_MS, keepFailures: true, now: deps.now });
+  app.get('/healthz', open, async (_req, res) => {
     try {
-      await deps.client.withDeadline(Date.now() + 2000, () =>
-        deps.client.connection.workflowService.getSystemInfo({}),
-      );
+      await health.get('temporal', async () => {
+        await deps.client.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () =>
+          deps.client.connection.workflowService.getSystemInfo({}),
+        );
+      });
       res.json({ status: 'ok', temporal: 'reachable' });
     } catch (err) {
       res.status(503).json({
@@ -102,7 +125,17 @@ export function createApp(deps: AppDeps): MedicApp {
       });
     }
   });
-  const requireReader = readerCheck(config);
+  const requireReader = readerCheck(config, limits);
+  const approvers = new ApproverAuth(config.approverTokens);
+  const requireApprover: RequestHandler = (req, res, next) => {
+    res.locals.approver = limits.check(
+      req,
+      'other',
+      (name) => `approver:${name}`,
+      () => approvers.authenticate(req),
+    );
+    next();
+  };
   app.get('/metrics', requireReader, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -110,7 +143,8 @@ export function createApp(deps: AppDeps): MedicApp {
   app.use(
     webhookRoutes({
       coalescer,
-      webhookSecret: config.webhookSecret,
+      senders,
+      limits,
       logLimits,
       logger,
       metrics,
@@ -121,6 +155,7 @@ export function createApp(deps: AppDeps): MedicApp {
     alertmanagerRoutes({
       coalescer,
       auth: new AlertmanagerAuth(ingest.alertmanagerTokens),
+      limits,
       targetLabels: ingest.alertmanagerTargetLabels,
       hostLabels: ingest.alertmanagerHostLabels,
       logLimits,
@@ -129,30 +164,39 @@ export function createApp(deps: AppDeps): MedicApp {
       ...(deps.now ? { now: deps.now } : {}),
     }),
   );
+  app.use('/console', open);
   app.use(
     consoleRoutes({
       temporalUiUrl: config.temporalUiUrl ?? DEFAULT_TEMPORAL_UI_URL,
       namespace: config.temporal.namespace,
     }),
   );
-  const auth = new ApproverAuth(config.approverTokens);
   const decisionTimeoutMs = config.api?.decisionTimeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS;
-  app.use(incidentRoutes({ gateway, auth, requireReader, metrics, decisionTimeoutMs }));
-  app.use(guardRoutes({ gateway, auth, requireReader }));
+  const doors = { gateway, requireApprover, requireReader };
+  app.use(incidentRoutes({ ...doors, metrics, decisionTimeoutMs }));
+  app.use(guardRoutes(doors));
   const runbook = new RunbookGateway(deps.client, config.temporal.taskQueue);
-  app.use(runbookRoutes({ runbook, auth, requireReader, timeoutMs: decisionTimeoutMs }));
-  app.use(statsRoutes({ gateway, auth, requireReader, ...(deps.now ? { now: deps.now } : {}) }));
-  app.use(notFound);
+  app.use(runbookRoutes({ runbook, requireApprover, requireReader, timeoutMs: decisionTimeoutMs }));
+  app.use(statsRoutes({ ...doors, ...(deps.now ? { now: deps.now } : {}) }));
+  app.use(open, notFound);
   app.use(errorHandler(logger));
   return app;
 }
 
-/** Reads need a viewer's or an approver's token once viewer tokens exist; /healthz stays open. */
-function readerCheck(config: AppDeps['config']): RequestHandler {
-  if (!config.viewerTokens?.length) return (_req, _res, next) => next();
+/**
+ * Reads need a viewer's or an approver's token once viewer tokens exist (each reader then has its own
+ * bucket); without any, reads are open and limited per client address. /healthz stays open.
+ */
+function readerCheck(config: AppDeps['config'], limits: RequestLimits): RequestHandler {
+  if (!config.viewerTokens?.length) return openRoute(limits);
   const readers = new ViewerAuth(config.viewerTokens, config.approverTokens);
   return (req, res, next) => {
-    res.locals.reader = readers.authenticate(req);
+    res.locals.reader = limits.check(
+      req,
+      'other',
+      (name) => `reader:${name}`,
+      () => readers.authenticate(req),
+    );
     next();
   };
 }

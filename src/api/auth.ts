@@ -2,6 +2,7 @@
 // the sender for Alertmanager. Each door has its own token set: no token opens another door.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
+import type { ScopedToken } from '../domain/sender-scope.js';
 import { HttpError } from './errors.js';
 
 export interface NamedToken {
@@ -12,18 +13,23 @@ export type ApproverToken = NamedToken;
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-export class BearerTokens {
-  private readonly tokens: Array<{ name: string; digest: Buffer }>;
+export class BearerTokens<T extends NamedToken = NamedToken> {
+  private readonly tokens: Array<{ entry: T; digest: Buffer }>;
 
   constructor(
-    tokens: readonly NamedToken[],
+    tokens: readonly T[],
     private readonly door: { realm: string; purpose: string; setting: string },
   ) {
-    this.tokens = tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
+    this.tokens = tokens.map((t) => ({ entry: t, digest: digest(t.token) }));
   }
 
   /** The token's name; 401 without credentials, 403 with wrong ones. */
   authenticate(req: Request): string {
+    return this.identify(req).name;
+  }
+
+  /** The token's entry (its name and whatever else it carries); 401 without credentials, 403 with wrong ones. */
+  identify(req: Request): T {
     const challenge = { 'WWW-Authenticate': `Bearer realm="${this.door.realm}"` };
     const header = req.headers.authorization;
     if (!header) {
@@ -54,13 +60,13 @@ export class BearerTokens {
     }
     // Hashing first gives equal-length buffers, and every candidate is compared: constant time.
     const given = digest(match[1]);
-    let name: string | undefined;
+    let found: T | undefined;
     for (const candidate of this.tokens) {
-      if (timingSafeEqual(candidate.digest, given) && name === undefined) name = candidate.name;
+      if (timingSafeEqual(candidate.digest, given) && found === undefined) found = candidate.entry;
     }
-    if (name === undefined)
+    if (found === undefined)
       throw new HttpError(403, 'forbidden', `this token is not valid for ${this.door.purpose}`);
-    return name;
+    return found;
   }
 }
 
@@ -89,9 +95,9 @@ export class ViewerAuth extends BearerTokens {
   }
 }
 
-/** Who may send Alertmanager notifications (MEDIC_ALERTMANAGER_TOKENS). */
-export class AlertmanagerAuth extends BearerTokens {
-  constructor(tokens: readonly NamedToken[]) {
+/** Who may send Alertmanager notifications (MEDIC_ALERTMANAGER_TOKENS), and for which targets. */
+export class AlertmanagerAuth extends BearerTokens<ScopedToken> {
+  constructor(tokens: readonly ScopedToken[]) {
     super(tokens, {
       realm: 'medic-alertmanager',
       purpose: 'Alertmanager notifications',

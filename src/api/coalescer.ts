@@ -3,6 +3,10 @@
 // `alert` signal carrying their number at most once per window per incident. Counts are exact: a
 // failed send is retried as the same batch (same delivery id, which the workflow counts once, so a
 // send whose answer was lost is not counted twice), and a shutdown sends everything still pending.
+// A copy is counted in memory only while Temporal confirmed the incident open less than one window ago
+// (or a send to it is under way): after a quiet spell the incident may have ended, and the next alert,
+// which may then open a new incident, is answered only once Temporal holds it, like a first alert.
+// Batches are kept per source and sender, so a batch never speaks for more than one sender.
 import { randomUUID } from 'node:crypto';
 import { incidentWorkflowId } from '../domain/naming.js';
 import { type Alert, type ResolvedPayload, SEVERITIES } from '../domain/types.js';
@@ -29,8 +33,12 @@ export type Admission =
   | { outcome: 'coalesced'; workflowId: string; runId?: string; pending: number };
 
 interface Tracked {
+  /** The incident and the source and sender whose copies this batch holds. */
+  key: string;
   workflowId: string;
   runId: string;
+  /** When Temporal last took an alert of this incident from this API, and so held it open. */
+  confirmedAt: number;
   /** Settles when the first alert is durably accepted or refused. */
   opening: Promise<void> | undefined;
   /** Alerts counted but not yet signalled, and the newest of them (the template of the next signal). */
@@ -57,8 +65,14 @@ export const REPEAT_LOG_LINES = 10;
 const higher = (a: Alert['severity'], b: Alert['severity']) =>
   SEVERITIES.indexOf(a) >= SEVERITIES.indexOf(b) ? a : b;
 
+/** One batch per incident, source and sender. */
+const trackKey = (workflowId: string, alert: Alert) =>
+  `${workflowId}\n${alert.source}\n${alert.sender ?? ''}`;
+
 export class AlertCoalescer {
   private readonly tracked = new Map<string, Tracked>();
+  /** The batches of each incident (one per source and sender), for a `resolved` that must flush them all. */
+  private readonly byIncident = new Map<string, Set<Tracked>>();
   private readonly maxTracked: number;
   private readonly idleMs: number;
   private closed = false;
@@ -88,8 +102,9 @@ export class AlertCoalescer {
     return total;
   }
 
+  /** Incidents with at least one batch tracked. */
   get trackedIncidents(): number {
-    return this.tracked.size;
+    return this.byIncident.size;
   }
 
   async admit(alert: Alert): Promise<Admission> {
@@ -97,7 +112,8 @@ export class AlertCoalescer {
       throw new HttpError(503, 'shutting_down', 'Medic is shutting down; retry', undefined, {
         'Retry-After': '5',
       });
-    const key = incidentWorkflowId(alert.target, alert.alertType, alert.host);
+    const workflowId = incidentWorkflowId(alert.target, alert.alertType, alert.host);
+    const key = trackKey(workflowId, alert);
     if (this.now() >= this.nextSweepAt) {
       // Forget incidents that went quiet: the next alert for them waits for Temporal again.
       this.nextSweepAt = this.now() + this.idleMs / 4;
@@ -106,20 +122,23 @@ export class AlertCoalescer {
     // While the first alert is still opening the incident, copies are counted already: if the opening
     // fails, their batch opens the incident itself (every send is a signalWithStart).
     const tracked = this.tracked.get(key);
-    if (!tracked) return this.open(key, alert);
+    if (!tracked) return this.open(key, workflowId, alert);
     if (tracked.failingSince !== undefined && this.now() - tracked.failingSince > this.graceMs) {
       throw new HttpError(
         503,
         'temporal_unavailable',
-        `Temporal has not taken the alerts already held for ${key} for ${Math.round((this.now() - tracked.failingSince) / 1000)} s; retry later`,
+        `Temporal has not taken the alerts already held for ${workflowId} for ${Math.round((this.now() - tracked.failingSince) / 1000)} s; retry later`,
         undefined,
         { 'Retry-After': '5' },
       );
     }
-    tracked.pending += 1;
     const now = this.now();
     if (now - tracked.lastSeenAt > tracked.windowMs) tracked.windowMs = this.settings.windowMs;
     tracked.lastSeenAt = now;
+    // Nothing under way and no recent word from Temporal: the incident may have ended, and this alert
+    // open the next one. It goes to Temporal now, and is answered once Temporal holds it.
+    if (this.unvouched(tracked, now)) return this.sendOpening(tracked, alert);
+    tracked.pending += 1;
     tracked.firstPendingAt ??= alert.receivedAt;
     // The newest alert is the template of the next signal, at the highest severity seen.
     const severity = tracked.latest ? higher(alert.severity, tracked.latest.severity) : alert.severity;
@@ -133,26 +152,26 @@ export class AlertCoalescer {
     };
   }
 
-  /** The sender says the alert ended: send what is pending first, so the incident sees the order. */
+  /** The sender says the alert ended: send what is pending first (every sender's), so the incident sees the order. */
   async resolve(target: string, alertType: string, payload: ResolvedPayload, host?: string) {
-    const key = incidentWorkflowId(target, alertType, host);
-    const tracked = this.tracked.get(key);
-    if (tracked) {
-      if (tracked.opening) await tracked.opening.catch(() => undefined);
-      await this.flushAll(tracked);
-      if (tracked.pending > 0 || tracked.unconfirmed) {
-        throw new HttpError(
-          503,
-          'temporal_unavailable',
-          `Temporal has not taken the alerts held for ${key}; retry later`,
-          undefined,
-          {
-            'Retry-After': '5',
-          },
-        );
-      }
-      this.forget(tracked);
+    const workflowId = incidentWorkflowId(target, alertType, host);
+    const batches = [...(this.byIncident.get(workflowId) ?? [])];
+    await Promise.all(
+      batches.map(async (tracked) => {
+        if (tracked.opening) await tracked.opening.catch(() => undefined);
+        await this.flushAll(tracked);
+      }),
+    );
+    if (batches.some((t) => t.pending > 0 || t.unconfirmed)) {
+      throw new HttpError(
+        503,
+        'temporal_unavailable',
+        `Temporal has not taken the alerts held for ${workflowId}; retry later`,
+        undefined,
+        { 'Retry-After': '5' },
+      );
     }
+    for (const tracked of batches) this.forget(tracked);
     return this.port.resolve(target, alertType, payload, host);
   }
 
@@ -170,20 +189,25 @@ export class AlertCoalescer {
     for (const t of this.tracked.values()) clearTimeout(t.timer);
   }
 
-  private async open(key: string, alert: Alert): Promise<Admission> {
+  /** Whether a copy may not be vouched for: nothing under way, and Temporal's last word older than a window. */
+  private unvouched(tracked: Tracked, now: number): boolean {
+    if (tracked.opening || tracked.sending || tracked.unconfirmed || tracked.pending > 0) return false;
+    return now - tracked.confirmedAt > this.settings.windowMs;
+  }
+
+  private async open(key: string, workflowId: string, alert: Alert): Promise<Admission> {
     if (this.tracked.size >= this.maxTracked) this.evictIdle();
     if (this.tracked.size >= this.maxTracked) {
       // Too many storms at once to track: stay correct, one signal per alert.
       const { workflowId, runId } = await this.port.openOrJoin(alert);
       return { outcome: 'opened', workflowId, runId };
     }
-    let settle: () => void = () => undefined;
     const tracked: Tracked = {
-      workflowId: key,
+      key,
+      workflowId,
       runId: '',
-      opening: new Promise<void>((resolve) => {
-        settle = resolve;
-      }),
+      confirmedAt: 0,
+      opening: undefined,
       pending: 0,
       latest: undefined,
       firstPendingAt: undefined,
@@ -197,19 +221,41 @@ export class AlertCoalescer {
       failures: 0,
     };
     this.tracked.set(key, tracked);
+    const batches = this.byIncident.get(workflowId) ?? new Set<Tracked>();
+    batches.add(tracked);
+    this.byIncident.set(workflowId, batches);
+    return this.sendOpening(tracked, alert);
+  }
+
+  /**
+   * Sends one alert on its own and answers once Temporal holds it: the first of an incident, or the first
+   * after a quiet spell (which opens a new incident if the last one ended). Copies that arrive meanwhile
+   * are counted, and go with the next batch.
+   */
+  private async sendOpening(tracked: Tracked, alert: Alert): Promise<Admission> {
+    let settle: () => void = () => undefined;
+    tracked.opening = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
     try {
       const { workflowId, runId } = await this.port.openOrJoin(alert);
+      if (tracked.runId && runId !== tracked.runId) {
+        this.logger.info({ workflowId, runId }, 'an alert after a quiet spell opened a new incident');
+      }
       tracked.runId = runId;
       tracked.lastSentAt = this.now();
+      tracked.confirmedAt = this.now();
+      tracked.failingSince = undefined;
+      tracked.failures = 0;
       return { outcome: 'opened', workflowId, runId };
     } catch (err) {
       // The sender retries this alert. Copies counted meanwhile are held and sent with backoff;
       // with none, the next arrival opens afresh.
       if (tracked.pending > 0) {
-        tracked.failingSince = this.now();
-        tracked.failures = 1;
+        tracked.failingSince ??= this.now();
+        tracked.failures = Math.max(1, tracked.failures);
         tracked.lastSentAt = this.now();
-      } else this.tracked.delete(key);
+      } else this.forget(tracked);
       throw err;
     } finally {
       tracked.opening = undefined;
@@ -272,6 +318,7 @@ export class AlertCoalescer {
           tracked.runId = runId;
         }
         tracked.lastSentAt = this.now();
+        tracked.confirmedAt = this.now();
         tracked.windowMs = Math.min(this.maxWindowMs, tracked.windowMs * 2);
         tracked.failingSince = undefined;
         tracked.failures = 0;
@@ -302,7 +349,10 @@ export class AlertCoalescer {
 
   private forget(tracked: Tracked): void {
     clearTimeout(tracked.timer);
-    this.tracked.delete(tracked.workflowId);
+    this.tracked.delete(tracked.key);
+    const batches = this.byIncident.get(tracked.workflowId);
+    batches?.delete(tracked);
+    if (batches?.size === 0) this.byIncident.delete(tracked.workflowId);
   }
 
   private evictIdle(): void {

@@ -31,19 +31,12 @@ export function guardRoutes(deps: IncidentDoorDeps): Router {
     res.json(await deps.gateway.guard(target(req.params.target), hostOf(req.query)));
   });
 
-  router.post(
-    '/guards/:target/reset',
-    (req, res, next) => {
-      res.locals.approver = deps.auth.authenticate(req);
-      next();
-    },
-    async (req, res) => {
-      const name = target(req.params.target);
-      const host = hostOf(req.query);
-      const by = res.locals.approver as string;
-      await deps.gateway.resetBreaker(name, by, host);
-      res.status(202).json({ target: name, host, reset: 'requested', by });
-    },
-  );
+  router.post('/guards/:target/reset', deps.requireApprover, async (req, res) => {
+    const name = target(req.params.target);
+    const host = hostOf(req.query);
+    const by = res.locals.approver as string;
+    await deps.gateway.resetBreaker(name, by, host);
+    res.status(202).json({ target: name, host, reset: 'requested', by });
+  });
   return router;
 }

@@ -79,11 +79,8 @@ export function incidentRoutes(
   for (const verdict of ['approve', 'reject'] as const) {
     router.post(
       `/incidents/:id/${verdict}`,
-      (req, res, next) => {
-        // Authenticate before reading the body: strangers get nothing parsed.
-        res.locals.approver = deps.auth.authenticate(req);
-        next();
-      },
+      // Authenticate before reading the body: strangers get nothing parsed.
+      deps.requireApprover,
       (req, res, next) =>
         req.headers['content-length'] === '0' || !req.headers['content-type']
           ? next()

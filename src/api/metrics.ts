@@ -37,13 +37,13 @@ export function createApiMetrics(
     registry,
     webhooks: new Counter({
       name: 'medic_webhooks_total',
-      help: 'Generic webhook alerts by outcome (accepted, coalesced, resolved, invalid, unauthenticated, replayed, unavailable)',
+      help: 'Generic webhook alerts by outcome (accepted, coalesced, resolved, invalid, unauthenticated, out-of-scope, replayed, unavailable)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
     alertmanager: new Counter({
       name: 'medic_alertmanager_alerts_total',
-      help: 'Alerts in Alertmanager notifications by outcome (opened, coalesced, resolved, no-open-incident, unavailable)',
+      help: 'Alerts in Alertmanager notifications by outcome (opened, coalesced, resolved, no-open-incident, out-of-scope, unavailable)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
@@ -54,7 +54,8 @@ export function createApiMetrics(
     }),
     rateLimited: new Counter({
       name: 'medic_rate_limited_requests_total',
-      help: 'Requests refused with 429 by the per-source rate limit',
+      help: "Requests refused for load (503 on the alert doors, 429 elsewhere) by bucket: a sender's own, or the unauthenticated requests' of a client address",
+      labelNames: ['bucket'] as const,
       registers: [registry],
     }),
     pendingAlerts: new Gauge({

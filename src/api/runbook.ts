@@ -10,12 +10,12 @@ import {
   RunbookUnreadableError,
   RunbookWriterUnavailableError,
 } from '../temporal/runbook-gateway.js';
-import type { ApproverAuth } from './auth.js';
 import { HttpError, parseBody, pathParam, requireJsonContentType } from './errors.js';
 
 export interface RunbookDoorDeps {
   runbook: RunbookGateway;
-  auth: ApproverAuth;
+  /** Lets a request change something only with an approver's token; sets `res.locals.approver`. */
+  requireApprover: RequestHandler;
   requireReader: RequestHandler;
   /** How long a request waits for the runbook's writer before the API answers 503 (MEDIC_DECISION_TIMEOUT). */
   timeoutMs: number;
@@ -68,11 +68,8 @@ export function runbookRoutes(deps: RunbookDoorDeps): Router {
   for (const op of ['disable', 'enable'] as const) {
     router.post(
       `/runbook/:id/${op}`,
-      (req, res, next) => {
-        // Authenticate before reading the body: strangers get nothing parsed.
-        res.locals.approver = deps.auth.authenticate(req);
-        next();
-      },
+      // Authenticated (and rate-limited per approver) before the body is read: strangers get nothing parsed.
+      deps.requireApprover,
       (req, res, next) =>
         req.headers['content-length'] === '0' || !req.headers['content-type']
           ? next()

@@ -1,16 +1,21 @@
 // GET /stats?since=24h: outcomes, time to healthy (overall and per phase), automatic against approved
 // restarts, and the top targets and error signatures of the incidents that ended in the window, from
-// Temporal's visibility and the incidents' recorded states. It says what it cannot see.
+// Temporal's visibility and the incidents' recorded states. It says what it cannot see. One read of
+// Temporal runs at a time, within a deadline, stopping at its limit; its answer serves every request for
+// the same window for a few seconds, so a reader looping on it costs Temporal little.
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { computeStats } from '../domain/stats.js';
-import { parseBody } from './errors.js';
+import { HttpError, parseBody } from './errors.js';
 import type { IncidentDoorDeps } from './route-deps.js';
+import { SingleFlight } from './single-flight.js';
 
 const MAX_WINDOW_MS = 90 * 86_400_000;
 /** Closed incidents read per request: each is one history read. */
 export const STATS_INCIDENT_LIMIT = 1000;
+/** How long one answer serves every request for its window. */
+export const STATS_CACHE_MS = 5000;
 
 const statsQuerySchema = z.object({
   since: z
@@ -23,9 +28,26 @@ const statsQuerySchema = z.object({
 
 export function statsRoutes(deps: IncidentDoorDeps & { now?: () => number }): Router {
   const router = express.Router();
+  const now = deps.now ?? Date.now;
+  const answers = new SingleFlight<Record<string, unknown>>({ ttlMs: STATS_CACHE_MS, now });
   router.get('/stats', deps.requireReader, async (req, res) => {
     const { since } = parseBody(statsQuerySchema, req.query, 'invalid_query', 'invalid query');
-    const to = deps.now?.() ?? Date.now();
+    const key = String(since);
+    if (!answers.has(key) && answers.busy) {
+      // Another window is being read: one read of Temporal at a time, whoever asks.
+      throw new HttpError(
+        503,
+        'stats_busy',
+        'another /stats window is being read from Temporal; retry shortly',
+        undefined,
+        { 'Retry-After': '2' },
+      );
+    }
+    res.json(await answers.get(key, () => readStats(since)));
+  });
+
+  async function readStats(since: number): Promise<Record<string, unknown>> {
+    const to = now();
     const from = to - since;
     const history = await deps.gateway.history(from, STATS_INCIDENT_LIMIT);
     const blind: string[] = [];
@@ -44,7 +66,7 @@ export function statsRoutes(deps: IncidentDoorDeps & { now?: () => number }): Ro
       blind.push(
         `${history.truncated} more incident(s) ended in the window than the ${STATS_INCIDENT_LIMIT} read`,
       );
-    res.json({
+    return {
       window: {
         since: formatDuration(since),
         from: new Date(from).toISOString(),
@@ -54,7 +76,7 @@ export function statsRoutes(deps: IncidentDoorDeps & { now?: () => number }): Ro
       running: history.running,
       retention: history.retentionMs === null ? null : formatDuration(history.retentionMs),
       cannotSee: blind,
-    });
-  });
+    };
+  }
   return router;
 }

@@ -1,47 +1,68 @@
 // POST /webhooks/alert: HMAC-signed alerts from the demo app or any generic sender.
-// The first alert of an incident is answered once Temporal holds it (503 otherwise, so the sender
-// retries); duplicates of an open incident are coalesced. A signature is good once (replay protection).
+// The sender names itself (X-Medic-Sender) and signs with its own secret; the headers are judged before
+// the body is read. It may speak only for the targets in its scope: anything else is a 403 and starts or
+// signals nothing. The first alert of an incident is answered once Temporal holds it (503 otherwise, so
+// the sender retries); duplicates of an open incident are coalesced. A signature is good once.
 import express, { type Router } from 'express';
 import { alertFromWebhook, describeZodError, webhookAlertSchema } from '../domain/alert.js';
+import { LOCAL_HOST } from '../domain/naming.js';
+import { inScope, outOfScope } from '../domain/sender-scope.js';
+import type { Alert } from '../domain/types.js';
 import { HttpError, requireJsonContentType } from './errors.js';
 import { ReplayCache, type ReplayClaim } from './replay-cache.js';
 import type { AlertDoorDeps } from './route-deps.js';
-import {
-  DEFAULT_TOLERANCE_MS,
-  SIGNATURE_HEADER,
-  TIMESTAMP_HEADER,
-  verifyWebhookSignature,
-} from './webhook-signature.js';
+import { type SignedClaim, type WebhookSender, WebhookSenders } from './webhook-senders.js';
+import { DEFAULT_TOLERANCE_MS } from './webhook-signature.js';
 
 export const WEBHOOK_BODY_LIMIT = 256 * 1024;
 
-export function webhookRoutes(deps: AlertDoorDeps & { webhookSecret: string }): Router {
+export function webhookRoutes(
+  deps: AlertDoorDeps & {
+    senders?: WebhookSenders;
+    /** Shorthand for `senders` with the plain secret only. */
+    webhookSecret?: string;
+  },
+): Router {
   const router = express.Router();
   const now = deps.now ?? Date.now;
   const replays = new ReplayCache(DEFAULT_TOLERANCE_MS);
+  const senders = deps.senders ?? new WebhookSenders([], deps.webhookSecret);
+  const unauthenticated = (err: unknown): never => {
+    deps.metrics.webhooks.inc({ outcome: 'unauthenticated' });
+    throw err;
+  };
 
   router.post(
     '/webhooks/alert',
+    (req, res, next) => {
+      // The sender and the signature headers, before a byte of the body is read.
+      try {
+        res.locals.claim = senders.claim(req, now());
+      } catch (err) {
+        deps.limits?.unauthenticated(req, 'alert');
+        unauthenticated(err);
+      }
+      next();
+    },
     requireJsonContentType,
     express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }),
     async (req, res) => {
       const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const signature = req.header(SIGNATURE_HEADER);
-      const check = verifyWebhookSignature({
-        secret: deps.webhookSecret,
-        rawBody,
-        signature,
-        timestamp: req.header(TIMESTAMP_HEADER),
-        nowMs: now(),
-      });
-      if (!check.ok) {
-        deps.metrics.webhooks.inc({ outcome: 'unauthenticated' });
-        throw new HttpError(401, 'invalid_signature', check.reason);
-      }
-      const sent = { signature: signature as string, timestampSeconds: check.timestampSeconds };
+      const claim = res.locals.claim as SignedClaim;
+      const verify = () => {
+        try {
+          return senders.verify(claim, rawBody);
+        } catch (err) {
+          return unauthenticated(err);
+        }
+      };
+      const sender = deps.limits
+        ? deps.limits.check(req, 'alert', (s) => `webhook:${s.name}`, verify)
+        : verify();
+      const sent = { signature: claim.signature, timestampSeconds: claim.timestampSeconds };
       refuseUnlessClaimed(replays.claim(sent.signature, sent.timestampSeconds, now()));
       try {
-        res.status(202).json(await accept(rawBody, sent.signature));
+        res.status(202).json(await accept(rawBody, sent.signature, sender));
         replays.settle(sent.signature, sent.timestampSeconds);
       } catch (err) {
         // Not accepted: the sender may retry the very same request. A 4xx is final: a copy is a replay.
@@ -80,7 +101,27 @@ export function webhookRoutes(deps: AlertDoorDeps & { webhookSecret: string }): 
     );
   }
 
-  async function accept(rawBody: Buffer, signature: string): Promise<Record<string, unknown>> {
+  /** 403 for a target or host the sender may not speak for: nothing is started or signalled. */
+  function refuseOutOfScope(sender: WebhookSender, alert: Alert): void {
+    const host = alert.host ?? LOCAL_HOST;
+    if (inScope(sender.scopes, alert.target, host)) return;
+    deps.metrics.webhooks.inc({ outcome: 'out-of-scope' });
+    deps.logger.warn(
+      { sender: sender.name, target: alert.target, host, status: alert.status },
+      'webhook alert refused: out of its sender scope',
+    );
+    throw new HttpError(403, 'out_of_scope', outOfScope(sender.name, sender.scopes, alert.target, host), {
+      sender: sender.name,
+      target: alert.target,
+      host,
+    });
+  }
+
+  async function accept(
+    rawBody: Buffer,
+    signature: string,
+    sender: WebhookSender,
+  ): Promise<Record<string, unknown>> {
     let json: unknown;
     try {
       json = JSON.parse(rawBody.toString('utf8'));
@@ -99,16 +140,23 @@ export function webhookRoutes(deps: AlertDoorDeps & { webhookSecret: string }): 
       );
     }
     // The signature names this delivery: a retry of a request whose answer was lost counts once.
-    const alert = {
+    const alert: Alert = {
       ...alertFromWebhook(parsed.data, new Date(now()), deps.logLimits),
+      sender: sender.name,
       deliveryId: signature,
     };
+    refuseOutOfScope(sender, alert);
     try {
       if (alert.status === 'resolved') {
         const { workflowId, delivered } = await deps.coalescer.resolve(
           alert.target,
           alert.alertType,
-          { source: 'webhook', endedAt: alert.firedAt, receivedAt: alert.receivedAt },
+          {
+            source: 'webhook',
+            sender: sender.name,
+            endedAt: alert.firedAt,
+            receivedAt: alert.receivedAt,
+          },
           alert.host,
         );
         deps.metrics.webhooks.inc({ outcome: 'resolved' });

@@ -77,3 +77,25 @@ export function rateLimitBucket(address: string): string {
   if (parsed.kind === 'ipv4') return parsed.bytes.join('.');
   return `${hexGroups(parsed.groups.slice(0, 4))}::/64`;
 }
+
+/**
+ * MEDIC_TRUSTED_PROXIES: addresses or CIDR ranges (`10.0.0.0/8`, `fd00::/8`), comma-separated. Only a
+ * request whose peer is one of them has its client address read from X-Forwarded-For.
+ */
+export function parseTrustedProxies(text: string): string[] {
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    const [address = '', prefix, extra] = item.split('/');
+    const parsed = parseAddress(address);
+    const bits = parsed?.kind === 'ipv4' && !address.includes(':') ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (!parsed || extra !== undefined || !prefixOk)
+      throw new Error(
+        `${JSON.stringify(item.slice(0, 60))} is not an IP address or a CIDR range (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)`,
+      );
+  }
+  return items;
+}

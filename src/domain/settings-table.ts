@@ -107,6 +107,12 @@ export type SettingParser =
   | 'health-url-hosts'
   | 'key-value'
   | 'tokens'
+  /** `name:token[:<target glob>@<host>],...` (src/domain/sender-scope.ts). */
+  | 'scoped-tokens'
+  /** `name:secret:<target glob>@<host>[,...];...` (src/domain/sender-scope.ts). */
+  | 'webhook-senders'
+  /** IP addresses and CIDR ranges, comma-separated. */
+  | 'trusted-proxies'
   | 'secret'
   | 'http-url'
   | 'url'
@@ -293,12 +299,30 @@ export const SETTINGS = [
   {
     name: 'MEDIC_WEBHOOK_SECRET',
     group: 'api',
-    doc: 'HMAC secret of `POST /webhooks/alert` (at least 16 characters); the API refuses to start without it (`npm start` generates one).',
+    doc: 'The plain HMAC secret of `POST /webhooks/alert` (at least 16 characters): a sender named `webhook-secret` that speaks for every target, no `X-Medic-Sender` needed; prefer `MEDIC_WEBHOOK_SENDERS`. The API refuses to start without one of the two.',
     parser: 'secret',
     min: 16,
     secret: true,
     fills: ['webhookSecret'],
     services: ['demo', ...MEDIC_SERVICES],
+  },
+  {
+    name: 'MEDIC_WEBHOOK_SENDERS',
+    group: 'api',
+    doc: 'Named webhook senders, `name:secret:<target glob>@<host>[,...]` separated by `;` (names a-z 0-9 _ -, secrets of at least 16 characters, globs with `*` and `?`, hosts exact or `*`): each signs with its own secret, names itself in `X-Medic-Sender` and may speak only for its targets (`npm start` makes `demo`).',
+    parser: 'webhook-senders',
+    secret: true,
+    unsetMeans: 'only the plain `MEDIC_WEBHOOK_SECRET`',
+    fills: ['webhookSenders'],
+  },
+  {
+    name: 'MEDIC_TRUSTED_PROXIES',
+    group: 'api',
+    doc: 'Proxies in front of the API (IP addresses or CIDR ranges, comma-separated): a request from one of them has its client address read from `X-Forwarded-For`, for the rate limit of unauthenticated requests.',
+    parser: 'trusted-proxies',
+    default: '',
+    unsetMeans: 'none: the client address is the peer of the connection',
+    fills: ['api.trustedProxies'],
   },
   {
     name: 'MEDIC_APPROVER_TOKENS',
@@ -324,8 +348,8 @@ export const SETTINGS = [
   {
     name: 'MEDIC_ALERTMANAGER_TOKENS',
     group: 'ingest',
-    doc: '`name:token,...` bearer tokens for `POST /webhooks/alertmanager` (the name is logged as the sender); none: the endpoint answers 403.',
-    parser: 'tokens',
+    doc: '`name:token[:<target glob>@<host>],...` bearer tokens for `POST /webhooks/alertmanager`; the name is the sender of its alerts, and a token with a scope speaks only for those targets (an alert outside it is refused, the others go on). None: the endpoint answers 403.',
+    parser: 'scoped-tokens',
     secret: true,
     fills: ['ingest.alertmanagerTokens'],
     services: MEDIC_SERVICES,
@@ -367,7 +391,7 @@ export const SETTINGS = [
   {
     name: 'MEDIC_RATE_LIMIT_PER_SECOND',
     group: 'ingest',
-    doc: 'Requests per second per source (an IPv4 address or an IPv6 /64; token bucket; `0` turns it off); lower it where strangers can reach the API.',
+    doc: 'Requests per second per authenticated sender, token or person, counted after the credential check (token bucket; `0` turns every limit off); an alert refused for load is answered 503 with `Retry-After`.',
     parser: 'int',
     min: 0,
     max: 1_000_000,
@@ -377,12 +401,32 @@ export const SETTINGS = [
   {
     name: 'MEDIC_RATE_LIMIT_BURST',
     group: 'ingest',
-    doc: "The rate limit's bucket: requests a source may send at once.",
+    doc: "The rate limit's bucket: requests a sender may send at once.",
     parser: 'int',
     min: 1,
     max: 10_000_000,
     default: '10000',
     fills: ['ingest.rateLimit.burst'],
+  },
+  {
+    name: 'MEDIC_RATE_LIMIT_UNAUTHENTICATED_PER_SECOND',
+    group: 'ingest',
+    doc: "Requests per second per client address (an IPv4 address or an IPv6 /64) without valid credentials: open endpoints, and requests whose credentials fail; their own bucket, so they never use up a sender's.",
+    parser: 'int',
+    min: 1,
+    max: 1_000_000,
+    default: '50',
+    fills: ['ingest.unauthenticatedRateLimit.perSecond'],
+  },
+  {
+    name: 'MEDIC_RATE_LIMIT_UNAUTHENTICATED_BURST',
+    group: 'ingest',
+    doc: "The unauthenticated requests' bucket: what one client address may send at once.",
+    parser: 'int',
+    min: 1,
+    max: 10_000_000,
+    default: '100',
+    fills: ['ingest.unauthenticatedRateLimit.burst'],
   },
 
   // --- Guardrails ---
@@ -1203,6 +1247,12 @@ export const SETTINGS = [
     doc: "The demo app's container name (the target its alerts name).",
     default: 'medic-demo',
     services: ['demo'],
+  },
+  {
+    name: 'MEDIC_WEBHOOK_SENDER',
+    group: 'compose-demo',
+    doc: 'The name the demo app gives in `X-Medic-Sender`: one of `MEDIC_WEBHOOK_SENDERS`, whose secret it signs with (`MEDIC_WEBHOOK_SECRET` in its environment); unset: it signs as the plain secret.',
+    readBy: ['demo-app/src/config.ts'],
   },
   {
     name: 'DEMO_MEMORY_LIMIT',

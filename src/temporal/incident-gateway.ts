@@ -82,6 +82,8 @@ export interface IncidentSummary {
 }
 
 const QUERY_DEADLINE_MS = 5000;
+/** GET /stats reads visibility and up to its limit of histories: all of it within this. */
+const HISTORY_DEADLINE_MS = 20_000;
 /** A sender waits at most this long; past it, it is told to retry (Alertmanager does). */
 const ACCEPT_DEADLINE_MS = 5000;
 
@@ -226,14 +228,16 @@ export class IncidentGateway implements IncidentPort {
     return out;
   }
 
-  /** The incidents that ended since `sinceMs`, with their recorded states (GET /stats). */
+  /** The incidents that ended since `sinceMs`, with their recorded states (GET /stats), within a deadline. */
   async history(sinceMs: number, limit: number): Promise<IncidentHistory> {
     try {
-      return await readIncidentHistory(this.client, {
-        namespace: this.client.options.namespace,
-        sinceMs,
-        limit,
-      });
+      return await this.client.withDeadline(Date.now() + HISTORY_DEADLINE_MS, () =>
+        readIncidentHistory(this.client, {
+          namespace: this.client.options.namespace,
+          sinceMs,
+          limit,
+        }),
+      );
     } catch (err) {
       throw unavailableOr(err);
     }

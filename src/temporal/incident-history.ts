@@ -8,7 +8,7 @@ import { WORKFLOW_TYPES } from '../workflows/workflow-types.js';
 export interface IncidentHistory {
   /** The recorded states, oldest close first. */
   states: IncidentState[];
-  /** Closed runs found but not read: more than the limit. */
+  /** Closed runs not read: more than the limit (counted by visibility, not listed). */
   truncated: number;
   /** Runs that ended without a state (terminated, cancelled, failed, timed out). */
   withoutState: number;
@@ -26,22 +26,22 @@ export async function readIncidentHistory(
 ): Promise<IncidentHistory> {
   const since = new Date(options.sinceMs).toISOString();
   const incidents = `WorkflowType = '${WORKFLOW_TYPES.incident}'`;
-  const runs: Array<{ workflowId: string; runId: string; completed: boolean; closedMs: number }> = [];
-  let truncated = 0;
   // Continued-as-new runs are not incidents that ended: their last run is.
+  const ended = `${incidents} AND CloseTime > '${since}' AND ExecutionStatus != 'ContinuedAsNew'`;
+  const runs: Array<{ workflowId: string; runId: string; completed: boolean; closedMs: number }> = [];
+  // The listing stops at the limit; what lies beyond it is counted, not read.
   for await (const info of client.workflow.list({
-    query: `${incidents} AND CloseTime > '${since}' AND ExecutionStatus != 'ContinuedAsNew'`,
+    query: ended,
+    pageSize: Math.min(options.limit, 1000),
   })) {
-    if (runs.length >= options.limit) {
-      truncated += 1;
-      continue;
-    }
     runs.push({
       workflowId: info.workflowId,
       runId: info.runId,
       completed: info.status.name === 'COMPLETED',
       closedMs: info.closeTime?.getTime() ?? 0,
     });
+    // Before the next item: asking for it could fetch another page.
+    if (runs.length >= options.limit) break;
   }
   const states: Array<{ state: IncidentState; closedMs: number }> = [];
   let withoutState = 0;
@@ -57,9 +57,12 @@ export async function readIncidentHistory(
       }),
     );
   }
-  const [{ count: running }, retentionMs] = await Promise.all([
+  const [{ count: running }, retentionMs, truncated] = await Promise.all([
     client.workflow.count(`${incidents} AND ExecutionStatus = 'Running'`),
     namespaceRetentionMs(client, options.namespace),
+    runs.length < options.limit
+      ? Promise.resolve(0)
+      : client.workflow.count(ended).then(({ count }) => Math.max(0, count - runs.length)),
   ]);
   states.sort((a, b) => a.closedMs - b.closedMs);
   return { states: states.map((s) => s.state), truncated, withoutState, running, retentionMs };

@@ -317,6 +317,111 @@ describe('alert storms', () => {
     }
   });
 
+  it('answers a new occurrence after its incident closed only once Temporal holds the new incident', async () => {
+    // The API's clock: past one window of quiet, the coalescer may no longer vouch that the incident is open.
+    let clock = Date.now();
+    const app = createApp({
+      client: temporal.client,
+      config: {
+        temporal: { address: 'unused', namespace: 'default', taskQueue },
+        webhookSecret: SECRET,
+        approverTokens: [APPROVER],
+        incident: testSettings(),
+        ingest: { ...DEFAULT_INGEST, coalesceWindowMs: 1000, coalesceMaxWindowMs: 1000 },
+      },
+      logger: captureLogger().logger,
+      now: () => clock,
+    });
+    const own = await serveApp(app);
+    const send = signedSender(own.base, SECRET);
+    const target = unique('reopen');
+    const workflowId = `incident:local:${target}:crash`;
+    const body = () => ({
+      container_name: target,
+      alert_type: 'crash',
+      severity: 'low',
+      timestamp: new Date(clock).toISOString(),
+      incident_id: Math.random().toString(36),
+    });
+    try {
+      const first = await send(body());
+      expect(first.body.coalesced).toBe(false);
+      // The incident ends (as it does once healed or resolved); the API still tracks it.
+      await temporal.client.workflow.getHandle(workflowId).terminate('the incident ended');
+      clock += 5000;
+      const next = await send(body());
+      expect(next.status).toBe(202);
+      expect(next.body.coalesced).toBe(false);
+      expect(next.body.runId).not.toBe(first.body.runId);
+      // Answered only once durable: the new run is there when the answer is.
+      const run = await temporal.client.workflow.getHandle(workflowId).describe();
+      expect(run.status.name).toBe('RUNNING');
+      expect(run.runId).toBe(next.body.runId);
+      // Copies right after a confirmed send are counted in memory again.
+      const copy = await send(body());
+      expect(copy.body.coalesced).toBe(true);
+    } finally {
+      await own.close();
+      await temporal.client.workflow
+        .getHandle(workflowId)
+        .terminate('test done')
+        .catch(() => undefined);
+    }
+  });
+
+  it('keeps a batch to one sender: copies from two senders reach the incident under their own names', async () => {
+    const senders = [
+      { name: 'team-a', secret: 'team-a-sender-secret-0123456789', scopes: [{ target: '*', host: '*' }] },
+      { name: 'team-b', secret: 'team-b-sender-secret-0123456789', scopes: [{ target: '*', host: '*' }] },
+    ];
+    const app = createApp({
+      client: temporal.client,
+      config: {
+        temporal: { address: 'unused', namespace: 'default', taskQueue },
+        webhookSecret: undefined,
+        webhookSenders: senders,
+        approverTokens: [APPROVER],
+        incident: testSettings(),
+        ingest: { ...DEFAULT_INGEST, coalesceWindowMs: 200, coalesceMaxWindowMs: 800 },
+      },
+      logger: captureLogger().logger,
+    });
+    const own = await serveApp(app);
+    const [a, b] = senders.map((s) => signedSender(own.base, s.secret, s.name)) as [
+      ReturnType<typeof signedSender>,
+      ReturnType<typeof signedSender>,
+    ];
+    const target = unique('two-senders');
+    const workflowId = `incident:local:${target}:crash`;
+    const body = () => ({
+      container_name: target,
+      alert_type: 'crash',
+      severity: 'low',
+      timestamp: new Date().toISOString(),
+      incident_id: Math.random().toString(36),
+    });
+    try {
+      expect((await a(body())).status).toBe(202);
+      const copies = await Promise.all([
+        ...Array.from({ length: 30 }, () => a(body())),
+        ...Array.from({ length: 20 }, () => b(body())),
+      ]);
+      expect(copies.every((c) => c.status === 202)).toBe(true);
+      const alerts = await waitFor('all 51 alerts to reach the incident', async () => {
+        const signalled = await signalledAlerts(workflowId);
+        return counted(signalled) === 51 ? signalled : undefined;
+      });
+      const bySender = (name: string) => counted(alerts.filter((x) => x.sender === name));
+      expect([bySender('team-a'), bySender('team-b')]).toEqual([31, 20]);
+    } finally {
+      await own.close();
+      await temporal.client.workflow
+        .getHandle(workflowId)
+        .terminate('test done')
+        .catch(() => undefined);
+    }
+  });
+
   it('sends what is pending when the API shuts down', async () => {
     const own = await listen(temporal.client, { coalesceWindowMs: 60_000 });
     const target = unique('drain');
@@ -345,8 +450,8 @@ describe('hardening', () => {
     expect(res.headers.get('x-powered-by')).toBeNull();
   });
 
-  it('limits each source: 429 with Retry-After past the burst', async () => {
-    const limited = await listen(temporal.client, { rateLimit: { perSecond: 1, burst: 3 } });
+  it('limits unauthenticated requests per client address: 429 with Retry-After past the burst', async () => {
+    const limited = await listen(temporal.client, { unauthenticatedRateLimit: { perSecond: 1, burst: 3 } });
     try {
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push((await fetch(`${limited.base}/incidents/bad id`)).status);

@@ -128,7 +128,10 @@ describe('POST /webhooks/alert', () => {
     ],
     [
       'a non-JSON content type',
-      (t) => ({ ...signedRequest(SECRET, payload(t)), headers: { 'content-type': 'text/plain' } }),
+      (t) => {
+        const signed = signedRequest(SECRET, payload(t));
+        return { ...signed, headers: { ...signed.headers, 'content-type': 'text/plain' } };
+      },
       415,
       'unsupported_media_type',
     ],

@@ -226,7 +226,8 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
     const before = await startedAt();
     const res = await signedSender(
       stack.apiUrl,
-      stack.webhookSecret,
+      stack.webhookSender.secret,
+      stack.webhookSender.name,
     )({
       container_name: DEMO,
       alert_type: 'error-storm',

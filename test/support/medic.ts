@@ -166,13 +166,18 @@ export async function waitForDemoApp(url: string, name: string, timeoutMs = 30_0
   );
 }
 
-export function signedRequest(secret: string, body: unknown, options: { timestampSeconds?: number } = {}) {
+export function signedRequest(
+  secret: string,
+  body: unknown,
+  options: { timestampSeconds?: number; sender?: string } = {},
+) {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   const ts = options.timestampSeconds ?? Math.floor(Date.now() / 1000);
   return {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
+      ...(options.sender === undefined ? {} : { 'x-medic-sender': options.sender }),
       'x-medic-timestamp': String(ts),
       'x-medic-signature': signWebhook(secret, ts, raw),
     },
@@ -189,10 +194,16 @@ export interface ApiAnswer {
   } & Record<string, unknown>;
 }
 
-/** Signs each alert afresh with the shared secret, posts it to `POST /webhooks/alert` and reads the answer. */
-export function signedSender(apiUrl: string, secret: string) {
+/**
+ * Signs each alert afresh with the sender's secret, posts it to `POST /webhooks/alert` and reads the answer.
+ * `sender` is the name sent in X-Medic-Sender; without one the secret is the plain MEDIC_WEBHOOK_SECRET.
+ */
+export function signedSender(apiUrl: string, secret: string, sender?: string) {
   return async (alert: unknown, options: { timestampSeconds?: number } = {}): Promise<ApiAnswer> => {
-    const res = await fetch(`${apiUrl}/webhooks/alert`, signedRequest(secret, alert, options));
+    const res = await fetch(
+      `${apiUrl}/webhooks/alert`,
+      signedRequest(secret, alert, { ...options, ...(sender === undefined ? {} : { sender }) }),
+    );
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : {} };
   };

@@ -59,6 +59,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ MEDIC_WEBHOOK_SECRET: '' }).webhookSecret).toBeUndefined();
   });
 
+  it("reads the sender's name, which must be one Medic can know", () => {
+    expect(loadConfig({ MEDIC_WEBHOOK_SENDER: 'demo' }).webhookSender).toBe('demo');
+    expect(loadConfig({ MEDIC_WEBHOOK_SENDER: '' }).webhookSender).toBeUndefined();
+    expect(() => loadConfig({ MEDIC_WEBHOOK_SENDER: 'Demo App' })).toThrow(/MEDIC_WEBHOOK_SENDER must be/);
+  });
+
   it('names every bad variable at once', () => {
     let error: unknown;
     try {

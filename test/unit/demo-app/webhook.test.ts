@@ -15,7 +15,9 @@ import {
 import type { AlertCoalescer } from '../../../src/api/coalescer.js';
 import { errorHandler } from '../../../src/api/errors.js';
 import { createApiMetrics } from '../../../src/api/metrics.js';
+import { WebhookSenders } from '../../../src/api/webhook-senders.js';
 import {
+  SENDER_HEADER,
   SIGNATURE_HEADER,
   signWebhook,
   TIMESTAMP_HEADER,
@@ -266,6 +268,55 @@ describe('the demo app resends one delivery, so Medic counts a retried alert onc
 
       expect(result).toMatchObject({ outcome: 'accepted', attempts: 2 });
       expect(admitted).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('names its sender in X-Medic-Sender, and Medic takes it with that sender secret only', async () => {
+    const admitted: Array<{ sender?: string }> = [];
+    const coalescer = {
+      admit: async (alert: { sender?: string }) => {
+        admitted.push(alert);
+        return { outcome: 'opened', workflowId: 'incident:local:medic-demo:db-latency', runId: 'run' };
+      },
+    } as unknown as AlertCoalescer;
+    const logger = createLogger({
+      name: 'test',
+      level: 'error',
+      destination: new Writable({ write: (_c, _e, done) => done() }),
+    });
+    const app = express();
+    app.use(
+      webhookRoutes({
+        coalescer,
+        senders: new WebhookSenders([
+          { name: 'demo', secret: SECRET, scopes: [{ target: 'medic-demo', host: 'local' }] },
+        ]),
+        logLimits: DEFAULT_LOG_LIMITS,
+        logger,
+        metrics: createApiMetrics(),
+      }),
+    );
+    app.use(errorHandler(logger));
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/alert`;
+    const sent: Array<Record<string, string>> = [];
+    const recording = (async (input: string | URL | Request, init?: RequestInit) => {
+      sent.push(init?.headers as Record<string, string>);
+      return fetch(input, init);
+    }) as typeof fetch;
+    const { log } = quietLog();
+    try {
+      const named = new WebhookSender({ url, secret: SECRET, sender: 'demo', log, fetch: recording });
+      expect(await named.send(payload())).toMatchObject({ outcome: 'accepted', status: 202 });
+      expect(sent[0]?.[SENDER_HEADER]).toBe('demo');
+      expect(admitted).toEqual([expect.objectContaining({ sender: 'demo', target: 'medic-demo' })]);
+      // Without its name the request is the plain secret's, which this Medic does not have.
+      const unnamed = new WebhookSender({ url, secret: SECRET, log, fetch: recording });
+      expect(await unnamed.send(payload())).toMatchObject({ outcome: 'rejected', status: 401 });
+      expect(sent[1]?.[SENDER_HEADER]).toBeUndefined();
     } finally {
       server.close();
     }
