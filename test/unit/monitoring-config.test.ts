@@ -2,9 +2,10 @@
 // (Debian's prometheus and prometheus-alertmanager, installed by `npm run setup:docker`): the files parse,
 // and the demo's alert rules fire on the series the demo app exports (deploy/prometheus/demo-rules.test.yml).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { MAX_ALERTS_PER_NOTIFICATION } from '../../src/domain/alertmanager.js';
 
 const run = promisify(execFile);
 const cwd = new URL('../../deploy/', import.meta.url).pathname;
@@ -24,6 +25,18 @@ async function check(command: string, args: string[]): Promise<string> {
     throw new Error(`${command} ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
   }
 }
+
+describe('the shipped Alertmanager config', () => {
+  it('sends fewer alerts a message than Medic accepts: a refused group is dropped for good', () => {
+    const config = readFileSync(new URL('alertmanager/alertmanager.yml', `file://${cwd}`), 'utf8');
+    const receivers = [...config.matchAll(/^\s+- url: .*$/gm)];
+    const limits = [...config.matchAll(/^\s+max_alerts: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(limits).toHaveLength(receivers.length);
+    // 0 means unlimited to Alertmanager.
+    for (const limit of limits) expect(limit).toBeGreaterThan(0);
+    for (const limit of limits) expect(limit).toBeLessThanOrEqual(MAX_ALERTS_PER_NOTIFICATION / 2);
+  });
+});
 
 describe.skipIf(missing.length > 0)('monitoring profile configuration', () => {
   it('Prometheus reads its config (token files exist only in the container) and the alert rules', async () => {
