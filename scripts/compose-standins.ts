@@ -8,7 +8,7 @@
 //     POSTGRES_USER / POSTGRES_PASSWORD as the official image's does.
 // A shell (bash as /bin/sh) and the few tools the entrypoints and the set-up scripts call come along.
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { imageExists, importRootfs } from './demo-image.js';
@@ -20,10 +20,10 @@ import {
   TEMPORAL_SERVER_VERSION,
   TEMPORAL_UI_VERSION,
 } from './temporal-cluster.js';
-import { ensureTool, TEMPORAL_CLI } from './tools.js';
+import { ensureElfTool, TEMPORAL_CLI } from './tools.js';
 
 /** Bump when a recipe below changes, so an old stand-in is not reused. */
-const RECIPE = 2;
+const RECIPE = 3;
 const PG_VERSION = '15';
 
 export interface StandinImages {
@@ -85,11 +85,34 @@ async function standin(
   return ref;
 }
 
-const tag = (version: string, ...inputs: string[]) =>
-  `${version}-${createHash('sha256')
-    .update([RECIPE, process.arch, ...inputs].join('\0'))
+/** Every file under `entries` (links followed, folders walked in order), names and contents. */
+export async function contentHash(entries: string[]): Promise<string> {
+  const hash = createHash('sha256');
+  const add = async (file: string): Promise<void> => {
+    const real = await fs.realpath(file);
+    if ((await fs.stat(real)).isDirectory()) {
+      for (const name of (await fs.readdir(real)).sort()) await add(path.join(real, name));
+      return;
+    }
+    hash.update(`${path.basename(file)}\0`);
+    for await (const chunk of createReadStream(real)) hash.update(chunk as Buffer);
+    hash.update('\0');
+  };
+  for (const entry of entries) await add(entry);
+  return hash.digest('hex');
+}
+
+/**
+ * The image tag: the version, and a hash of the recipe and of every file the image holds, so that an image
+ * built from other binaries (another CLI, a rebuilt server) is never taken for this one.
+ */
+export async function standinTag(version: string, files: string[], ...inputs: string[]): Promise<string> {
+  const content = await contentHash(files);
+  return `${version}-${createHash('sha256')
+    .update([RECIPE, process.arch, content, ...inputs].join('\0'))
     .digest('hex')
-    .slice(0, 8)}`;
+    .slice(0, 12)}`;
+}
 
 /** The official postgres image's entrypoint, in brief: first start initialises PGDATA, then runs the command. */
 const POSTGRES_ENTRYPOINT = `#!/bin/sh
@@ -111,7 +134,11 @@ exec "$@"
 
 async function postgresImage(docker: Docker, log: Log): Promise<string> {
   const pgDir = `/usr/lib/postgresql/${PG_VERSION}`;
-  const ref = `localhost/medic-standin-postgres:${tag(PG_VERSION, POSTGRES_ENTRYPOINT)}`;
+  const ref = `localhost/medic-standin-postgres:${await standinTag(
+    PG_VERSION,
+    [path.join(pgDir, 'bin')],
+    POSTGRES_ENTRYPOINT,
+  )}`;
   return standin(
     docker,
     ref,
@@ -154,11 +181,13 @@ const TEMPORAL_USER = { name: 'temporal', uid: 1000 };
 
 async function temporalImages(docker: Docker, log: Log): Promise<Omit<StandinImages, 'postgres' | 'ui'>> {
   const tools = await ensureClusterTools(log);
-  const cli = await ensureTool(TEMPORAL_CLI, log);
+  // The CLI is copied into the image: a wrapper script on PATH would exit 127 there.
+  const cli = await ensureElfTool(TEMPORAL_CLI, log);
   const entrypoint = path.join(tools.moduleDir, 'docker/scripts/sh/entrypoint.sh');
+  const schema = path.join(tools.moduleDir, 'schema');
   const temporalServer = await standin(
     docker,
-    `localhost/medic-standin-temporal-server:${tag(TEMPORAL_SERVER_VERSION)}`,
+    `localhost/medic-standin-temporal-server:${await standinTag(TEMPORAL_SERVER_VERSION, [tools.server, entrypoint])}`,
     log,
     async (rootfs) => {
       await layOutBase(rootfs, TEMPORAL_USER, ['/usr/bin/getent', '/usr/bin/hostname', '/usr/bin/awk']);
@@ -175,13 +204,13 @@ async function temporalImages(docker: Docker, log: Log): Promise<Omit<StandinIma
   );
   const adminTools = await standin(
     docker,
-    `localhost/medic-standin-temporal-admin-tools:${tag(TEMPORAL_SERVER_VERSION)}`,
+    `localhost/medic-standin-temporal-admin-tools:${await standinTag(TEMPORAL_SERVER_VERSION, [tools.sqlTool, cli, schema])}`,
     log,
     async (rootfs) => {
       await layOutBase(rootfs, TEMPORAL_USER, ['/usr/bin/sleep', '/usr/bin/grep']);
       await copyFile(rootfs, tools.sqlTool, '/usr/local/bin/temporal-sql-tool');
       await copyFile(rootfs, cli, '/usr/local/bin/temporal');
-      await fs.cp(path.join(tools.moduleDir, 'schema'), path.join(rootfs, 'etc/temporal/schema'), {
+      await fs.cp(schema, path.join(rootfs, 'etc/temporal/schema'), {
         recursive: true,
       });
     },
@@ -196,25 +225,18 @@ async function temporalImages(docker: Docker, log: Log): Promise<Omit<StandinIma
 
 async function uiImage(docker: Docker, log: Log): Promise<string> {
   const ui = await ensureTemporalUiServer(log);
+  const startScript = path.join(ui.moduleDir, 'docker/start-ui-server.sh');
+  const configTemplate = path.join(ui.moduleDir, 'config/docker.yaml');
   return standin(
     docker,
-    `localhost/medic-standin-temporal-ui:${tag(TEMPORAL_UI_VERSION)}`,
+    `localhost/medic-standin-temporal-ui:${await standinTag(TEMPORAL_UI_VERSION, [ui.server, startScript, configTemplate])}`,
     log,
     async (rootfs) => {
       await layOutBase(rootfs, TEMPORAL_USER, []);
       const home = '/home/ui-server';
       await copyFile(rootfs, ui.server, `${home}/ui-server`);
-      await copyFile(
-        rootfs,
-        path.join(ui.moduleDir, 'docker/start-ui-server.sh'),
-        `${home}/start-ui-server.sh`,
-      );
-      await copyFile(
-        rootfs,
-        path.join(ui.moduleDir, 'config/docker.yaml'),
-        `${home}/config/docker.yaml`,
-        0o644,
-      );
+      await copyFile(rootfs, startScript, `${home}/start-ui-server.sh`);
+      await copyFile(rootfs, configTemplate, `${home}/config/docker.yaml`, 0o644);
       await fs.chown(path.join(rootfs, home), TEMPORAL_USER.uid, TEMPORAL_USER.uid);
     },
     [
