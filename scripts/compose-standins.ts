@@ -5,11 +5,15 @@
 //     the server module's own entrypoint and schema files;
 //   - Temporal Web UI: the UI server built from its module, with the module's start script;
 //   - PostgreSQL: Debian's PostgreSQL 15 and an entrypoint that initialises the data directory from
-//     POSTGRES_USER / POSTGRES_PASSWORD as the official image's does.
+//     POSTGRES_USER / POSTGRES_PASSWORD as the official image's does, with openssl (the TLS overlay's
+//     certificates are made in this image);
+//   - HAProxy (the Docker socket proxy): Debian's HAProxy 2.6 and the official image's entrypoint.
 // A shell (bash as /bin/sh) and the few tools the entrypoints and the set-up scripts call come along.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { imageExists, importRootfs } from './demo-image.js';
 import { copyCRuntime, copyWithLibraries } from './medic-image.js';
@@ -22,12 +26,15 @@ import {
 } from './temporal-cluster.js';
 import { ensureElfTool, TEMPORAL_CLI } from './tools.js';
 
+const execFileAsync = promisify(execFile);
+
 /** Bump when a recipe below changes, so an old stand-in is not reused. */
 const RECIPE = 3;
 const PG_VERSION = '15';
 
 export interface StandinImages {
   postgres: string;
+  haproxy: string;
   temporalServer: string;
   adminTools: string;
   ui: string;
@@ -136,7 +143,7 @@ async function postgresImage(docker: Docker, log: Log): Promise<string> {
   const pgDir = `/usr/lib/postgresql/${PG_VERSION}`;
   const ref = `localhost/medic-standin-postgres:${await standinTag(
     PG_VERSION,
-    [path.join(pgDir, 'bin')],
+    [path.join(pgDir, 'bin'), '/usr/bin/openssl'],
     POSTGRES_ENTRYPOINT,
   )}`;
   return standin(
@@ -145,7 +152,10 @@ async function postgresImage(docker: Docker, log: Log): Promise<string> {
     log,
     async (rootfs) => {
       const user = { name: 'postgres', uid: 999 };
-      await layOutBase(rootfs, user, ['/usr/bin/rm']);
+      await layOutBase(rootfs, user, ['/usr/bin/rm', '/usr/bin/chown', '/usr/bin/chmod', '/usr/bin/openssl']);
+      await fs.cp('/usr/lib/ssl/openssl.cnf', path.join(rootfs, 'usr/lib/ssl/openssl.cnf'), {
+        dereference: true,
+      });
       await fs.cp(pgDir, path.join(rootfs, pgDir), { recursive: true });
       for (const bin of await fs.readdir(path.join(pgDir, 'bin'))) {
         await copyWithLibraries(rootfs, path.join(pgDir, 'bin', bin), path.join(pgDir, 'bin', bin));
@@ -177,9 +187,59 @@ async function postgresImage(docker: Docker, log: Log): Promise<string> {
   );
 }
 
+/** The official haproxy image's docker-entrypoint.sh: `haproxy` runs in master-worker mode, in the foreground. */
+const HAPROXY_ENTRYPOINT = `#!/bin/sh
+set -e
+if [ "\${1#-}" != "$1" ]; then
+  set -- haproxy "$@"
+fi
+if [ "$1" = 'haproxy' ]; then
+  shift
+  set -- haproxy -W -db "$@"
+fi
+exec "$@"
+`;
+
+async function haproxyImage(docker: Docker, log: Log): Promise<string> {
+  const binary = '/usr/sbin/haproxy';
+  await fs.access(binary).catch(() => {
+    throw new Error('HAProxy is not installed (npm run setup:docker): the socket proxy stand-in needs it');
+  });
+  const { stdout } = await execFileAsync(binary, ['-v']);
+  const version = /version (\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? 'unknown';
+  const ref = `localhost/medic-standin-haproxy:${await standinTag(version, [binary], HAPROXY_ENTRYPOINT)}`;
+  return standin(
+    docker,
+    ref,
+    log,
+    async (rootfs) => {
+      // The official image's user: haproxy, uid 99.
+      await layOutBase(rootfs, { name: 'haproxy', uid: 99 }, []);
+      await copyWithLibraries(rootfs, binary, '/usr/local/sbin/haproxy');
+      await fs.mkdir(path.join(rootfs, 'usr/local/etc/haproxy'), { recursive: true });
+      await fs.mkdir(path.join(rootfs, 'usr/local/bin'), { recursive: true });
+      await fs.writeFile(path.join(rootfs, 'usr/local/bin/docker-entrypoint.sh'), HAPROXY_ENTRYPOINT, {
+        mode: 0o755,
+      });
+      await fs.mkdir(path.join(rootfs, 'var/lib/haproxy'), { recursive: true });
+      await fs.chown(path.join(rootfs, 'var/lib/haproxy'), 99, 99);
+    },
+    [
+      'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'WORKDIR /var/lib/haproxy',
+      'USER haproxy',
+      'ENTRYPOINT ["docker-entrypoint.sh"]',
+      'CMD ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]',
+    ],
+  );
+}
+
 const TEMPORAL_USER = { name: 'temporal', uid: 1000 };
 
-async function temporalImages(docker: Docker, log: Log): Promise<Omit<StandinImages, 'postgres' | 'ui'>> {
+async function temporalImages(
+  docker: Docker,
+  log: Log,
+): Promise<Pick<StandinImages, 'temporalServer' | 'adminTools'>> {
   const tools = await ensureClusterTools(log);
   // The CLI is copied into the image: a wrapper script on PATH would exit 127 there.
   const cli = await ensureElfTool(TEMPORAL_CLI, log);
@@ -251,7 +311,8 @@ async function uiImage(docker: Docker, log: Log): Promise<string> {
 /** Builds (or finds) every stand-in; a warm run takes a second, a cold one under a minute after the Go builds. */
 export async function ensureComposeStandins(docker: Docker, log: Log = console.log): Promise<StandinImages> {
   const postgres = await postgresImage(docker, log);
+  const haproxy = await haproxyImage(docker, log);
   const { temporalServer, adminTools } = await temporalImages(docker, log);
   const ui = await uiImage(docker, log);
-  return { postgres, temporalServer, adminTools, ui };
+  return { postgres, haproxy, temporalServer, adminTools, ui };
 }
