@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { hostNetworkCompose, resolveCompose } from '../../scripts/compose-host-network.js';
+import { HAPROXY_CONFIG_FILE, readAllowlist, renderHaproxyConfig } from '../../scripts/docker-proxy.js';
 import { loadConfig } from '../../src/config.js';
 
 const compose = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
@@ -23,6 +24,16 @@ describe('docker-compose.yml and Medic settings', () => {
     expect(loadConfig({ ...env, MEDIC_PROVIDERS: 'ollama' }).diagnosis.ollama?.host).toBe(
       'http://127.0.0.1:11434',
     );
+  });
+});
+
+describe("the Docker socket proxy's configuration", () => {
+  it('is what deploy/docker-proxy/allowlist.json writes: npm run docker-proxy:config', () => {
+    const file = readFileSync(new URL(`../../${HAPROXY_CONFIG_FILE}`, import.meta.url), 'utf8');
+    expect(file).toBe(renderHaproxyConfig());
+    // Everything else is refused: the last rule denies.
+    expect(file).toMatch(/http-request deny deny_status 403 .*\n {4}default_backend engine/);
+    expect(readAllowlist().length).toBe((file.match(/http-request allow /g) ?? []).length);
   });
 });
 
