@@ -5,11 +5,15 @@
 //     the server module's own entrypoint and schema files;
 //   - Temporal Web UI: the UI server built from its module, with the module's start script;
 //   - PostgreSQL: Debian's PostgreSQL 15 and an entrypoint that initialises the data directory from
-//     POSTGRES_USER / POSTGRES_PASSWORD as the official image's does.
+//     POSTGRES_USER / POSTGRES_PASSWORD as the official image's does, with openssl (the TLS overlay's
+//     certificates are made in this image);
+//   - HAProxy (the Docker socket proxy): Debian's HAProxy 2.6 and the official image's entrypoint.
 // A shell (bash as /bin/sh) and the few tools the entrypoints and the set-up scripts call come along.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { imageExists, importRootfs } from './demo-image.js';
 import { copyCRuntime, copyWithLibraries } from './medic-image.js';
@@ -20,14 +24,17 @@ import {
   TEMPORAL_SERVER_VERSION,
   TEMPORAL_UI_VERSION,
 } from './temporal-cluster.js';
-import { ensureTool, TEMPORAL_CLI } from './tools.js';
+import { ensureElfTool, TEMPORAL_CLI } from './tools.js';
+
+const execFileAsync = promisify(execFile);
 
 /** Bump when a recipe below changes, so an old stand-in is not reused. */
-const RECIPE = 2;
+const RECIPE = 3;
 const PG_VERSION = '15';
 
 export interface StandinImages {
   postgres: string;
+  haproxy: string;
   temporalServer: string;
   adminTools: string;
   ui: string;
@@ -85,11 +92,34 @@ async function standin(
   return ref;
 }
 
-const tag = (version: string, ...inputs: string[]) =>
-  `${version}-${createHash('sha256')
-    .update([RECIPE, process.arch, ...inputs].join('\0'))
+/** Every file under `entries` (links followed, folders walked in order), names and contents. */
+export async function contentHash(entries: string[]): Promise<string> {
+  const hash = createHash('sha256');
+  const add = async (file: string): Promise<void> => {
+    const real = await fs.realpath(file);
+    if ((await fs.stat(real)).isDirectory()) {
+      for (const name of (await fs.readdir(real)).sort()) await add(path.join(real, name));
+      return;
+    }
+    hash.update(`${path.basename(file)}\0`);
+    for await (const chunk of createReadStream(real)) hash.update(chunk as Buffer);
+    hash.update('\0');
+  };
+  for (const entry of entries) await add(entry);
+  return hash.digest('hex');
+}
+
+/**
+ * The image tag: the version, and a hash of the recipe and of every file the image holds, so that an image
+ * built from other binaries (another CLI, a rebuilt server) is never taken for this one.
+ */
+export async function standinTag(version: string, files: string[], ...inputs: string[]): Promise<string> {
+  const content = await contentHash(files);
+  return `${version}-${createHash('sha256')
+    .update([RECIPE, process.arch, content, ...inputs].join('\0'))
     .digest('hex')
-    .slice(0, 8)}`;
+    .slice(0, 12)}`;
+}
 
 /** The official postgres image's entrypoint, in brief: first start initialises PGDATA, then runs the command. */
 const POSTGRES_ENTRYPOINT = `#!/bin/sh
@@ -111,14 +141,21 @@ exec "$@"
 
 async function postgresImage(docker: Docker, log: Log): Promise<string> {
   const pgDir = `/usr/lib/postgresql/${PG_VERSION}`;
-  const ref = `localhost/medic-standin-postgres:${tag(PG_VERSION, POSTGRES_ENTRYPOINT)}`;
+  const ref = `localhost/medic-standin-postgres:${await standinTag(
+    PG_VERSION,
+    [path.join(pgDir, 'bin'), '/usr/bin/openssl'],
+    POSTGRES_ENTRYPOINT,
+  )}`;
   return standin(
     docker,
     ref,
     log,
     async (rootfs) => {
       const user = { name: 'postgres', uid: 999 };
-      await layOutBase(rootfs, user, ['/usr/bin/rm']);
+      await layOutBase(rootfs, user, ['/usr/bin/rm', '/usr/bin/chown', '/usr/bin/chmod', '/usr/bin/openssl']);
+      await fs.cp('/usr/lib/ssl/openssl.cnf', path.join(rootfs, 'usr/lib/ssl/openssl.cnf'), {
+        dereference: true,
+      });
       await fs.cp(pgDir, path.join(rootfs, pgDir), { recursive: true });
       for (const bin of await fs.readdir(path.join(pgDir, 'bin'))) {
         await copyWithLibraries(rootfs, path.join(pgDir, 'bin', bin), path.join(pgDir, 'bin', bin));
@@ -150,15 +187,67 @@ async function postgresImage(docker: Docker, log: Log): Promise<string> {
   );
 }
 
+/** The official haproxy image's docker-entrypoint.sh: `haproxy` runs in master-worker mode, in the foreground. */
+const HAPROXY_ENTRYPOINT = `#!/bin/sh
+set -e
+if [ "\${1#-}" != "$1" ]; then
+  set -- haproxy "$@"
+fi
+if [ "$1" = 'haproxy' ]; then
+  shift
+  set -- haproxy -W -db "$@"
+fi
+exec "$@"
+`;
+
+async function haproxyImage(docker: Docker, log: Log): Promise<string> {
+  const binary = '/usr/sbin/haproxy';
+  await fs.access(binary).catch(() => {
+    throw new Error('HAProxy is not installed (npm run setup:docker): the socket proxy stand-in needs it');
+  });
+  const { stdout } = await execFileAsync(binary, ['-v']);
+  const version = /version (\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? 'unknown';
+  const ref = `localhost/medic-standin-haproxy:${await standinTag(version, [binary], HAPROXY_ENTRYPOINT)}`;
+  return standin(
+    docker,
+    ref,
+    log,
+    async (rootfs) => {
+      // The official image's user: haproxy, uid 99.
+      await layOutBase(rootfs, { name: 'haproxy', uid: 99 }, []);
+      await copyWithLibraries(rootfs, binary, '/usr/local/sbin/haproxy');
+      await fs.mkdir(path.join(rootfs, 'usr/local/etc/haproxy'), { recursive: true });
+      await fs.mkdir(path.join(rootfs, 'usr/local/bin'), { recursive: true });
+      await fs.writeFile(path.join(rootfs, 'usr/local/bin/docker-entrypoint.sh'), HAPROXY_ENTRYPOINT, {
+        mode: 0o755,
+      });
+      await fs.mkdir(path.join(rootfs, 'var/lib/haproxy'), { recursive: true });
+      await fs.chown(path.join(rootfs, 'var/lib/haproxy'), 99, 99);
+    },
+    [
+      'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'WORKDIR /var/lib/haproxy',
+      'USER haproxy',
+      'ENTRYPOINT ["docker-entrypoint.sh"]',
+      'CMD ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]',
+    ],
+  );
+}
+
 const TEMPORAL_USER = { name: 'temporal', uid: 1000 };
 
-async function temporalImages(docker: Docker, log: Log): Promise<Omit<StandinImages, 'postgres' | 'ui'>> {
+async function temporalImages(
+  docker: Docker,
+  log: Log,
+): Promise<Pick<StandinImages, 'temporalServer' | 'adminTools'>> {
   const tools = await ensureClusterTools(log);
-  const cli = await ensureTool(TEMPORAL_CLI, log);
+  // The CLI is copied into the image: a wrapper script on PATH would exit 127 there.
+  const cli = await ensureElfTool(TEMPORAL_CLI, log);
   const entrypoint = path.join(tools.moduleDir, 'docker/scripts/sh/entrypoint.sh');
+  const schema = path.join(tools.moduleDir, 'schema');
   const temporalServer = await standin(
     docker,
-    `localhost/medic-standin-temporal-server:${tag(TEMPORAL_SERVER_VERSION)}`,
+    `localhost/medic-standin-temporal-server:${await standinTag(TEMPORAL_SERVER_VERSION, [tools.server, entrypoint])}`,
     log,
     async (rootfs) => {
       await layOutBase(rootfs, TEMPORAL_USER, ['/usr/bin/getent', '/usr/bin/hostname', '/usr/bin/awk']);
@@ -175,13 +264,13 @@ async function temporalImages(docker: Docker, log: Log): Promise<Omit<StandinIma
   );
   const adminTools = await standin(
     docker,
-    `localhost/medic-standin-temporal-admin-tools:${tag(TEMPORAL_SERVER_VERSION)}`,
+    `localhost/medic-standin-temporal-admin-tools:${await standinTag(TEMPORAL_SERVER_VERSION, [tools.sqlTool, cli, schema])}`,
     log,
     async (rootfs) => {
       await layOutBase(rootfs, TEMPORAL_USER, ['/usr/bin/sleep', '/usr/bin/grep']);
       await copyFile(rootfs, tools.sqlTool, '/usr/local/bin/temporal-sql-tool');
       await copyFile(rootfs, cli, '/usr/local/bin/temporal');
-      await fs.cp(path.join(tools.moduleDir, 'schema'), path.join(rootfs, 'etc/temporal/schema'), {
+      await fs.cp(schema, path.join(rootfs, 'etc/temporal/schema'), {
         recursive: true,
       });
     },
@@ -196,25 +285,18 @@ async function temporalImages(docker: Docker, log: Log): Promise<Omit<StandinIma
 
 async function uiImage(docker: Docker, log: Log): Promise<string> {
   const ui = await ensureTemporalUiServer(log);
+  const startScript = path.join(ui.moduleDir, 'docker/start-ui-server.sh');
+  const configTemplate = path.join(ui.moduleDir, 'config/docker.yaml');
   return standin(
     docker,
-    `localhost/medic-standin-temporal-ui:${tag(TEMPORAL_UI_VERSION)}`,
+    `localhost/medic-standin-temporal-ui:${await standinTag(TEMPORAL_UI_VERSION, [ui.server, startScript, configTemplate])}`,
     log,
     async (rootfs) => {
       await layOutBase(rootfs, TEMPORAL_USER, []);
       const home = '/home/ui-server';
       await copyFile(rootfs, ui.server, `${home}/ui-server`);
-      await copyFile(
-        rootfs,
-        path.join(ui.moduleDir, 'docker/start-ui-server.sh'),
-        `${home}/start-ui-server.sh`,
-      );
-      await copyFile(
-        rootfs,
-        path.join(ui.moduleDir, 'config/docker.yaml'),
-        `${home}/config/docker.yaml`,
-        0o644,
-      );
+      await copyFile(rootfs, startScript, `${home}/start-ui-server.sh`);
+      await copyFile(rootfs, configTemplate, `${home}/config/docker.yaml`, 0o644);
       await fs.chown(path.join(rootfs, home), TEMPORAL_USER.uid, TEMPORAL_USER.uid);
     },
     [
@@ -229,7 +311,8 @@ async function uiImage(docker: Docker, log: Log): Promise<string> {
 /** Builds (or finds) every stand-in; a warm run takes a second, a cold one under a minute after the Go builds. */
 export async function ensureComposeStandins(docker: Docker, log: Log = console.log): Promise<StandinImages> {
   const postgres = await postgresImage(docker, log);
+  const haproxy = await haproxyImage(docker, log);
   const { temporalServer, adminTools } = await temporalImages(docker, log);
   const ui = await uiImage(docker, log);
-  return { postgres, temporalServer, adminTools, ui };
+  return { postgres, haproxy, temporalServer, adminTools, ui };
 }

