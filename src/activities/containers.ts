@@ -290,12 +290,18 @@ export class DockerEngineRuntime implements WatchableRuntime {
   }
 
   async stopRequestedSince(id: string, sinceMs: number, waitMs: number): Promise<boolean> {
-    const stream = (await this.docker.getEvents({
-      since: Math.floor(sinceMs / 1000),
-      filters: { type: ['container'], container: [id] },
-    })) as unknown as Readable;
-    const timer = setTimeout(() => stream.destroy(), Math.max(waitMs, 0));
+    // An engine with nothing to stream yet may not even answer the headers: the wait bounds the request too.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(waitMs, 0));
+    let stream: Readable | undefined;
     try {
+      stream = (await this.docker.getEvents({
+        since: Math.floor(sinceMs / 1000),
+        filters: { type: ['container'], container: [id] },
+        abortSignal: controller.signal,
+      } as Parameters<Docker['getEvents']>[0])) as unknown as Readable;
+      const onAbort = () => stream?.destroy();
+      controller.signal.addEventListener('abort', onAbort);
       let pending = '';
       for await (const chunk of stream) {
         pending += (chunk as Buffer).toString('utf8');
@@ -312,11 +318,11 @@ export class DockerEngineRuntime implements WatchableRuntime {
         }
       }
     } catch (err) {
-      // Destroyed by the timer: nothing came within the wait.
-      if (!stream.destroyed) throw err;
+      // Aborted by the timer: nothing came within the wait.
+      if (!controller.signal.aborted) throw err;
     } finally {
       clearTimeout(timer);
-      stream.destroy();
+      stream?.destroy();
     }
     return false;
   }

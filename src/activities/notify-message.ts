@@ -32,6 +32,7 @@ export function eventOf(n: Notification): NotificationEvent | undefined {
   if (n.event) return n.event;
   if (/^approval needed\b/i.test(n.title)) return 'approval-needed';
   if (/^still waiting for approval\b/i.test(n.title)) return 'escalated';
+  if (/ no longer needs anyone$/i.test(n.title)) return 'approval-withdrawn';
   if (/^restarting\b/i.test(n.title)) return 'acting';
   if (/ needs a person$/i.test(n.title)) return 'needs-person';
   if (/ failed$/i.test(n.title)) return 'failed';
@@ -58,6 +59,8 @@ export function headline(n: Notification, event = eventOf(n)): string {
   switch (event) {
     case 'approval-needed':
       return proposed ? `Approval needed: ${proposed}` : `Approval needed for ${n.target}`;
+    case 'approval-withdrawn':
+      return `No longer needs anyone: ${n.target}`;
     case 'escalated':
       return `Still waiting for approval: ${n.target}${n.recipient ? ` (escalated to ${n.recipient})` : ''}`;
     case 'acting':

@@ -17,6 +17,8 @@ export interface RestartInput {
   /** The start time seen at diagnosis: restart only if the container still runs that process. */
   expectedStartedAt: string;
   stopTimeoutMs: number;
+  /** When this incident's first try of the restart began, if this is a later one (the engine was away). */
+  earlierTryAtMs?: number;
 }
 
 /** Engine clocks and Temporal's may differ a little: events this much before the first attempt count too. */
@@ -42,12 +44,15 @@ export async function restartOnce(
     return { action: 'RESTART', outcome: 'would-restart', detail };
   }
   const { attempt, scheduledTimestampMs } = Context.current().info;
-  const firstAttemptMs = scheduledTimestampMs - CLOCK_MARGIN_MS;
+  // Tried before: a retry of this activity, or a new one after the incident waited out the engine.
+  const triedBefore = attempt > 1 || input.earlierTryAtMs !== undefined;
+  const firstAttemptMs =
+    Math.min(scheduledTimestampMs, input.earlierTryAtMs ?? scheduledTimestampMs) - CLOCK_MARGIN_MS;
   if (before.startedAt !== input.expectedStartedAt) {
-    const own = attempt > 1 && (await stopRequested(runtime, before.id, firstAttemptMs, 1000));
+    const own = triedBefore && (await stopRequested(runtime, before.id, firstAttemptMs, 1000));
     return restartedAlready(logger, input, before.startedAt, own);
   }
-  if (attempt > 1) {
+  if (triedBefore) {
     const landed = await earlierAttemptLanded(runtime, before, input, firstAttemptMs);
     if (landed) return restartedAlready(logger, input, landed, true);
   }

@@ -46,8 +46,8 @@ export type Tell = { to: string; news: TargetNews };
 
 /** Followers kept per target; more than any storm of distinct alert types on one container. */
 const FOLLOWERS_LIMIT = 100;
-/** A start this soon after one of Medic's own actions was released is that action's. */
-const OWN_START_GRACE_MS = 5000;
+/** Engine and workflow clocks may differ a little: a start this close to one of Medic's actions is its own. */
+const OWN_START_GRACE_MS = 1000;
 
 export const newTargetDesk = (): TargetDeskState => ({ followers: [] });
 
@@ -62,7 +62,8 @@ export function onDeskMessage(
     case 'done':
       return done(desk, message.incidentWorkflowId, message.unanswered === true);
     case 'started':
-      return startedOutside(context, Date.parse(message.at))
+      // By the process's own start time: Medic's restart starts it while its lease is held.
+      return startedOutside(context, Date.parse(message.startedAt))
         ? desk.followers.map((to) => ({
             to,
             news: { kind: 'restarted', at: message.at, startedAt: message.startedAt },
@@ -125,7 +126,7 @@ function startedOutside(context: { holder?: string; actions: readonly DeskAction
     (a) =>
       !a.dryRun &&
       a.outcome !== 'not-acted' &&
-      atMs >= a.grantedAt &&
+      atMs >= a.grantedAt - OWN_START_GRACE_MS &&
       atMs <= (a.releasedAt ?? Number.POSITIVE_INFINITY) + OWN_START_GRACE_MS,
   );
 }

@@ -103,7 +103,7 @@ describe('the incident in the Web UI', () => {
           ]),
         );
         expect(told.activities.every((summary) => summary !== '')).toBe(true);
-        expect(told.timers).toContain('wait for approval: on-call, 15 min');
+        expect(told.timers, JSON.stringify(told.timers)).toContain('wait for approval: on-call, 15 min');
 
         const guard = server.client.workflow.getHandle(`guard:local:${target}`);
         expect(await (await guard.describe()).staticSummary()).toMatch(new RegExp(`^guard · ${target}`));

@@ -219,6 +219,7 @@ function factsList(state, guardView) {
       d ? `${d.rootCause} (source ${d.source}, confidence ${Math.round(d.confidence * 100)} %)` : '',
     ],
     ['Justification', d?.justification ?? ''],
+    ['Also decides', (state.approval?.with ?? []).map((w) => `${w.workflowId} (${w.alertType})`).join(', ')],
     ['Guard', guardText(guardView)],
     ['Escalated to', (state.escalatedTo ?? []).join(', ')],
   ].filter(([, value]) => value);
@@ -229,7 +230,11 @@ function factsList(state, guardView) {
   );
 }
 
-const titleOf = (state) => `${state.target} · ${state.alertType}`;
+/** An incident's title; one that others joined names their alert types too (one question, one card). */
+const titleOf = (state) =>
+  [state.target, [state.alertType, ...(state.approval?.with ?? []).map((w) => w.alertType)].join(' + ')].join(
+    ' · ',
+  );
 
 function cardDetails(state, guardView) {
   return el(
@@ -291,6 +296,7 @@ function updateCard(item, state, guardView) {
   const signature = JSON.stringify([state, guardView.missing ?? guardView.error ?? guardView.guard]);
   if (card.dataset.signature !== signature) {
     card.dataset.signature = signature;
+    card.querySelector('h3').textContent = titleOf(state);
     card.querySelector('.details').replaceChildren(cardDetails(state, guardView));
   }
   card.querySelector('.waited').textContent =
@@ -377,7 +383,10 @@ async function waitingIncidents() {
     incidents.map((i) => getJson(incidentPath(i.workflowId)).catch(() => undefined)),
   );
   // The list comes from Temporal's visibility, which can lag: the incident's own state has the last word.
-  const waiting = states.filter((s) => s?.status === 'AWAITING_APPROVAL');
+  const asking = states.filter((s) => s?.status === 'AWAITING_APPROVAL');
+  // An incident that joined another's question is decided on that one's card (the decision is passed on).
+  const owners = new Set(asking.map((s) => s.workflowId));
+  const waiting = asking.filter((s) => !(s.approval?.joined && owners.has(s.approval.joined)));
   waiting.sort((a, b) => Date.parse(waitingSince(a)) - Date.parse(waitingSince(b)));
   const targets = [...new Set(waiting.map((s) => s.target))];
   const guards = new Map(await Promise.all(targets.map(async (t) => [t, await guardView(t)])));

@@ -106,9 +106,13 @@ async function restartTarget(
   requestId: string,
 ): Promise<{ kind: 'restarted'; counted: boolean; byOther: boolean } | Ended> {
   const { state } = run;
+  // A try after the engine was away may find the restart an earlier try made: the activity is told when
+  // the first try began, so it asks the engine's log from then on.
+  const firstTryAtMs = Date.now();
+  let tries = 0;
   try {
     const action = await whileEngineAway(run, `restarting ${state.target}`, () =>
-      restartOnce(run, diagnosis),
+      restartOnce(run, diagnosis, tries++ > 0 ? firstTryAtMs : undefined),
     );
     state.actions.push({ ...action, at: nowIso() });
     run.record(action.outcome, action.detail);
@@ -147,7 +151,7 @@ function restartCounts(action: Omit<ActionRecord, 'at'>): boolean {
 }
 
 /** The restart, compare-and-act on the start time seen at diagnosis; its time is the `act` phase. */
-function restartOnce(run: IncidentRun, diagnosis: Diagnosis) {
+function restartOnce(run: IncidentRun, diagnosis: Diagnosis, earlierTryAtMs: number | undefined) {
   const { state, settings } = run;
   const startedAt = diagnosis.observed.startedAt ?? '';
   const summary = `restart ${state.target} (compare-and-act on start time ${startedAt || 'unknown'})`;
@@ -158,6 +162,7 @@ function restartOnce(run: IncidentRun, diagnosis: Diagnosis) {
         target: state.target,
         expectedStartedAt: startedAt,
         stopTimeoutMs: settings.restartStopTimeoutMs,
+        ...(earlierTryAtMs !== undefined ? { earlierTryAtMs } : {}),
       },
     ]),
   );
