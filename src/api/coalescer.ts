@@ -69,6 +69,9 @@ const higher = (a: Alert['severity'], b: Alert['severity']) =>
 const trackKey = (workflowId: string, alert: Alert) =>
   `${workflowId}\n${alert.source}\n${alert.sender ?? ''}`;
 
+/** The least time a confirmation vouches for the incident being open. */
+const VOUCH_FLOOR_MS = 1000;
+
 export class AlertCoalescer {
   private readonly tracked = new Map<string, Tracked>();
   /** The batches of each incident (one per source and sender), for a `resolved` that must flush them all. */
@@ -189,10 +192,13 @@ export class AlertCoalescer {
     for (const t of this.tracked.values()) clearTimeout(t.timer);
   }
 
-  /** Whether a copy may not be vouched for: nothing under way, and Temporal's last word older than a window. */
+  /**
+   * Whether a copy may not be vouched for: nothing under way, and Temporal's last word older than a window
+   * (at least a second, so that a busy API does not send a burst's copies one by one).
+   */
   private unvouched(tracked: Tracked, now: number): boolean {
     if (tracked.opening || tracked.sending || tracked.unconfirmed || tracked.pending > 0) return false;
-    return now - tracked.confirmedAt > this.settings.windowMs;
+    return now - tracked.confirmedAt > Math.max(this.settings.windowMs, VOUCH_FLOOR_MS);
   }
 
   private async open(key: string, workflowId: string, alert: Alert): Promise<Admission> {

@@ -213,13 +213,19 @@ describe.skipIf(Boolean(skipReason))('worker and API metrics, and the dashboard'
   });
 
   it('answers GET /stats from the recorded incidents, and refuses a window it cannot read', async () => {
-    const res = await fetch(`${apiUrl}/stats?since=1h`);
-    expect(res.status).toBe(200);
-    const stats = (await res.json()) as IncidentStats & {
-      window: { since: string };
-      retention: string | null;
-      cannotSee: string[];
-    };
+    type Stats = IncidentStats & { window: { since: string }; retention: string | null; cannotSee: string[] };
+    // The rejected incident's workflow ends a moment after its state says REJECTED (it still tells people and
+    // its guard); /stats counts runs that ended, and keeps an answer for a few seconds.
+    const stats = await waitFor(
+      'both ended incidents in /stats',
+      async () => {
+        const res = await fetch(`${apiUrl}/stats?since=1h`);
+        expect(res.status).toBe(200);
+        const read = (await res.json()) as Stats;
+        return (read.byOutcome.REJECTED ?? 0) >= 1 && (read.byOutcome.RESOLVED ?? 0) >= 1 ? read : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000 },
+    );
     expect(stats.window.since).toBe('1h');
     expect(stats.byOutcome.RESOLVED).toBeGreaterThanOrEqual(1);
     expect(stats.byOutcome.REJECTED).toBeGreaterThanOrEqual(1);
