@@ -4,6 +4,7 @@
 // question (one Slack message), and one approval resolves both with one restart; a restart Medic did not
 // make ends a waiting incident's wait, and it takes no credit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBacktest } from '../../scripts/backtest.js';
 import { createDockerClient } from '../../src/activities/containers.js';
 import { RunbookStore } from '../../src/activities/runbook.js';
 import type { IncidentState } from '../../src/domain/types.js';
@@ -248,5 +249,25 @@ describe.skipIf(Boolean(skipReason))('judgment: one action, at most one question
     expect(proxy.restartsOf(id) - before).toBe(0); // the person's went to the engine itself, not through Medic
     const guardAfter = (await (await fetch(`${stack.apiUrl}/guards/${DEMO}`)).json()) as GuardAnswer;
     expect(guardAfter.guard.restartsLastHour).toBe(guardBefore.guard.restartsLastHour);
+  });
+
+  it('the backtest reproduces every decision taken here, those taken again included', {
+    timeout: 60_000,
+  }, async () => {
+    const result = await waitFor('every incident of this run to have ended', async () => {
+      const read = await runBacktest({
+        env: {
+          TEMPORAL_ADDRESS: stack.config.temporal.address,
+          MEDIC_TASK_QUEUE: stack.config.temporal.taskQueue,
+          MEDIC_GUARD_COOLDOWN: `${COOLDOWN_S}s`,
+          MEDIC_GUARD_MAX_RESTARTS_PER_HOUR: '100',
+        },
+        since: '1h',
+        target: DEMO,
+      });
+      return read.incidents >= 7 ? read : undefined;
+    });
+    expect(result.disagreements).toEqual([]);
+    expect(result.agreement).toBe(1);
   });
 });
