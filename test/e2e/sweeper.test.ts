@@ -6,6 +6,7 @@ import { incidentWorkflowId } from '../../src/domain/naming.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { watchIds } from '../../src/temporal/engine-watch.js';
 import { WORKFLOW_TYPES } from '../../src/workflows/workflow-types.js';
+import { type FakeGemini, startFakeGemini } from '../support/fake-gemini.js';
 import { waitFor } from '../support/ports.js';
 import { type E2eStack, engineOrSkip, NO_WEBHOOK, startWatchingStack } from './support.js';
 
@@ -59,5 +60,83 @@ describe.skipIf(Boolean(skipReason))('the sweeper', () => {
     expect(
       await count(`${mine} AND ExecutionStatus = 'Running' AND WorkflowType = '${WORKFLOW_TYPES.sweeper}'`),
     ).toBe(1);
+  });
+});
+
+describe.skipIf(Boolean(skipReason))('a model that proposes nothing for a dead container', () => {
+  let noop: E2eStack;
+  let gemini: FakeGemini;
+  const NOOP_DEMO = `medic-e2e-noop-${process.pid}`;
+  const NOOP_LABEL = { key: 'medic.managed', value: `n${process.pid}` };
+
+  beforeAll(async () => {
+    gemini = await startFakeGemini();
+    // Talked into doing nothing, as a misleading last log line could.
+    gemini.answer({
+      rootCause: 'the service is fine',
+      action: 'NOOP',
+      confidence: 0.95,
+      justification: 'the last log line says all is well',
+    });
+    noop = await startWatchingStack({
+      engine: engine!,
+      label: NOOP_LABEL,
+      demo: { name: NOOP_DEMO, env: NO_WEBHOOK },
+      env: {
+        MEDIC_SWEEP_INTERVAL: '1s',
+        MEDIC_PROVIDERS: 'gemini',
+        GEMINI_API_KEY: 'test-key',
+        MEDIC_GEMINI_BASE_URL: gemini.url,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await noop?.stop();
+    await gemini?.close();
+  });
+
+  it('asks a person instead of closing RESOLVED, and the sweep raises the fault again once it ends unhealed', {
+    timeout: 180_000,
+  }, async () => {
+    await engine!.docker.getContainer(NOOP_DEMO).kill({ signal: 'SIGKILL' });
+    const workflowId = incidentWorkflowId(NOOP_DEMO, 'crash');
+    const read = async () => {
+      const res = await fetch(`${noop.apiUrl}/incidents/${workflowId}`);
+      return res.status === 200 ? ((await res.json()) as IncidentState) : undefined;
+    };
+    const asked = await waitFor(
+      'the NOOP to become a question',
+      async () => {
+        const state = await read();
+        return state?.status === 'AWAITING_APPROVAL' ? state : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(asked.diagnosis).toMatchObject({ source: 'gemini', action: 'NOOP' });
+    expect(asked.approval?.reason).toContain('proposes nothing');
+    expect(asked.approval?.reason).toContain('the rules propose RESTART');
+    expect(asked.timeline.map((t) => t.event)).not.toContain('RESOLVED');
+
+    // Rejected: the container stays as it is, the incident ends unhealed, and the sweep may raise it again.
+    const res = await fetch(`${noop.apiUrl}/incidents/${workflowId}/reject`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${noop.approverTokens[0]!.token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ comment: 'looking myself' }),
+    });
+    expect(res.status).toBe(200);
+    const again = await waitFor(
+      'the sweep to raise the fault again',
+      async () => {
+        const state = await read();
+        return state && state.id !== asked.id ? state : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(again.evidence).toMatchObject({ via: 'sweep', check: 'exited' });
+    expect((await engine!.docker.getContainer(NOOP_DEMO).inspect()).State.Running).toBe(false);
   });
 });
