@@ -40,14 +40,14 @@ STOPSIGNAL SIGTERM
 # The worker: the only one that needs the engine socket (mount it, and add the socket's group with
 # group_add). Healthy while it runs and reaches Temporal: it touches a file every 10 s (src/worker-health.ts).
 FROM runtime AS worker
-ENV MEDIC_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
+ENV MEDIC_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js MEDIC_LOG_FORMAT=json
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "dist/healthcheck.js", "worker"]
 CMD ["node", "dist/worker.js"]
 
 # The API: listens on all interfaces of its container (set MEDIC_HOST=127.0.0.1 on host networking).
 FROM runtime AS api
-ENV MEDIC_HOST=0.0.0.0 MEDIC_PORT=3000
+ENV MEDIC_HOST=0.0.0.0 MEDIC_PORT=3000 MEDIC_LOG_FORMAT=json
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "dist/healthcheck.js", "api"]

@@ -1,6 +1,7 @@
 // `npm run docs:config`: writes docs/operations/configuration.md (a table per group) and .env.example
-// from the settings table (src/domain/settings-table.ts), so neither can drift from what Medic reads.
-// `--check` writes nothing and fails when either file differs from what the table would write.
+// from the settings table (src/domain/settings-table.ts), so neither can drift from what Medic reads, and
+// the demo tour's block in README.md and docs/tour.md from scripts/tour.ts (what npm start's banner says).
+// `--check` writes nothing and fails when a file differs from what would be written.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import {
   type SettingRow,
 } from '../src/domain/settings-table.js';
 import { PROJECT_ROOT } from './paths.js';
+import { tourLines } from './tour.js';
 
 export const CONFIGURATION_PAGE = 'docs/operations/configuration.md';
 export const ENV_EXAMPLE = '.env.example';
@@ -176,13 +178,31 @@ export function renderEnvExample(): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The two files as the table would write them, by path from the project root. */
+/** The pages with the tour's block, between these two lines. */
+export const TOUR_PAGES = ['README.md', 'docs/tour.md'];
+const TOUR_BEGIN = '<!-- the tour: written by npm run docs:config from scripts/tour.ts -->';
+const TOUR_END = '<!-- end of the tour -->';
+
+/** A page with its tour block written from scripts/tour.ts (as on a machine with an engine, npm start's defaults). */
+export function renderTourBlock(current: string, file: string): string {
+  const begin = current.indexOf(TOUR_BEGIN);
+  const end = current.indexOf(TOUR_END);
+  if (begin < 0 || end < begin) throw new Error(`${file} has no tour block (${TOUR_BEGIN} ... ${TOUR_END})`);
+  const lines = tourLines('http://127.0.0.1:8080', { engine: true, memoryLimitMb: 384 });
+  const block = [TOUR_BEGIN, '```sh', ...lines, '```', ''].join('\n');
+  return current.slice(0, begin) + block + current.slice(end);
+}
+
+/** The files as the table and the tour would write them, by path from the project root. */
 export function renderedFiles(root = PROJECT_ROOT): Record<string, string> {
   const page = path.join(root, CONFIGURATION_PAGE);
-  return {
+  const files: Record<string, string> = {
     [CONFIGURATION_PAGE]: renderConfigurationPage(existsSync(page) ? readFileSync(page, 'utf8') : undefined),
     [ENV_EXAMPLE]: renderEnvExample(),
   };
+  for (const file of TOUR_PAGES)
+    files[file] = renderTourBlock(readFileSync(path.join(root, file), 'utf8'), file);
+  return files;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

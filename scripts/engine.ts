@@ -72,8 +72,12 @@ async function startPodmanService(podman: string, log: (line: string) => void): 
     // conmon leaves files (such as `oom`) in its working directory: keep them out of the project root.
     cwd: path.dirname(PODMAN_SOCKET),
     stdio: ['ignore', 'ignore', 'pipe'],
-    detached: false,
+    // Its own process group, as the Temporal server's: Ctrl-C reaches the stack, which stops it last.
+    detached: true,
   });
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.off('exit', orphanGuard));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -32,6 +32,7 @@ import { type Engine, findEngine } from './engine.js';
 import { DATA_DIR, PROJECT_ROOT } from './paths.js';
 import { type DevServer, startTemporalDevServer, temporalReachable } from './temporal-server.js';
 import { ensureTool, findTool, TEMPORAL_CLI } from './tools.js';
+import { tourLines } from './tour.js';
 
 export interface StackOptions {
   /** Environment to read the configuration from (defaults to process.env). */
@@ -127,11 +128,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const config = loadConfig(env);
   const logger = options.logger ?? createLogger({ name: 'medic', level: config.logLevel });
+  // Stopped in order: the API and the worker first (they would otherwise log Temporal or the demo app gone),
+  // then the demo app, then Temporal and the engine's service, each the reverse of how it started.
   const stops: Array<() => Promise<void>> = [];
+  const medicStops: Array<() => Promise<void>> = [];
   const stop = async () => {
-    for (const fn of stops.reverse())
+    for (const fn of [...medicStops.reverse(), ...stops.reverse()])
       await fn().catch((err) => log(`while stopping: ${(err as Error).message}`));
     stops.length = 0;
+    medicStops.length = 0;
   };
 
   try {
@@ -195,7 +200,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     });
     const workerDone = worker.run();
-    stops.push(async () => {
+    medicStops.push(async () => {
       worker.shutdown();
       await workerDone;
     });
@@ -208,7 +213,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       log('the engine watcher and sweep need a container engine: off for this run');
     }
     const server = await startApi({ client, config, logger: logger.child({ component: 'api' }) });
-    stops.push(async () => {
+    medicStops.push(async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -338,7 +343,8 @@ export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {})
     `  Worker metrics   ${extras.workerMetricsUrl ?? '(off: MEDIC_WORKER_METRICS_ADDRESS is empty)'}   (temporal_* and medic_* for Prometheus)`,
     `  Demo app         ${demo}   (${where})`,
     '',
-    'Trigger a fault and watch it heal (each is one incident, incident:local:<demo>:<trigger>):',
+    'Trigger the faults in this order and watch them heal (each is one incident, incident:local:<demo>:<trigger>;',
+    'each restart starts a 5 min cooldown, in which the next waits and then decides again):',
     ...triggerLines(stack),
     `  curl ${api}/incidents`,
     '',
@@ -354,27 +360,14 @@ export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {})
   ].join('\n');
 }
 
-/** Every fault the demo app has, with what it should lead to here: the banner's list, docs/tour.md's too. */
+/** Every fault the demo app has, in the tour's order, with what it leads to here (scripts/tour.ts). */
 function triggerLines(stack: Stack): string[] {
-  const demo = stack.demo.url;
   const container = stack.demo.mode === 'container';
-  const limitMb = stack.demo.memoryLimitMb;
   const watched = container && stack.config.watch.enabled;
-  return [
-    `  curl -X POST ${demo}/trigger/memory-leak    # medium: the app alerts, healed without asking`,
-    `  curl -X POST ${demo}/trigger/cpu-spike      # medium: event-loop lag alert, healed without asking`,
-    `  curl -X POST ${demo}/trigger/error-storm    # medium: error-rate alert, healed without asking`,
-    `  curl -X POST ${demo}/trigger/db-latency     # high: healed and notified, or (within the 5 min cooldown) waits`,
-    `  curl -X POST ${demo}/trigger/hang           # critical: waits for approval`,
-    `  curl -X POST ${demo}/trigger/bad-config     # survives a restart: fails once, then Medic asks`,
-    `  curl -X DELETE ${demo}/trigger/bad-config   # (or rm ${stack.demo.settingsFile}) heals it`,
-    watched
-      ? `  curl -X POST ${demo}/trigger/crash          # exits with no alert: the engine watcher sees the death, healed without asking`
-      : `  curl -X POST ${demo}/trigger/crash          # exits with no alert: needs the engine watcher (a container engine, MEDIC_WATCHER=on)`,
-    watched && limitMb
-      ? `  curl -X POST ${demo}/trigger/oom            # the kernel OOM-kills it at its ${limitMb} MiB limit: the watcher sees it, healed without asking`
-      : `  curl -X POST ${demo}/trigger/oom            # needs a container with a memory limit and the engine watcher: not in this mode`,
-  ];
+  const memoryLimitMb = watched ? stack.demo.memoryLimitMb : undefined;
+  return tourLines(stack.demo.url, { engine: watched, ...(memoryLimitMb ? { memoryLimitMb } : {}) }).map(
+    (line) => `  ${line}`,
+  );
 }
 
 /** `temporal` when it is on PATH, else the path of the binary setup installed. */
@@ -409,7 +402,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n[medic] ${signal}: stopping the demo app, worker, API and Temporal ...`);
+    console.log(`\n[medic] ${signal}: stopping the API and the worker, then the demo app, then Temporal ...`);
     stack.stop().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -73,7 +73,15 @@ export async function startTemporalDevServer(options: {
   }
   for (const key of MEDIC_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
 
-  const child: ChildProcess = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: Ctrl-C at the terminal reaches the stack, which stops the server last, after
+  // the worker and the API (it must not stop first, under them). Killed with the stack if that dies.
+  const child: ChildProcess = spawn(options.cliPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.off('exit', orphanGuard));
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);

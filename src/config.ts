@@ -78,6 +78,8 @@ export interface MedicConfig {
   /** Log text kept per alert, whoever gathered it (webhook, engine, engine watch); one limit for all. */
   logLimits: LogLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** MEDIC_LOG_FORMAT: the logger reads it from the environment itself (it exists before the config). */
+  logFormat: string;
   /** Where the worker serves its Prometheus metrics (MEDIC_WORKER_METRICS_ADDRESS); undefined: off. */
   workerMetricsAddress: string | undefined;
   /** The container host this worker serves (MEDIC_HOST_NAME), and what the process runs (MEDIC_WORKER_ROLE). */

@@ -944,6 +944,16 @@ export const SETTINGS = [
     services: MEDIC_SERVICES,
   },
   {
+    name: 'MEDIC_LOG_FORMAT',
+    group: 'logs',
+    doc: "How log lines are written: `pretty` (readable lines, for a person at a terminal), `json` (one JSON object a line, for a log pipeline: Medic's images set it), or `auto`: pretty on a terminal, JSON otherwise.",
+    parser: 'enum',
+    values: ['auto', 'pretty', 'json'],
+    default: 'auto',
+    fills: ['logFormat'],
+    readBy: ['src/logger.ts'],
+  },
+  {
     name: 'MEDIC_LOG_MAX_LINE_CHARS',
     group: 'logs',
     doc: 'Characters kept of one log line of an alert (its start), wherever it was gathered (webhook, engine, engine watch).',

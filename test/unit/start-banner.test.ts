@@ -37,7 +37,7 @@ describe('the start-up banner', () => {
   it('says which triggers cannot work without a container engine', () => {
     const text = banner(fakeStack({ mode: 'process' }));
     expect(text).toMatch(/trigger\/oom .*not in this mode/);
-    expect(text).toMatch(/trigger\/crash .*needs the engine watcher/);
+    expect(text).toMatch(/trigger\/crash .*needs a container engine and the engine watcher/);
   });
 
   it('prints where the worker serves its metrics, or that the exporter is off', () => {
