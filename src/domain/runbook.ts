@@ -62,5 +62,20 @@ export type RunbookAnswer =
 /** Fix ids are `fix-<target>-<alert type>-<8 hex>`, or whatever a person wrote: bounded, no path or spaces. */
 export const FIX_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,299}$/;
 
-/** The runbook workflow's id: `runbook:<op>:<uuid>`, so the Web UI's list says what each one did. */
-export const runbookWorkflowId = (op: RunbookRequest['op'], uuid: string) => `runbook:${op}:${uuid}`;
+/** The runbook's desk of one Medic deployment (task queue), as the budget's is `budget-<task queue>`. */
+export const runbookDeskId = (taskQueue: string) => `runbook-${taskQueue}`;
+
+/** What is wrong with a runbook request, in words; undefined when it is well formed (anyone may send one). */
+export function checkRunbookRequest(request: unknown): string | undefined {
+  if (typeof request !== 'object' || request === null) return 'the request must be an object';
+  const r = request as Record<string, unknown>;
+  if (typeof r.notAfter !== 'string' || !Number.isFinite(Date.parse(r.notAfter)))
+    return 'notAfter must be a date-time';
+  if (r.op === 'list') return undefined;
+  if (r.op !== 'disable' && r.op !== 'enable') return 'op must be list, disable or enable';
+  if (typeof r.fixId !== 'string' || !FIX_ID_PATTERN.test(r.fixId)) return 'fixId must be a fix id';
+  if (typeof r.by !== 'string' || r.by.trim() === '' || r.by.length > 100) return 'by must name who asks';
+  if (r.note !== undefined && (typeof r.note !== 'string' || r.note.length > 1000))
+    return 'note must be a short text';
+  return undefined;
+}

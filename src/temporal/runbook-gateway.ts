@@ -1,12 +1,20 @@
 // Medic's Temporal client for the runbook: GET /runbook and turning a fix off or on. runbook.json lives with
-// its single writer, so each request is a short workflow (`runbook:<op>:<uuid>`) that runs the writer's
-// activity on `<queue>-runbook`, bounded by the caller's deadline; it throws typed errors, never HTTP ones.
+// its single writer, so each request is an Update of the runbook's desk (`runbook-<queue>`, started with the
+// first request), which runs the writer's activity on `<queue>-runbook`, bounded by the caller's deadline;
+// it throws typed errors, never HTTP ones.
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowFailedError } from '@temporalio/client';
+import {
+  type Client,
+  isGrpcServiceError,
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import type { RunbookAnswer, RunbookEntry, RunbookListing, RunbookRequest } from '../domain/runbook.js';
-import { runbookWorkflowId } from '../domain/runbook.js';
+import { runbookDeskId } from '../domain/runbook.js';
 import { classifyRaiseFailure, describeRaiseFailure } from '../domain/temporal-failure.js';
 import type { runbookWorkflow } from '../workflows/index.js';
+import { runbookUpdate } from '../workflows/messages.js';
 import { WORKFLOW_TYPES } from '../workflows/workflow-types.js';
 import { TemporalUnavailableError } from './errors.js';
 
@@ -68,6 +76,18 @@ export class RunbookGateway {
     return { fix: answer.fix, changed: answer.changed };
   }
 
+  /** Whether Temporal answers at all (the desk's description, within a second). */
+  private async answers(): Promise<boolean> {
+    try {
+      await this.client.withDeadline(Date.now() + REACHABLE_CHECK_MS, () =>
+        this.client.workflow.getHandle(runbookDeskId(this.taskQueue)).describe(),
+      );
+      return true;
+    } catch (err) {
+      return !(classifyRaiseFailure(err) === 'unavailable' || isDeadline(err));
+    }
+  }
+
   private async run(
     request: RequestWithoutDeadline,
     timeoutMs: number,
@@ -77,19 +97,30 @@ export class RunbookGateway {
     const args: [RunbookRequest] = [{ ...request, notAfter: new Date(notAfterMs).toISOString() }];
     let answer: RunbookAnswer;
     try {
+      const desk = new WithStartWorkflowOperation<typeof runbookWorkflow>(WORKFLOW_TYPES.runbook, {
+        workflowId: runbookDeskId(this.taskQueue),
+        taskQueue: this.taskQueue,
+        args: [{}],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: `runbook desk · ${this.taskQueue}: lists the learned fixes, turns them off and on`,
+      });
       answer = await this.client.withDeadline(notAfterMs + ANSWER_MARGIN_MS, () =>
-        this.client.workflow.execute<typeof runbookWorkflow>(WORKFLOW_TYPES.runbook, {
-          workflowId: runbookWorkflowId(request.op, randomUUID()),
-          taskQueue: this.taskQueue,
+        this.client.workflow.executeUpdateWithStart(runbookUpdate, {
           args,
-          // No worker took it in time: it ends by itself, and its activity refuses to run after notAfter.
-          workflowExecutionTimeout: timeoutMs,
-          staticSummary: summary,
+          startWorkflowOperation: desk,
+          updateId: `${summary}:${randomUUID()}`,
         }),
       );
     } catch (err) {
-      if (err instanceof WorkflowFailedError)
-        throw new RunbookWriterUnavailableError(timeoutMs, describeRaiseFailure(err));
+      // The writer did not answer in time (or the request came too late): nothing was changed, nothing will be.
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new RunbookWriterUnavailableError(timeoutMs, describeRaiseFailure(err.cause ?? err));
+      // Out of time: Temporal took the request but no worker answered it, or Temporal itself does not answer.
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadline(err)) {
+        if (await this.answers())
+          throw new RunbookWriterUnavailableError(timeoutMs, 'no worker took the request in time');
+        throw new TemporalUnavailableError(err);
+      }
       if (classifyRaiseFailure(err) === 'unavailable') throw new TemporalUnavailableError(err);
       throw err;
     }
@@ -97,6 +128,10 @@ export class RunbookGateway {
     return answer;
   }
 }
+
+const REACHABLE_CHECK_MS = 1000;
+
+const isDeadline = (err: unknown) => isGrpcServiceError(err) && err.code === 4;
 
 const unexpected = (answer: RunbookAnswer) =>
   new Error(`the runbook workflow answered ${answer.outcome}, which this request cannot give`);

@@ -11,6 +11,7 @@ import type {
   LeaseRequest,
   ReleaseOutcome,
 } from '../domain/guard.js';
+import type { RunbookAnswer, RunbookRequest } from '../domain/runbook.js';
 import type { DeskMessage, TargetNews } from '../domain/target-desk.js';
 import type {
   Alert,
@@ -89,3 +90,8 @@ export const targetDeskSignal = defineSignal<[DeskMessage]>('targetDesk');
 export const targetNewsSignal = defineSignal<[TargetNews]>('targetNews');
 /** A decision taken on one incident of a joined question, passed to the other (`via` names the first). */
 export const passedDecisionSignal = defineSignal<[PassedDecision]>('passedDecision');
+
+// ---- The runbook's desk ------------------------------------------------------------------------
+
+/** A request to the runbook's single writer (list, disable, enable), answered once the writer did it. */
+export const runbookUpdate = defineUpdate<RunbookAnswer, [RunbookRequest]>('runbook');
