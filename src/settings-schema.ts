@@ -8,6 +8,9 @@ import { normaliseHost } from './domain/health-url.js';
 import { parseTrustedProxies } from './domain/ip-address.js';
 import { HOST_NAME_PATTERN } from './domain/naming.js';
 import { parseSeverityPolicy } from './domain/policy.js';
+
+type SeverityTable = ReturnType<typeof parseSeverityPolicy>;
+
 import { parseScopedTokens, parseWebhookSenders } from './domain/sender-scope.js';
 import {
   type ParsedSetting,
@@ -232,7 +235,9 @@ const PARSERS = {
       })
       .transform((v) => v || undefined),
   providers: (row: SettingRow) => providers(text(row)),
-  'severity-policy': (row: SettingRow) => parsedWith(parseSeverityPolicy, text(row)),
+  // Severities left out keep the row's own default (each risk's table has its own).
+  'severity-policy': (row: SettingRow) =>
+    parsedWith((t) => parseSeverityPolicy(t, parseSeverityPolicy(text(row), {} as SeverityTable)), text(row)),
   'notify-routes': (row: SettingRow) => parsedWith(parseNotifyRoutes, text(row)),
 } satisfies Record<SettingParser, (row: SettingRow) => z.ZodType>;
 

@@ -11,7 +11,12 @@ import { z } from 'zod';
 import { issuesInWords } from '../domain/alert.js';
 import { canonicalSignature } from '../domain/log-signature.js';
 import type { FixToggle, RunbookEntry } from '../domain/runbook.js';
-import { ACTIONS, type FixOutcome, type KnownFix, type RemediationAction } from '../domain/types.js';
+import {
+  type FixOutcome,
+  type KnownFix,
+  REMEDY_NAME_PATTERN,
+  type RemediationAction,
+} from '../domain/types.js';
 import type { RunbookTrust } from './diagnose/settings.js';
 
 const OUTCOMES = ['resolved', 'failed', 'rejected', 'did-not-stick'] as const;
@@ -24,7 +29,7 @@ const fixSchema = z.object({
     alertType: z.string().min(1),
     errorSignature: z.string().min(1),
   }),
-  action: z.enum(ACTIONS),
+  action: z.string().regex(REMEDY_NAME_PATTERN) as z.ZodType<RemediationAction>,
   rootCause: z.string(),
   enabled: z.boolean().default(true),
   note: z.string().optional(),

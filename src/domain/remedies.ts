@@ -2,6 +2,7 @@
 // engine, the compare-and-act precondition checked again before acting, its inverse, and its words. Which
 // remedies a target has is decided here, from its own labels and what the engine can do: a model may only
 // name a remedy in the target's catalogue, never a command or a path. Pure (the workflows import it).
+import { defaultNumber } from './settings-table.js';
 
 /** A remedy's name, as the answer schema and plans spell it: `ACTION:<name>` for a declared service action. */
 export type RemedyName = 'RESTART' | 'ROLLBACK' | 'RAISE_MEMORY' | 'NOOP' | 'ESCALATE' | `ACTION:${string}`;
@@ -127,10 +128,10 @@ export interface AvailableRemedy {
 }
 
 /** A memory raise multiplies the limit by this (MEDIC_MEMORY_RAISE_FACTOR). */
-export const DEFAULT_RAISE_FACTOR = 1.5;
+const RAISE_FACTOR = defaultNumber('MEDIC_MEMORY_RAISE_FACTOR');
 
 /** Every remedy this target has now, by name; `NOOP` and `ESCALATE` always. */
-export function catalogueFor(target: string, context: RemedyContext, raiseFactor = DEFAULT_RAISE_FACTOR) {
+export function catalogueFor(target: string, context: RemedyContext, raiseFactor = RAISE_FACTOR) {
   const remedies = new Map<RemedyName, AvailableRemedy>();
   const can = (c: EngineCapability) => context.capabilities.includes(c);
   if (can('restart')) {

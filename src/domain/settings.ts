@@ -28,6 +28,8 @@ export interface IncidentSettings {
   escalation: { levels: string[]; maxWaitMs: number };
   /** After RESOLVED, the same alert within this window reopens the incident (the fix did not stick). */
   recurrenceWindowMs: number;
+  /** How remedies are sized and chosen; absent in histories begun before remedies other than a restart. */
+  remedies?: RemedySettings;
   /**
    * How long an incident waits for a worker on its host's queue to take its first task (the allowlist
    * check) before it escalates: an alert naming a host no worker serves (default 2 minutes).
@@ -40,6 +42,13 @@ export interface IncidentSettings {
   engineOutageWaitMs?: number;
   /** A waiting incident continues as new past this many history events (default 10,000; tests set it low). */
   historyEventsLimit?: number;
+}
+
+/** MEDIC_MEMORY_RAISE_FACTOR, MEDIC_MEMORY_MAX (text: `2g`; empty: no cap) and MEDIC_DEPLOY_WINDOW. */
+export interface RemedySettings {
+  memoryRaiseFactor: number;
+  memoryMax: string;
+  deployWindowMs: number;
 }
 
 /** What a worker process runs (MEDIC_WORKER_ROLE): the central queue and its own host's (`all`), or one of them. */

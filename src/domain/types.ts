@@ -61,9 +61,16 @@ export interface DecisionRecord {
 export const DECISIONS_KEPT = 20;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** What Medic may do to a target. Anything else a rule or a model proposes is refused. */
-export const ACTIONS = ['RESTART', 'NOOP', 'ESCALATE'] as const;
-export type RemediationAction = (typeof ACTIONS)[number];
+/**
+ * What Medic may do to a target: the built-in remedies, and `ACTION:<name>` for a service action the target
+ * declares (domain/remedies.ts). Which a target has is its catalogue's; anything else is refused.
+ */
+export const ACTIONS = ['RESTART', 'ROLLBACK', 'RAISE_MEMORY', 'NOOP', 'ESCALATE'] as const;
+export type RemediationAction = (typeof ACTIONS)[number] | `ACTION:${string}`;
+
+/** A remedy's name as an answer or a file may write it: a built-in one, or `ACTION:<lowercase name>`. */
+export const REMEDY_NAME_PATTERN =
+  /^(RESTART|ROLLBACK|RAISE_MEMORY|NOOP|ESCALATE|ACTION:[a-z0-9][a-z0-9-]{0,39})$/;
 
 export type AlertSource = 'webhook' | 'alertmanager' | 'engine';
 
