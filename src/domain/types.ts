@@ -165,6 +165,17 @@ export interface TargetObservation {
   oomKilled?: boolean;
   health?: string;
   healthUrl?: string;
+  /** The image it runs (its id, a sha256), its name, and when the container was created (a deploy). */
+  imageId?: string;
+  image?: string;
+  createdAt?: string;
+  /** The image it last ran verified healthy, if another, and whether the engine still has it. */
+  previousHealthyImage?: { id: string; name?: string; verifiedAt: string; present: boolean };
+  memoryLimitBytes?: number;
+  /** Its `medic.*` labels: the actions, plan, memory cap and dependency it declares (never other labels). */
+  labels?: Record<string, string>;
+  /** What its engine can do to it (domain/remedies.ts EngineCapability); absent: a restart only. */
+  capabilities?: Array<'restart' | 'recreate' | 'update-limits' | 'exec'>;
 }
 
 export type DiagnosisSource = 'runbook' | 'gemini' | 'ollama' | 'rules' | 'fallback';
@@ -205,6 +216,8 @@ export interface Diagnosis {
   knownFix?: KnownFix;
   /** Evidence that could not be gathered (timed out, failed), noted instead of failing the diagnosis. */
   evidenceNotes?: string[];
+  /** The remedies a model proposed after `action`, cheapest first (checked against the target's catalogue). */
+  plan?: RemediationAction[];
   /** What the plain rules would do, when another source diagnosed: the proposal if a NOOP meets an unhealthy target. */
   rulesProposal?: { action: RemediationAction; rootCause: string };
 }
