@@ -50,7 +50,14 @@ export interface LeaseRequest {
   limits: GuardLimits;
 }
 
-export type ReleaseOutcome = 'succeeded' | 'failed' | 'not-acted';
+/**
+ * `step-done`: a plan's step acted and did not heal, and the plan goes on: counted as an action, neither a
+ * success nor a failure, and the target is kept for that incident's next step (RESERVED_FOR_NEXT_STEP_MS).
+ */
+export type ReleaseOutcome = 'succeeded' | 'failed' | 'not-acted' | 'step-done';
+
+/** How long a plan's next step has the target to itself after a step: the cooldown is between plans. */
+export const RESERVED_FOR_NEXT_STEP_MS = 5 * 60_000;
 
 export interface GuardAction {
   requestId: string;
@@ -76,6 +83,8 @@ export interface GuardState {
   decided: Array<{ requestId: string; decision: LeaseDecision }>;
   /** What the target's incidents know of each other (absent until one asks). */
   desk?: TargetDeskState;
+  /** A plan between two steps: the target is its incident's until then (no cooldown, no one else first). */
+  reserved?: { incidentWorkflowId: string; untilMs: number };
 }
 
 /**
@@ -169,13 +178,18 @@ export function requestLease(state: GuardState, request: LeaseRequest, now: numb
   const previous = state.decided.find((d) => d.requestId === request.requestId);
   if (previous) return previous.decision;
   if (state.holder?.requestId === request.requestId) return { kind: 'granted', reason: 'already held' };
+  expireReservation(state, now);
   if (state.queue.some((q) => q.requestId === request.requestId)) {
     return { kind: 'queued', reason: `waiting for ${state.holder?.incidentWorkflowId ?? 'the lease'}` };
   }
   state.limits = request.limits;
   tickGuard(state, now);
-  // Behind a holder, or behind older requests still waiting their turn (served in order by nextQueued).
-  if (state.holder || state.queue.length > 0) {
+  // Behind a holder, or behind older requests still waiting their turn (served in order by nextQueued), or
+  // behind a plan between two of its steps.
+  const reservedForAnother =
+    state.reserved && state.reserved.incidentWorkflowId !== request.incidentWorkflowId;
+  const planContinues = state.reserved?.incidentWorkflowId === request.incidentWorkflowId;
+  if (!planContinues && (state.holder || state.queue.length > 0 || reservedForAnother)) {
     state.queue.push({ ...request, queuedAtMs: now });
     const ahead = state.holder
       ? `${state.target} is being acted on by ${state.holder.incidentWorkflowId}`
@@ -192,7 +206,11 @@ function remember(state: GuardState, requestId: string, decision: LeaseDecision)
 }
 
 function decide(state: GuardState, request: LeaseRequest, now: number): LeaseDecision {
-  const denial = request.approvedBy ? undefined : limitDenial(state, request.limits, now);
+  // A plan's next step: the cooldown its own last step started does not apply (the hourly limit does).
+  const nextStep = state.reserved?.incidentWorkflowId === request.incidentWorkflowId;
+  if (nextStep) state.reserved = undefined;
+  const limits = nextStep ? { ...request.limits, cooldownMs: 0 } : request.limits;
+  const denial = request.approvedBy ? undefined : limitDenial(state, limits, now);
   if (denial) return remember(state, request.requestId, { kind: 'denied', ...denial });
   state.holder = {
     requestId: request.requestId,
@@ -299,12 +317,15 @@ export function releaseLease(
     }
     return { released: false };
   }
+  const holder = state.holder.incidentWorkflowId;
   state.holder = undefined;
   const action = state.actions.find((a) => a.requestId === requestId);
   if (action) {
     action.releasedAt = now;
     action.outcome = outcome;
   }
+  if (outcome === 'step-done')
+    state.reserved = { incidentWorkflowId: holder, untilMs: now + RESERVED_FOR_NEXT_STEP_MS };
   let breakerOpened: string | undefined;
   if (action && !action.dryRun) {
     if (outcome === 'succeeded') state.consecutiveFailures = 0;
@@ -324,12 +345,19 @@ export function releaseLease(
   return { released: true, ...(breakerOpened ? { breakerOpened } : {}) };
 }
 
+/** A plan that did not ask for its next step in time gives the target back to the queue. */
+function expireReservation(state: GuardState, now: number): void {
+  if (state.reserved && now >= state.reserved.untilMs) state.reserved = undefined;
+}
+
 /** Takes the next queued request and decides it (granted or denied); undefined when none waits. */
 export function nextQueued(
   state: GuardState,
   now: number,
 ): { request: LeaseRequest; decision: LeaseDecision } | undefined {
   if (state.holder) return undefined;
+  expireReservation(state, now);
+  if (state.reserved) return undefined;
   const queued = state.queue.shift();
   if (!queued) return undefined;
   const { queuedAtMs, ...request } = queued;

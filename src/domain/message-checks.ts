@@ -112,7 +112,7 @@ export function checkLeaseRequest(payload: unknown): Check {
 
 export function checkLeaseRelease(payload: unknown): Check {
   if (!isObject(payload)) return 'the payload must be an object';
-  const outcomes = ['succeeded', 'failed', 'not-acted'];
+  const outcomes = ['succeeded', 'failed', 'not-acted', 'step-done'];
   return first(
     text(payload.requestId, 'requestId', 128),
     outcomes.includes(payload.outcome as string)

@@ -11,7 +11,7 @@
 export interface DeskAction {
   grantedAt: number;
   releasedAt?: number;
-  outcome?: 'succeeded' | 'failed' | 'not-acted';
+  outcome?: 'succeeded' | 'failed' | 'not-acted' | 'step-done';
   dryRun: boolean;
 }
 
@@ -75,9 +75,14 @@ export function onDeskMessage(
 /** Medic's own action on the target ended: its followers hear of it (an action not made says nothing). */
 export function onActionEnded(
   desk: TargetDeskState,
-  action: { incidentWorkflowId: string; outcome: 'succeeded' | 'failed' | 'not-acted'; at: string },
+  action: {
+    incidentWorkflowId: string;
+    outcome: 'succeeded' | 'failed' | 'not-acted' | 'step-done';
+    at: string;
+  },
 ): Tell[] {
-  if (action.outcome === 'not-acted') return [];
+  // An action not made says nothing; a plan between its steps says nothing yet (its last step will).
+  if (action.outcome === 'not-acted' || action.outcome === 'step-done') return [];
   const news: TargetNews = {
     kind: 'restarted',
     at: action.at,
