@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { type ReplayWorkerOptions, Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
-import { historyFromJSON } from '../support/history-json.js';
+import { PATCHES } from '../../src/workflows/versions.js';
+import { historyFromJSON, patchesOf } from '../support/history-json.js';
 
 const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 /** One per workflow type, and one per incident path; a fixture deleted by accident fails the test. */
@@ -114,4 +115,15 @@ describe('recorded workflow histories', () => {
       expect(await replay(name)).toBeUndefined();
     },
   );
+
+  // The registry's fixtures are what they say: a new path's history recorded the patch's marker, an old
+  // path's did not (it replays the branch the patch left in place).
+  it.each(
+    Object.entries(PATCHES).flatMap(([id, patch]) => [
+      ...patch.fixtures.newPath.map((name) => [id, 'new', name] as const),
+      ...patch.fixtures.oldPath.map((name) => [id, 'old', name] as const),
+    ]),
+  )('%s: the %s path is that of %s', (id, side, name) => {
+    expect(patchesOf(load(name)).includes(id)).toBe(side === 'new');
+  });
 });
