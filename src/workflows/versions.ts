@@ -31,6 +31,24 @@ const PERMIT_INCIDENTS = [
   'permit/incident-cancelled-holding',
   'permit/incident-refused-budget-silent',
 ];
+const judgment = (names: readonly string[]) => names.map((name) => `judgment/${name}`);
+/** The incidents that asked a person before one-question-per-target: they ask without their guard. */
+const ASKED_ALONE = [
+  'incident-approved',
+  'incident-rejected',
+  ...issue16(['incident-approved', 'incident-rejected']),
+  'permit/incident-refused-budget-silent',
+];
+/** The judgment set's incidents that asked their guard who owns the target's question. */
+const ASKED_THE_GUARD = judgment([
+  'incident-decided-again',
+  'incident-joined-owner',
+  'incident-joined-joiner',
+  'incident-healed-by-other',
+  'incident-resolved-refused',
+  'incident-noop-unhealthy',
+  'incident-continued-as-new',
+]);
 const noOpenIncidentOlderThan = (date: string) =>
   `no incident, guard or budget run started before ${date} is still open (Web UI: StartTime < "${date}" AND ExecutionStatus = "Running")`;
 
@@ -91,9 +109,14 @@ export const PATCHES = {
       'a restart found already made by an earlier attempt of the same activity counts as the action it was',
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents started before 2026-12-01 (it changes no command: only what the lease reports)',
-    // Asked only when a restart finds the start time changed: the queued incident of the permit set does
-    // (the incident before it restarted the target); no history of the old path has one.
-    fixtures: { oldPath: [], newPath: ['permit/incident-queued'] },
+    // Asked only when a restart reports `already-restarted`: a later attempt found the restart an earlier one
+    // made (judgment/incident-already-restarted: its first attempt restarted the target, then failed before
+    // reporting). The permit set's queued incident took it too, recorded when `already-restarted` also meant
+    // a restart by someone else (today `healed-by-other`, which never asks). No history of the old path has one.
+    fixtures: {
+      oldPath: [],
+      newPath: ['permit/incident-queued', ...judgment(['incident-already-restarted'])],
+    },
     retireWhen: noOpenIncidentOlderThan('2026-12-02'),
     stage: 'active',
   },
@@ -119,6 +142,7 @@ export const PATCHES = {
         'permit/guard-queued',
         'permit/guard-cancelled',
         'permit/budget',
+        ...judgment(['guard-desk']),
       ],
     },
     retireWhen: noOpenIncidentOlderThan('2026-12-02'),
@@ -129,7 +153,7 @@ export const PATCHES = {
       "a run carried over by continue-as-new keeps the dry-run of either side (its own or the worker's), not only its own",
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents that continued as new before 2026-12-04 (they keep the dry-run they carried)',
-    fixtures: { oldPath: [], newPath: [] },
+    fixtures: { oldPath: [], newPath: judgment(['incident-dry-run-holds']) },
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },
@@ -138,7 +162,7 @@ export const PATCHES = {
       "a sender's `resolved` closes an incident only when it comes from the source (and webhook sender) that opened it; an engine-opened incident ignores every `resolved`",
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents that received a `resolved` before 2026-12-04 (asked only when one arrives)',
-    fixtures: { oldPath: [], newPath: [] },
+    fixtures: { oldPath: [], newPath: judgment(['incident-resolved-refused']) },
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },
@@ -147,7 +171,7 @@ export const PATCHES = {
       'an incident asked a person only because of a limit that ends (cooldown, hourly limit, budget window) decides again when it ends, and acts alone if the policy allows it',
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents refused a permit before 2026-12-04 (asked only when a refusal carries its end)',
-    fixtures: { oldPath: [], newPath: [] },
+    fixtures: { oldPath: [], newPath: judgment(['incident-decided-again']) },
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },
@@ -156,7 +180,7 @@ export const PATCHES = {
       "before asking a person an incident asks its target's guard, follows the target (its restarts end the wait: the incident verifies instead), and joins the target's open question instead of asking again",
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents that asked a person before 2026-12-04',
-    fixtures: { oldPath: [], newPath: [] },
+    fixtures: { oldPath: ASKED_ALONE, newPath: ASKED_THE_GUARD },
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },
@@ -165,7 +189,7 @@ export const PATCHES = {
       "a model's NOOP and a sender's `resolved` close an incident only for a target healthy now; otherwise a person decides (NOOP) or the incident goes on (`resolved`)",
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents diagnosed NOOP or resolved by their sender before 2026-12-04',
-    fixtures: { oldPath: [], newPath: [] },
+    fixtures: { oldPath: [], newPath: judgment(['incident-noop-unhealthy', 'incident-resolved-refused']) },
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },
@@ -174,7 +198,7 @@ export const PATCHES = {
       'an incident the health sweep opened that ends without the target seen healthy tells the sweeper, which may raise the anomaly again',
     workflows: ['incidentWorkflow'],
     oldPathFor: 'sweep-opened incidents that ended before 2026-12-04',
-    fixtures: { oldPath: [], newPath: [] },
+    fixtures: { oldPath: [], newPath: judgment(['incident-noop-unhealthy']) },
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },

@@ -31,3 +31,15 @@ export function historyToJSON(history: History): string {
 export function historyFromJSON(json: unknown): History {
   return protojson.fromJson(historyType, json, { ignoreUnknownFields: true }) as History;
 }
+
+/** The patch ids whose markers a history recorded (`patched()` on a first run), in order. */
+export function patchesOf(history: History): string[] {
+  return (history.events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_patch') return [];
+    const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
+    if (!data) return [];
+    const { id } = JSON.parse(new TextDecoder().decode(data)) as { id?: string };
+    return id ? [id] : [];
+  });
+}

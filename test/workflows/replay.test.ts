@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { type ReplayWorkerOptions, Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
-import { historyFromJSON } from '../support/history-json.js';
+import { PATCHES } from '../../src/workflows/versions.js';
+import { historyFromJSON, patchesOf } from '../support/history-json.js';
 
 const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 /** One per workflow type, and one per incident path; a fixture deleted by accident fails the test. */
@@ -26,7 +27,10 @@ const EXPECTED = [
  * every patch's new path (host queues, engine-outage wait, verification cadence, the permit in one trip,
  * batched guard answers), so those patched paths replay too. `permit`: the permit's paths no other set
  * takes (a queued lease, a refused lease while the budget never answers, incidents cancelled holding or
- * waiting for a lease) and the guards and the budget they spoke to.
+ * waiting for a lease) and the guards and the budget they spoke to. `judgment`: the judgment patches' paths
+ * (decided again, one question per target, healed by another's restart, a NOOP or a `resolved` checked
+ * against the target's health, a `resolved` from another sender, the dry-run kept across continue-as-new, a
+ * retried restart finding its own), the guard's desk, the sweeper and the runbook's desk.
  */
 const LATER_SETS: Record<string, readonly string[]> = {
   'issue-16': EXPECTED,
@@ -39,25 +43,43 @@ const LATER_SETS: Record<string, readonly string[]> = {
     'incident-queued',
     'incident-refused-budget-silent',
   ],
+  judgment: [
+    'guard-desk',
+    'incident-already-restarted',
+    'incident-continued-as-new',
+    'incident-decided-again',
+    'incident-dry-run-holds',
+    'incident-healed-by-other',
+    'incident-joined-joiner',
+    'incident-joined-owner',
+    'incident-noop-unhealthy',
+    'incident-resolved-refused',
+    'runbook-desk',
+    'sweeper',
+  ],
 };
 
 const load = (name: string): History =>
   historyFromJSON(JSON.parse(readFileSync(`${FIXTURES_DIR}${name}.json`, 'utf8')));
 
 /**
- * Replays one history on the task queue it was recorded on. Workflows read their queue (the budget's
- * id is `budget-<task queue>`), and a replay worker's own queue is a made-up one; ReplayWorkerOptions
- * leaves `taskQueue` out of its type, but the SDK (pinned) applies it over the made-up one.
+ * Replays one history on the task queue it was recorded on, under the workflow id it ran with. Workflows
+ * read their queue (the budget's id is `budget-<task queue>`), and a replay worker's own queue is a made-up
+ * one; ReplayWorkerOptions leaves `taskQueue` out of its type, but the SDK (pinned) applies it over the
+ * made-up one. An incident compares its own id with what its guard tells it (who owns the target's
+ * question), so it must replay under its own.
  */
 async function replay(name: string): Promise<string | undefined> {
   const history = load(name);
-  const taskQueue = history.events?.[0]?.workflowExecutionStartedEventAttributes?.taskQueue?.name;
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const taskQueue = started?.taskQueue?.name;
   if (!taskQueue) throw new Error(`${name}.json does not start with a WorkflowExecutionStarted event`);
   const options = {
     workflowBundle: { codePath: inject('workflowBundlePath') },
     taskQueue,
   } as ReplayWorkerOptions;
-  for await (const result of Worker.runReplayHistories(options, [{ workflowId: name, history }])) {
+  const workflowId = started?.workflowId || name;
+  for await (const result of Worker.runReplayHistories(options, [{ workflowId, history }])) {
     return result.error && `${result.error.name}: ${result.error.message}`;
   }
   throw new Error(`no replay result for ${name}.json`);
@@ -93,4 +115,15 @@ describe('recorded workflow histories', () => {
       expect(await replay(name)).toBeUndefined();
     },
   );
+
+  // The registry's fixtures are what they say: a new path's history recorded the patch's marker, an old
+  // path's did not (it replays the branch the patch left in place).
+  it.each(
+    Object.entries(PATCHES).flatMap(([id, patch]) => [
+      ...patch.fixtures.newPath.map((name) => [id, 'new', name] as const),
+      ...patch.fixtures.oldPath.map((name) => [id, 'old', name] as const),
+    ]),
+  )('%s: the %s path is that of %s', (id, side, name) => {
+    expect(patchesOf(load(name)).includes(id)).toBe(side === 'new');
+  });
 });
