@@ -116,6 +116,9 @@ function restartedAlready(logger: Logger, input: RestartInput, startedAt: string
   };
 }
 
+/** The shortest look at the engine's log for an earlier attempt's stop. */
+const MIN_LOOK_MS = 1000;
+
 /**
  * A retry whose container still shows the old start time: did an earlier attempt's restart reach the engine
  * (it may still be stopping the container, or the request may still be on its way)? Watches the engine's
@@ -129,8 +132,10 @@ async function earlierAttemptLanded(
   firstAttemptMs: number,
 ): Promise<string | undefined> {
   if (!runtime.stopRequestedSince) return undefined;
+  // At least a short look, even long after the first attempt: the log holds what already came, and asking
+  // it with no time at all could miss it.
   const lookMs = Math.max(
-    0,
+    MIN_LOOK_MS,
     firstAttemptMs + CLOCK_MARGIN_MS + input.stopTimeoutMs + IN_FLIGHT_GRACE_MS - Date.now(),
   );
   if (!(await stopRequested(runtime, before.id, firstAttemptMs, lookMs))) return undefined;

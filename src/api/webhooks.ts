@@ -56,11 +56,26 @@ export function webhookRoutes(
           return unauthenticated(err);
         }
       };
-      const sender = deps.limits
-        ? deps.limits.check(req, 'alert', (s) => `webhook:${s.name}`, verify)
-        : verify();
+      const verified = verify();
       const sent = { signature: claim.signature, timestampSeconds: claim.timestampSeconds };
-      refuseUnlessClaimed(replays.claim(sent.signature, sent.timestampSeconds, now()));
+      // A replayed copy is charged to its client, never to the sender it copies: a captured request must not
+      // drain a real sender's bucket.
+      const replay = replays.claim(sent.signature, sent.timestampSeconds, now());
+      if (replay !== 'claimed') deps.limits?.unauthenticated(req, 'alert');
+      refuseUnlessClaimed(replay);
+      let sender = verified;
+      try {
+        if (deps.limits)
+          sender = deps.limits.check(
+            req,
+            'alert',
+            (s) => `webhook:${s.name}`,
+            () => verified,
+          );
+      } catch (err) {
+        replays.release(sent.signature, sent.timestampSeconds);
+        throw err;
+      }
       try {
         res.status(202).json(await accept(rawBody, sent.signature, sender));
         replays.settle(sent.signature, sent.timestampSeconds);

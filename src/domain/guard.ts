@@ -397,6 +397,8 @@ export interface GuardSnapshot {
   limits: GuardLimits;
   holder?: { incidentWorkflowId: string; grantedAt: string; expiresAt: string };
   queued: string[];
+  /** A plan between two of its steps keeps the target until then. */
+  reserved?: { incidentWorkflowId: string; until: string };
   restartsLastHour: number;
   cooldownRemainingMs: number;
   /** When the last real action ended (or started, while it runs): the cooldown runs from here. */
@@ -428,6 +430,14 @@ export function snapshotGuard(state: GuardState, now: number): GuardSnapshot {
         }
       : {}),
     queued: state.queue.map((q) => q.incidentWorkflowId),
+    ...(state.reserved && now < state.reserved.untilMs
+      ? {
+          reserved: {
+            incidentWorkflowId: state.reserved.incidentWorkflowId,
+            until: iso(state.reserved.untilMs),
+          },
+        }
+      : {}),
     restartsLastHour: restartsInLastHour(state, now),
     cooldownRemainingMs:
       lastEnded !== undefined ? Math.max(0, state.limits.cooldownMs - (now - lastEnded)) : 0,

@@ -199,6 +199,10 @@ export function checkDeskMessage(payload: unknown): Check {
       return first(
         text(payload.incidentWorkflowId, 'incidentWorkflowId', 1024),
         text(payload.alertType, 'alertType', 64),
+        payload.untilMs === undefined ||
+          (typeof payload.untilMs === 'number' && Number.isFinite(payload.untilMs) && payload.untilMs > 0)
+          ? undefined
+          : 'untilMs must be a positive number of milliseconds since the epoch',
       );
     case 'done':
       return first(

@@ -18,14 +18,20 @@ export interface DeskAction {
 export interface TargetDeskState {
   /** Incidents waiting on this target, oldest first: told when it is restarted. */
   followers: string[];
-  /** The target's open question to a person, if any. */
-  question?: { owner: string; alertType: string; joined: Array<{ workflowId: string; alertType: string }> };
+  /** The target's open question to a person, if any, until its owner's longest wait ends. */
+  question?: {
+    owner: string;
+    alertType: string;
+    joined: Array<{ workflowId: string; alertType: string }>;
+    /** Past this the owner is taken for gone (it ended without saying so): the next asker owns the question. */
+    untilMs?: number;
+  };
 }
 
 /** What an incident tells its target's guard, or the engine watch does. */
 export type DeskMessage =
   /** It waits for a person (or a limit): follow the target, and own or join its question. */
-  | { kind: 'ask'; incidentWorkflowId: string; alertType: string }
+  | { kind: 'ask'; incidentWorkflowId: string; alertType: string; untilMs?: number }
   /** It no longer waits; `unanswered`: it ended because nobody answered its question. */
   | { kind: 'done'; incidentWorkflowId: string; unanswered?: boolean }
   /** The engine watch saw the container start (ISO times: when, and its new start time). */
@@ -58,7 +64,7 @@ export function onDeskMessage(
 ): Tell[] {
   switch (message.kind) {
     case 'ask':
-      return ask(desk, message.incidentWorkflowId, message.alertType);
+      return ask(desk, message, context.now);
     case 'done':
       return done(desk, message.incidentWorkflowId, message.unanswered === true);
     case 'started':
@@ -92,17 +98,44 @@ export function onActionEnded(
   return desk.followers.filter((to) => to !== action.incidentWorkflowId).map((to) => ({ to, news }));
 }
 
-function ask(desk: TargetDeskState, asker: string, alertType: string): Tell[] {
+function ask(desk: TargetDeskState, message: Extract<DeskMessage, { kind: 'ask' }>, now: number): Tell[] {
+  const { incidentWorkflowId: asker, alertType } = message;
   if (!desk.followers.includes(asker)) desk.followers.push(asker);
+  // An owner past its longest wait ended without saying so (terminated, or an older run): it is replaced.
+  const closed: Tell[] = [];
+  const stale = desk.question;
+  if (stale && stale.untilMs !== undefined && now > stale.untilMs && stale.owner !== asker) {
+    desk.followers = desk.followers.filter((f) => f !== stale.owner);
+    desk.question = undefined;
+    for (const j of stale.joined)
+      if (j.workflowId !== asker)
+        closed.push({
+          to: j.workflowId,
+          news: { kind: 'question-closed', owner: stale.owner, unanswered: true },
+        });
+  }
   if (desk.followers.length > FOLLOWERS_LIMIT)
     desk.followers.splice(0, desk.followers.length - FOLLOWERS_LIMIT);
   const question = desk.question;
-  if (!question || question.owner === asker) {
-    desk.question = question ?? { owner: asker, alertType, joined: [] };
-    return [{ to: asker, news: { kind: 'question', owner: asker } }];
+  if (question && question.owner === asker) {
+    // The owner asks again (it decides again after a limit): its question lasts as long as its new wait.
+    if (message.untilMs !== undefined) question.untilMs = Math.max(question.untilMs ?? 0, message.untilMs);
+    return [...closed, { to: asker, news: { kind: 'question', owner: asker } }];
   }
-  if (!question.joined.some((j) => j.workflowId === asker))
+  if (!question) {
+    desk.question = {
+      owner: asker,
+      alertType,
+      joined: [],
+      ...(message.untilMs !== undefined ? { untilMs: message.untilMs } : {}),
+    };
+    return [...closed, { to: asker, news: { kind: 'question', owner: asker } }];
+  }
+  if (!question.joined.some((j) => j.workflowId === asker)) {
     question.joined.push({ workflowId: asker, alertType });
+    if (question.joined.length > FOLLOWERS_LIMIT)
+      question.joined.splice(0, question.joined.length - FOLLOWERS_LIMIT);
+  }
   return [
     { to: asker, news: { kind: 'question', owner: question.owner } },
     { to: question.owner, news: { kind: 'joined', incidentWorkflowId: asker, alertType } },
@@ -134,4 +167,22 @@ function startedOutside(context: { holder?: string; actions: readonly DeskAction
       atMs >= a.grantedAt - OWN_START_GRACE_MS &&
       atMs <= (a.releasedAt ?? Number.POSITIVE_INFINITY) + OWN_START_GRACE_MS,
   );
+}
+
+/**
+ * A start from outside Medic that says nothing new to an incident: the start its diagnosis already saw, or
+ * one more turn of the restart loop the incident is about (the engine restarting it is the fault, not a fix).
+ * Why it is ignored, or undefined when the news counts.
+ */
+export function outsideStartToIgnore(
+  news: TargetNews,
+  incident: { target: string; restartLoop: boolean; seenStartedAt?: string },
+): string | undefined {
+  if (news.kind !== 'restarted' || news.by) return undefined;
+  if (incident.restartLoop)
+    return `${incident.target} started at ${news.at}: one more turn of its restart loop, not a fix`;
+  const seen = incident.seenStartedAt;
+  if (news.startedAt && seen && Date.parse(news.startedAt) === Date.parse(seen))
+    return `${incident.target} started at ${news.startedAt}, the start its diagnosis already saw`;
+  return undefined;
 }

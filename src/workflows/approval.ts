@@ -9,6 +9,7 @@ import { secondsText } from '../domain/incident.js';
 import { checkDecisionPayload, checkPassedDecision } from '../domain/message-checks.js';
 import type { TargetNews } from '../domain/target-desk.js';
 import type { DecisionChannel, DecisionPayload, DecisionResult } from '../domain/types.js';
+import { climbLadder } from './approval-ladder.js';
 import { tell } from './incident/record.js';
 import type { IncidentRun } from './incident/run.js';
 import type { ResumePoint } from './incident/types.js';
@@ -67,6 +68,13 @@ export class ApprovalDesk {
       const problem = checkPassedDecision(passed);
       if (problem) return this.run.record('decision-refused', `a passed decision was refused: ${problem}`);
       const { verdict, by, comment, channel, via } = passed;
+      // Only the other incidents of this question may pass a decision on.
+      const partners = [this.run.state.approval?.joined, ...this.run.joiners.map((j) => j.workflowId)];
+      if (!partners.includes(via))
+        return this.run.record(
+          'decision-refused',
+          `a decision passed on from ${via}, which shares no question with this incident, was refused`,
+        );
       this.take({ verdict, payload: { by, ...(comment ? { comment } : {}) }, channel, via });
     });
     for (const [update, verdict] of [
@@ -133,7 +141,9 @@ export class ApprovalDesk {
   }
 
   private awaiting(): boolean {
-    return this.run.state.status === 'AWAITING_APPROVAL' && this.decision === undefined;
+    return (
+      this.run.state.status === 'AWAITING_APPROVAL' && this.decision === undefined && !this.run.withdrawing
+    );
   }
 
   /**
@@ -146,9 +156,9 @@ export class ApprovalDesk {
     const { levels, maxWaitMs } = run.settings.escalation;
     const escalatedTo = run.state.escalatedTo ?? [];
     run.state.escalatedTo = escalatedTo;
-    const restartedSince = run.news.length;
-    const restarted = () => run.news.slice(restartedSince).find(isRestart);
-    const closed = () => run.news.slice(restartedSince).find(isClosed);
+    // News from the asking on, also what came between two of its waits (deciding again, a health check).
+    const restarted = () => run.newsSince('restarted', wait.waitStartedMs);
+    const closed = () => run.newsSince('question-closed', wait.waitStartedMs);
     for (;;) {
       const now = Date.now();
       const remaining = maxWaitMs - (now - wait.waitStartedMs);
@@ -187,26 +197,8 @@ export class ApprovalDesk {
       const waited = Date.now() - wait.waitStartedMs;
       if (waited >= maxWaitMs) return { kind: 'unanswered' };
       if (wait.joined) continue;
-      await this.climb(wait, waited);
+      await climbLadder(this.run, wait, waited);
     }
-  }
-
-  private async climb(wait: DecisionWait, waited: number): Promise<void> {
-    const { run } = this;
-    const { levels } = run.settings.escalation;
-    wait.level += 1;
-    const recipient = levels[wait.level] ?? 'on-call';
-    (run.state.escalatedTo ?? []).push(recipient);
-    run.record('escalated', `no decision after ${secondsText(waited)}: escalated to ${recipient}`);
-    const message = `no decision after ${secondsText(waited)}; ${wait.reason}; proposed: ${wait.proposed}`;
-    await tell(
-      run,
-      'escalated',
-      'critical',
-      `still waiting for approval of ${run.state.workflowId}`,
-      message,
-      recipient,
-    );
   }
 
   /** The start of a wait: the incident awaits approval and the first level of the ladder is told. */
@@ -243,8 +235,9 @@ export class ApprovalDesk {
   forget(): void {
     this.decision = undefined;
   }
-}
 
-const isRestart = (n: TargetNews): n is Extract<TargetNews, { kind: 'restarted' }> => n.kind === 'restarted';
-const isClosed = (n: TargetNews): n is Extract<TargetNews, { kind: 'question-closed' }> =>
-  n.kind === 'question-closed';
+  /** A decision taken while the incident was busy between two waits (deciding again, checking health). */
+  pending(): Decision | undefined {
+    return this.decision;
+  }
+}

@@ -202,6 +202,24 @@ export const PATCHES = {
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },
+  'sweep-raises-again-after-failure': {
+    changed:
+      'the sweep may raise an anomaly again only after an incident that failed or was escalated for real: not after a rejection (a person said leave it), a dry run or a refusal, which would ask again at every sweep',
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'sweep-opened incidents that ended before 2026-12-05',
+    fixtures: { oldPath: judgment(['incident-noop-unhealthy']), newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-06'),
+    stage: 'active',
+  },
+  'noop-without-proposal-escalates': {
+    changed:
+      "a model's NOOP on an unhealthy target, when the rules propose nothing either (NOOP, ESCALATE), escalates to a person instead of asking them to approve doing nothing",
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents diagnosed NOOP before 2026-12-05',
+    fixtures: { oldPath: judgment(['incident-noop-unhealthy']), newPath: [] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-06'),
+    stage: 'active',
+  },
 } as const satisfies Record<string, PatchRecord>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -21,7 +21,10 @@ let proxy: EngineProxy;
 let slack: NotifyReceiver;
 let stack: E2eStack;
 let DEMO = '';
-type GuardAnswer = { guard: { restartsLastHour: number } };
+type GuardAnswer = {
+  guard: { restartsLastHour: number };
+  budget: { lastHour: number; lastDay: number } | null;
+};
 let id = '';
 
 const { incident, awaitIncident } = incidentReader(() => stack.apiUrl);
@@ -217,6 +220,7 @@ describe.skipIf(Boolean(skipReason))('judgment: one action, at most one question
     const before = proxy.restartsOf(id);
     const since = Date.now();
     const guardBefore = (await (await fetch(`${stack.apiUrl}/guards/${DEMO}`)).json()) as GuardAnswer;
+    const runbookBefore = await new RunbookStore(stack.runbookPath).read();
     expect(
       (
         await send({
@@ -249,6 +253,9 @@ describe.skipIf(Boolean(skipReason))('judgment: one action, at most one question
     expect(proxy.restartsOf(id) - before).toBe(0); // the person's went to the engine itself, not through Medic
     const guardAfter = (await (await fetch(`${stack.apiUrl}/guards/${DEMO}`)).json()) as GuardAnswer;
     expect(guardAfter.guard.restartsLastHour).toBe(guardBefore.guard.restartsLastHour);
+    // Nothing spent from the budget, nothing learned: the fix was not Medic's.
+    expect(guardAfter.budget).toEqual(guardBefore.budget);
+    expect(await new RunbookStore(stack.runbookPath).read()).toEqual(runbookBefore);
   });
 
   it('the backtest reproduces every decision taken here, those taken again included', {

@@ -5,6 +5,7 @@ import {
   newBudgetState,
   newGuardState,
   nextQueued,
+  RESERVED_FOR_NEXT_STEP_MS,
   refundBudget,
   releaseLease,
   requestLease,
@@ -270,5 +271,48 @@ describe('global budget', () => {
       refusal: { kind: 'budget', until: at(24 * 60 * MINUTE) },
     });
     expect(spendBudget(state, budget(), 24 * 60 * MINUTE).kind).toBe('granted');
+  });
+});
+
+describe("a plan's steps at the guard", () => {
+  it("keeps the target for a plan's next step: no cooldown between its steps, nobody else first, counted in the hour", () => {
+    const state = newGuardState('svc', limits);
+    const plan = request({ incidentWorkflowId: 'incident-svc-plan' });
+    const other = request({ incidentWorkflowId: 'incident-svc-other' });
+    expect(requestLease(state, plan, 0).kind).toBe('granted');
+    releaseLease(state, plan.requestId, 'step-done', MINUTE);
+    // Another incident arriving between the steps waits, though no lease is held.
+    expect(requestLease(state, other, MINUTE + 1).kind).toBe('queued');
+    expect(nextQueued(state, MINUTE + 2)).toBeUndefined();
+    expect(snapshotGuard(state, MINUTE + 2).reserved).toEqual({
+      incidentWorkflowId: 'incident-svc-plan',
+      until: new Date(MINUTE + RESERVED_FOR_NEXT_STEP_MS).toISOString(),
+    });
+    // The plan's next step is granted at once, within what would be the cooldown.
+    const step2 = request({ incidentWorkflowId: 'incident-svc-plan' });
+    expect(requestLease(state, step2, 2 * MINUTE).kind).toBe('granted');
+    releaseLease(state, step2.requestId, 'succeeded', 3 * MINUTE);
+    // The step counted: two of the hour's three actions are spent; the cooldown runs from the plan's end.
+    expect(snapshotGuard(state, 3 * MINUTE).restartsLastHour).toBe(2);
+    const served = nextQueued(state, 3 * MINUTE);
+    expect(served?.request.requestId).toBe(other.requestId);
+    expect(served?.decision).toMatchObject({ kind: 'denied', refusal: { kind: 'acted-meanwhile' } });
+  });
+
+  it("neither counts a plan's step as a success nor a failure, and frees the target when the plan does not go on", () => {
+    const state = newGuardState('svc', { ...limits, breakerThreshold: 1 });
+    const plan = request({
+      incidentWorkflowId: 'incident-svc-plan',
+      limits: { ...limits, breakerThreshold: 1 },
+    });
+    requestLease(state, plan, 0);
+    expect(releaseLease(state, plan.requestId, 'step-done', MINUTE).breakerOpened).toBeUndefined();
+    expect(state.consecutiveFailures).toBe(0);
+    const other = request({ incidentWorkflowId: 'incident-svc-other' });
+    expect(requestLease(state, other, 2 * MINUTE).kind).toBe('queued');
+    // Five minutes on, the plan has not asked again: the queue is served (here refused by the cooldown
+    // the step started, as any action's).
+    tickGuard(state, MINUTE + RESERVED_FOR_NEXT_STEP_MS);
+    expect(nextQueued(state, MINUTE + RESERVED_FOR_NEXT_STEP_MS)?.request.requestId).toBe(other.requestId);
   });
 });

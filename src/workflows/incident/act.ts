@@ -11,6 +11,7 @@ import { EngineOutage, whileEngineAway } from './engine-outage.js';
 import { describeFailure } from './failures.js';
 import { verifiedHealthy, verifyTargetHealth } from './health.js';
 import { incidentMetrics } from './metrics.js';
+import { leaveTarget } from './question.js';
 import type { IncidentRun } from './run.js';
 import { type DiagnoseAgain, type Ended, type Ending, ended } from './types.js';
 
@@ -56,6 +57,9 @@ export async function givingBackTheLease(
         desks.permits.release(lease, acted ? 'failed' : 'not-acted'),
       );
     }
+    // Its question goes with it: the guard hands the next asker the question, and tells those who joined.
+    if (isCancellation(err) && run.askedGuard)
+      await CancellationScope.nonCancellable(() => leaveTarget(run, desks.permits.guardId, false));
     throw err;
   }
 }

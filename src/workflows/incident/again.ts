@@ -3,6 +3,7 @@
 // acts and withdraws its question. A person can still decide first; a breaker keeps waiting for one.
 import type { Refusal } from '../../domain/guard.js';
 import { decideRemediation } from '../../domain/policy.js';
+import type { TargetNews } from '../../domain/target-desk.js';
 import type { Diagnosis } from '../../domain/types.js';
 import { isPatched } from '../versions.js';
 import { noteDecision } from './decision-record.js';
@@ -16,7 +17,11 @@ export async function decideAgain(
   run: IncidentRun,
   desks: Desks,
   diagnosis: Diagnosis,
-): Promise<Extract<Decided, { kind: 'permitted' }> | { kind: 'wait'; limitEndsAtMs: number | undefined }> {
+): Promise<
+  | { kind: 'permitted'; requestId: string; decided: Extract<Decided, { kind: 'permitted' }>; detail: string }
+  | { kind: 'acted-meanwhile'; news: Extract<TargetNews, { kind: 'restarted' }> }
+  | { kind: 'wait'; limitEndsAtMs: number | undefined }
+> {
   const { state, settings } = run;
   const previous = state.decisions?.at(-1);
   const context = {
@@ -35,18 +40,31 @@ export async function decideAgain(
   if (!permit.ok) {
     incidentMetrics.denied(permit.refusal);
     Object.assign(decision, { outcome: 'asked', permitDenied: permit.reason });
+    const { refusal } = permit;
+    if (refusal.kind === 'acted-meanwhile' && refusal.by) {
+      // Another incident acted on the target while this one waited in line: look, do not ask again.
+      Object.assign(decision, { outcome: 'recorded', actedMeanwhile: true });
+      run.record('decided-again', `${refusal.by} acted on ${state.target} meanwhile: checking it`);
+      const at = new Date().toISOString();
+      return { kind: 'acted-meanwhile', news: { kind: 'restarted', at, by: refusal.by } };
+    }
     run.record('decided-again', `still outside the limits: ${permit.reason}`);
-    return { kind: 'wait', limitEndsAtMs: limitThatEnds(permit.refusal) };
+    return { kind: 'wait', limitEndsAtMs: limitThatEnds(refusal) };
   }
   const detail = `decided again: the limit it waited for ended at ${limit}; acting without a person`;
   run.record('decided-again', detail);
-  await withdrawQuestion(run, detail);
+  const decided = { kind: 'permitted' as const, requestId: permit.requestId, diagnosis };
+  return { kind: 'permitted', requestId: permit.requestId, decided, detail };
+}
+
+/** The decided-again action goes ahead: the question is withdrawn and the approval says why nobody decided. */
+export function actingWithoutPerson(run: IncidentRun, detail: string): void {
+  const { state } = run;
   state.approval = {
     required: false,
     reason: detail,
     ...(state.approval?.with ? { with: state.approval.with } : {}),
   };
-  return { kind: 'permitted', requestId: permit.requestId, diagnosis };
 }
 
 /**
@@ -57,7 +75,13 @@ export async function withdrawQuestion(run: IncidentRun, why: string): Promise<v
   const { state } = run;
   if (state.status !== 'AWAITING_APPROVAL' || state.approval?.joined) return;
   const first = run.settings.escalation.levels[0];
-  await tell(run, 'approval-withdrawn', 'info', `${state.workflowId} no longer needs anyone`, why, first);
+  // No decision is taken while people are told (the status changes after): the question is going.
+  run.withdrawing = true;
+  try {
+    await tell(run, 'approval-withdrawn', 'info', `${state.workflowId} no longer needs anyone`, why, first);
+  } finally {
+    run.withdrawing = false;
+  }
 }
 
 /** A refusal whose limit ends by itself (not a breaker, which a person resets): the incident decides again then. */

@@ -8,7 +8,7 @@ import type { TargetNews } from '../../domain/target-desk.js';
 import type { Diagnosis } from '../../domain/types.js';
 import type { Decision, DecisionWait } from '../approval.js';
 import { isPatched } from '../versions.js';
-import { decideAgain, withdrawQuestion } from './again.js';
+import { actingWithoutPerson, decideAgain, withdrawQuestion } from './again.js';
 import type { Desks } from './desks.js';
 import { checkHealthNow, verifiedHealthy } from './health.js';
 import { ownerOfQuestion, passDecision } from './question.js';
@@ -40,7 +40,18 @@ export async function askPerson(
         break;
       case 'limit-ended': {
         const again = await decideAgain(run, desks, diagnosis);
-        if (again.kind === 'permitted') return again;
+        if (again.kind === 'acted-meanwhile') return restartedMeanwhile(run, diagnosis, again.news);
+        const pending = desks.approvals.pending();
+        if (again.kind === 'permitted' && pending) {
+          // A person decided while the lease was fetched: their word stands over the policy's.
+          await desks.permits.release(again.requestId, 'not-acted');
+          return onDecision(run, desks, diagnosis, approvalReason, pending, wait.waitStartedMs);
+        }
+        if (again.kind === 'permitted') {
+          await withdrawQuestion(run, again.detail);
+          actingWithoutPerson(run, again.detail);
+          return again.decided;
+        }
         wait.limitEndsAtMs = again.limitEndsAtMs;
         break;
       }
@@ -117,7 +128,7 @@ async function onDecision(
     verdict,
     `by ${payload.by} via ${channel}${passed}${payload.comment ? `: ${payload.comment}` : ''}`,
   );
-  await passDecision(run, decision);
+  const untold = await passDecision(run, decision);
   if (verdict === 'rejected') {
     return ended({
       kind: 'rejected',
@@ -126,34 +137,53 @@ async function onDecision(
       ...(payload.comment ? { comment: payload.comment } : {}),
     });
   }
-  if (joined) return awaitOwnersAction(run, diagnosis, joined, askedAtMs);
-  // Decided: no second decision may be taken while the lease is fetched.
-  run.setStatus('REMEDIATING', `approved by ${payload.by}; asking ${desks.permits.guardId} for the lease`);
-  const permit = await run.timed('decide', () => desks.permits.acquire(payload.by));
-  if (permit.ok) return { kind: 'permitted', requestId: permit.requestId, diagnosis };
-  return ended({ kind: 'escalated', reason: `approved by ${payload.by}, but ${permit.reason}` });
+  if (joined && !untold.includes(joined)) {
+    const owners = await awaitOwnersAction(run, diagnosis, joined, askedAtMs);
+    if (owners.kind !== 'act-yourself') return owners;
+    run.record('acting-for-owner', owners.reason);
+  }
+  return approvedAction(run, desks, diagnosis, payload.by);
 }
 
-/** Approved on a joined question: the question's owner acts, once; this incident verifies what came of it. */
+/** Approved: the incident fetches the lease (the approval waives the guard's limits) and acts. */
+async function approvedAction(
+  run: IncidentRun,
+  desks: Desks,
+  diagnosis: Diagnosis,
+  by: string,
+): Promise<Decided> {
+  // Decided: no second decision may be taken while the lease is fetched.
+  run.setStatus('REMEDIATING', `approved by ${by}; asking ${desks.permits.guardId} for the lease`);
+  const permit = await run.timed('decide', () => desks.permits.acquire(by));
+  if (permit.ok) return { kind: 'permitted', requestId: permit.requestId, diagnosis };
+  return ended({ kind: 'escalated', reason: `approved by ${by}, but ${permit.reason}` });
+}
+
+/**
+ * Approved on a joined question: the question's owner acts, once; this incident verifies what came of it.
+ * An owner that ended before it acted (its question closed), or did not act in time, leaves the approved
+ * action to this incident.
+ */
 async function awaitOwnersAction(
   run: IncidentRun,
   diagnosis: Diagnosis,
   owner: string,
   askedAtMs: number,
-): Promise<Decided> {
+): Promise<Decided | { kind: 'act-yourself'; reason: string }> {
   const { state } = run;
   run.setStatus('REMEDIATING', `approved; ${owner}, whose question this joined, acts on ${state.target}`);
-  const restart = () => run.news.filter(isRestart).find((n) => Date.parse(n.at) >= askedAtMs);
+  const restart = () => run.newsSince('restarted', askedAtMs);
+  const closed = () => run.newsSince('question-closed', askedAtMs);
   const waitMs = run.settings.guard.leaseTtlMs * 2;
-  await condition(() => restart() !== undefined, waitMs, {
+  await condition(() => restart() !== undefined || closed() !== undefined, waitMs, {
     summary: `wait for ${owner} to act on ${state.target}`,
   });
   const news = restart();
   if (news) return restartedMeanwhile(run, diagnosis, news);
-  return {
-    kind: 'diagnose-again',
-    reason: `${owner} did not act on ${state.target} within ${secondsText(waitMs)}`,
-  };
+  const why = closed()
+    ? `${owner} ended without acting on ${state.target}`
+    : `${owner} did not act on ${state.target} within ${secondsText(waitMs)}`;
+  return { kind: 'act-yourself', reason: `${why}: this incident acts on the approval itself` };
 }
 
 /** Restarted meanwhile: this incident neither acts nor asks, it verifies; still failing, it looks again. */
@@ -191,5 +221,3 @@ export async function resolvedAndHealthy(run: IncidentRun): Promise<boolean> {
   run.resolvedBySender = undefined;
   return false;
 }
-
-const isRestart = (n: TargetNews): n is Extract<TargetNews, { kind: 'restarted' }> => n.kind === 'restarted';

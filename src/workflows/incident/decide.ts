@@ -91,7 +91,15 @@ async function nothingToDoIfHealthy(
     return ended({ kind: 'nothing-to-do', reason: `${reason}; ${health.detail}` });
   }
   const rules = diagnosis.rulesProposal ?? { action: 'RESTART' as const, rootCause: diagnosis.rootCause };
+  const unhealthy = `the diagnosis (${diagnosis.source}) proposes nothing, but ${run.state.target} is not healthy (${health.detail})`;
+  if (
+    (rules.action === 'NOOP' || rules.action === 'ESCALATE') &&
+    isPatched('noop-without-proposal-escalates')
+  ) {
+    Object.assign(decision, { outcome: 'escalated', unhealthyNoop: true });
+    return ended({ kind: 'escalated', reason: `${unhealthy}, and the rules propose nothing to do either` });
+  }
   Object.assign(decision, { outcome: 'asked', unhealthyNoop: true });
-  const why = `the diagnosis (${diagnosis.source}) proposes nothing, but ${run.state.target} is not healthy (${health.detail}); the rules propose ${rules.action} (${rules.rootCause})`;
+  const why = `${unhealthy}; the rules propose ${rules.action} (${rules.rootCause})`;
   return askPerson(run, desks, { ...diagnosis, action: rules.action }, why);
 }

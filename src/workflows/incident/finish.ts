@@ -19,7 +19,7 @@ export async function finish(run: IncidentRun, desks: Desks, ending: Ending): Pr
   await close(run, ending);
   // After the closing, so that a history that reached the closing replays its commands as they were.
   await leaveTarget(run, desks.permits.guardId, ending.kind === 'escalated' && ending.unanswered === true);
-  if (!VERIFIED.has(ending.kind)) await letTheSweepRaiseItAgain(run);
+  if (sweepMayRaiseAgain(run, ending)) await letTheSweepRaiseItAgain(run);
   return run.state;
 }
 
@@ -30,6 +30,18 @@ const VERIFIED: ReadonlySet<Ending['kind']> = new Set([
   'recovered-by-itself',
   'nothing-to-do',
 ]);
+
+/**
+ * After a failure or a real escalation the anomaly may be raised again. Not after a rejection (a person
+ * said leave it), a dry run or a refusal: the next sweep would ask again, and again. Older histories raised
+ * it after every ending that did not see the target healthy.
+ */
+function sweepMayRaiseAgain(run: IncidentRun, ending: Ending): boolean {
+  if (VERIFIED.has(ending.kind)) return false;
+  if (run.state.evidence?.via !== 'sweep') return false;
+  if (!isPatched('sweep-raises-again-after-failure')) return true;
+  return (ending.kind === 'failed' || ending.kind === 'escalated') && !run.dryRun;
+}
 
 async function close(run: IncidentRun, ending: Ending): Promise<IncidentState> {
   const { state } = run;

@@ -13,25 +13,28 @@ import type { IncidentRun } from './run.js';
 
 /** How long the guard may take to say who owns the question; past it, the incident asks on its own. */
 const OWNER_ANSWER_MS = 30_000;
+/** How long past its longest wait an owner's question stands before the guard takes the owner for gone. */
+const QUESTION_MARGIN_MS = 10 * 60_000;
 
 /** The owner of the target's question (this incident's own id when it asks the people itself). */
 export async function ownerOfQuestion(run: IncidentRun, guardId: string): Promise<string> {
   const self = run.state.workflowId;
   if (!isPatched('one-question-per-target')) return self;
   run.askedGuard = true;
-  const since = run.news.length;
+  const since = Date.now();
   const told = await tellGuard(run, guardId, {
     kind: 'ask',
     incidentWorkflowId: self,
     alertType: run.state.alertType,
+    untilMs: since + run.settings.escalation.maxWaitMs + QUESTION_MARGIN_MS,
   });
   if (!told) return self;
-  const answer = () => run.news.slice(since).find((n) => n.kind === 'question');
+  const answer = () => run.newsSince('question', since);
   await condition(() => answer() !== undefined, OWNER_ANSWER_MS, {
     summary: `ask ${guardId} who owns the question`,
   });
   const owner = answer();
-  return owner?.kind === 'question' ? owner.owner : self;
+  return owner?.owner ?? self;
 }
 
 /** The incident no longer waits on its target (it ended); `unanswered`: nobody decided its question. */
@@ -46,10 +49,14 @@ export async function leaveTarget(run: IncidentRun, guardId: string, unanswered:
   await tellGuard(run, guardId, message);
 }
 
-/** A decision on one incident of a joined question goes to the other(s); `via` names where it was taken. */
-export async function passDecision(run: IncidentRun, decision: Decision): Promise<void> {
+/**
+ * A decision on one incident of a joined question goes to the other(s); `via` names where it was taken.
+ * Resolves with the incidents that could not be told (they ended).
+ */
+export async function passDecision(run: IncidentRun, decision: Decision): Promise<string[]> {
+  const untold: string[] = [];
   const approval = run.state.approval;
-  const others = [approval?.joined, ...(approval?.with ?? []).map((w) => w.workflowId)].filter(
+  const others = [approval?.joined, ...run.joiners.map((w) => w.workflowId)].filter(
     (id): id is string => id !== undefined && id !== decision.via,
   );
   const { verdict, payload, channel } = decision;
@@ -68,9 +75,11 @@ export async function passDecision(run: IncidentRun, decision: Decision): Promis
       } catch (err) {
         if (isCancellation(err)) throw err;
         run.record('decision-not-passed', `${id} could not be told: ${describeFailure(err)}`);
+        untold.push(id);
       }
     }),
   );
+  return untold;
 }
 
 /** Signals the guard, starting it when it does not run yet; false when it could not be told. */

@@ -10,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MedicActivities } from '../../activities/index.js';
+import { ENGINE_ALERT_TYPES } from '../../domain/engine-events.js';
 import {
   type AlertLedger,
   applyAlert,
@@ -22,7 +23,7 @@ import { addPhase, incidentCurrentDetails } from '../../domain/incident-story.js
 import { checkAlertPayload, checkResolvedPayload, checkTargetNews } from '../../domain/message-checks.js';
 import { hostTaskQueue, LOCAL_HOST, runbookTaskQueue } from '../../domain/naming.js';
 import type { IncidentSettings } from '../../domain/settings.js';
-import type { TargetNews } from '../../domain/target-desk.js';
+import { outsideStartToIgnore, type TargetNews } from '../../domain/target-desk.js';
 import type { IncidentState, IncidentStatus, Phase, ResolvedPayload } from '../../domain/types.js';
 import { alertSignal, resolvedSignal, statusQuery, targetNewsSignal } from '../messages.js';
 import { IncidentSeverityKey, IncidentStatusKey } from '../search-attributes.js';
@@ -59,8 +60,12 @@ export class IncidentRun {
   readonly routes: ActivityRoutes | undefined;
   /** Steps that need the engine wait for it while it does not answer (MEDIC_ENGINE_OUTAGE_WAIT). */
   readonly waitsForEngine: boolean;
-  /** What the target's guard told this incident, oldest first (its question, its restarts). */
-  readonly news: TargetNews[] = [];
+  /** What the target's guard told this incident, oldest first, each with when it came (the workflow clock). */
+  readonly news: Array<{ atMs: number; news: TargetNews }> = [];
+  /** Joiners heard of before the question's approval state existed (both news can come in one activation). */
+  joiners: Array<{ workflowId: string; alertType: string }> = [];
+  /** The question is being withdrawn (still AWAITING_APPROVAL while people are told): no decision is taken. */
+  withdrawing = false;
   /** This incident asked its guard's question (so it follows the target): it says `done` when it ends. */
   askedGuard = false;
 
@@ -77,6 +82,8 @@ export class IncidentRun {
     this.settings = input.settings;
     this.activities = incidentActivities(input.settings, this.routes, this.waitsForEngine);
     this.dryRun = input.resume?.dryRun ?? false;
+    this.askedGuard = input.resume?.following ?? false;
+    this.joiners = input.resume?.joiners ?? [];
     this.state =
       input.resume?.state ??
       input.refused ??
@@ -118,27 +125,13 @@ export class IncidentRun {
     this.showDetails();
   }
 
-  /**
-   * The worker that runs the workflows owns the safety settings (dry-run, severity table, limits,
-   * budgets): the starter's, captured by the API or the watcher, only show where they differ. Incidents
-   * that began before this rule keep the settings they started with.
-   */
-  async adoptWorkerSettings(): Promise<void> {
-    if (!isPatched('settings-from-worker')) return;
-    const { workerIncidentSettings } = proxyLocalActivities<MedicActivities>({
-      startToCloseTimeout: '10s',
-      retry: { maximumAttempts: 5, initialInterval: '1s' },
-    });
-    const { settings, differing } = await workerIncidentSettings({
-      workflowId: this.state.workflowId,
-      starter: this.input.settings,
-    });
-    this.settings = settings;
-    this.activities = incidentActivities(settings, this.routes, this.waitsForEngine);
-    if (differing.length > 0) {
-      const keys = differing.join(', ');
-      this.record('settings-differ', `the starter's ${keys} differ from the worker's; the worker's apply`);
-    }
+  /** The first news of `kind` that came at or after `sinceMs` (the workflow clock). */
+  newsSince<K extends TargetNews['kind']>(
+    kind: K,
+    sinceMs: number,
+  ): Extract<TargetNews, { kind: K }> | undefined {
+    const found = this.news.find((n) => n.atMs >= sinceMs && n.news.kind === kind);
+    return found?.news as Extract<TargetNews, { kind: K }> | undefined;
   }
 
   /** Temporal suggests a new run, or the history has grown past the configured limit. */
@@ -154,7 +147,14 @@ export class IncidentRun {
       'continued-as-new',
       `history at ${workflowInfo().historyLength} events: continuing in a new run`,
     );
-    const resume: IncidentResume = { state: this.state, ledger: this.ledger, dryRun: this.dryRun, waiting };
+    const resume: IncidentResume = {
+      state: this.state,
+      ledger: this.ledger,
+      dryRun: this.dryRun,
+      waiting,
+      ...(this.askedGuard ? { following: true } : {}),
+      ...(this.joiners.length > 0 ? { joiners: this.joiners } : {}),
+    };
     const { refused: _refused, seenDeliveries: _seen, ...rest } = this.input;
     return continueAsNew<(input: IncidentWorkflowInput) => Promise<IncidentState>>({
       ...rest,
@@ -179,16 +179,22 @@ export class IncidentRun {
     });
     setHandler(targetNewsSignal, (news) => {
       if (checkTargetNews(news)) return;
-      this.news.push(news);
+      const { target, alertType, diagnosis } = this.state;
+      const seen = diagnosis?.observed.startedAt;
+      const restartLoop = alertType === ENGINE_ALERT_TYPES.restartLoop;
+      const ignored = outsideStartToIgnore(news, {
+        target,
+        restartLoop,
+        ...(seen ? { seenStartedAt: seen } : {}),
+      });
+      if (ignored) return this.record('restart-ignored', ignored);
+      this.news.push({ atMs: Date.now(), news });
       if (this.news.length > NEWS_KEPT) this.news.shift();
       if (news.kind === 'joined') {
-        const approval = this.state.approval;
         const joined = { workflowId: news.incidentWorkflowId, alertType: news.alertType };
-        if (approval)
-          approval.with = [
-            ...(approval.with ?? []).filter((w) => w.workflowId !== joined.workflowId),
-            joined,
-          ];
+        this.joiners = [...this.joiners.filter((w) => w.workflowId !== joined.workflowId), joined];
+        const approval = this.state.approval;
+        if (approval) approval.with = this.joiners;
         this.record('question-joined', `${joined.workflowId} (${joined.alertType}) joined this question`);
       }
     });

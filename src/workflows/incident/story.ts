@@ -16,6 +16,7 @@ import { finish } from './finish.js';
 import { reopen, watchForRecurrence } from './recurrence.js';
 import { IncidentRun } from './run.js';
 import type { Ending, IncidentWorkflowInput, ResumePoint } from './types.js';
+import { adoptWorkerSettings } from './worker-settings.js';
 
 export type { IncidentWorkflowInput } from './types.js';
 
@@ -26,7 +27,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   desks.approvals.listen();
   desks.permits.listen();
   if (input.refused) return absorbWhileRefused(run);
-  await run.adoptWorkerSettings();
+  await adoptWorkerSettings(run);
   if (input.resume) keepDryRun(run);
   const waiting = input.resume?.waiting;
   if (waiting?.for === 'recurrence') return healUntilItSticks(run, desks, waiting);

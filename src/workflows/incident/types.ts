@@ -40,6 +40,10 @@ export interface IncidentResume {
   ledger: AlertLedger;
   dryRun: boolean;
   waiting: ResumePoint;
+  /** It follows its target at the guard (it asked its question): the new run says `done` when it ends. */
+  following?: boolean;
+  /** The incidents that joined its question. */
+  joiners?: Array<{ workflowId: string; alertType: string }>;
 }
 
 /**
