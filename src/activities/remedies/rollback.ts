@@ -46,6 +46,7 @@ export async function rollbackOnce(
 ): Promise<RollbackResult> {
   const keptAs = keptName(input.target, input.expectedContainerId);
   const images = { fromImageId: input.expectedImageId, toImageId: input.toImageId };
+  const engine = await engineThatCan(runtime, 'recreate');
   const named = await runtime.inspect(input.target);
   const kept = await runtime.inspect(keptAs);
   if (kept && (kept.id !== input.expectedContainerId || !kept.managed)) {
@@ -72,7 +73,12 @@ export async function rollbackOnce(
         FAILURE.preconditionFailed,
       );
     }
-    const engine = await engineThatCan(runtime, 'recreate');
+    if (sameImage(input.toImageId, input.expectedImageId)) {
+      throw final(
+        `${input.target} runs image ${short(input.toImageId)} already; nothing to roll back`,
+        FAILURE.preconditionFailed,
+      );
+    }
     if (!(await engine.imageExists(input.toImageId))) {
       throw final(
         `image ${short(input.toImageId)} is no longer on the engine (pruned or retagged); nothing to roll back to`,
@@ -95,7 +101,6 @@ export async function rollbackOnce(
     );
   }
   // The bad container is kept: the new one is made (if not yet) and started (if not yet).
-  const engine = await engineThatCan(runtime, 'recreate');
   if (!named) {
     if (options.dryRun) return wouldHave(`create ${input.target} on image ${short(input.toImageId)}`);
     acted = true;
