@@ -368,6 +368,9 @@ describe.skipIf(Boolean(skipReason))('remedy activities on real engines', () => 
       const cgroup =
         "const f=require('fs');for(const p of ['/sys/fs/cgroup/memory/memory.limit_in_bytes','/sys/fs/cgroup/memory.max'])try{console.log(f.readFileSync(p,'utf8').trim());break}catch{}";
       expect(Number(await readInside(e, info.id, cgroup))).toBe(384 * MiB);
+      // The engine keeps it: a restart does not put the old limit back.
+      await e.runtime.restart(info.id, { stopTimeoutMs: 5000 });
+      expect(Number(await readInside(e, info.id, cgroup))).toBe(384 * MiB);
       expect((await run(activities.raiseMemoryLimit, raise, { attempt: 2 })).result.outcome).toBe(
         'already-raised',
       );
