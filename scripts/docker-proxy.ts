@@ -15,7 +15,10 @@ export const HAPROXY_BINARY = '/usr/sbin/haproxy';
 
 export interface AllowedCall {
   method: 'GET' | 'HEAD' | 'POST' | 'DELETE';
-  /** An Engine API path; `{id}` stands for a container's or an exec's id or name. */
+  /**
+   * An Engine API path; `{id}` stands for a container's or an exec's id or name, `{image}` for an image id
+   * (`sha256:` and 64 hex digits: an image is reached by its id only, never by a name).
+   */
   path: string;
   why: string;
 }
@@ -27,19 +30,23 @@ export function readAllowlist(): AllowedCall[] {
   for (const call of list.calls) {
     if (!['GET', 'HEAD', 'POST', 'DELETE'].includes(call.method))
       throw new Error(`${ALLOWLIST_FILE}: method ${call.method} of ${call.path} is not one the proxy knows`);
-    if (!/^(\/([a-z_]+|\{id\}))+$/.test(call.path))
-      throw new Error(`${ALLOWLIST_FILE}: ${call.path} is not a plain path (letters, _ and {id} only)`);
+    if (!/^(\/([a-z_]+|\{id\}|\{image\}))+$/.test(call.path))
+      throw new Error(
+        `${ALLOWLIST_FILE}: ${call.path} is not a plain path (letters, _, {id} and {image} only)`,
+      );
   }
   return list.calls;
 }
 
 /**
  * The path as an anchored regular expression: an optional API version prefix, then the path, `{id}` a
- * name as the engine allows one (a letter or digit first: no `..`, no `/`, no percent-encoding).
+ * name as the engine allows one (a letter or digit first: no `..`, no `/`, no percent-encoding), `{image}`
+ * an image id and nothing else.
  */
 export function pathPattern(call: Pick<AllowedCall, 'path'>): string {
   const id = '[a-zA-Z0-9][a-zA-Z0-9_.-]*';
-  return `^(/v[0-9]+\\.[0-9]+)?${call.path.replaceAll('{id}', id)}$`;
+  const image = 'sha256:[0-9a-f]{64}';
+  return `^(/v[0-9]+\\.[0-9]+)?${call.path.replaceAll('{id}', id).replaceAll('{image}', image)}$`;
 }
 
 /** What the generated configuration lets through, for checks that need no HAProxy. */

@@ -7,6 +7,13 @@ import Docker from 'dockerode';
 import type { CpuCounters } from '../domain/anomaly.js';
 import { type EngineEvent, parseEngineEvent } from '../domain/engine-events.js';
 import { judgeHealthUrl } from '../domain/health-url.js';
+import { type EngineCapability, REMEDY_LABELS } from '../domain/remedies.js';
+import {
+  hostConfigDifferences,
+  missingOwnSettings,
+  RecreateRefusedError,
+  recreateSpec,
+} from './recreate-spec.js';
 
 export interface ManagedLabel {
   key: string;
@@ -26,8 +33,12 @@ export interface ContainerInfo {
   name: string;
   labels: Record<string, string>;
   managed: boolean;
-  /** The image it runs, when the runtime knows (the allowlist refuses Temporal's own images). */
+  /** The image it runs, as its configuration names it (the allowlist refuses Temporal's own images). */
   image?: string;
+  /** The id of the image it runs (`sha256:...`): what a rollback compares and goes back to. */
+  imageId?: string;
+  /** ISO time the container was created: a new image means a new container, so this is the deploy's time. */
+  createdAt?: string;
   state: string;
   running: boolean;
   /** ISO time the current process started; changes on every (re)start. */
@@ -43,6 +54,20 @@ export interface ContainerInfo {
   healthUrlRefused?: string;
   /** The container's memory limit; undefined when it has none. */
   memoryLimitBytes?: number;
+  /** Its memory + swap limit: -1 is unlimited swap, undefined none set. */
+  memorySwapBytes?: number;
+}
+
+/** What a remedy needs from the engine that this runtime cannot do, and why. */
+export interface CapabilityGap {
+  capability: EngineCapability;
+  why: string;
+}
+
+/** What the runtime can do for the remedies (src/domain/remedies.ts), and what it cannot with why. */
+export interface CapabilityReport {
+  can: EngineCapability[];
+  cannot: CapabilityGap[];
 }
 
 export interface ContainerRuntime {
@@ -59,6 +84,72 @@ export interface ContainerRuntime {
    * `sinceMs`, looking for at most `waitMs` for one to come. Only an engine keeps such a log.
    */
   stopRequestedSince?(id: string, sinceMs: number, waitMs: number): Promise<boolean>;
+  /** What the remedies may ask of it; a runtime without it can only restart. */
+  capabilities?(): Promise<CapabilityReport>;
+  /** The managed containers that declare `medic.depends-on=<name>`, by name. */
+  listDependents?(name: string): Promise<ContainerInfo[]>;
+}
+
+/** A command run in a container, bounded: its exit code (undefined while it still ran) and first output. */
+export interface ExecResult {
+  exitCode?: number;
+  /** Its stdout and stderr together, at most `maxOutputBytes` of it. */
+  output: string;
+  truncated: boolean;
+  /** It had not ended within the time given (the Engine API cannot stop it: it may still run). */
+  timedOut: boolean;
+  execId: string;
+}
+
+/**
+ * What the remedies beyond a restart need: only an engine has them. Every call first inspects the
+ * container by id and refuses one without the managed label (NotManagedError); a create copies the managed
+ * container's own inspected configuration with only the image swapped (recreate-spec.ts) and is checked
+ * against it once made.
+ */
+export interface RemedyRuntime extends ContainerRuntime {
+  capabilities(): Promise<CapabilityReport>;
+  listDependents(name: string): Promise<ContainerInfo[]>;
+  /** Whether the engine still holds that image id (a pruned or retagged image cannot come back). */
+  imageExists(imageId: string): Promise<boolean>;
+  /** Creates (does not start) `name` from the managed container `sourceId`'s configuration on `imageId`. */
+  createFrom(sourceId: string, options: { name: string; imageId: string }): Promise<string>;
+  rename(id: string, name: string): Promise<void>;
+  start(id: string): Promise<void>;
+  stop(id: string, options: { stopTimeoutMs: number }): Promise<void>;
+  /** Removes a stopped container (the engine refuses a running one). */
+  remove(id: string): Promise<void>;
+  /** Sets the memory limit and the memory + swap limit together, as the engine requires. */
+  updateMemoryLimit(id: string, limits: { memoryBytes: number; memorySwapBytes: number }): Promise<void>;
+  /** Runs exactly `argv` in the running container, without a shell, and waits for it (bounded). */
+  exec(id: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult>;
+  /** An exec of `execId` as the engine keeps it, or undefined when it does not know it. */
+  execStatus(execId: string): Promise<{ running: boolean; exitCode?: number } | undefined>;
+  /** Whether the engine's event log shows `argv` started in the container at or after `sinceMs`. */
+  execStartedSince(id: string, argv: readonly string[], sinceMs: number, waitMs: number): Promise<boolean>;
+}
+
+export interface ExecOptions {
+  timeoutMs: number;
+  maxOutputBytes: number;
+  /** Told the exec's id as soon as the engine gives it, before it starts. */
+  onCreated?: (execId: string) => void;
+}
+
+export function isRemedyRuntime(runtime: ContainerRuntime): runtime is RemedyRuntime {
+  return typeof (runtime as Partial<RemedyRuntime>).createFrom === 'function';
+}
+
+/** What a runtime can do; one that does not say can restart and no more. */
+export async function capabilitiesOf(runtime: ContainerRuntime): Promise<CapabilityReport> {
+  if (runtime.capabilities) return runtime.capabilities();
+  return {
+    can: ['restart'],
+    cannot: (['recreate', 'update-limits', 'exec'] as const).map((capability) => ({
+      capability,
+      why: `the ${runtime.kind} does not say it can`,
+    })),
+  };
 }
 
 /** The engine events that mean someone asked the engine to stop the container's process. */
@@ -113,6 +204,27 @@ export function engineUnreachable(err: unknown): boolean {
 
 export class ContainerNotFoundError extends Error {
   override name = 'ContainerNotFoundError';
+}
+
+/** The container exists but lacks Medic's label: a remedy refuses to touch it. */
+export class NotManagedError extends Error {
+  override name = 'NotManagedError';
+}
+
+/** The engine cannot do what a remedy asks (CapabilityReport.cannot says why). */
+export class NotSupportedError extends Error {
+  override name = 'NotSupportedError';
+}
+
+export { RecreateRefusedError };
+
+/**
+ * A `sha256:<64 hex>` or bare 64-hex image id, spelled `sha256:<hex>` as the image calls take it, or
+ * undefined. Never the bare hex: Podman 4.3 answers 500, not 404, for 64 hex digits it does not hold.
+ */
+export function imageIdPath(imageId: string): string | undefined {
+  const match = /^(?:sha256:)?([0-9a-f]{64})$/.exec(imageId);
+  return match ? `sha256:${match[1]}` : undefined;
 }
 
 function isManaged(labels: Record<string, string>, label: ManagedLabel): boolean {
@@ -177,7 +289,7 @@ export function demuxDockerLogs(buffer: Buffer): string {
   return Buffer.concat(parts).toString('utf8');
 }
 
-export class DockerEngineRuntime implements WatchableRuntime {
+export class DockerEngineRuntime implements WatchableRuntime, RemedyRuntime {
   readonly kind = 'docker-engine' as const;
   /** The engine's label filter: unmanaged containers are never listed or streamed. */
   private readonly labelFilter: string;
@@ -207,6 +319,8 @@ export class DockerEngineRuntime implements WatchableRuntime {
       labels,
       managed: isManaged(labels, this.managedLabel),
       image: data.Config?.Image,
+      imageId: data.Image || undefined,
+      createdAt: data.Created || undefined,
       state: state.Status,
       running: state.Running,
       startedAt: state.StartedAt,
@@ -216,6 +330,7 @@ export class DockerEngineRuntime implements WatchableRuntime {
       health: state.Health?.Status || undefined,
       ...healthUrlOf(labels, containerName, containerAddresses(data), this.options),
       memoryLimitBytes: data.HostConfig?.Memory || undefined,
+      memorySwapBytes: data.HostConfig?.MemorySwap || undefined,
     };
   }
 
@@ -336,6 +451,329 @@ export class DockerEngineRuntime implements WatchableRuntime {
       }
       throw err;
     }
+  }
+
+  /** The engine's own words for a failed call: its JSON message, or its plain-text body. */
+  private static said(err: unknown): string {
+    const json = (err as { json?: unknown }).json;
+    if (json && typeof json === 'object' && 'message' in json)
+      return String((json as { message: unknown }).message);
+    if (Buffer.isBuffer(json) || typeof json === 'string') return json.toString().trim();
+    return (err as Error).message ?? String(err);
+  }
+
+  private capabilityProbe: Promise<CapabilityReport> | undefined;
+
+  /**
+   * Probed once: who serves the API, and whether the calls each capability needs reach the engine (a
+   * socket proxy in front of it may refuse them). The probes name a container that does not exist and
+   * ask nothing of it (a rename to no name, an update of nothing, an exec never started), so they change nothing even if it did.
+   */
+  capabilities(): Promise<CapabilityReport> {
+    this.capabilityProbe ??= this.probeCapabilities().catch((err) => {
+      this.capabilityProbe = undefined;
+      throw err;
+    });
+    return this.capabilityProbe;
+  }
+
+  private async probeCapabilities(): Promise<CapabilityReport> {
+    const version = (await this.docker.version()) as Docker.DockerVersion & {
+      Components?: Array<{ Name: string; Version?: string }>;
+    };
+    const podman = version.Components?.find((c) => c.Name.toLowerCase().includes('podman'));
+    const product = podman ? `Podman ${podman.Version ?? version.Version}` : `Docker ${version.Version}`;
+    const probe = `medic-capability-probe-${process.pid}`;
+    const reach = async (call: () => Promise<unknown>): Promise<string | undefined> => {
+      try {
+        await call();
+        return undefined;
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        const said = DockerEngineRuntime.said(err);
+        if (status === 404 && /no such container/i.test(said)) return undefined;
+        if (status === 400 || status === 409) return undefined;
+        if (status === 403) return `${product} behind a socket proxy that refuses it (${said})`;
+        if (status === 404) return `${product} has no such Engine API call (it answered 404: ${said})`;
+        return `${product} answered ${status ?? 'nothing'}: ${said}`;
+      }
+    };
+    const target = this.docker.getContainer(probe);
+    const can: EngineCapability[] = ['restart'];
+    const cannot: CapabilityGap[] = [];
+    const judge = (capability: EngineCapability, why: string | undefined) => {
+      if (why) cannot.push({ capability, why });
+      else can.push(capability);
+    };
+    judge('recreate', await reach(() => target.rename({ name: '' })));
+    if (podman) {
+      // Checked on Podman 4.3 (cgroupfs, hybrid cgroups): its Docker-compatible API has no container update,
+      // and its own `podman update` changes only the running cgroup: inspect keeps the old limit and the
+      // next start puts it back, so a raise could neither be compared nor kept.
+      judge(
+        'update-limits',
+        `${product} cannot update a container's limits through the Docker-compatible API, and its own update changes only the running cgroup (not the container's configuration, so the next start undoes it)`,
+      );
+    } else {
+      judge('update-limits', await reach(() => target.update({ Memory: 0 })));
+    }
+    judge('exec', await reach(() => target.exec({ Cmd: ['true'] })));
+    return { can, cannot };
+  }
+
+  /** The container by id, inspected, if it carries the managed label; else the reason as an error. */
+  private async managedContainer(id: string): Promise<Docker.ContainerInspectInfo> {
+    let data: Docker.ContainerInspectInfo;
+    try {
+      data = await this.docker.getContainer(id).inspect();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404)
+        throw new ContainerNotFoundError(`container ${id} no longer exists`);
+      throw err;
+    }
+    if (!isManaged(data.Config?.Labels ?? {}, this.managedLabel)) {
+      throw new NotManagedError(
+        `container ${data.Name.replace(/^\//, '')} (${data.Id.slice(0, 12)}) lacks ${this.labelFilter}; refusing to touch it`,
+      );
+    }
+    return data;
+  }
+
+  /** An engine call on a container that may have gone meanwhile: 404 is ContainerNotFoundError. */
+  private async onContainer<T>(id: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404)
+        throw new ContainerNotFoundError(`container ${id} no longer exists`);
+      throw err;
+    }
+  }
+
+  async listDependents(name: string): Promise<ContainerInfo[]> {
+    const listed = await this.docker.listContainers({
+      all: true,
+      filters: { label: [this.labelFilter, `${REMEDY_LABELS.dependsOn}=${name}`] },
+    });
+    const out: ContainerInfo[] = [];
+    for (const summary of listed) {
+      const info = await this.inspect(summary.Id);
+      if (info?.managed && info.labels[REMEDY_LABELS.dependsOn] === name) out.push(info);
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async imageExists(imageId: string): Promise<boolean> {
+    const hex = imageIdPath(imageId);
+    if (!hex) return false;
+    try {
+      const image = await this.docker.getImage(hex).inspect();
+      return imageIdPath(image.Id) === hex;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return false;
+      throw err;
+    }
+  }
+
+  async createFrom(sourceId: string, options: { name: string; imageId: string }): Promise<string> {
+    const source = await this.managedContainer(sourceId);
+    const hex = imageIdPath(options.imageId);
+    const sourceHex = imageIdPath(source.Image);
+    if (!hex || !sourceHex) throw new RecreateRefusedError(`${options.imageId} is not an image id`);
+    const sourceImage = (await this.docker.getImage(sourceHex).inspect()) as unknown as Record<
+      string,
+      unknown
+    >;
+    const raw = source as unknown as Record<string, unknown>;
+    const spec = recreateSpec(raw, sourceImage, hex);
+    const changed = hostConfigDifferences(raw, spec);
+    if (changed.length > 0)
+      throw new RecreateRefusedError(`the create would change ${changed.join(', ')}; refusing it`);
+    const created = await this.docker.createContainer({
+      ...(spec as Docker.ContainerCreateOptions),
+      name: options.name,
+    });
+    const made = (await created.inspect()) as unknown as Record<string, unknown>;
+    const differs = [
+      ...hostConfigDifferences(raw, made),
+      ...missingOwnSettings(spec, made),
+      ...(imageIdPath(String(made.Image)) === hex ? [] : ['the image']),
+      ...(isManaged(
+        (made.Config as Docker.ContainerInspectInfo['Config'] | undefined)?.Labels ?? {},
+        this.managedLabel,
+      )
+        ? []
+        : ['the managed label']),
+    ];
+    if (differs.length > 0) {
+      // Never started: removing it leaves the engine as it was.
+      await created.remove({ force: true }).catch(() => undefined);
+      throw new RecreateRefusedError(
+        `the engine created ${options.name} unlike ${source.Name.replace(/^\//, '')} (${differs.join(', ')}); it was removed`,
+      );
+    }
+    return created.id;
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    await this.managedContainer(id);
+    await this.onContainer(id, () => this.docker.getContainer(id).rename({ name }));
+  }
+
+  async start(id: string): Promise<void> {
+    await this.managedContainer(id);
+    await this.onContainer(id, () => this.docker.getContainer(id).start()).catch((err) => {
+      // Already running: the start it asks for is done.
+      if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+    });
+  }
+
+  async stop(id: string, options: { stopTimeoutMs: number }): Promise<void> {
+    await this.managedContainer(id);
+    await this.onContainer(id, () =>
+      this.docker.getContainer(id).stop({ t: Math.ceil(options.stopTimeoutMs / 1000) }),
+    ).catch((err) => {
+      // Already stopped.
+      if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.managedContainer(id);
+    await this.onContainer(id, () => this.docker.getContainer(id).remove());
+  }
+
+  async updateMemoryLimit(
+    id: string,
+    limits: { memoryBytes: number; memorySwapBytes: number },
+  ): Promise<void> {
+    const report = await this.capabilities();
+    const gap = report.cannot.find((c) => c.capability === 'update-limits');
+    if (gap) throw new NotSupportedError(gap.why);
+    await this.managedContainer(id);
+    await this.onContainer(id, () =>
+      this.docker.getContainer(id).update({ Memory: limits.memoryBytes, MemorySwap: limits.memorySwapBytes }),
+    );
+  }
+
+  async exec(id: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+    await this.managedContainer(id);
+    const exec = await this.onContainer(id, () =>
+      this.docker
+        .getContainer(id)
+        .exec({ Cmd: [...argv], AttachStdout: true, AttachStderr: true, Tty: false }),
+    );
+    options.onCreated?.(exec.id);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(options.timeoutMs, 0));
+    const kept: Buffer[] = [];
+    let size = 0;
+    let truncated = false;
+    let timedOut = false;
+    try {
+      const stream = (await exec.start({
+        Detach: false,
+        Tty: false,
+        abortSignal: controller.signal,
+      } as Docker.ExecStartOptions)) as unknown as Readable;
+      controller.signal.addEventListener('abort', () => stream.destroy());
+      for await (const chunk of stream) {
+        const buffer = chunk as Buffer;
+        // Frame headers count too: the bound is on what is read, so a chatty command cannot fill the worker.
+        if (size < options.maxOutputBytes + 8 * 64) kept.push(buffer);
+        else truncated = true;
+        size += buffer.length;
+      }
+    } catch (err) {
+      if (!controller.signal.aborted) throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    timedOut = controller.signal.aborted;
+    let text = demuxDockerLogs(Buffer.concat(kept));
+    if (Buffer.byteLength(text) > options.maxOutputBytes) {
+      text = Buffer.from(text).subarray(0, options.maxOutputBytes).toString('utf8');
+      truncated = true;
+    }
+    const status = await this.execStatus(exec.id);
+    return {
+      ...(status && !status.running && status.exitCode !== undefined ? { exitCode: status.exitCode } : {}),
+      output: text,
+      truncated,
+      timedOut: timedOut || Boolean(status?.running),
+      execId: exec.id,
+    };
+  }
+
+  async execStatus(execId: string): Promise<{ running: boolean; exitCode?: number } | undefined> {
+    try {
+      const info = await this.docker.getExec(execId).inspect();
+      return {
+        running: info.Running,
+        ...(typeof info.ExitCode === 'number' ? { exitCode: info.ExitCode } : {}),
+      };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async execStartedSince(
+    id: string,
+    argv: readonly string[],
+    sinceMs: number,
+    waitMs: number,
+  ): Promise<boolean> {
+    // Docker names the command in the event ("exec_start: /app/bin/flush --all"): a health check's exec is
+    // not this one. Podman 4.3 says only "exec", without the command.
+    const command = argv.join(' ');
+    return this.someEventSince(id, sinceMs, waitMs, (action) => {
+      if (action === 'exec') return true;
+      const [verb, ...rest] = action.split(':');
+      return verb?.trim() === 'exec_start' && rest.join(':').trim() === command;
+    });
+  }
+
+  /** Whether an event of the container since `sinceMs` satisfies `match` (its raw Action), within `waitMs`. */
+  private async someEventSince(
+    id: string,
+    sinceMs: number,
+    waitMs: number,
+    match: (action: string) => boolean,
+  ): Promise<boolean> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(waitMs, 0));
+    let stream: Readable | undefined;
+    try {
+      stream = (await this.docker.getEvents({
+        since: Math.floor(sinceMs / 1000),
+        filters: { type: ['container'], container: [id] },
+        abortSignal: controller.signal,
+      } as Parameters<Docker['getEvents']>[0])) as unknown as Readable;
+      controller.signal.addEventListener('abort', () => stream?.destroy());
+      let pending = '';
+      for await (const chunk of stream) {
+        pending += (chunk as Buffer).toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          let raw: { Action?: unknown; status?: unknown; timeNano?: unknown; time?: unknown };
+          try {
+            raw = line.trim() ? JSON.parse(line) : {};
+          } catch {
+            continue;
+          }
+          const at = typeof raw.timeNano === 'number' ? raw.timeNano / 1e6 : Number(raw.time) * 1000;
+          if (at >= sinceMs && match(String(raw.Action ?? raw.status ?? ''))) return true;
+        }
+      }
+    } catch (err) {
+      if (!controller.signal.aborted) throw err;
+    } finally {
+      clearTimeout(timer);
+      stream?.destroy();
+    }
+    return false;
   }
 
   async logs(name: string, tail: number): Promise<string[]> {
@@ -483,6 +921,37 @@ export class ProcessSupervisor implements ContainerRuntime {
       // A supervised process runs on this host: its address is loopback.
       ...healthUrlOf(proc.spec.labels, name, [], this.options),
     };
+  }
+
+  /** A supervisor starts and stops processes: it has no images, no limits and no way into a process. */
+  async capabilities(): Promise<CapabilityReport> {
+    return {
+      can: ['restart'],
+      cannot: [
+        {
+          capability: 'recreate',
+          why: 'the process supervisor runs commands, not images: there is nothing to roll back to',
+        },
+        {
+          capability: 'update-limits',
+          why: 'the process supervisor sets no memory limit on its processes, so there is none to raise',
+        },
+        {
+          capability: 'exec',
+          why: 'the process supervisor cannot run a command inside a process; declared HTTP actions need no engine',
+        },
+      ],
+    };
+  }
+
+  async listDependents(name: string): Promise<ContainerInfo[]> {
+    const out: ContainerInfo[] = [];
+    for (const proc of this.processes.values()) {
+      if (proc.spec.labels[REMEDY_LABELS.dependsOn] !== name) continue;
+      const info = await this.inspect(proc.spec.name);
+      if (info?.managed) out.push(info);
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async restart(name: string, options: { stopTimeoutMs: number }): Promise<void> {

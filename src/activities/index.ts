@@ -12,7 +12,7 @@ import { differingSettings } from '../domain/settings.js';
 import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { type AllowlistOptions, checkTarget, type TargetCheck } from './allowlist.js';
-import { type ContainerRuntime, engineUnreachable } from './containers.js';
+import type { ContainerRuntime } from './containers.js';
 import {
   createDiagnosisPipeline,
   type DiagnoseInput,
@@ -22,8 +22,10 @@ import {
   gatherEvidence,
   RULES_ONLY,
 } from './diagnose/index.js';
+import { onEngine, whileHeartbeating } from './engine-call.js';
 import { containerHealthProbe, probeUntilHealthy } from './health.js';
 import type { Notification, Notifier } from './notify.js';
+import { createRemedyActivities, REMEDY_ACTIVITY_NAMES } from './remedies/index.js';
 import { type RestartInput, restartOnce } from './restart.js';
 import {
   type OutcomeRecord,
@@ -77,6 +79,8 @@ export function createHostActivities(deps: HostActivityDeps) {
   const { runtime, logger } = deps;
   const probeTimeoutMs = deps.healthProbeTimeoutMs ?? 3000;
   return {
+    ...createRemedyActivities(deps),
+
     /** The target allowlist, checked before anything else looks at or touches the target. */
     async checkTarget(input: { target: string }): Promise<TargetCheck> {
       const verdict = await onEngine(runtime, () => checkTarget(runtime, input.target, deps.allowlist ?? {}));
@@ -144,36 +148,6 @@ export function createHostActivities(deps: HostActivityDeps) {
       };
     },
   };
-}
-
-/** How often a long activity reports it is alive; the heartbeat timeout is a few of these. */
-const HEARTBEAT_EVERY_MS = 1000;
-
-async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
-  const context = Context.current();
-  context.heartbeat();
-  const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
-  try {
-    return await work();
-  } finally {
-    clearInterval(beat);
-  }
-}
-
-/**
- * An engine that does not answer at all fails the attempt as `EngineUnavailable`: the incident, not the
- * activity's retry policy, waits for it (MEDIC_ENGINE_OUTAGE_WAIT) and says so in its timeline.
- */
-async function onEngine<T>(runtime: ContainerRuntime, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (!engineUnreachable(err)) throw err;
-    throw ApplicationFailure.retryable(
-      `the ${runtime.kind} does not answer: ${err instanceof Error ? err.message : String(err)}`,
-      FAILURE.engineUnavailable,
-    );
-  }
 }
 
 /** The activities that decide, learn and tell; the central worker runs them (never touching an engine). */
@@ -315,6 +289,7 @@ export const HOST_ACTIVITY_NAMES = [
   'gatherEvidence',
   'restartContainer',
   'verifyHealth',
+  ...REMEDY_ACTIVITY_NAMES,
 ] as const;
 
 /** The activities of the runbook's single writer, on `<queue>-runbook` with one slot: it alone opens the file. */

@@ -21,6 +21,35 @@ export const FAILURE = {
   runbookFormat: 'RunbookFormat',
   /** A runbook request reached its writer after its caller stopped waiting: nothing was done. Final. */
   runbookRequestExpired: 'RunbookRequestExpired',
+  /** The name now belongs to another container than the one the diagnosis saw. Final. */
+  targetReplaced: 'TargetReplaced',
+  /** What a remedy compares before acting changed (the image, the limit): someone else acted. Final. */
+  preconditionFailed: 'PreconditionFailed',
+  /** The image a rollback would go back to is no longer on the engine. Final. */
+  imageGone: 'ImageGone',
+  /** This engine cannot do the remedy (the capability report says why). Final. */
+  remedyNotSupported: 'RemedyNotSupported',
+  /** A rollback's create cannot copy the container, or the engine made it unlike the original. Final. */
+  recreateRefused: 'RecreateRefused',
+  /** The container declares no service action of that name (by label, at the time of the call). Final. */
+  actionNotDeclared: 'ActionNotDeclared',
+  /** A declared action cannot be run here (no health URL to reach it at, not running for an exec). Final. */
+  actionRefused: 'ActionRefused',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];
+
+/** The failures a remedy activity ends with for good: a retry policy for them lists these as non-retryable. */
+export const REMEDY_FINAL_FAILURES: readonly FailureType[] = [
+  FAILURE.containerNotFound,
+  FAILURE.targetNotManaged,
+  FAILURE.targetNameMismatch,
+  FAILURE.targetReplaced,
+  FAILURE.preconditionFailed,
+  FAILURE.imageGone,
+  FAILURE.remedyNotSupported,
+  FAILURE.recreateRefused,
+  FAILURE.actionNotDeclared,
+  FAILURE.actionRefused,
+  FAILURE.healthUrlRefused,
+];

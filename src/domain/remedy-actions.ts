@@ -40,6 +40,11 @@ export interface FinishRollbackInput {
   keptAs: string;
 }
 
+export interface FinishRollbackResult {
+  outcome: 'removed' | 'already-removed' | 'would-have';
+  detail: string;
+}
+
 /** The old image did not become healthy: the new container goes, the kept one gets its name back and runs. */
 export interface UndoRollbackInput {
   target: string;
@@ -72,7 +77,10 @@ export interface MemoryLimitResult {
  * labels (never from the workflow, a model or a request) and runs exactly that.
  */
 export interface ServiceActionInput extends RemedyTarget {
+  /** `reset-pool` or `ACTION:reset-pool`. */
   action: string;
+  /** How long the request or the command may take (defaults: 10 s for HTTP, 30 s for a command). */
+  timeoutMs?: number;
 }
 
 export interface ServiceActionResult {
@@ -81,6 +89,10 @@ export interface ServiceActionResult {
   /** The HTTP answer's status, or the command's exit code. */
   status?: number;
   exitCode?: number;
+}
+
+export interface UnhealthyDependentsInput {
+  target: string;
 }
 
 /** A container that declares `medic.depends-on=<target>` and is not healthy now. */

@@ -1,7 +1,8 @@
 // The Docker socket proxy the compose stack puts between the worker and the engine, for real: Debian's
 // HAProxy with deploy/docker-proxy/haproxy.cfg (written from allowlist.json) in front of the test engine.
-// Medic's own engine client does everything it does through it, a restart included; calls no remedy
-// needs are refused before they reach the engine; and the list's own matcher agrees with HAProxy.
+// Medic's own engine client does everything it does through it, a restart and the remedies' calls included;
+// calls no remedy needs are refused before they reach the engine; and the list's own matcher agrees with
+// HAProxy.
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -85,7 +86,42 @@ describe.skipIf(Boolean(skipReason))('the Docker socket proxy', () => {
     expect(await runtime.stopRequestedSince(containerId, since - 1000, 5000)).toBe(true);
   });
 
+  it("lets the remedies' calls through: an image by id, exec, a create from a copy, rename, start, stop, remove", async () => {
+    const runtime = new DockerEngineRuntime(createDockerClient(proxy.dockerHost), MANAGED);
+    const report = await runtime.capabilities();
+    expect(report.can).toEqual(expect.arrayContaining(['restart', 'recreate', 'exec']));
+    // What the proxy refuses is not what the engine cannot do: no capability is missing because of it.
+    expect(report.cannot.map((c) => c.why).join(' ')).not.toMatch(/socket proxy/);
+    const source = await runtime.inspect(NAME);
+    expect(await runtime.imageExists(source?.imageId ?? '')).toBe(true);
+    const ran = await runtime.exec(containerId, ['/usr/local/bin/node', '-e', 'console.log(6 * 7)'], {
+      timeoutMs: 10_000,
+      maxOutputBytes: 1000,
+    });
+    expect(ran).toMatchObject({ exitCode: 0, output: '42\n', timedOut: false });
+    expect(await runtime.execStatus(ran.execId)).toEqual({ running: false, exitCode: 0 });
+    // A copy on the same image (it shares the host network: the original stops while the copy runs).
+    await runtime.stop(containerId, { stopTimeoutMs: 5000 });
+    const copy = await runtime.createFrom(containerId, {
+      name: `${NAME}-copy`,
+      imageId: source?.imageId ?? '',
+    });
+    try {
+      await runtime.rename(copy, `${NAME}-copy2`);
+      await runtime.start(copy);
+      expect(await runtime.inspect(`${NAME}-copy2`)).toMatchObject({ id: copy, running: true });
+      await runtime.stop(copy, { stopTimeoutMs: 5000 });
+      await runtime.remove(copy);
+      expect(await runtime.inspect(copy)).toBeUndefined();
+    } finally {
+      await removeContainer(engine!.docker, `${NAME}-copy2`).catch(() => undefined);
+      await removeContainer(engine!.docker, `${NAME}-copy`).catch(() => undefined);
+      await runtime.start(containerId);
+    }
+  });
+
   it('refuses every call no remedy needs, before it reaches the engine', async () => {
+    const imageId = (await engine!.docker.getContainer(containerId).inspect()).Image;
     const refused: Array<[string, string]> = [
       ['POST', '/images/create?fromImage=alpine&tag=latest'],
       ['POST', '/v1.41/images/create?fromImage=alpine'],
@@ -101,6 +137,16 @@ describe.skipIf(Boolean(skipReason))('the Docker socket proxy', () => {
       ['GET', '/info'],
       ['POST', `/containers/${containerId}/attach`],
       ['POST', `/containers/${containerId}/kill`],
+      ['POST', `/commit?container=${containerId}`],
+      ['GET', `/containers/${containerId}/export`],
+      ['POST', '/containers/prune'],
+      ['POST', `/exec/${containerId}/resize`],
+      // Images by id only, and only read.
+      ['GET', '/images/alpine/json'],
+      ['GET', `/images/${imageId.replace('sha256:', '')}/json`],
+      ['DELETE', `/images/${imageId}`],
+      ['POST', `/images/${imageId}/tag?repo=x`],
+      ['GET', `/images/${imageId}/history`],
       // Ways around the list: another method, a dot-segment, an encoded slash, a doubled slash.
       ['PUT', `/containers/${containerId}/restart`],
       ['POST', '/containers/../images/create'],
@@ -125,6 +171,7 @@ describe.skipIf(Boolean(skipReason))('the Docker socket proxy', () => {
       ['GET', `/containers/${NAME}/json`],
       ['GET', `/v1.41/containers/${containerId}/logs?stdout=1&tail=5`],
       ['GET', `/containers/${NAME}/stats?stream=false`],
+      ['GET', `/images/${(await engine!.docker.getContainer(NAME).inspect()).Image}/json`],
     ];
     for (const [method, path] of allowed) {
       const answer = await raw(method, path);
