@@ -1022,6 +1022,13 @@ export const SETTINGS = [
     doc: "The demo app's settings file (`npm start` uses `.data/<demo name>-settings/settings.json` and clears it at start).",
     readBy: ['demo-app/src/config.ts'],
   },
+  {
+    name: 'DEMO_RELEASE_FILE',
+    group: 'development',
+    doc: 'The file that makes a demo image a bad release (`npm run demo:deploy -- bad` bakes it into the image); no file: a good release.',
+    default: '/app/release.json',
+    readBy: ['demo-app/src/config.ts'],
+  },
 
   // --- Compose: images ---
   ...(
