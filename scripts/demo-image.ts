@@ -164,6 +164,8 @@ export interface DemoContainerOptions {
   memoryLimitBytes?: number;
   /** A host directory mounted at /data, holding the app's settings file: faults written there survive restarts. */
   settingsDir?: string;
+  /** False: no remedy labels (demoRemedyLabels), so a restart is all Medic may do to it. */
+  declaresRemedies?: boolean;
 }
 
 /** Where the settings file is inside the container when `settingsDir` is mounted. */
@@ -219,7 +221,7 @@ export async function runDemoContainer(
     Labels: {
       'medic.managed': 'true',
       [HEALTH_URL_LABEL]: `http://127.0.0.1:${options.port}/health`,
-      ...demoRemedyLabels(options.memoryLimitBytes),
+      ...(options.declaresRemedies === false ? {} : demoRemedyLabels(options.memoryLimitBytes)),
       ...options.labels,
     },
     StopTimeout: 5,

@@ -54,6 +54,8 @@ export interface StackOptions {
     env?: Record<string, string>;
     settingsDir?: string;
     memoryLimitBytes?: number;
+    /** False: the demo declares no remedies by label, so a restart is all Medic may do to it. */
+    declaresRemedies?: boolean;
   };
   workflowBundlePath?: string;
   logger?: Logger;
@@ -254,6 +256,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         settingsDir,
         labels: { [config.managedLabel.key]: config.managedLabel.value },
         ...(options.demo?.memoryLimitBytes ? { memoryLimitBytes: options.demo.memoryLimitBytes } : {}),
+        ...(options.demo?.declaresRemedies === false ? { declaresRemedies: false } : {}),
       });
       stops.push(() => removeContainer(engine.docker, demoName));
     } else {
@@ -274,7 +277,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         labels: {
           [config.managedLabel.key]: config.managedLabel.value,
           [HEALTH_URL_LABEL]: `http://127.0.0.1:${demoPort}/health`,
-          ...demoRemedyLabels(),
+          ...(options.demo?.declaresRemedies === false ? {} : demoRemedyLabels()),
         },
       });
       stops.push(() => processes.stopAll());
