@@ -9,7 +9,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { build } from 'esbuild';
+import { OOM_LIMIT_FACTOR } from '../demo-app/src/oom-amount.js';
 import { HEALTH_URL_LABEL } from '../src/activities/containers.js';
+import { REMEDY_LABELS } from '../src/domain/remedies.js';
 import { PROJECT_ROOT, TOOLS_DIR } from './paths.js';
 
 const run = promisify(execFile);
@@ -162,12 +164,43 @@ export interface DemoContainerOptions {
   memoryLimitBytes?: number;
   /** A host directory mounted at /data, holding the app's settings file: faults written there survive restarts. */
   settingsDir?: string;
+  /** False: no remedy labels (demoRemedyLabels), so a restart is all Medic may do to it. */
+  declaresRemedies?: boolean;
 }
 
 /** Where the settings file is inside the container when `settingsDir` is mounted. */
 export const CONTAINER_SETTINGS_FILE = '/data/settings.json';
 
-/** (Re)creates and starts the demo container on the host network, labelled for Medic. */
+const MiB = 1024 * 1024;
+/** How far Medic may raise the demo's memory limit (medic.memory.max): twice the limit it starts with. */
+export const DEMO_MEMORY_CAP_FACTOR = 2;
+
+/**
+ * What the demo app declares to Medic by label: its own reset-pool action (low risk: it drops a pool's
+ * connections, nothing else), the plan for each fault it has one for, cheapest first, and how far a memory
+ * raise may go. docker-compose.yml declares the same.
+ */
+export function demoRemedyLabels(memoryLimitBytes?: number): Record<string, string> {
+  return {
+    [`${REMEDY_LABELS.actionPrefix}reset-pool`]: 'POST /admin/reset-pool',
+    [`${REMEDY_LABELS.actionPrefix}reset-pool.risk`]: 'low',
+    [`${REMEDY_LABELS.planPrefix}db-latency`]: 'reset-pool,restart',
+    [`${REMEDY_LABELS.planPrefix}oom`]: 'raise-memory,restart',
+    ...(memoryLimitBytes
+      ? { [REMEDY_LABELS.memoryMax]: `${Math.round((DEMO_MEMORY_CAP_FACTOR * memoryLimitBytes) / MiB)}m` }
+      : {}),
+  };
+}
+
+/** What the oom fault's job needs under a limit: more than it (1.2 x), and less than a 1.5 x raise gives. */
+export const demoOomAllocateMb = (memoryLimitBytes: number) =>
+  Math.round((memoryLimitBytes / MiB) * OOM_LIMIT_FACTOR);
+
+/**
+ * (Re)creates and starts the demo container on the host network, labelled for Medic with its health URL
+ * and its remedies; under a memory limit, the oom fault's job needs 1.2 x that limit (OOM_ALLOCATE_MB), a
+ * fixed amount in its environment that a raised limit does not change.
+ */
 export async function runDemoContainer(
   docker: Docker,
   options: DemoContainerOptions,
@@ -177,6 +210,9 @@ export async function runDemoContainer(
     name: options.name,
     Image: options.image,
     Env: Object.entries({
+      ...(options.memoryLimitBytes
+        ? { OOM_ALLOCATE_MB: String(demoOomAllocateMb(options.memoryLimitBytes)) }
+        : {}),
       ...options.env,
       PORT: String(options.port),
       CONTAINER_NAME: options.name,
@@ -185,6 +221,7 @@ export async function runDemoContainer(
     Labels: {
       'medic.managed': 'true',
       [HEALTH_URL_LABEL]: `http://127.0.0.1:${options.port}/health`,
+      ...(options.declaresRemedies === false ? {} : demoRemedyLabels(options.memoryLimitBytes)),
       ...options.labels,
     },
     StopTimeout: 5,

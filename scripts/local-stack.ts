@@ -27,7 +27,13 @@ import {
   type MedicWorker,
   medicWorkerActivities,
 } from '../src/worker.js';
-import { bundleDemoApp, ensureDemoImage, removeContainer, runDemoContainer } from './demo-image.js';
+import {
+  bundleDemoApp,
+  demoRemedyLabels,
+  ensureDemoImage,
+  removeContainer,
+  runDemoContainer,
+} from './demo-image.js';
 import { type Engine, findEngine } from './engine.js';
 import { DATA_DIR, PROJECT_ROOT } from './paths.js';
 import { type DevServer, startTemporalDevServer, temporalReachable } from './temporal-server.js';
@@ -48,6 +54,8 @@ export interface StackOptions {
     env?: Record<string, string>;
     settingsDir?: string;
     memoryLimitBytes?: number;
+    /** False: the demo declares no remedies by label, so a restart is all Medic may do to it. */
+    declaresRemedies?: boolean;
   };
   workflowBundlePath?: string;
   logger?: Logger;
@@ -85,7 +93,9 @@ export const DEFAULT_WORKER_METRICS_ADDRESS = '127.0.0.1:9464';
  * `npm start`'s demo container runs under a memory limit, or `/trigger/oom` would allocate up to the
  * app's own cap (2 GiB) and never be OOM-killed. The limit must stay above what the memory-leak fault
  * reaches (about 60 MB idle + DEMO_MEMORY_LEAK_MAX_MB), so that fault is an alert from the app and not an
- * OOM kill: 384 MiB with a 240 MB leak cap leaves both faults what they are.
+ * OOM kill: 384 MiB with a 240 MB leak cap leaves both faults what they are. The oom job needs 1.2 x the
+ * limit (461 MB), about 520 MB with the app: killed at 384 MiB, and it fits once Medic raised the limit
+ * 1.5 x (576 MiB, under the 768 MiB cap the container declares).
  */
 export const DEMO_MEMORY_LIMIT_MB = 384;
 export const DEMO_MEMORY_LEAK_MAX_MB = 240;
@@ -117,7 +127,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // Local defaults: fresh secrets and tokens per run, unless the operator set their own. The demo app is
   // a named sender that speaks for its own container only; a plain MEDIC_WEBHOOK_SECRET the operator
   // set stays valid beside it.
-  const demoName = options.demo?.name ?? DEFAULT_DEMO_NAME;
+  const demoName = options.demo?.name ?? (baseEnv.DEMO_CONTAINER_NAME || DEFAULT_DEMO_NAME);
   const webhookSender = demoSender(baseEnv.MEDIC_WEBHOOK_SENDERS ?? '', demoName);
   const env: NodeJS.ProcessEnv = {
     ...baseEnv,
@@ -246,6 +256,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         settingsDir,
         labels: { [config.managedLabel.key]: config.managedLabel.value },
         ...(options.demo?.memoryLimitBytes ? { memoryLimitBytes: options.demo.memoryLimitBytes } : {}),
+        ...(options.demo?.declaresRemedies === false ? { declaresRemedies: false } : {}),
       });
       stops.push(() => removeContainer(engine.docker, demoName));
     } else {
@@ -266,6 +277,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         labels: {
           [config.managedLabel.key]: config.managedLabel.value,
           [HEALTH_URL_LABEL]: `http://127.0.0.1:${demoPort}/health`,
+          ...(options.demo?.declaresRemedies === false ? {} : demoRemedyLabels()),
         },
       });
       stops.push(() => processes.stopAll());
@@ -343,8 +355,9 @@ export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {})
     `  Worker metrics   ${extras.workerMetricsUrl ?? '(off: MEDIC_WORKER_METRICS_ADDRESS is empty)'}   (temporal_* and medic_* for Prometheus)`,
     `  Demo app         ${demo}   (${where})`,
     '',
-    'Trigger the faults in this order and watch them heal (each is one incident, incident:local:<demo>:<trigger>;',
-    'each restart starts a 5 min cooldown, in which the next waits and then decides again):',
+    'Trigger the faults (and a bad deploy) in this order and watch them heal (each is one incident,',
+    'incident:local:<demo>:<alert type>; each action starts a 5 min cooldown, in which the next waits and then',
+    'decides again):',
     ...triggerLines(stack),
     `  curl ${api}/incidents`,
     '',
@@ -365,9 +378,11 @@ function triggerLines(stack: Stack): string[] {
   const container = stack.demo.mode === 'container';
   const watched = container && stack.config.watch.enabled;
   const memoryLimitMb = watched ? stack.demo.memoryLimitMb : undefined;
-  return tourLines(stack.demo.url, { engine: watched, ...(memoryLimitMb ? { memoryLimitMb } : {}) }).map(
-    (line) => `  ${line}`,
-  );
+  return tourLines(stack.demo.url, {
+    engine: watched,
+    demoName: stack.demo.name,
+    ...(memoryLimitMb ? { memoryLimitMb } : {}),
+  }).map((line) => `  ${line}`);
 }
 
 /** `temporal` when it is on PATH, else the path of the binary setup installed. */
@@ -394,7 +409,11 @@ async function main(): Promise<void> {
     logger,
     demo: {
       memoryLimitBytes: limitMb * 1024 * 1024,
-      env: { MEMORY_LEAK_MAX_MB: process.env.DEMO_MEMORY_LEAK_MAX_MB || String(DEMO_MEMORY_LEAK_MAX_MB) },
+      env: {
+        MEMORY_LEAK_MAX_MB: process.env.DEMO_MEMORY_LEAK_MAX_MB || String(DEMO_MEMORY_LEAK_MAX_MB),
+        // Unset: 1.2 x the limit (runDemoContainer), fixed for the container's life.
+        ...(process.env.DEMO_OOM_ALLOCATE_MB ? { OOM_ALLOCATE_MB: process.env.DEMO_OOM_ALLOCATE_MB } : {}),
+      },
     },
   });
   console.log(banner(stack, metricsAddress ? { workerMetricsUrl: `http://${metricsAddress}/metrics` } : {}));

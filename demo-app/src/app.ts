@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DemoConfig } from './config.js';
 import { crashDumpBytes, MAX_CRASH_DUMP_BYTES, memoryDump } from './crash-dump.js';
-import { SimulatedDatabase } from './database.js';
+import { POOL_NAME, SimulatedDatabase } from './database.js';
 import { ErrorCounter } from './error-counter.js';
 import { FAULT_EFFECTS, FAULT_NAMES, FaultController, isFaultName } from './faults.js';
 import { Log } from './log.js';
 import { createMetrics } from './metrics.js';
 import { Monitor } from './monitor.js';
+import { cgroupMemoryLimit, resolveOomAmount } from './oom-amount.js';
+import { ReleaseState, readRelease } from './release.js';
 import { checkSettings, clearSettings } from './settings-file.js';
 import { WebhookSender } from './webhook.js';
 
@@ -23,6 +25,8 @@ export interface DemoAppDeps {
   /** The webhook sender's fetch. */
   fetch?: typeof fetch;
   random?: () => number;
+  /** This process's memory limit, read once at start (the cgroup's by default). */
+  memoryLimitBytes?: () => number | undefined;
 }
 
 export interface DemoApp {
@@ -34,6 +38,18 @@ export interface DemoApp {
   /** Stops everything; requests still open (a hang) are cut off, not waited for. */
   close(): Promise<void>;
 }
+
+/** The actions the app serves for Medic, as its labels declare them (medic.action.<name>). */
+export const DEMO_ACTIONS = [
+  {
+    action: 'reset-pool',
+    method: 'POST',
+    path: '/admin/reset-pool',
+    risk: 'low',
+    effect:
+      "drops the database pool's stuck connections and opens new ones: clears db-latency without a restart",
+  },
+] as const;
 
 export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoApp {
   const log = new Log({ write: deps.write });
@@ -65,13 +81,23 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
     exit(1);
   };
 
+  const read = readRelease(config.releaseFile);
+  if (read.problem) log.warn('release file unreadable: running as a good release', { problem: read.problem });
+  const release = new ReleaseState(read.release, startedAt);
+  const oom = resolveOomAmount({
+    configuredMb: config.oomAllocateMb,
+    capMb: config.oomMaxMb,
+    settingsFile: config.settingsFile,
+    memoryLimitBytes: deps.memoryLimitBytes ?? (() => cgroupMemoryLimit()),
+  });
+
   const faults = new FaultController({
     log,
     metrics,
     errors,
     memoryLeakMaxMb: config.memoryLeakMaxMb,
     settingsFile: config.settingsFile,
-    oomMaxMb: config.oomMaxMb,
+    oom,
     onCrash: crash,
     random: deps.random,
   });
@@ -83,7 +109,17 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
   });
   let server: Server | undefined;
   let healthUrl: string | undefined;
-  const monitor = new Monitor({ config, log, metrics, database, errors, healthUrl: () => healthUrl, sender });
+  const monitor = new Monitor({
+    config,
+    log,
+    metrics,
+    database,
+    errors,
+    healthUrl: () => healthUrl,
+    sender,
+    releaseProblem: () => release.problem(),
+    expectedMemoryMb: () => faults.expectedMemoryMb(),
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -105,9 +141,15 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
     res.json({
       service: 'medic-demo-app',
       container_name: config.containerName,
+      started_at: new Date(startedAt).toISOString(),
+      release: {
+        name: release.release.name,
+        ...(release.release.version ? { version: release.release.version } : {}),
+      },
       active_faults: [
         ...faults.activeFaults(),
         ...(checkSettings(config.settingsFile).problem ? ['bad-config'] : []),
+        ...(release.problem() ? ['bad-release'] : []),
       ],
       triggers: FAULT_NAMES.map((fault) => ({
         fault,
@@ -115,13 +157,16 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
         path: `/trigger/${fault}`,
         effect: FAULT_EFFECTS[fault],
       })),
+      actions: DEMO_ACTIONS,
+      oom_job: faults.memoryJob(),
       endpoints: ['GET /health', 'GET /metrics', 'GET /api/orders'],
     });
   });
 
   app.get('/health', (_req, res) => {
     const reasons = new Set<string>();
-    if (Date.now() - startedAt < config.startupDelayMs) reasons.add('warming up');
+    if (Date.now() - startedAt < config.startupDelayMs || release.starting()) reasons.add('warming up');
+    if (release.problem()) reasons.add('bad release');
     for (const symptom of monitor.symptoms()) if (symptom.healthReason) reasons.add(symptom.healthReason);
     // Read now, not at the last monitor round: fixing the file heals /health at once.
     if (checkSettings(config.settingsFile).problem) reasons.add('invalid configuration');
@@ -141,6 +186,8 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
     if (faults.shouldFailRequest()) {
       throw new Error('order lookup failed: upstream connection reset by peer (ECONNRESET)');
     }
+    const broken = release.problem();
+    if (broken) throw new Error(`order lookup failed: ${broken}`);
     res.json({
       orders: [
         { id: 'ord-1001', item: 'stethoscope', total: 89.5 },
@@ -190,6 +237,25 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
     res.json({ fault: 'bad-config', active: false });
   });
 
+  // The app's own remedy, declared to Medic by label (medic.action.reset-pool): the process and its start
+  // time stay, only the pool's connections are new.
+  app.post('/admin/reset-pool', (_req, res) => {
+    const cleared = faults.clear('db-latency');
+    const cutOff = database.resetPool();
+    log.info('connection pool reset: stuck connections dropped, new ones opened', {
+      pool: POOL_NAME,
+      cutOffQueries: cutOff,
+      faultCleared: cleared ? 'db-latency' : 'none',
+    });
+    res.json({
+      action: 'reset-pool',
+      pool: POOL_NAME,
+      cutOffQueries: cutOff,
+      cleared: cleared ? ['db-latency'] : [],
+      started_at: new Date(startedAt).toISOString(),
+    });
+  });
+
   app.use((req, res) => {
     res.status(404).json({
       error: {
@@ -231,6 +297,9 @@ export function createDemoApp(config: DemoConfig, deps: DemoAppDeps = {}): DemoA
       monitor.start();
       database.startBackgroundJob();
       log.info('demo app listening', {
+        release: release.release.name,
+        oomJobMb: oom.mb,
+        oomJobFrom: oom.from,
         host: address.address,
         port: address.port,
         containerName: config.containerName,

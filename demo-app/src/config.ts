@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HOST_NAME_PATTERN, TARGET_NAME_PATTERN } from '../../src/domain/naming.js';
 import { SENDER_NAME_PATTERN } from '../../src/domain/sender-scope.js';
+import { RELEASE_FILE } from './release.js';
 
 export interface Thresholds {
   /** RSS growth over the RSS at start. */
@@ -31,8 +32,12 @@ export interface DemoConfig {
   memoryLeakMaxMb: number;
   /** The settings file that outlives restarts (a mounted volume in a container). */
   settingsFile: string;
-  /** The oom fault stops allocating here, so without a container memory limit it cannot take the host down. */
+  /** The most the oom fault's job may need, so without a container memory limit it cannot take the host down. */
   oomMaxMb: number;
+  /** OOM_ALLOCATE_MB: what the oom fault's job needs; undefined: set from the memory limit at first start. */
+  oomAllocateMb: number | undefined;
+  /** DEMO_RELEASE_FILE: the file that makes an image a bad release (see release.ts). */
+  releaseFile: string;
   thresholds: Thresholds;
 }
 
@@ -59,6 +64,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): DemoConfig {
     }
     return value;
   };
+
+  const optionalInteger = (name: string, min: number, max: number): number | undefined =>
+    env[name]?.trim() ? integer(name, min, min, max) : undefined;
 
   const text = (name: string, fallback: string): string => {
     const raw = env[name]?.trim();
@@ -118,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): DemoConfig {
       path.join(os.tmpdir(), `medic-demo-${containerName}`, 'settings.json'),
     ),
     oomMaxMb: integer('OOM_MAX_MB', 2048, 5, 65_536),
+    oomAllocateMb: optionalInteger('OOM_ALLOCATE_MB', 5, 65_536),
+    releaseFile: text('DEMO_RELEASE_FILE', RELEASE_FILE),
     thresholds: {
       memoryGrowthMb: integer('MEMORY_THRESHOLD_MB', 150, 1, 65_536),
       eventLoopLagMs: integer('EVENT_LOOP_LAG_THRESHOLD_MS', 200, 1, 600_000),

@@ -1,26 +1,40 @@
 // The faults the demo app can be told to have. All state is in memory, so a restart clears every
-// fault, except bad-config, which lives in the settings file and survives restarts.
+// fault, except bad-config, which lives in the settings file and survives restarts. db-latency also
+// clears without a restart: the app's own reset-pool action (POST /admin/reset-pool) does it.
 import type { ErrorCounter } from './error-counter.js';
 import type { Log } from './log.js';
 import type { DemoMetrics } from './metrics.js';
+import type { OomAmount } from './oom-amount.js';
+import { type MemoryJob, startMemoryJob } from './oom-job.js';
 import { writeBadSettings } from './settings-file.js';
-import { ALERT_TYPES } from './symptoms.js';
+import type { AlertType } from './symptoms.js';
 
 /**
  * Each fault is named after the alert it provokes; `oom` provokes none from the app itself (the kernel
- * kills it first): only a watcher of the engine can see it.
+ * kills it first): only a watcher of the engine can see it. A bad release is no trigger: it is an image
+ * (`npm run demo:deploy -- bad`).
  */
-export const FAULT_NAMES = [...ALERT_TYPES, 'oom'] as const;
+export const FAULT_NAMES = [
+  'memory-leak',
+  'cpu-spike',
+  'db-latency',
+  'error-storm',
+  'hang',
+  'crash',
+  'bad-config',
+  'oom',
+] as const satisfies readonly (AlertType | 'oom')[];
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 export const FAULT_EFFECTS: Record<FaultName, string> = {
   'memory-leak': 'retains 5 MB more memory every 200 ms, up to MEMORY_LEAK_MAX_MB',
   'cpu-spike': 'blocks the event loop about 800 ms of every second',
-  'db-latency': 'simulated database queries take 2.5 s instead of a few ms',
+  'db-latency':
+    'simulated database queries take 2.5 s instead of a few ms (a stuck connection pool: POST /admin/reset-pool clears it without a restart)',
   'error-storm': 'most /api/orders requests fail with 500 and a background job fails continuously',
   hang: 'every request except /metrics stops being answered',
   crash: 'the process logs a fatal error and exits at once with code 1; a dead process sends no alert',
-  oom: 'allocates memory as fast as it can until the kernel OOM-kills it (run with a container memory limit; stops at OOM_MAX_MB)',
+  oom: 'runs an export job that needs a fixed amount of memory at once (OOM_ALLOCATE_MB; npm start: 1.2 x the limit the container started with): under that limit the kernel OOM-kills it, under a raised one the job ends and frees it',
   'bad-config':
     'writes an invalid db.poolSize into the settings file (DEMO_SETTINGS_FILE): /health fails, and keeps failing after a restart until the file is fixed or DELETE /trigger/bad-config',
 };
@@ -32,8 +46,6 @@ export function isFaultName(name: string): name is FaultName {
 const LEAK_CHUNK_MB = 5;
 const LEAK_INTERVAL_MS = 200;
 const LEAK_LOG_EVERY_MB = 100;
-const OOM_CHUNK_MB = 16;
-const OOM_INTERVAL_MS = 10;
 const SPIKE_PERIOD_MS = 1000;
 const SPIKE_BLOCK_MS = 800;
 // 50 errors a second: over the default threshold (20 per interval) for any interval from 500 ms up.
@@ -48,8 +60,8 @@ export interface FaultControllerOptions {
   memoryLeakMaxMb: number;
   /** Where bad-config writes its invalid setting. */
   settingsFile: string;
-  /** Where the oom fault stops allocating when nothing killed the process first. */
-  oomMaxMb: number;
+  /** What the oom fault's job needs, fixed when the app started. */
+  oom: OomAmount;
   /** Called once the crash fault is triggered; it ends the process. */
   onCrash: () => void;
   random?: () => number;
@@ -60,8 +72,9 @@ export class FaultController {
   private readonly timers: NodeJS.Timeout[] = [];
   /** The leak: referenced here so the garbage collector can never free it. */
   private readonly leaked: Buffer[] = [];
-  private readonly hoarded: Buffer[] = [];
   private readonly random: () => number;
+  private job: MemoryJob | undefined;
+  private jobs = { runs: 0, finished: 0 };
 
   constructor(private readonly options: FaultControllerOptions) {
     this.random = options.random ?? Math.random;
@@ -105,7 +118,7 @@ export class FaultController {
         this.options.onCrash();
         break;
       case 'oom':
-        this.every(OOM_INTERVAL_MS, () => this.exhaustMemory());
+        this.runMemoryJob();
         break;
       case 'db-latency':
       case 'hang':
@@ -115,6 +128,23 @@ export class FaultController {
     return true;
   }
 
+  /** Ends a fault without a restart; false when it was not active. Only db-latency has a way out. */
+  clear(fault: 'db-latency'): boolean {
+    if (!this.active.delete(fault)) return false;
+    this.options.metrics.activeFaults.set({ fault }, 0);
+    return true;
+  }
+
+  /** The oom fault's job: what it needs, how often it ran and finished (it fit under the limit). */
+  memoryJob(): { needsMb: number; from: OomAmount['from']; runs: number; finished: number } {
+    return { needsMb: this.options.oom.mb, from: this.options.oom.from, ...this.jobs };
+  }
+
+  /** Memory the app holds on purpose now (the job's), which the memory-leak check does not count. */
+  expectedMemoryMb(): number {
+    return this.job ? this.options.oom.mb : 0;
+  }
+
   /** Whether this /api/orders request should fail. */
   shouldFailRequest(): boolean {
     return this.active.has('error-storm') && this.random() < ERROR_STORM_FAILURE_RATE;
@@ -122,6 +152,7 @@ export class FaultController {
 
   stop(): void {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
+    void this.job?.stop();
   }
 
   private every(ms: number, task: () => void): void {
@@ -145,27 +176,37 @@ export class FaultController {
     }
   }
 
-  private exhaustMemory(): void {
-    const heldMb = this.hoarded.length * OOM_CHUNK_MB;
-    if (heldMb + OOM_CHUNK_MB > this.options.oomMaxMb) {
-      if (this.timers.length > 0) {
-        this.stop();
-        this.options.log.error(
-          'out of memory fault reached OOM_MAX_MB without being killed; is there a memory limit?',
-          {
-            heldMb,
-          },
-        );
-      }
-      return;
-    }
-    this.hoarded.push(Buffer.allocUnsafe(OOM_CHUNK_MB * 1024 * 1024).fill(1));
-    if ((heldMb + OOM_CHUNK_MB) % 64 === 0) {
-      this.options.log.warn('allocating memory without bound', {
-        heldMb: heldMb + OOM_CHUNK_MB,
-        rssMb: Math.round(process.memoryUsage.rss() / 1024 / 1024),
+  private runMemoryJob(): void {
+    const { mb, from } = this.options.oom;
+    this.jobs.runs += 1;
+    this.options.log.warn('export job started: it loads every order into memory at once', {
+      needsMb: mb,
+      rssMb: Math.round(process.memoryUsage.rss() / 1024 / 1024),
+    });
+    const job = startMemoryJob(mb);
+    this.job = job;
+    job.done
+      .then(
+        (bytes) => {
+          this.jobs.finished += 1;
+          this.options.log.info('export job finished; its memory is freed', {
+            heldMb: Math.round(bytes / 1024 / 1024),
+            rssMb: Math.round(process.memoryUsage.rss() / 1024 / 1024),
+          });
+          if (from === 'OOM_MAX_MB') {
+            this.options.log.error(
+              'out of memory fault reached OOM_MAX_MB without being killed; is there a memory limit?',
+              { heldMb: mb },
+            );
+          }
+        },
+        (err: Error) => this.options.log.warn('export job ended early', { error: err.message }),
+      )
+      .finally(() => {
+        this.job = undefined;
+        this.active.delete('oom');
+        this.options.metrics.activeFaults.set({ fault: 'oom' }, 0);
       });
-    }
   }
 
   private blockEventLoop(): void {

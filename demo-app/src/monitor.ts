@@ -26,6 +26,10 @@ export interface MonitorOptions {
   healthUrl: () => string | undefined;
   /** Undefined when no webhook secret is configured: symptoms are then only logged. */
   sender: WebhookSender | undefined;
+  /** What a bad release breaks once it fails (release.ts). */
+  releaseProblem?: () => string | undefined;
+  /** Memory the app holds on purpose (the oom fault's job): not growth a leak made. */
+  expectedMemoryMb?: () => number;
   now?: () => number;
 }
 
@@ -94,12 +98,16 @@ export class Monitor {
     this.options.metrics.eventLoopLag.set(eventLoopLagMs / 1000);
     return {
       rssMb: rssBytes / MB,
-      rssGrowthMb: (rssBytes - this.baselineRssBytes) / MB,
+      rssGrowthMb: Math.max(
+        0,
+        (rssBytes - this.baselineRssBytes) / MB - (this.options.expectedMemoryMb?.() ?? 0),
+      ),
       eventLoopLagMs,
       dbLatencyMs: this.options.database.takeLatencyReading(),
       errors: this.options.errors.take(),
       healthProbe: this.lastProbe,
       configProblem: checkSettings(this.options.config.settingsFile).problem,
+      releaseProblem: this.options.releaseProblem?.(),
     };
   }
 

@@ -9,6 +9,7 @@ export const ALERT_TYPES = [
   'hang',
   'crash',
   'bad-config',
+  'bad-release',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 
@@ -22,6 +23,7 @@ export const ALERT_SEVERITY: Record<AlertType, Severity> = {
   hang: 'critical',
   crash: 'high',
   'bad-config': 'medium',
+  'bad-release': 'high',
 };
 
 export type ProbeOutcome = 'answered' | 'timed-out' | 'failed';
@@ -41,6 +43,8 @@ export interface SymptomReadings {
   healthProbe: ProbeOutcome | undefined;
   /** What is wrong with the settings file; undefined when it is fine. */
   configProblem?: string;
+  /** What a bad release breaks once it fails; undefined for a good release. */
+  releaseProblem?: string;
 }
 
 export interface Symptom {
@@ -92,6 +96,11 @@ export function evaluateSymptoms(readings: SymptomReadings, thresholds: Threshol
     // A constant message: the diagnosis keys its runbook on it; the detail goes in the fields.
     add('bad-config', 'invalid configuration', 'invalid configuration: refusing to serve orders', {
       problem: readings.configProblem,
+    });
+  }
+  if (readings.releaseProblem) {
+    add('bad-release', 'bad release', 'order lookups fail since the release', {
+      problem: readings.releaseProblem,
     });
   }
   if (readings.healthProbe === 'timed-out') {

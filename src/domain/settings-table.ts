@@ -1065,6 +1065,13 @@ export const SETTINGS = [
     doc: "The demo app's settings file (`npm start` uses `.data/<demo name>-settings/settings.json` and clears it at start).",
     readBy: ['demo-app/src/config.ts'],
   },
+  {
+    name: 'DEMO_RELEASE_FILE',
+    group: 'development',
+    doc: 'The file that makes a demo image a bad release (`npm run demo:deploy -- bad` bakes it into the image); no file: a good release.',
+    default: '/app/release.json',
+    readBy: ['demo-app/src/config.ts'],
+  },
 
   // --- Compose: images ---
   ...(
@@ -1355,9 +1362,10 @@ export const SETTINGS = [
   {
     name: 'DEMO_CONTAINER_NAME',
     group: 'compose-demo',
-    doc: "The demo app's container name (the target its alerts name, and the one its sender may speak for).",
+    doc: "The demo app's container name (the target its alerts name, and the one its sender may speak for); also read by `npm start` and `npm run demo:deploy`.",
     default: 'medic-demo',
     services: ['medic-api', 'demo'],
+    readBy: ['scripts/local-stack.ts', 'scripts/demo-deploy.ts'],
   },
   {
     name: 'MEDIC_DEMO_WEBHOOK_SECRET',
@@ -1379,6 +1387,22 @@ export const SETTINGS = [
     doc: "The demo app's memory limit, so that `/trigger/oom` ends in a real OOM kill.",
     default: '384m',
     services: ['demo'],
+  },
+  {
+    name: 'DEMO_MEMORY_MAX',
+    group: 'compose-demo',
+    doc: "How far Medic may raise the demo app's memory limit after an OOM kill (its label `medic.memory.max`; `npm start` gives 2 x its limit).",
+    default: '768m',
+    services: ['demo'],
+  },
+  {
+    name: 'DEMO_OOM_ALLOCATE_MB',
+    group: 'compose-demo',
+    doc: 'What `/trigger/oom` allocates at once, in MB: a fixed amount, so that a raised limit fixes it (also read by `npm start`).',
+    unsetMeans:
+      '1.2 x the memory limit the container first started with (461 for 384 MiB), kept beside its settings file',
+    services: ['demo'],
+    readBy: ['scripts/local-stack.ts'],
   },
   {
     name: 'DEMO_MEMORY_LEAK_MAX_MB',

@@ -1,10 +1,12 @@
 // The demo tour as the README and npm start's banner state it (scripts/tour.ts), run in its order on the real
-// stack with the demo app in a real container, checking each outcome the tour states. The shipped defaults,
+// stack with the demo app in a real container, checking each outcome the tour states: its bad deploy is
+// `npm run demo:deploy -- bad`'s, to this run's container. The shipped defaults,
 // except what the tour itself names: a 20 s cooldown (so the tour takes minutes, not half an hour) and the
 // rules alone diagnosing (MEDIC_PROVIDERS empty), so that a model on the machine cannot change the outcomes;
 // and, because other test runs may share the engine, a managed label of this run's own.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOUR } from '../../scripts/tour.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { deployDemo } from '../../scripts/demo-deploy.js';
+import { TOUR, type TourStep } from '../../scripts/tour.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { waitFor } from '../support/ports.js';
 import { type E2eStack, engineOrSkip, incidentReader, startWatchingStack } from './support.js';
@@ -53,6 +55,21 @@ describe.skipIf(Boolean(skipReason))('the demo tour', () => {
   const demo = (method: 'POST' | 'DELETE', fault: string) =>
     fetch(`${stack.demo.url}/trigger/${fault}`, { method });
 
+  const inspect = () => engine!.docker.getContainer(DEMO).inspect();
+
+  /** What the step does: its trigger, or its deploy. */
+  const act = async (step: TourStep) => {
+    if (step.deploy) {
+      const deployed = await deployDemo(engine!.docker, { name: DEMO, release: step.deploy });
+      expect(deployed.changed, `deploy ${step.deploy}`).toBe(true);
+    } else expect((await demo('POST', step.fault!)).status).toBe(202);
+  };
+
+  /** The oom job's counts, as the demo app tells them at GET /. */
+  const oomJob = async () =>
+    ((await (await fetch(`${stack.demo.url}/`)).json()) as { oom_job: { runs: number; finished: number } })
+      .oom_job;
+
   const healthy = () =>
     waitFor(
       'the demo app to answer healthy',
@@ -65,8 +82,28 @@ describe.skipIf(Boolean(skipReason))('the demo tour', () => {
     const told: string[] = [];
     for (const step of TOUR) {
       const { check } = step;
+      const what = step.fault ?? `deploy ${step.deploy}`;
       const since = Date.now();
-      expect((await demo('POST', step.fault)).status).toBe(202);
+      const before = await inspect();
+      if (check.ends === 'NONE') {
+        // The fault passes by itself: the oom job fits under the raised limit and ends; nothing restarted it.
+        const { finished } = await oomJob();
+        await act(step);
+        await waitFor(
+          'the oom job to finish',
+          async () => (await oomJob()).finished > finished || undefined,
+          {
+            timeoutMs: 60_000,
+          },
+        );
+        expect((await inspect()).State.StartedAt, `${what}: not restarted`).toBe(before.State.StartedAt);
+        const opened = await incident(`incident:local:${DEMO}:${check.alertType}`);
+        expect(opened && Date.parse(opened.openedAt) >= since, `${what}: no incident`).toBeFalsy();
+        told.push(`${what}: fit, no incident`);
+        await healthy();
+        continue;
+      }
+      await act(step);
       if (check.approve) {
         const waiting = await awaitNew(
           check.alertType,
@@ -74,6 +111,10 @@ describe.skipIf(Boolean(skipReason))('the demo tour', () => {
           'waits for a person',
           (s) => s.status === 'AWAITING_APPROVAL',
         );
+        if (check.remedy === 'ROLLBACK')
+          expect(JSON.stringify(waiting.diagnosis), `${what}: the proposal names the image change`).toMatch(
+            /image/i,
+          );
         const res = await fetch(`${stack.apiUrl}/incidents/${waiting.workflowId}/approve`, {
           method: 'POST',
           headers: {
@@ -82,7 +123,7 @@ describe.skipIf(Boolean(skipReason))('the demo tour', () => {
           },
           body: JSON.stringify({ comment: 'as the tour says' }),
         });
-        expect(res.status, `${step.fault}: the approval`).toBe(200);
+        expect(res.status, `${what}: the approval`).toBe(200);
       }
       const ended = await awaitNew(
         check.alertType,
@@ -92,14 +133,26 @@ describe.skipIf(Boolean(skipReason))('the demo tour', () => {
       );
       const events = ended.timeline.map((t) => t.event);
       if (check.decidedAgain) {
-        expect(events, `${step.fault}: decided again`).toContain('decided-again');
-        expect(ended.approval?.decidedBy, `${step.fault}: nobody decided`).toBeUndefined();
+        expect(events, `${what}: decided again`).toContain('decided-again');
+        expect(ended.approval?.decidedBy, `${what}: nobody decided`).toBeUndefined();
       }
-      if (!check.approve && !check.decidedAgain)
-        expect(events, step.fault).not.toContain('AWAITING_APPROVAL');
-      if (check.approve) expect(ended.approval?.decision, step.fault).toBe('approved');
-      told.push(`${step.fault}: ${ended.status}${check.decidedAgain ? ', decided again' : ''}`);
-      if (check.thenDelete) expect((await demo('DELETE', step.fault)).status).toBe(200);
+      if (!check.approve && !check.decidedAgain) expect(events, what).not.toContain('AWAITING_APPROVAL');
+      if (check.approve) expect(ended.approval?.decision, what).toBe('approved');
+      if (check.remedy) {
+        const steps = (ended as IncidentState & { steps?: Array<{ remedy: string }> }).steps ?? [];
+        expect(steps.at(-1)?.remedy, `${what}: healed by`).toBe(check.remedy);
+      }
+      const after = await inspect();
+      if (check.sameStart)
+        expect(after.State.StartedAt, `${what}: not restarted`).toBe(before.State.StartedAt);
+      if (check.remedy === 'ROLLBACK') {
+        const good = await engine!.docker.getImage(inject('demoImage')!).inspect();
+        expect(after.Image, `${what}: runs the image it last ran healthy`).toBe(good.Id);
+      }
+      if (check.remedy === 'RAISE_MEMORY')
+        expect(after.HostConfig.Memory, `${what}: the raised limit`).toBe(Math.floor(MEMORY_LIMIT * 1.5));
+      told.push(`${what}: ${ended.status}${check.decidedAgain ? ', decided again' : ''}`);
+      if (check.thenDelete) expect((await demo('DELETE', step.fault!)).status).toBe(200);
       await healthy();
     }
     console.log(`[tour] ${told.join('; ')}`);

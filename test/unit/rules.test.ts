@@ -7,8 +7,9 @@ const running = { name: 'svc', exists: true, managed: true, running: true };
 
 describe('rules', () => {
   it('explains each demo fault by its alert type, more confidently when the logs agree', () => {
-    // Every alert the demo app can send.
-    for (const alertType of ALERT_TYPES) {
+    // Every alert the demo app can send, but a bad release's: no restart heals that, the image change
+    // before it (the deploy rule's evidence) does.
+    for (const alertType of ALERT_TYPES.filter((t) => t !== 'bad-release')) {
       const verdict = diagnoseByRules({ alertType, logs: [], observed: running });
       expect(verdict.rule).toBe(alertType);
       expect(verdict.action).toBe('RESTART');

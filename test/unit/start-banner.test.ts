@@ -38,6 +38,19 @@ describe('the start-up banner', () => {
     const text = banner(fakeStack({ mode: 'process' }));
     expect(text).toMatch(/trigger\/oom .*not in this mode/);
     expect(text).toMatch(/trigger\/crash .*needs a container engine and the engine watcher/);
+    expect(text).toMatch(/demo:deploy -- bad .*not in this mode/);
+  });
+
+  it("says what each remedy does: the app's own reset-pool, a rollback after the bad deploy, a memory raise", () => {
+    const text = banner(fakeStack({ memoryLimitMb: 384 }));
+    expect(text).toMatch(/trigger\/db-latency .*its own reset-pool.*without a restart/);
+    expect(text).toMatch(/npm run demo:deploy -- bad .*ROLLBACK.*naming the image change: approve it/);
+    expect(text).toMatch(/trigger\/oom .*RAISE_MEMORY to 576 MiB \(under its 768 MiB cap\): approve it/);
+    expect(text).toMatch(/trigger\/oom .*fits under the raised limit now/);
+    // The deploy names the container when it is not the default one.
+    expect(banner(fakeStack({ name: 'shop-demo', memoryLimitMb: 384 }))).toContain(
+      'DEMO_CONTAINER_NAME=shop-demo npm run demo:deploy -- bad',
+    );
   });
 
   it('prints where the worker serves its metrics, or that the exporter is off', () => {

@@ -17,6 +17,8 @@ describe('loadConfig', () => {
       memoryLeakMaxMb: 600,
       settingsFile: path.join(os.tmpdir(), 'medic-demo-medic-demo', 'settings.json'),
       oomMaxMb: 2048,
+      oomAllocateMb: undefined,
+      releaseFile: '/app/release.json',
       thresholds: { memoryGrowthMb: 150, eventLoopLagMs: 200, dbLatencyMs: 1000, errorsPerInterval: 20 },
     });
   });
@@ -33,6 +35,8 @@ describe('loadConfig', () => {
       STARTUP_DELAY_MS: '3000',
       MEMORY_LEAK_MAX_MB: '300',
       OOM_MAX_MB: '512',
+      OOM_ALLOCATE_MB: '461',
+      DEMO_RELEASE_FILE: '/opt/release.json',
       MEMORY_THRESHOLD_MB: '64',
       EVENT_LOOP_LAG_THRESHOLD_MS: '150',
       DB_LATENCY_THRESHOLD_MS: '800',
@@ -51,8 +55,15 @@ describe('loadConfig', () => {
       memoryLeakMaxMb: 300,
       settingsFile: '/data/settings.json',
       oomMaxMb: 512,
+      oomAllocateMb: 461,
+      releaseFile: '/opt/release.json',
       thresholds: { memoryGrowthMb: 64, eventLoopLagMs: 150, dbLatencyMs: 800, errorsPerInterval: 3 },
     });
+  });
+
+  it("reads the oom job's amount as a whole number of MB, empty meaning from the memory limit", () => {
+    expect(loadConfig({ OOM_ALLOCATE_MB: '' }).oomAllocateMb).toBeUndefined();
+    expect(() => loadConfig({ OOM_ALLOCATE_MB: '1.5' })).toThrow(/OOM_ALLOCATE_MB must be a whole number/);
   });
 
   it('treats an empty secret as unset', () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SimulatedDatabase, SLOW_QUERY_MS } from '../../../demo-app/src/database.js';
+import { PoolResetError, SimulatedDatabase, SLOW_QUERY_MS } from '../../../demo-app/src/database.js';
 import { Log } from '../../../demo-app/src/log.js';
 
 describe('SimulatedDatabase latency reading', () => {
@@ -56,5 +56,23 @@ describe('SimulatedDatabase latency reading', () => {
     await second;
     db.takeLatencyReading();
     expect(db.takeLatencyReading()).toBeLessThan(10);
+  });
+
+  it('a pool reset cuts off the stuck queries and reads afresh', async () => {
+    const slow = { value: true };
+    const { db } = database(slow);
+    const stuck = db.query('SELECT 1');
+    const failed = stuck.catch((err: unknown) => err);
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(db.takeLatencyReading()).toBe(1500);
+    slow.value = false;
+    expect(db.resetPool()).toBe(1);
+    expect(await failed).toBeInstanceOf(PoolResetError);
+    expect(db.takeLatencyReading()).toBe(0);
+    const next = db.query('SELECT 1');
+    await vi.advanceTimersByTimeAsync(10);
+    await next;
+    expect(db.takeLatencyReading()).toBeLessThan(10);
+    expect(db.resetPool()).toBe(0);
   });
 });

@@ -33,6 +33,13 @@ describe('evaluateSymptoms', () => {
       [{ dbLatencyMs: 2500 }, 'db-latency', 'high', 'slow database', 'database latency above threshold'],
       [{ errors: 45 }, 'error-storm', 'medium', 'error rate', 'error rate above threshold'],
       [
+        { releaseProblem: 'release x-bad reads column orders.total_cents' },
+        'bad-release',
+        'high',
+        'bad release',
+        'order lookups fail since the release',
+      ],
+      [
         { healthProbe: 'timed-out' },
         'hang',
         'critical',
