@@ -3,13 +3,11 @@
 // details, phases). The steps share this object; how a pass ends is finish.ts's alone.
 import {
   continueAsNew,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MedicActivities } from '../../activities/index.js';
 import { ENGINE_ALERT_TYPES } from '../../domain/engine-events.js';
 import {
   type AlertLedger,
