@@ -110,10 +110,10 @@ module.exports = {
     {
       name: 'activities-use-the-incident-port-as-a-type',
       comment:
-        'The engine watch is handed an IncidentPort (an interface, so a type import); it never builds Temporal clients itself.',
+        'Activities are handed ports (IncidentPort, HealthyImages: interfaces, so type imports); they never build Temporal clients themselves.',
       severity: 'error',
       from: { path: '^src/activities/' },
-      to: { path: '^src/temporal/', pathNot: '^src/temporal/incident-port\\.ts$' },
+      to: { path: '^src/temporal/', pathNot: '^src/temporal/(incident|healthy-image)-port\\.ts$' },
     },
   ],
   options: {

@@ -36,6 +36,7 @@ import { defaultText } from './domain/settings-table.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectClient, temporalConnectionOptions } from './temporal/connection.js';
 import { ensureEngineWatch } from './temporal/engine-watch.js';
+import { HealthyImageGateway } from './temporal/healthy-images.js';
 import { IncidentGateway } from './temporal/incident-gateway.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
 import { startWorkerHeartbeat, workerHealthFile } from './worker-health.js';
@@ -110,8 +111,14 @@ export function medicWorkerActivities(deps: {
     logger: activityLogger,
     diagnosis: config.diagnosis,
   });
+  const healthyImages = new HealthyImageGateway(
+    deps.client,
+    config.temporal.taskQueue,
+    config.worker.hostName ?? LOCAL_HOST,
+  );
   const host = (runtime: ContainerRuntime) => ({
     runtime,
+    healthyImages,
     logger: activityLogger,
     dryRun: config.incident.dryRun,
     allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
@@ -138,6 +145,7 @@ export function medicWorkerActivities(deps: {
       ),
       logger: activityLogger,
       host: config.worker.hostName,
+      healthyImages,
       // The kernel log is read only where the engine runs on this host (a unix socket).
       ...(deps.watchEngine.isLocal ? { kernelOomKills: readKernelOomKills } : {}),
     }),

@@ -11,8 +11,9 @@ import type { IncidentSettings } from '../domain/settings.js';
 import { differingSettings } from '../domain/settings.js';
 import type { ActionRecord, Diagnosis, VerificationResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
+import type { HealthyImages } from '../temporal/healthy-image-port.js';
 import { type AllowlistOptions, checkTarget, type TargetCheck } from './allowlist.js';
-import type { ContainerRuntime } from './containers.js';
+import type { ContainerInfo, ContainerRuntime } from './containers.js';
 import {
   createDiagnosisPipeline,
   type DiagnoseInput,
@@ -24,6 +25,7 @@ import {
 } from './diagnose/index.js';
 import { onEngine, whileHeartbeating } from './engine-call.js';
 import { containerHealthProbe, probeUntilHealthy } from './health.js';
+import { noteHealthyImage } from './healthy-image.js';
 import type { Notification, Notifier } from './notify.js';
 import { createRemedyActivities, REMEDY_ACTIVITY_NAMES } from './remedies/index.js';
 import { type RestartInput, restartOnce } from './restart.js';
@@ -44,6 +46,8 @@ export interface HostActivityDeps {
   allowlist?: AllowlistOptions;
   /** MEDIC_DRY_RUN of this worker: its restarts touch nothing, whoever asks. */
   dryRun?: boolean;
+  /** Where a target's last healthy image is kept (its guard): read for evidence, told on a verified health. */
+  healthyImages?: HealthyImages;
   /** Evidence time box and log limits (the diagnosis settings' own, where one process does both). */
   evidence?: Pick<DiagnosisSettings, 'evidenceTimeoutMs' | 'logLimits'>;
 }
@@ -96,6 +100,7 @@ export function createHostActivities(deps: HostActivityDeps) {
           runtime,
           deps.evidence?.evidenceTimeoutMs,
           deps.evidence?.logLimits ?? DEFAULT_LOG_LIMITS,
+          deps.healthyImages,
         ),
       );
     },
@@ -121,8 +126,10 @@ export function createHostActivities(deps: HostActivityDeps) {
       const context = Context.current();
       const { attempt } = context.info;
       const windowMs = attempt === 1 ? (input.firstWindowMs ?? 0) : 0;
+      let seen: ContainerInfo | undefined;
       const inspect = async () => {
         const info = await runtime.inspect(input.target);
+        seen = info;
         if (!info) {
           throw ApplicationFailure.nonRetryable(
             `container ${input.target} no longer exists`,
@@ -140,6 +147,7 @@ export function createHostActivities(deps: HostActivityDeps) {
         logger.info({ target: input.target, attempt, detail: probe.detail }, 'not healthy yet');
         throw ApplicationFailure.retryable(`attempt ${attempt}: ${probe.detail}${probes}`, FAILURE.unhealthy);
       }
+      await noteHealthyImage(deps, seen);
       return {
         healthy: true,
         attempts: attempt,

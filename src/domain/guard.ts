@@ -85,6 +85,29 @@ export interface GuardState {
   desk?: TargetDeskState;
   /** A plan between two steps: the target is its incident's until then (no cooldown, no one else first). */
   reserved?: { incidentWorkflowId: string; untilMs: number };
+  /**
+   * The image the target last ran verified healthy (after an incident, or on the sweep): what a rollback
+   * goes back to. Only its id and name, never the container's environment.
+   */
+  healthyImage?: HealthyImage;
+}
+
+/** An image a target was verified healthy on. */
+export interface HealthyImage {
+  id: string;
+  name?: string;
+  verifiedAt: string;
+}
+
+/** Keeps the image the target was verified healthy on; true when it changed. */
+export function noteHealthyImage(state: GuardState, image: HealthyImage): boolean {
+  if (state.healthyImage?.id === image.id) return false;
+  state.healthyImage = {
+    id: image.id,
+    ...(image.name ? { name: image.name } : {}),
+    verifiedAt: image.verifiedAt,
+  };
+  return true;
 }
 
 /**
@@ -399,6 +422,8 @@ export interface GuardSnapshot {
   queued: string[];
   /** A plan between two of its steps keeps the target until then. */
   reserved?: { incidentWorkflowId: string; until: string };
+  /** The image it last ran verified healthy. */
+  healthyImage?: HealthyImage;
   restartsLastHour: number;
   cooldownRemainingMs: number;
   /** When the last real action ended (or started, while it runs): the cooldown runs from here. */
@@ -438,6 +463,7 @@ export function snapshotGuard(state: GuardState, now: number): GuardSnapshot {
           },
         }
       : {}),
+    ...(state.healthyImage ? { healthyImage: state.healthyImage } : {}),
     restartsLastHour: restartsInLastHour(state, now),
     cooldownRemainingMs:
       lastEnded !== undefined ? Math.max(0, state.limits.cooldownMs - (now - lastEnded)) : 0,

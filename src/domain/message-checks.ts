@@ -128,6 +128,18 @@ export function checkByPayload(payload: unknown): Check {
     : 'the payload must be an object like {"by":"alice"}';
 }
 
+/** `healthyImage`: the image a target was verified healthy on (an image id, its name, when). */
+export function checkHealthyImage(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object like {"id":"sha256:...","verifiedAt":"..."}';
+  return first(
+    typeof payload.id === 'string' && /^sha256:[0-9a-f]{64}$/.test(payload.id)
+      ? undefined
+      : 'id must be an image id (sha256: and 64 hex digits)',
+    text(payload.name, 'name', 512, true),
+    text(payload.verifiedAt, 'verifiedAt', 40),
+  );
+}
+
 export function checkBudgetRequest(payload: unknown): Check {
   if (!isObject(payload)) return 'the payload must be an object';
   return first(

@@ -19,6 +19,7 @@ import {
   type GuardState,
   type LeaseRequest,
   newGuardState,
+  noteHealthyImage,
   type ReleaseOutcome,
   releaseLease,
   requestLease,
@@ -29,6 +30,7 @@ import {
 import {
   checkByPayload,
   checkDeskMessage,
+  checkHealthyImage,
   checkLeaseRelease,
   checkLeaseRequest,
 } from '../domain/message-checks.js';
@@ -36,6 +38,7 @@ import { type DeskMessage, newTargetDesk, onActionEnded, onDeskMessage } from '.
 import { accepted, guardTellers, MESSAGES_PER_RUN } from './guard-messages.js';
 import {
   guardStateQuery,
+  healthyImageSignal,
   leaseReleaseSignal,
   leaseRequestSignal,
   resetBreakerSignal,
@@ -72,6 +75,11 @@ export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
   });
   setHandler(targetDeskSignal, (message) => {
     if (accepted('targetDesk', checkDeskMessage(message))) inbox.push({ kind: 'desk', message });
+  });
+  // Sent only when the image changed, so it is kept at once (it starts no command of its own).
+  setHandler(healthyImageSignal, (image) => {
+    if (accepted('healthyImage', checkHealthyImage(image)) && noteHealthyImage(state, image))
+      log.info('verified healthy on an image', { target: state.target, image: image.name ?? image.id });
   });
   setHandler(guardStateQuery, () => snapshotGuard(state, Date.now()));
 

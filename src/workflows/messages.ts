@@ -7,6 +7,7 @@ import type {
   BudgetRequest,
   BudgetSnapshot,
   GuardSnapshot,
+  HealthyImage,
   LeaseDecision,
   LeaseRequest,
   ReleaseOutcome,
@@ -62,6 +63,8 @@ export const leaseReleaseSignal =
 /** A person closes an open circuit breaker (`POST /guards/:target/reset`, or the Web UI). */
 export const resetBreakerSignal = defineSignal<[{ by: string }]>('resetBreaker');
 export const guardStateQuery = defineQuery<GuardSnapshot>('guardState');
+/** A target was verified healthy on an image (sent by host workers only when it changed): rollback's record. */
+export const healthyImageSignal = defineSignal<[HealthyImage]>('healthyImage');
 
 export const budgetRequestSignal = defineSignal<[BudgetRequest]>('budgetRequest');
 export const budgetRefundSignal = defineSignal<[{ requestId: string }]>('budgetRefund');

@@ -9,4 +9,5 @@ export const WORKFLOW_TYPES = {
   sweep: 'sweepWorkflow',
   sweeper: 'sweeperWorkflow',
   runbook: 'runbookWorkflow',
+  guard: 'guardWorkflow',
 } as const satisfies Record<string, keyof typeof workflows>;

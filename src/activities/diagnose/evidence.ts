@@ -5,7 +5,14 @@ import { DEFAULT_LOG_LIMITS, type LogLimits } from '../../domain/log-bounds.js';
 import { errorSignature } from '../../domain/log-signature.js';
 import { sanitiseLogLines } from '../../domain/sanitise.js';
 import type { KnownFix, Severity, TargetObservation } from '../../domain/types.js';
-import type { ContainerInfo, ContainerRuntime, ResourceStats } from '../containers.js';
+import type { HealthyImages } from '../../temporal/healthy-image-port.js';
+import {
+  type ContainerInfo,
+  type ContainerRuntime,
+  capabilitiesOf,
+  isRemedyRuntime,
+  type ResourceStats,
+} from '../containers.js';
 import { checkContainerHealth, type HealthProbe } from '../health.js';
 
 export interface DiagnoseInput {
@@ -63,7 +70,55 @@ export function observationOf(name: string, info: ContainerInfo | undefined): Ta
     oomKilled: info.oomKilled,
     health: info.health,
     healthUrl: info.healthUrl,
+    ...(info.imageId ? { imageId: info.imageId } : {}),
+    ...(info.image ? { image: info.image } : {}),
+    ...(info.createdAt ? { createdAt: info.createdAt } : {}),
+    ...(info.memoryLimitBytes ? { memoryLimitBytes: info.memoryLimitBytes } : {}),
+    labels: medicLabels(info.labels),
   };
+}
+
+/** Only Medic's own labels are evidence: others may hold anything (a team's secrets among them). */
+function medicLabels(labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(labels)) {
+    if (key.startsWith('medic.') && key.length <= 200) out[key] = value.slice(0, 1000);
+  }
+  return out;
+}
+
+/**
+ * What the remedies beyond a restart are decided from: what the engine can do, and the image the target
+ * last ran verified healthy (its guard keeps it) when that is another one, with whether the engine still
+ * has it. A piece that cannot be had is noted: the remedy it would allow is then not offered.
+ */
+export async function remedyEvidence(
+  observed: TargetObservation,
+  runtime: ContainerRuntime,
+  healthyImages: HealthyImages | undefined,
+  timeoutMs: number,
+  notes: string[],
+): Promise<Partial<TargetObservation>> {
+  if (!observed.exists || !observed.managed) return {};
+  const out: Partial<TargetObservation> = {};
+  try {
+    out.capabilities = [...(await timeBox('capabilities', timeoutMs, capabilitiesOf(runtime))).can];
+  } catch (err) {
+    notes.push(`engine capabilities: ${reasonOf(err)}`);
+  }
+  if (!healthyImages || !observed.imageId) return out;
+  try {
+    const last = await timeBox('last healthy image', timeoutMs, healthyImages.lastHealthy(observed.name));
+    if (last && last.id !== observed.imageId) {
+      const present = isRemedyRuntime(runtime)
+        ? await timeBox('image', timeoutMs, runtime.imageExists(last.id))
+        : false;
+      out.previousHealthyImage = { ...last, present };
+    }
+  } catch (err) {
+    notes.push(`last healthy image: ${reasonOf(err)}`);
+  }
+  return out;
 }
 
 /**
@@ -76,10 +131,12 @@ export async function gatherCoreEvidence(
   runtime: ContainerRuntime,
   timeoutMs = DEFAULT_EVIDENCE_TIMEOUT_MS,
   logLimits: LogLimits = DEFAULT_LOG_LIMITS,
+  healthyImages?: HealthyImages,
 ): Promise<{ evidence: Evidence; info: ContainerInfo | undefined }> {
   const notes: string[] = [];
   const info = await timeBox('inspect', timeoutMs, runtime.inspect(input.target));
-  const observed = observationOf(input.target, info);
+  const seen = observationOf(input.target, info);
+  const observed = { ...seen, ...(await remedyEvidence(seen, runtime, healthyImages, timeoutMs, notes)) };
   // Said here, not only by the model evidence's probe: a runbook hit never probes, and people must see it.
   if (info?.healthUrlRefused) notes.push(`health URL: ${info.healthUrlRefused}`);
   let logs = input.logs;
@@ -145,7 +202,8 @@ export async function gatherEvidence(
   runtime: ContainerRuntime,
   timeoutMs = DEFAULT_EVIDENCE_TIMEOUT_MS,
   logLimits: LogLimits = DEFAULT_LOG_LIMITS,
+  healthyImages?: HealthyImages,
 ): Promise<Evidence> {
-  const { evidence, info } = await gatherCoreEvidence(input, runtime, timeoutMs, logLimits);
+  const { evidence, info } = await gatherCoreEvidence(input, runtime, timeoutMs, logLimits, healthyImages);
   return { ...evidence, ...(await gatherModelEvidence(evidence, info, runtime, timeoutMs)) };
 }

@@ -2,7 +2,9 @@
 // `followEngineEvents` follows the engine's event stream; `sweepContainers` samples every managed
 // container. Both go through the container runtime port and raise what they find as alerts with source
 // `engine`. Containers without the managed label are never listed, watched or reported.
+
 import type { Logger } from '../../logger.js';
+import type { HealthyImages } from '../../temporal/healthy-image-port.js';
 import type { IncidentPort } from '../../temporal/incident-port.js';
 import type { WatchableRuntime } from '../containers.js';
 import { eventFollower } from './follow-events.js';
@@ -24,6 +26,8 @@ export interface EngineWatchDeps {
   logLines?: number;
   /** The host this engine runs on (MEDIC_HOST_NAME): the watch's incidents carry it. */
   host?: string;
+  /** Where each target's last healthy image is kept (its guard): told what the sweep finds healthy. */
+  healthyImages?: HealthyImages;
 }
 
 /** The activity names are a contract: the watcher and sweep workflows (and their recorded histories) call them. */
@@ -46,7 +50,14 @@ export function createEngineWatchActivities(deps: EngineWatchDeps) {
       ...(deps.host ? { host: deps.host } : {}),
       ...(deps.kernelOomKills ? { kernelOomKills: deps.kernelOomKills } : {}),
     }),
-    sweepContainers: sweeper({ runtime, incidents, raise, log, ...(deps.host ? { host: deps.host } : {}) }),
+    sweepContainers: sweeper({
+      runtime,
+      incidents,
+      raise,
+      log,
+      ...(deps.host ? { host: deps.host } : {}),
+      ...(deps.healthyImages ? { healthyImages: deps.healthyImages } : {}),
+    }),
   };
 }
 

@@ -9,9 +9,11 @@ import {
 } from '../../domain/anomaly.js';
 import { classifyRaiseFailure, describeRaiseFailure } from '../../domain/temporal-failure.js';
 import type { Logger } from '../../logger.js';
+import type { HealthyImages } from '../../temporal/healthy-image-port.js';
 import type { IncidentPort } from '../../temporal/incident-port.js';
 import type { ContainerInfo, WatchableRuntime } from '../containers.js';
 import { probeHealthUrl } from '../health.js';
+import { noteHealthyImage } from '../healthy-image.js';
 import type { RaiseEngineAlert } from './raise-alert.js';
 
 export interface SweepInput {
@@ -75,6 +77,28 @@ function forget(memory: SweepMemory, anomaly: Anomaly): void {
   if (remembered) remembered.reported = remembered.reported.filter((c) => c !== anomaly.check);
 }
 
+/**
+ * A container running without anomalies whose health check or health URL says healthy is verified healthy
+ * on the image it runs; one with neither is not verified at all. Told only when it changed (the gateway).
+ */
+async function noteHealthyImages(
+  samples: readonly ContainerSample[],
+  anomalies: readonly Anomaly[],
+  byId: ReadonlyMap<string, ContainerInfo>,
+  deps: { healthyImages?: HealthyImages; log: Logger },
+): Promise<void> {
+  if (!deps.healthyImages) return;
+  const troubled = new Set(anomalies.map((a) => a.containerId));
+  for (const sample of samples) {
+    const info = byId.get(sample.id);
+    if (!info?.imageId || troubled.has(sample.id) || info.state !== 'running') continue;
+    const checked = sample.health !== undefined || sample.healthUrl !== undefined;
+    const healthy = (sample.health ?? 'healthy') === 'healthy' && (sample.healthUrl?.ok ?? true);
+    if (checked && healthy)
+      await noteHealthyImage({ healthyImages: deps.healthyImages, logger: deps.log }, info);
+  }
+}
+
 export function sweeper(deps: {
   runtime: WatchableRuntime;
   incidents: Pick<IncidentPort, 'findOpenIncident'>;
@@ -82,6 +106,8 @@ export function sweeper(deps: {
   log: Logger;
   /** The host this engine runs on: an open incident about a same-named container elsewhere is not ours. */
   host?: string;
+  /** Told the image of each container found healthy (its guard keeps it, for a rollback). */
+  healthyImages?: HealthyImages;
   /** Defaults SWEEP_CONCURRENCY and SWEEP_BUDGET_MS. */
   concurrency?: number;
   budgetMs?: number;
@@ -175,6 +201,7 @@ export function sweeper(deps: {
       failed: [],
       ...(unsampled.length > 0 ? { unsampled } : {}),
     };
+    await noteHealthyImages(samples, anomalies, byId, deps);
     // Each anomaly on its own: one that cannot be raised must not cost the others theirs.
     for (const anomaly of anomalies) {
       try {
