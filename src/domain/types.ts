@@ -1,5 +1,6 @@
 // Plain types shared by the workflows, activities and API. No runtime imports here:
 // workflow code bundles this file, so it must stay free of Node APIs.
+import type { AvailableRemedy } from './remedies.js';
 
 export const INCIDENT_STATUSES = [
   'OPEN',
@@ -53,6 +54,9 @@ export interface DecisionRecord {
   actedMeanwhile?: boolean;
   /** The model proposed nothing but the target was not healthy: a person was asked (the backtest too). */
   unhealthyNoop?: boolean;
+  /** The plan step decided (1-based) and its remedy's risk, when the plan has more than a restart. */
+  step?: number;
+  risk?: 'low' | 'medium' | 'high';
   /** The lease this pass held to act (automatic or approved): it shapes the next decision's cooldown. */
   lease?: { grantedAt: string; approvedBy?: string; releasedAt?: string; outcome?: string };
 }
@@ -264,10 +268,49 @@ export interface ActionRecord {
    * container was restarted by someone else (its restart policy, a person, another incident) since the
    * diagnosis; `would-restart`: a dry run.
    */
-  outcome: 'restarted' | 'already-restarted' | 'healed-by-other' | 'failed' | 'would-restart';
+  outcome:
+    | 'restarted'
+    | 'already-restarted'
+    | 'healed-by-other'
+    | 'failed'
+    | 'would-restart'
+    /** A plan's other remedies: done (or found done by an earlier attempt), undone, or a dry run's. */
+    | 'acted'
+    | 'undone'
+    | 'would-have';
   detail: string;
   previousStartedAt?: string;
   newStartedAt?: string;
+  /** The plan step it was (1-based) and the plan's length: "step 2 of 3". Absent before plans. */
+  step?: number;
+  of?: number;
+}
+
+/** One step of an incident's plan as it went: its remedy, its approval if one was asked, its outcome. */
+export interface PlanStepRecord {
+  step: number;
+  of: number;
+  remedy: RemediationAction;
+  risk: 'low' | 'medium' | 'high';
+  words: string;
+  /** The decision a person took for this step, when one was asked. */
+  approval?: ApprovalState;
+  /**
+   * `healed`: verified healthy after it; `not-healed`: done, still unhealthy (`undone` when its inverse ran);
+   * `failed`: it could not be done; `would-have`: a dry run; `healed-by-other`: someone else's restart came first.
+   */
+  outcome: 'healed' | 'not-healed' | 'undone' | 'failed' | 'would-have' | 'healed-by-other';
+  detail: string;
+  at: string;
+}
+
+/** The incident's plan: the remedies it tries in order, where each came from, and what was refused. */
+export interface PlanState {
+  steps: AvailableRemedy[];
+  from: string[];
+  refused: string[];
+  /** The step being decided or carried out (0-based). */
+  at: number;
 }
 
 export interface VerificationResult {
@@ -318,6 +361,9 @@ export interface IncidentState {
   phases?: Partial<Record<Phase, number>>;
   /** Each pass's decision by the policy and the guard, oldest first, and what it was taken from. */
   decisions?: DecisionRecord[];
+  /** The current pass's plan (patch `remedy-plans`), and each step tried so far, over the passes. */
+  plan?: PlanState;
+  steps?: PlanStepRecord[];
   timeline: TimelineEntry[];
 }
 

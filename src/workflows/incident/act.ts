@@ -1,19 +1,22 @@
-// The act step, with the permit in hand: in a dry run only say what would happen; otherwise restart the
-// target (compare-and-act on the start time seen at diagnosis), verify its health with backoff, and give
-// the lease back with the outcome. It ends the pass: healed, failed, or escalated.
+// The act step, with the permit in hand: in a dry run only say what would happen; otherwise carry out the
+// plan (patch `remedy-plans`: each step done, verified, undone when it did not heal, the next decided again),
+// or, for incidents planned before plans, restart the target (compare-and-act on the start time seen at
+// diagnosis) and verify its health with backoff; the lease goes back with the outcome. It ends the pass:
+// healed, failed, or escalated.
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import type { ActionRecord, DecisionRecord, Diagnosis } from '../../domain/types.js';
-import { alreadyRestartedCounts } from '../legacy/already-restarted.js';
+import type { AvailableRemedy } from '../../domain/remedies.js';
+import type { Diagnosis } from '../../domain/types.js';
 import type { PermitDesk } from '../permit.js';
 import { resolvedAndHealthy } from './ask.js';
+import { decideStep } from './decide.js';
 import type { Desks } from './desks.js';
-import { EngineOutage, whileEngineAway } from './engine-outage.js';
 import { describeFailure } from './failures.js';
-import { verifiedHealthy, verifyTargetHealth } from './health.js';
-import { incidentMetrics } from './metrics.js';
+import { currentStep, noteStep, stepWords } from './plan.js';
 import { leaveTarget } from './question.js';
+import { remedyStep } from './remedy.js';
+import { failRemediation, noteLease, type PlanStep, restartAndVerify, restartStep } from './restart.js';
 import type { IncidentRun } from './run.js';
-import { type DiagnoseAgain, type Ended, type Ending, ended } from './types.js';
+import type { Decided, DiagnoseAgain, Ending } from './types.js';
 
 const nowIso = () => new Date().toISOString();
 
@@ -24,6 +27,7 @@ export async function act(
   requestId: string,
 ): Promise<Ending | DiagnoseAgain> {
   const { state } = run;
+  if (run.dryRun && state.plan) return dryRunPlan(run, desks.permits, diagnosis, requestId);
   if (run.dryRun) {
     const detail = `dry run: would restart ${state.target} (${diagnosis.rootCause}); nothing was touched`;
     state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'would-restart', detail });
@@ -35,7 +39,163 @@ export async function act(
     await desks.permits.release(requestId, 'not-acted');
     return { kind: 'recovered-by-itself' };
   }
+  // Incidents planned before plans (no `plan` in their state) restart, as they always did.
+  if (state.plan) return carryOutPlan(run, desks, diagnosis, requestId);
   return restartAndVerify(run, desks.permits, diagnosis, requestId);
+}
+
+/**
+ * The plan, step by step, holding the target's lease: each step is done and verified; the first that heals
+ * ends the pass healed, one that does not is undone (if it has an inverse) and the lease goes back as
+ * `step-done` (the guard keeps the target for the next step, without a cooldown, while it counts the
+ * action), and the next step is decided with fresh evidence, by its own risk. After the last step, FAILED
+ * with every step's outcome.
+ */
+async function carryOutPlan(
+  run: IncidentRun,
+  desks: Desks,
+  diagnosis: Diagnosis,
+  requestId: string,
+): Promise<Ending | DiagnoseAgain> {
+  const { state } = run;
+  const tried: string[] = [];
+  let proposal = diagnosis;
+  let permit = requestId;
+  for (;;) {
+    const step = currentStep(run, proposal);
+    const plan = state.plan;
+    const last = !plan || plan.at >= plan.steps.length - 1;
+    run.acting = true;
+    const result =
+      step.name === 'RESTART'
+        ? await restartStep(run, desks.permits, proposal, permit, { last, words: stepWords(run, step) })
+        : await otherStep(run, desks.permits, proposal, permit, step);
+    if (result.kind === 'stop') {
+      if (result.step) noteStep(run, step, result.step.outcome, result.step.detail);
+      return result.result;
+    }
+    if (result.kind === 'healed') {
+      noteStep(run, step, 'healed', state.verification?.detail ?? 'healthy');
+      await desks.permits.release(permit, result.counted ? 'succeeded' : 'not-acted');
+      noteLease(run, { releasedAt: nowIso(), outcome: result.counted ? 'succeeded' : 'not-acted' });
+      return { kind: 'healed', diagnosis: proposal, restarted: result.counted };
+    }
+    const outcome = result.undone ? 'undone' : result.failed ? 'failed' : 'not-healed';
+    noteStep(
+      run,
+      step,
+      outcome,
+      result.undone ? `${result.reason}; undone: ${result.undone}` : result.reason,
+    );
+    tried.push(`${step.name}: ${result.reason}${result.undone ? ' (undone)' : ''}`);
+    if (last) {
+      const reason =
+        tried.length > 1 ? `every step of the plan was tried: ${tried.join('; ')}` : result.reason;
+      const lease = {
+        requestId: permit,
+        outcome: result.counted ? ('failed' as const) : ('not-acted' as const),
+      };
+      return failRemediation(run, desks.permits, diagnosis, lease, reason);
+    }
+    await desks.permits.release(permit, result.counted ? 'step-done' : 'not-acted');
+    noteLease(run, { releasedAt: nowIso(), outcome: result.counted ? 'step-done' : 'not-acted' });
+    if (plan) plan.at += 1;
+    const next = await nextStep(run, desks, proposal);
+    if (next.kind === 'ended') return next.ending;
+    if (next.kind === 'diagnose-again') return next;
+    proposal = next.diagnosis;
+    permit = next.requestId;
+  }
+}
+
+/** A step that did not heal: the next one is decided again, by its own risk, on a fresh look at the target. */
+async function nextStep(run: IncidentRun, desks: Desks, diagnosis: Diagnosis): Promise<Decided> {
+  const { state } = run;
+  const step = state.plan?.steps[state.plan.at];
+  if (!step) throw new Error('a plan went past its last step');
+  run.record('next-step', `${stepWords(run, step)}: the step before did not heal ${state.target}`);
+  run.acting = false;
+  const observed = await freshLook(run);
+  if (observed && state.diagnosis) state.diagnosis.observed = observed;
+  const proposal = { ...diagnosis, ...(observed ? { observed } : {}), action: step.name };
+  return decideStep(run, desks, proposal, {}, step);
+}
+
+/** What the target's host shows now (its start time, image, limit); undefined when it cannot be had. */
+async function freshLook(run: IncidentRun): Promise<Diagnosis['observed'] | undefined> {
+  const { state } = run;
+  if (!run.routes) return undefined;
+  try {
+    const evidence = await run.activities.gatherEvidence.executeWithOptions(
+      { summary: `look at ${state.target} again before the next step` },
+      [{ target: state.target, alertType: state.alertType, severity: state.severity, logs: [] }],
+    );
+    return evidence.observed;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    run.record('evidence-failed', `could not look at ${state.target} again: ${describeFailure(err)}`);
+    return undefined;
+  }
+}
+
+/** A dry run of the plan: every step is recorded as what it would have done, and nothing is touched. */
+async function dryRunPlan(
+  run: IncidentRun,
+  permits: PermitDesk,
+  diagnosis: Diagnosis,
+  requestId: string,
+): Promise<Ending> {
+  const { state } = run;
+  const plan = state.plan;
+  const steps = plan ? plan.steps.slice(plan.at) : [];
+  const onlyRestart = steps.length === 1 && steps[0]?.name === 'RESTART';
+  const detail = onlyRestart
+    ? `dry run: would restart ${state.target} (${diagnosis.rootCause}); nothing was touched`
+    : `dry run: would try ${steps.map((s) => s.words).join(', then ')} (${diagnosis.rootCause}); nothing was touched`;
+  for (const step of steps) {
+    const position = { step: (plan?.at ?? 0) + 1, of: plan?.steps.length ?? 1 };
+    const outcome = step.name === 'RESTART' ? 'would-restart' : 'would-have';
+    const words = `dry run: would ${stepWords(run, step)}`;
+    state.actions.push({ action: step.name, at: nowIso(), outcome, detail: words, ...position });
+    noteStep(run, step, 'would-have', words);
+    if (plan && plan.at < plan.steps.length - 1) plan.at += 1;
+  }
+  run.record(onlyRestart ? 'would-restart' : 'would-have', detail);
+  await permits.release(requestId, 'not-acted');
+  return { kind: 'escalated', reason: detail };
+}
+
+/** A remedy other than a restart (remedy.ts), with what its endings mean for the lease. */
+async function otherStep(
+  run: IncidentRun,
+  permits: PermitDesk,
+  diagnosis: Diagnosis,
+  requestId: string,
+  step: AvailableRemedy,
+): Promise<PlanStep> {
+  noteLease(run, { grantedAt: nowIso() });
+  const result = await remedyStep(run, diagnosis, step);
+  if (result.kind === 'dry-run') {
+    // The host's worker is in dry-run, whatever this incident was told: it ends as a dry run does.
+    await permits.release(requestId, 'not-acted');
+    noteLease(run, { releasedAt: nowIso(), outcome: 'not-acted' });
+    return {
+      kind: 'stop',
+      result: { kind: 'escalated', reason: result.detail },
+      step: { outcome: 'would-have', detail: result.detail },
+    };
+  }
+  if (result.kind === 'engine-away') {
+    // Whether a request reached the engine before it went away is unknown: counted, as a failure.
+    await permits.release(requestId, 'failed');
+    noteLease(run, { releasedAt: nowIso(), outcome: 'failed' });
+    return {
+      kind: 'stop',
+      result: { kind: 'escalated', reason: result.reason },
+      step: { outcome: 'failed', detail: result.reason },
+    };
+  }
+  return result;
 }
 
 /**
@@ -62,160 +222,4 @@ export async function givingBackTheLease(
       await CancellationScope.nonCancellable(() => leaveTarget(run, desks.permits.guardId, false));
     throw err;
   }
-}
-
-/** The lease is held until the verification ends, then given back with its outcome. */
-async function restartAndVerify(
-  run: IncidentRun,
-  permits: PermitDesk,
-  diagnosis: Diagnosis,
-  requestId: string,
-): Promise<Ending | DiagnoseAgain> {
-  const { state, settings } = run;
-  run.acting = true;
-  run.setStatus('REMEDIATING', `restarting ${state.target}`);
-  noteLease(run, { grantedAt: nowIso() });
-  const restart = await restartTarget(run, permits, diagnosis, requestId);
-  if (restart.kind === 'ended') return restart.ending;
-  if (restart.byOther) return healedByOther(run, permits, diagnosis, requestId);
-  const { counted } = restart;
-  if (counted) incidentMetrics.acted(state.approval?.decidedBy ? 'approved' : 'automatic');
-  run.setStatus('VERIFYING', `checking ${state.target} health`);
-  try {
-    state.verification = await run.timed('verify', () => verifyTargetHealth(run));
-    run.record('healthy', state.verification.detail);
-    incidentMetrics.healthy(Date.now() - run.passStartedMs);
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const attempts = settings.healthRetry.maximumAttempts;
-    const detail = describeFailure(err);
-    state.verification = { healthy: false, attempts, detail, checkedAt: nowIso() };
-    const reason = `still unhealthy after ${attempts} checks: ${detail}`;
-    const outcome = counted ? 'failed' : 'not-acted';
-    return failRemediation(run, permits, diagnosis, { requestId, outcome }, reason);
-  }
-  await permits.release(requestId, counted ? 'succeeded' : 'not-acted');
-  noteLease(run, { releasedAt: nowIso(), outcome: counted ? 'succeeded' : 'not-acted' });
-  return { kind: 'healed', diagnosis, restarted: counted };
-}
-
-/**
- * The restart: `counted` when Medic's restart reached the container (the guard and the budget count it),
- * or the pass ended (FAILED; ESCALATED when the engine stayed away past MEDIC_ENGINE_OUTAGE_WAIT).
- */
-async function restartTarget(
-  run: IncidentRun,
-  permits: PermitDesk,
-  diagnosis: Diagnosis,
-  requestId: string,
-): Promise<{ kind: 'restarted'; counted: boolean; byOther: boolean } | Ended> {
-  const { state } = run;
-  // A try after the engine was away may find the restart an earlier try made: the activity is told when
-  // the first try began, so it asks the engine's log from then on.
-  const firstTryAtMs = Date.now();
-  let tries = 0;
-  try {
-    const action = await whileEngineAway(run, `restarting ${state.target}`, () =>
-      restartOnce(run, diagnosis, tries++ > 0 ? firstTryAtMs : undefined),
-    );
-    state.actions.push({ ...action, at: nowIso() });
-    run.record(action.outcome, action.detail);
-    if (action.outcome === 'would-restart') {
-      // The host's worker is in dry-run, whatever this incident was told: it ends as a dry run does.
-      await permits.release(requestId, 'not-acted');
-      noteLease(run, { releasedAt: nowIso(), outcome: 'not-acted' });
-      return ended({ kind: 'escalated', reason: action.detail });
-    }
-    return {
-      kind: 'restarted',
-      counted: restartCounts(action),
-      byOther: action.outcome === 'healed-by-other',
-    };
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const reason = `restart failed: ${describeFailure(err)}`;
-    state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'failed', detail: reason });
-    if (err instanceof EngineOutage) {
-      // Whether a request reached the engine before it went away is unknown: counted, as a failure.
-      await permits.release(requestId, 'failed');
-      noteLease(run, { releasedAt: nowIso(), outcome: 'failed' });
-      return ended({ kind: 'escalated', reason });
-    }
-    return ended(await failRemediation(run, permits, diagnosis, { requestId, outcome: 'failed' }, reason));
-  }
-}
-
-/**
- * Medic's own restart counts (the guard and the budget count it): made now, or by an earlier attempt whose
- * worker died before it could report. A restart by someone else (`healed-by-other`) does not.
- */
-function restartCounts(action: Omit<ActionRecord, 'at'>): boolean {
-  if (action.outcome === 'already-restarted') return alreadyRestartedCounts();
-  return action.outcome === 'restarted';
-}
-
-/** The restart, compare-and-act on the start time seen at diagnosis; its time is the `act` phase. */
-function restartOnce(run: IncidentRun, diagnosis: Diagnosis, earlierTryAtMs: number | undefined) {
-  const { state, settings } = run;
-  const startedAt = diagnosis.observed.startedAt ?? '';
-  const summary = `restart ${state.target} (compare-and-act on start time ${startedAt || 'unknown'})`;
-  return run.timed('act', () =>
-    run.activities.restartContainer.executeWithOptions({ summary }, [
-      {
-        incidentId: state.id,
-        target: state.target,
-        expectedStartedAt: startedAt,
-        stopTimeoutMs: settings.restartStopTimeoutMs,
-        ...(earlierTryAtMs !== undefined ? { earlierTryAtMs } : {}),
-      },
-    ]),
-  );
-}
-
-/**
- * Someone else restarted the container since the diagnosis (its restart policy, a person, another incident):
- * Medic takes no credit. Healthy, the incident ends so; still failing, it looks again with fresh evidence.
- */
-async function healedByOther(
-  run: IncidentRun,
-  permits: PermitDesk,
-  diagnosis: Diagnosis,
-  requestId: string,
-): Promise<Ending | DiagnoseAgain> {
-  run.setStatus('VERIFYING', `${run.state.target} was restarted by someone else: checking its health`);
-  const health = await verifiedHealthy(run);
-  await permits.release(requestId, 'not-acted');
-  noteLease(run, { releasedAt: nowIso(), outcome: 'not-acted' });
-  if (health.healthy) return { kind: 'healed-by-other', diagnosis };
-  run.acting = false;
-  return {
-    kind: 'diagnose-again',
-    reason: `still unhealthy after a restart Medic did not make: ${health.detail}`,
-  };
-}
-
-/** The lease this pass acted under, on its decision: the backtest replays the guard from these. */
-function noteLease(run: IncidentRun, lease: Partial<NonNullable<DecisionRecord['lease']>>) {
-  const decision = run.state.decisions?.at(-1);
-  if (!decision) return;
-  const approvedBy = run.state.approval?.decidedBy;
-  decision.lease = {
-    grantedAt: decision.lease?.grantedAt ?? nowIso(),
-    ...decision.lease,
-    ...(approvedBy && run.state.approval?.decision === 'approved' ? { approvedBy } : {}),
-    ...lease,
-  };
-}
-
-/** The remediation did not work: give the lease back with its outcome; finish.ts learns and tells it. */
-async function failRemediation(
-  run: IncidentRun,
-  permits: PermitDesk,
-  diagnosis: Diagnosis,
-  lease: { requestId: string; outcome: 'failed' | 'not-acted' },
-  reason: string,
-): Promise<Ending> {
-  await permits.release(lease.requestId, lease.outcome);
-  noteLease(run, { releasedAt: nowIso(), outcome: lease.outcome });
-  return { kind: 'failed', diagnosis, reason };
 }

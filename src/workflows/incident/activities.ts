@@ -5,7 +5,7 @@
 // `routes` take the routes of legacy/routes.ts.
 import { proxyActivities } from '@temporalio/workflow';
 import type { MedicActivities } from '../../activities/index.js';
-import { FAILURE } from '../../domain/failures.js';
+import { FAILURE, REMEDY_FINAL_FAILURES } from '../../domain/failures.js';
 import { RESTART_ATTEMPTS, restartAttemptTimeoutMs, verificationCadence } from '../../domain/incident.js';
 import type { IncidentSettings } from '../../domain/settings.js';
 import { defaultMs } from '../../domain/settings-table.js';
@@ -58,6 +58,7 @@ export function incidentActivities(
       nonRetryableErrorTypes: [FAILURE.containerNotFound, FAILURE.targetNotManaged, ...engineFinal],
     },
   });
+  const remedies = remedyActivities(settings, onHost, engineFinal);
   const { verifyHealth, verifyHealthPaced } = verifyActivities(settings, onHost);
   // One look, no retries: a NOOP or a sender's `resolved` is taken only for a target healthy now.
   const { verifyHealth: checkHealthOnce } = proxyActivities<MedicActivities>({
@@ -88,6 +89,43 @@ export function incidentActivities(
     recordRunbookOutcome,
     notify,
     checkTarget: targetCheck(settings, routes, engineFinal),
+    ...remedies,
+  };
+}
+
+/**
+ * A plan's remedies beyond the restart (patch `remedy-plans`), on the target's host: each compare-and-act and
+ * issued once across retries and a worker's death (activities/remedies), heartbeating while the engine works;
+ * what they compare having changed, or an engine that cannot do it, is final.
+ */
+function remedyActivities(settings: IncidentSettings, onHost: { taskQueue?: string }, engineFinal: string[]) {
+  const retry = {
+    maximumAttempts: RESTART_ATTEMPTS,
+    initialInterval: '2s',
+    nonRetryableErrorTypes: [...REMEDY_FINAL_FAILURES, ...engineFinal],
+  };
+  // A rollback stops one container and starts another: twice a restart's time.
+  const onEngine = proxyActivities<MedicActivities>({
+    ...onHost,
+    startToCloseTimeout: restartAttemptTimeoutMs(settings) * 2,
+    heartbeatTimeout: RESTART_HEARTBEAT_TIMEOUT,
+    retry,
+  });
+  // A declared action is bounded by its own timeout (10 s for HTTP, 30 s for a command); it heartbeats
+  // from the moment it is about to send.
+  const { runServiceAction } = proxyActivities<MedicActivities>({
+    ...onHost,
+    startToCloseTimeout: '1 minute',
+    heartbeatTimeout: '10s',
+    retry,
+  });
+  return {
+    rollbackContainer: onEngine.rollbackContainer,
+    finishRollback: onEngine.finishRollback,
+    undoRollback: onEngine.undoRollback,
+    raiseMemoryLimit: onEngine.raiseMemoryLimit,
+    restoreMemoryLimit: onEngine.restoreMemoryLimit,
+    runServiceAction,
   };
 }
 

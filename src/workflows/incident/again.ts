@@ -9,6 +9,7 @@ import { isPatched } from '../versions.js';
 import { noteDecision } from './decision-record.js';
 import type { Desks } from './desks.js';
 import { incidentMetrics } from './metrics.js';
+import { policyStep } from './plan.js';
 import { tell } from './record.js';
 import type { IncidentRun } from './run.js';
 import type { Decided } from './types.js';
@@ -28,7 +29,15 @@ export async function decideAgain(
     ...(previous?.recurrence ? { recurrence: previous.recurrence } : {}),
     ...(state.unrecognisedSeverity ? { unrecognisedSeverity: state.unrecognisedSeverity } : {}),
   };
-  const policy = decideRemediation(diagnosis, state.severity, settings.policy, context);
+  // A plan's step is weighed by its own risk, as it was when it was asked.
+  const step = state.plan?.steps[state.plan.at];
+  const policy = decideRemediation(
+    diagnosis,
+    state.severity,
+    settings.policy,
+    context,
+    ...(step && step.name === diagnosis.action ? [policyStep(step)] : []),
+  );
   const decision = noteDecision(run, diagnosis, policy, context);
   decision.decidedAgain = true;
   const limit = state.approval?.limitEndsAt;

@@ -3,6 +3,7 @@
 // else, a refused permit included, is a question to a person (ask.ts). A refusal whose limit ends by itself
 // is asked with that end: the incident decides again then (again.ts).
 import { decideRemediation } from '../../domain/policy.js';
+import type { AvailableRemedy } from '../../domain/remedies.js';
 import type { DecisionRecord, Diagnosis } from '../../domain/types.js';
 import { noticeWithoutWaiting } from '../legacy/acting-notice.js';
 import { isPatched } from '../versions.js';
@@ -12,6 +13,7 @@ import { noteDecision } from './decision-record.js';
 import type { Desks } from './desks.js';
 import { checkHealthNow } from './health.js';
 import { incidentMetrics } from './metrics.js';
+import { planIncident, planOnly, policyStep, stepWords } from './plan.js';
 import { tell } from './record.js';
 import type { IncidentRun } from './run.js';
 import { type Decided, ended } from './types.js';
@@ -19,16 +21,44 @@ import { type Decided, ended } from './types.js';
 export async function decide(
   run: IncidentRun,
   desks: Desks,
-  diagnosis: Diagnosis,
+  diagnosed: Diagnosis,
   recurrence?: string,
 ): Promise<Decided> {
-  const { state, settings } = run;
+  const { state } = run;
   const decidedFrom = {
     ...(recurrence ? { recurrence } : {}),
     ...(state.unrecognisedSeverity ? { unrecognisedSeverity: state.unrecognisedSeverity } : {}),
   };
-  const policy = decideRemediation(diagnosis, state.severity, settings.policy, decidedFrom);
+  // The plan's first step is what the policy weighs and a person is asked about.
+  if (!isPatched('remedy-plans')) return decideStep(run, desks, diagnosed, decidedFrom);
+  const diagnosis = planIncident(run, diagnosed, recurrence);
+  const step = run.state.plan?.steps[0];
+  return decideStep(run, desks, diagnosis, decidedFrom, step);
+}
+
+/**
+ * One decision: the plan's first step (from `decide`), or its next one after a step that did not heal
+ * (act.ts), which the policy weighs again by its own risk.
+ */
+export async function decideStep(
+  run: IncidentRun,
+  desks: Desks,
+  diagnosis: Diagnosis,
+  decidedFrom: { recurrence?: string; unrecognisedSeverity?: string },
+  step?: AvailableRemedy,
+): Promise<Decided> {
+  const { state, settings } = run;
+  const policy = decideRemediation(
+    diagnosis,
+    state.severity,
+    settings.policy,
+    decidedFrom,
+    ...(step ? [policyStep(step)] : []),
+  );
   const decision = noteDecision(run, diagnosis, policy, decidedFrom);
+  const plan = state.plan;
+  if (step && plan && (plan.steps.length > 1 || step.name !== 'RESTART'))
+    Object.assign(decision, { step: plan.at + 1, risk: step.risk });
   if (policy.kind === 'escalate') return ended({ kind: 'escalated', reason: policy.reason });
   if (policy.kind === 'none' && isPatched('verify-before-resolved')) {
     return nothingToDoIfHealthy(run, desks, diagnosis, policy.reason, decision);
@@ -62,13 +92,8 @@ export async function decide(
     decided = await askPerson(run, desks, diagnosis, policy.reason);
   }
   if (decided.kind === 'permitted' && policy.kind === 'auto' && policy.notify && !state.approval?.decidedBy) {
-    const telling = tell(
-      run,
-      'acting',
-      'info',
-      `restarting ${state.target}`,
-      `${state.workflowId}: ${policy.reason}`,
-    );
+    const doing = step && step.name !== 'RESTART' ? stepWords(run, step) : `restarting ${state.target}`;
+    const telling = tell(run, 'acting', 'info', doing, `${state.workflowId}: ${policy.reason}`);
     await noticeWithoutWaiting(telling);
   }
   return decided;
@@ -101,5 +126,6 @@ async function nothingToDoIfHealthy(
   }
   Object.assign(decision, { outcome: 'asked', unhealthyNoop: true });
   const why = `${unhealthy}; the rules propose ${rules.action} (${rules.rootCause})`;
+  if (isPatched('remedy-plans')) planOnly(run, diagnosis, rules.action);
   return askPerson(run, desks, { ...diagnosis, action: rules.action }, why);
 }

@@ -13,6 +13,7 @@ import { decide } from './decide.js';
 import type { Desks } from './desks.js';
 import { diagnoseTarget } from './diagnose.js';
 import { finish } from './finish.js';
+import { proposing } from './plan.js';
 import { reopen, watchForRecurrence } from './recurrence.js';
 import { IncidentRun } from './run.js';
 import type { Ending, IncidentWorkflowInput, ResumePoint } from './types.js';
@@ -70,8 +71,10 @@ function resumeAwaitingDecision(
   wait: Extract<ResumePoint, { for: 'decision' }>,
 ): Promise<Ending> {
   return givingBackTheLease(run, desks, async () => {
-    const diagnosis = run.state.diagnosis;
-    if (!diagnosis) throw new Error('an incident resumed awaiting a decision carries no diagnosis');
+    const diagnosed = run.state.diagnosis;
+    if (!diagnosed) throw new Error('an incident resumed awaiting a decision carries no diagnosis');
+    // The question was about the plan's current step (patch `remedy-plans`), or, before plans, a restart.
+    const diagnosis = proposing(diagnosed, run.state.plan);
     const decided = await askPerson(run, desks, diagnosis, wait.reason, { resumed: wait });
     if (decided.kind === 'ended') return decided.ending;
     const acted =
