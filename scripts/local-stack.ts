@@ -56,6 +56,8 @@ export interface StackOptions {
     memoryLimitBytes?: number;
     /** False: the demo declares no remedies by label, so a restart is all Medic may do to it. */
     declaresRemedies?: boolean;
+    /** More labels for the demo container, over its own (tests declare other actions and plans). */
+    labels?: Record<string, string>;
   };
   workflowBundlePath?: string;
   logger?: Logger;
@@ -254,7 +256,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         port: demoPort,
         env: demoEnv,
         settingsDir,
-        labels: { [config.managedLabel.key]: config.managedLabel.value },
+        labels: { ...options.demo?.labels, [config.managedLabel.key]: config.managedLabel.value },
         ...(options.demo?.memoryLimitBytes ? { memoryLimitBytes: options.demo.memoryLimitBytes } : {}),
         ...(options.demo?.declaresRemedies === false ? { declaresRemedies: false } : {}),
       });
