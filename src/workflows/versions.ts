@@ -49,6 +49,7 @@ const ASKED_THE_GUARD = judgment([
   'incident-noop-unhealthy',
   'incident-continued-as-new',
 ]);
+const remedies = (names: readonly string[]) => names.map((name) => `remedies/${name}`);
 const noOpenIncidentOlderThan = (date: string) =>
   `no incident, guard or budget run started before ${date} is still open (Web UI: StartTime < "${date}" AND ExecutionStatus = "Running")`;
 
@@ -225,7 +226,15 @@ export const PATCHES = {
       "an incident plans its remedies (a rollback after a recent image change, the runbook's fix, the target's declared plan and actions, the model's, the rules'), weighs each step by its risk, does, verifies and undoes them one by one holding the target's lease between steps (`step-done`), and decides the next step again with fresh evidence",
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents that decided before 2026-12-05 (they restart, as they always did)',
-    fixtures: { oldPath: INCIDENTS, newPath: [] },
+    fixtures: {
+      oldPath: INCIDENTS,
+      newPath: remedies([
+        'incident-reset-pool',
+        'incident-next-step',
+        'incident-step-approved',
+        'incident-plan-dry-run',
+      ]),
+    },
     retireWhen: noOpenIncidentOlderThan('2026-12-06'),
     stage: 'active',
   },

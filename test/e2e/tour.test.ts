@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deployDemo } from '../../scripts/demo-deploy.js';
 import { TOUR, type TourStep } from '../../scripts/tour.js';
+import { DockerEngineRuntime } from '../../src/activities/containers.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { waitFor } from '../support/ports.js';
 import { type E2eStack, engineOrSkip, incidentReader, startWatchingStack } from './support.js';
@@ -17,6 +18,8 @@ const LABEL = { key: 'medic.managed', value: `t${process.pid}` };
 /** npm start's: the oom fault ends in an OOM kill at this limit, the memory leak stays below it. */
 const MEMORY_LIMIT = 384 * 1024 * 1024;
 let stack: E2eStack;
+/** Whether this engine can change a container's memory limit (Podman 4.3 cannot): RAISE_MEMORY needs it. */
+let canRaiseMemory = false;
 
 const { incident } = incidentReader(() => stack.apiUrl);
 
@@ -35,6 +38,12 @@ describe.skipIf(Boolean(skipReason))('the demo tour', () => {
         MEDIC_SWEEP_INTERVAL: '15s',
       },
     });
+    const report = await new DockerEngineRuntime(engine!.docker, LABEL).capabilities();
+    canRaiseMemory = report.can.includes('update-limits');
+    if (!canRaiseMemory)
+      console.log(
+        `[tour] this engine cannot update memory limits (${report.cannot.find((c) => c.capability === 'update-limits')?.why}): oom is restarted instead of raised, and its second run is left out`,
+      );
   }, 240_000);
 
   afterAll(async () => {
@@ -81,7 +90,11 @@ describe.skipIf(Boolean(skipReason))('the demo tour', () => {
   it('leads to what it says, step by step, in its order', { timeout: 1_500_000 }, async () => {
     const told: string[] = [];
     for (const step of TOUR) {
-      const { check } = step;
+      // Without limit updates the plan for oom is its next step, a restart; the second oom would be killed again.
+      const raises =
+        step.check.remedy === 'RAISE_MEMORY' || (step.fault === 'oom' && step.check.ends === 'NONE');
+      if (raises && !canRaiseMemory && step.check.ends === 'NONE') continue;
+      const check = raises && !canRaiseMemory ? { ...step.check, remedy: 'RESTART' as const } : step.check;
       const what = step.fault ?? `deploy ${step.deploy}`;
       const since = Date.now();
       const before = await inspect();
@@ -139,8 +152,7 @@ describe.skipIf(Boolean(skipReason))('the demo tour', () => {
       if (!check.approve && !check.decidedAgain) expect(events, what).not.toContain('AWAITING_APPROVAL');
       if (check.approve) expect(ended.approval?.decision, what).toBe('approved');
       if (check.remedy) {
-        const steps = (ended as IncidentState & { steps?: Array<{ remedy: string }> }).steps ?? [];
-        expect(steps.at(-1)?.remedy, `${what}: healed by`).toBe(check.remedy);
+        expect(ended.steps?.at(-1)?.remedy, `${what}: healed by`).toBe(check.remedy);
       }
       const after = await inspect();
       if (check.sameStart)

@@ -113,6 +113,8 @@ export async function superviseDemoApp(options: {
   env?: Record<string, string>;
   /** Add the process to this supervisor (several targets under one runtime). */
   supervisor?: ProcessSupervisor;
+  /** More labels (the actions and plans it declares). */
+  labels?: Record<string, string>;
 }) {
   const bundle = await bundleDemoApp();
   const supervisor = options.supervisor ?? new ProcessSupervisor(MANAGED);
@@ -128,7 +130,7 @@ export async function superviseDemoApp(options: {
       MONITOR_INTERVAL_MS: '600000', // the tests send alerts themselves
       ...options.env,
     },
-    labels: { 'medic.managed': 'true' },
+    labels: { ...options.labels, 'medic.managed': 'true' },
   };
   supervisor.start(spec);
   const port = await waitFor(`${options.name} to say which port it listens on`, async () => {

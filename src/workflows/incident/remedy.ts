@@ -67,7 +67,6 @@ export async function remedyStep(
   run.setStatus('VERIFYING', `checking ${state.target} health after ${step.words}`);
   const health = await verifiedHealthy(run);
   if (health.healthy) {
-    run.record('healthy', health.detail);
     if (done.finish) await finishing(run, step, done.finish);
     return { kind: 'healed', counted: true };
   }
