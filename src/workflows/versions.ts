@@ -49,7 +49,10 @@ const ASKED_THE_GUARD = judgment([
   'incident-noop-unhealthy',
   'incident-continued-as-new',
 ]);
-const remedies = (names: readonly string[]) => names.map((name) => `remedies/${name}`);
+/** The incidents that planned their remedies (record-remedies.ts). */
+const PLANNED = ['reset-pool', 'next-step', 'step-approved', 'plan-dry-run'].map(
+  (n) => `remedies/incident-${n}`,
+);
 const noOpenIncidentOlderThan = (date: string) =>
   `no incident, guard or budget run started before ${date} is still open (Web UI: StartTime < "${date}" AND ExecutionStatus = "Running")`;
 
@@ -226,15 +229,7 @@ export const PATCHES = {
       "an incident plans its remedies (a rollback after a recent image change, the runbook's fix, the target's declared plan and actions, the model's, the rules'), weighs each step by its risk, does, verifies and undoes them one by one holding the target's lease between steps (`step-done`), and decides the next step again with fresh evidence",
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents that decided before 2026-12-05 (they restart, as they always did)',
-    fixtures: {
-      oldPath: INCIDENTS,
-      newPath: remedies([
-        'incident-reset-pool',
-        'incident-next-step',
-        'incident-step-approved',
-        'incident-plan-dry-run',
-      ]),
-    },
+    fixtures: { oldPath: INCIDENTS, newPath: PLANNED },
     retireWhen: noOpenIncidentOlderThan('2026-12-06'),
     stage: 'active',
   },
