@@ -49,6 +49,8 @@ const ACTION_WORDS: Record<string, string> = {
 /** `restart demo-app`: the proposed action in words, or undefined when none was sent. */
 export function proposedInWords(n: Notification): string | undefined {
   if (!n.proposed) return undefined;
+  const { words, step, of } = n.proposed;
+  if (words) return step && of && of > 1 ? `step ${step} of ${of}: ${words}` : words;
   const verb = ACTION_WORDS[n.proposed.action] ?? n.proposed.action.toLowerCase();
   return `${verb} ${n.target}`;
 }

@@ -29,7 +29,8 @@ export interface Notification {
   alertType?: string;
   severity?: string;
   /** What Medic proposes to do (or did) and why. */
-  proposed?: { action: string; reason: string };
+  /** The action proposed; a plan's step also in words, with its place in the plan. */
+  proposed?: { action: string; reason: string; words?: string; step?: number; of?: number };
   diagnosis?: { source: string; rootCause: string; confidence: number };
   /** Where the incident stands now, e.g. AWAITING_APPROVAL. */
   status?: string;

@@ -1,5 +1,6 @@
 // A human-readable incident report (Markdown): what happened, how it was diagnosed and by whom,
 // what was decided and done, and what Medic learned.
+import { imageChangedAgoMs } from '../domain/plan.js';
 import { describeTrailStep } from '../domain/trail.js';
 import type { IncidentState } from '../domain/types.js';
 
@@ -30,6 +31,11 @@ export function renderIncidentReport(state: IncidentState): string {
       `- Error signature: \`${d.errorSignature.replaceAll('`', "'")}\``,
     );
     if (d.knownFix) out.push(`- Runbook: ${d.knownFix.fixId}, ${inline(d.knownFix.standing)}`);
+    const changedMs = imageChangedAgoMs(d.observed, Date.parse(state.openedAt));
+    if (changedMs !== undefined)
+      out.push(
+        `- Deploy: the image changed ${Math.round(changedMs / 60_000)} min before the first alert (${inline(d.observed.image ?? d.observed.imageId ?? '')}; last healthy on ${inline(d.observed.previousHealthyImage?.name ?? d.observed.previousHealthyImage?.id ?? '')})`,
+      );
     if (d.evidenceNotes?.length) out.push(`- Missing evidence: ${d.evidenceNotes.map(inline).join('; ')}`);
     out.push('', '### Trail (every provider tried, in order)', '');
     d.trail.forEach((t, i) => {
@@ -48,6 +54,16 @@ export function renderIncidentReport(state: IncidentState): string {
         `- ${state.approval.decision} by ${inline(state.approval.decidedBy ?? 'unknown')}${state.approval.comment ? `: ${inline(state.approval.comment)}` : ''}`,
       );
     }
+  }
+  const plan = state.plan;
+  if (plan) {
+    out.push('', '## Plan', '');
+    out.push(`Planned: ${plan.steps.map((s) => s.name).join(', then ')} (${inline(plan.from.join('; '))}).`);
+    if (plan.refused.length) out.push(`Refused: ${inline(plan.refused.join('; '))}.`);
+    for (const s of state.steps ?? [])
+      out.push(
+        `- step ${s.step} of ${s.of}, ${s.remedy} (${s.risk} risk): **${s.outcome}**, ${inline(s.detail)}${s.approval?.decidedBy ? `; ${s.approval.decision} by ${inline(s.approval.decidedBy)}` : ''}`,
+      );
   }
   out.push('', '## Actions', '');
   if (state.actions.length === 0) out.push('None: the target was not touched.');

@@ -476,6 +476,7 @@ export const SETTINGS = [
     parser: 'duration',
     default: '300s',
     fills: ['incident.guard.cooldownMs'],
+    services: ['medic-worker'],
   },
   {
     name: 'MEDIC_GUARD_MAX_RESTARTS_PER_HOUR',
@@ -486,6 +487,7 @@ export const SETTINGS = [
     max: 1000,
     default: '3',
     fills: ['incident.guard.maxRestartsPerHour'],
+    services: ['medic-worker'],
   },
   {
     name: 'MEDIC_BREAKER_THRESHOLD',
@@ -522,6 +524,7 @@ export const SETTINGS = [
     max: 100_000,
     default: '10',
     fills: ['incident.budget.perHour'],
+    services: ['medic-worker'],
   },
   {
     name: 'MEDIC_BUDGET_PER_DAY',
@@ -532,6 +535,7 @@ export const SETTINGS = [
     max: 1_000_000,
     default: '50',
     fills: ['incident.budget.perDay'],
+    services: ['medic-worker'],
   },
 
   // --- Approvals ---

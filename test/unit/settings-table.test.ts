@@ -129,6 +129,8 @@ const NOT_SETTINGS: Record<string, string> = {
     "MEDIC_WORKER_HEALTH_FILE's default needs os.tmpdir(), which the pure table cannot ask",
   DEFAULT_HISTORY_EVENTS_LIMIT: 'the history length past which a waiting incident continues as new',
   DEFAULT_LOG_LINES: 'the log lines the engine watch asks the engine for',
+  DEFAULT_HTTP_ACTION_TIMEOUT_MS: "the time box of a declared HTTP action (the activity's own bound)",
+  DEFAULT_EXEC_ACTION_TIMEOUT_MS: "the time box of a declared command (the activity's own bound)",
 };
 /** Defaults still repeated, each checked equal to the table until its module imports it. */
 const KNOWN_REPEATS: Record<string, () => number> = {};

@@ -50,9 +50,13 @@ async function close(run: IncidentRun, ending: Ending): Promise<IncidentState> {
       await learn(run, ending.diagnosis, 'resolved');
       closeAs(run, 'RESOLVED', `${state.target} is healthy again`);
       if (isPatched('notify-outcomes')) {
-        const how = ending.restarted
-          ? `restarted and healthy again: ${state.verification?.detail}`
-          : 'healthy again';
+        const healedBy = state.plan ? state.steps?.at(-1) : undefined;
+        const how =
+          healedBy?.outcome === 'healed' && healedBy.remedy !== 'RESTART'
+            ? `${healedBy.words}: healthy again: ${state.verification?.detail}`
+            : ending.restarted
+              ? `restarted and healthy again: ${state.verification?.detail}`
+              : 'healthy again';
         await tell(run, 'resolved', 'info', `${state.target} resolved`, `${state.workflowId}: ${how}`);
       }
       return state;

@@ -25,6 +25,8 @@ export async function tell(
 ): Promise<void> {
   const { state } = run;
   const diagnosis = state.diagnosis;
+  const plan = state.plan;
+  const step = plan?.steps[plan.at];
   try {
     await run.activities.notify.executeWithOptions({ summary: `notify ${recipient ?? 'people'}: ${title}` }, [
       {
@@ -43,8 +45,10 @@ export async function tell(
         ...(diagnosis
           ? {
               proposed: {
-                action: diagnosis.action,
+                action: step?.name ?? diagnosis.action,
                 reason: state.approval?.reason ?? diagnosis.justification,
+                // A plan's step in words: "step 2 of 3: restart payments".
+                ...(step && plan ? { words: step.words, step: plan.at + 1, of: plan.steps.length } : {}),
               },
               diagnosis: {
                 source: diagnosis.source,
