@@ -59,7 +59,7 @@ export function imageChangedAgoMs(observed: TargetObservation, firstAlertAtMs: n
   return Number.isFinite(created) ? Math.max(0, firstAlertAtMs - created) : undefined;
 }
 
-/** Remedies that end a plan where they stand: nothing after them is tried. */
+/** Remedies that are no step of a plan: a plan of one of them is the diagnosis's word alone. */
 const FINAL: readonly RemediationAction[] = ['NOOP', 'ESCALATE'];
 
 /** The default plans of the rules, by alert type, after what the diagnosis proposed. */
@@ -77,7 +77,10 @@ export function planFor(input: {
   after?: RemediationAction;
 }): Plan {
   const { diagnosis, catalogue } = input;
-  if (FINAL.includes(diagnosis.action)) return single(diagnosis.action, catalogue, `the ${diagnosis.source}`);
+  // Nothing to do is nothing to do. A hand-over to a person still tries what the evidence itself points to
+  // (a recent image change) or the target declares for this alert: with none, a person has it.
+  if (diagnosis.action === 'NOOP') return single('NOOP', catalogue, `the ${diagnosis.source}`);
+  const handOver = diagnosis.action === 'ESCALATE';
   const proposals: Array<{ name: RemediationAction | string; from: string }> = [];
   const deploy = input.deploy;
   if (deploy?.changedAgoMs !== undefined && deploy.changedAgoMs <= deploy.windowMs) {
@@ -85,7 +88,8 @@ export function planFor(input: {
     proposals.push({ name: 'ROLLBACK', from: `the image changed ${minutes} min before the fault` });
   }
   const fix = diagnosis.knownFix;
-  if (fix?.trusted && fix.enabled) proposals.push({ name: fix.action, from: `the runbook (${fix.fixId})` });
+  if (fix?.trusted && fix.enabled && !handOver)
+    proposals.push({ name: fix.action, from: `the runbook (${fix.fixId})` });
   const declared = diagnosis.observed.labels?.[`${REMEDY_LABELS.planPrefix}${input.alertType}`];
   for (const name of (declared ?? '').split(',').filter((n) => n.trim()))
     proposals.push({ name, from: `the target's label ${REMEDY_LABELS.planPrefix}${input.alertType}` });
@@ -95,8 +99,10 @@ export function planFor(input: {
       proposals.push({ name, from: `the model (${diagnosis.source})` });
   }
   // The rules' plan for the alert type, or what the rules (or the runbook) diagnosed.
-  for (const name of DEFAULTS[input.alertType] ?? [diagnosis.action, 'RESTART'])
-    proposals.push({ name, from: model ? 'the rules' : `the ${diagnosis.source}` });
+  if (!handOver) {
+    for (const name of DEFAULTS[input.alertType] ?? [diagnosis.action, 'RESTART'])
+      proposals.push({ name, from: model ? 'the rules' : `the ${diagnosis.source}` });
+  }
 
   const plan: Plan = { steps: [], refused: [], from: [] };
   for (const { name: text, from } of proposals) {
@@ -129,8 +135,10 @@ export function planFor(input: {
     plan.steps = plan.steps.slice(0, MAX_PLAN_STEPS);
     plan.from = plan.from.slice(0, MAX_PLAN_STEPS);
   }
-  if (plan.steps.length === 0)
-    return { ...single('ESCALATE', catalogue, 'no remedy this target has'), refused: plan.refused };
+  if (plan.steps.length === 0) {
+    const why = handOver ? `the ${diagnosis.source}` : 'no remedy this target has';
+    return { ...single('ESCALATE', catalogue, why), refused: plan.refused };
+  }
   return plan;
 }
 

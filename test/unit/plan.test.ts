@@ -174,6 +174,28 @@ describe('the plan', () => {
     expect(plan.steps.map((s) => s.name)).toEqual(['RESTART']);
   });
 
+  it('tries a rollback after a recent image change even when the diagnosis hands over to a person', () => {
+    const o = observed({
+      previousHealthyImage: { id: 'sha256:old', verifiedAt: '2026-12-04T09:00:00Z', present: true },
+    });
+    const plan = planFor({
+      alertType: 'bad-release',
+      diagnosis: diagnosis(o, { action: 'ESCALATE' }),
+      catalogue: catalogue(o),
+      deploy: { changedAgoMs: 4 * 60_000, windowMs: 15 * 60_000 },
+    });
+    expect(plan.steps.map((s) => s.name)).toEqual(['ROLLBACK']);
+    expect(plan.from[0]).toContain('the image changed 4 min before the fault');
+    // Without the image change, a person has it.
+    expect(
+      planFor({
+        alertType: 'bad-release',
+        diagnosis: diagnosis(o, { action: 'ESCALATE' }),
+        catalogue: catalogue(o),
+      }).steps.map((s) => s.name),
+    ).toEqual(['ESCALATE']);
+  });
+
   it('leaves NOOP and ESCALATE as they are', () => {
     const o = observed();
     expect(
