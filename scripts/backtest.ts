@@ -11,22 +11,26 @@ import { z } from 'zod';
 import { loadConfig, type MedicConfig } from '../src/config.js';
 import { type BacktestPolicy, type BacktestResult, backtest } from '../src/domain/backtest.js';
 import { parseDuration } from '../src/domain/duration.js';
+import { DEFAULT_RISK_POLICY } from '../src/domain/policy.js';
 import { SEVERITIES } from '../src/domain/types.js';
 import { connectClient } from '../src/temporal/connection.js';
 import { readIncidentHistory } from '../src/temporal/incident-history.js';
 
 const rule = z.enum(['record', 'auto', 'notify', 'approval']);
 const ms = z.number().int().min(0);
+const severityTable = z.object(Object.fromEntries(SEVERITIES.map((s) => [s, rule.optional()]))).strict();
 /** The settings' shape: any part left out keeps today's value. */
 const policyFileSchema = z
   .object({
     policy: z
       .object({
-        severity: z
-          .object(Object.fromEntries(SEVERITIES.map((s) => [s, rule.optional()])))
+        severity: severityTable.optional(),
+        minConfidence: z.number().min(0).max(1).optional(),
+        /** The low- and high-risk remedies' tables (a declared low-risk action; a rollback, a memory raise). */
+        byRisk: z
+          .object({ low: severityTable.optional(), high: severityTable.optional() })
           .strict()
           .optional(),
-        minConfidence: z.number().min(0).max(1).optional(),
       })
       .strict()
       .optional(),
@@ -56,11 +60,23 @@ export function readPolicyFile(file: string, today: BacktestPolicy): BacktestPol
     throw new Error(`${file} is not a policy file:\n  ${problems.join('\n  ')}`);
   }
   const change = parsed.data;
-  const severity = { ...today.policy.severity };
-  for (const [key, value] of Object.entries(change.policy?.severity ?? {}))
-    if (value) severity[key as keyof typeof severity] = value;
+  const over = <T extends Record<string, string>>(
+    base: T,
+    changes: Record<string, string | undefined> = {},
+  ) => {
+    const table = { ...base };
+    for (const [key, value] of Object.entries(changes))
+      if (value) (table as Record<string, string>)[key] = value;
+    return table;
+  };
+  const severity = over(today.policy.severity, change.policy?.severity);
+  const base = { ...DEFAULT_RISK_POLICY, ...today.policy.byRisk };
+  const byRisk = {
+    low: over(base.low, change.policy?.byRisk?.low),
+    high: over(base.high, change.policy?.byRisk?.high),
+  };
   return {
-    policy: { ...today.policy, ...change.policy, severity },
+    policy: { ...today.policy, ...change.policy, severity, byRisk },
     guard: { ...today.guard, ...change.guard },
     budget: { ...today.budget, ...change.budget },
   };

@@ -12,7 +12,7 @@ import {
   spendBudget,
 } from './guard.js';
 import { outcomeOfPolicy } from './incident-story.js';
-import { type ApprovalPolicy, decideRemediation } from './policy.js';
+import { type ApprovalPolicy, decideRemediation, defaultRisk } from './policy.js';
 import {
   DECISION_OUTCOMES,
   type DecisionOutcome,
@@ -91,6 +91,12 @@ class Simulation {
       {
         ...(decision.recurrence ? { recurrence: decision.recurrence } : {}),
         ...(decision.unrecognisedSeverity ? { unrecognisedSeverity: decision.unrecognisedSeverity } : {}),
+      },
+      // A plan's step by the risk it was decided by (decisions before plans: their action's).
+      {
+        name: decision.action,
+        risk: decision.risk ?? defaultRisk(decision.action),
+        ...(decision.needsPerson ? { needsPerson: decision.needsPerson } : {}),
       },
     );
     let outcome = outcomeOfPolicy(policy.kind);

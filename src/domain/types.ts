@@ -57,6 +57,8 @@ export interface DecisionRecord {
   /** The plan step decided (1-based) and its remedy's risk, when the plan has more than a restart. */
   step?: number;
   risk?: 'low' | 'medium' | 'high';
+  /** Why a person had to agree to that step whatever the table says (a memory raise without a cap). */
+  needsPerson?: string;
   /** The lease this pass held to act (automatic or approved): it shapes the next decision's cooldown. */
   lease?: { grantedAt: string; approvedBy?: string; releasedAt?: string; outcome?: string };
 }

@@ -40,6 +40,8 @@ export async function decideAgain(
   );
   const decision = noteDecision(run, diagnosis, policy, context);
   decision.decidedAgain = true;
+  if (step && step.name === diagnosis.action && (state.plan?.steps.length !== 1 || step.name !== 'RESTART'))
+    Object.assign(decision, { step: (state.plan?.at ?? 0) + 1, risk: step.risk });
   const limit = state.approval?.limitEndsAt;
   if (policy.kind !== 'auto') {
     run.record('decided-again', `the limit ended at ${limit}, but ${policy.reason}: a person decides`);

@@ -58,7 +58,11 @@ export async function decideStep(
   const decision = noteDecision(run, diagnosis, policy, decidedFrom);
   const plan = state.plan;
   if (step && plan && (plan.steps.length > 1 || step.name !== 'RESTART'))
-    Object.assign(decision, { step: plan.at + 1, risk: step.risk });
+    Object.assign(decision, {
+      step: plan.at + 1,
+      risk: step.risk,
+      ...(step.needsPerson ? { needsPerson: step.needsPerson } : {}),
+    });
   if (policy.kind === 'escalate') return ended({ kind: 'escalated', reason: policy.reason });
   if (policy.kind === 'none' && isPatched('verify-before-resolved')) {
     return nothingToDoIfHealthy(run, desks, diagnosis, policy.reason, decision);
