@@ -3,6 +3,19 @@
 // asks `isPatched(PATCHES.x)` (or `patched()` with a `PatchId`): an id missing here is a type error.
 // How to add a patch and how to retire one: docs/development/workflow-versions.md.
 import { deprecatePatch, patched } from '@temporalio/workflow';
+import {
+  ACTED,
+  ASKED_ALONE,
+  ASKED_THE_GUARD,
+  INCIDENTS,
+  issue16,
+  judgment,
+  NOOP_UNHEALTHY,
+  PERMIT_INCIDENTS,
+  PLANNED,
+  SWEEP_NOOPS,
+  sweepAgain,
+} from './version-fixtures.js';
 
 export interface PatchRecord {
   /** What the new path does differently, in a sentence. */
@@ -19,40 +32,6 @@ export interface PatchRecord {
   stage: 'active' | 'deprecated';
 }
 
-/** The fixture set recorded before any patch existed: every old path. */
-const INCIDENTS = ['incident-auto', 'incident-approved', 'incident-rejected'];
-/** The incidents that acted (the rejected one never asks for a permit, restarts or verifies). */
-const ACTED = ['incident-auto', 'incident-approved'];
-const issue16 = (names: readonly string[]) => names.map((name) => `issue-16/${name}`);
-/** The permit's paths no other set takes: queued, cancelled holding or waiting, refused with a silent budget. */
-const PERMIT_INCIDENTS = [
-  'permit/incident-queued',
-  'permit/incident-cancelled-queued',
-  'permit/incident-cancelled-holding',
-  'permit/incident-refused-budget-silent',
-];
-const judgment = (names: readonly string[]) => names.map((name) => `judgment/${name}`);
-/** The incidents that asked a person before one-question-per-target: they ask without their guard. */
-const ASKED_ALONE = [
-  'incident-approved',
-  'incident-rejected',
-  ...issue16(['incident-approved', 'incident-rejected']),
-  'permit/incident-refused-budget-silent',
-];
-/** The judgment set's incidents that asked their guard who owns the target's question. */
-const ASKED_THE_GUARD = judgment([
-  'incident-decided-again',
-  'incident-joined-owner',
-  'incident-joined-joiner',
-  'incident-healed-by-other',
-  'incident-resolved-refused',
-  'incident-noop-unhealthy',
-  'incident-continued-as-new',
-]);
-/** The incidents that planned their remedies (record-remedies.ts). */
-const PLANNED = ['reset-pool', 'next-step', 'step-approved', 'plan-dry-run'].map(
-  (n) => `remedies/incident-${n}`,
-);
 const noOpenIncidentOlderThan = (date: string) =>
   `no incident, guard or budget run started before ${date} is still open (Web UI: StartTime < "${date}" AND ExecutionStatus = "Running")`;
 
@@ -193,7 +172,10 @@ export const PATCHES = {
       "a model's NOOP and a sender's `resolved` close an incident only for a target healthy now; otherwise a person decides (NOOP) or the incident goes on (`resolved`)",
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents diagnosed NOOP or resolved by their sender before 2026-12-04',
-    fixtures: { oldPath: [], newPath: judgment(['incident-noop-unhealthy', 'incident-resolved-refused']) },
+    fixtures: {
+      oldPath: [],
+      newPath: [...judgment(['incident-noop-unhealthy', 'incident-resolved-refused']), ...SWEEP_NOOPS],
+    },
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },
@@ -202,7 +184,7 @@ export const PATCHES = {
       'an incident the health sweep opened that ends without the target seen healthy tells the sweeper, which may raise the anomaly again',
     workflows: ['incidentWorkflow'],
     oldPathFor: 'sweep-opened incidents that ended before 2026-12-04',
-    fixtures: { oldPath: [], newPath: judgment(['incident-noop-unhealthy']) },
+    fixtures: { oldPath: [], newPath: [...NOOP_UNHEALTHY, ...sweepAgain(['incident-noop-unanswered'])] },
     retireWhen: noOpenIncidentOlderThan('2026-12-05'),
     stage: 'active',
   },
@@ -211,7 +193,7 @@ export const PATCHES = {
       'the sweep may raise an anomaly again only after an incident that failed or was escalated for real: not after a rejection (a person said leave it), a dry run or a refusal, which would ask again at every sweep',
     workflows: ['incidentWorkflow'],
     oldPathFor: 'sweep-opened incidents that ended before 2026-12-05',
-    fixtures: { oldPath: judgment(['incident-noop-unhealthy']), newPath: [] },
+    fixtures: { oldPath: NOOP_UNHEALTHY, newPath: SWEEP_NOOPS },
     retireWhen: noOpenIncidentOlderThan('2026-12-06'),
     stage: 'active',
   },
@@ -220,7 +202,16 @@ export const PATCHES = {
       "a model's NOOP on an unhealthy target, when the rules propose nothing either (NOOP, ESCALATE), escalates to a person instead of asking them to approve doing nothing",
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents diagnosed NOOP before 2026-12-05',
-    fixtures: { oldPath: judgment(['incident-noop-unhealthy']), newPath: [] },
+    fixtures: { oldPath: NOOP_UNHEALTHY, newPath: sweepAgain(['incident-noop-escalated']) },
+    retireWhen: noOpenIncidentOlderThan('2026-12-06'),
+    stage: 'active',
+  },
+  'sweep-raises-again-unanswered': {
+    changed:
+      'of the escalations, only a question nobody answered lets the sweep raise the anomaly again: one that ended at once (nothing to propose, diagnosis failed, target not managed) already told a person, and raising it again would escalate again at every sweep',
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'sweep-opened incidents that ended ESCALATED before 2026-12-05',
+    fixtures: { oldPath: [], newPath: sweepAgain(['incident-noop-unanswered', 'incident-noop-escalated']) },
     retireWhen: noOpenIncidentOlderThan('2026-12-06'),
     stage: 'active',
   },

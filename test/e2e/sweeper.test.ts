@@ -63,11 +63,17 @@ describe.skipIf(Boolean(skipReason))('the sweeper', () => {
   });
 });
 
+// A NOOP for a dead container is a question to a person, never RESOLVED. How the incident ends says whether
+// the sweep may raise the fault again: after a real failure or escalation (here nobody answered) it does;
+// after a rejection it does not, since "reject" means leave the target as it is, and raising it again would
+// ask the same person again at every sweep (patch 'sweep-raises-again-after-failure').
 describe.skipIf(Boolean(skipReason))('a model that proposes nothing for a dead container', () => {
   let noop: E2eStack;
   let gemini: FakeGemini;
   const NOOP_DEMO = `medic-e2e-noop-${process.pid}`;
   const NOOP_LABEL = { key: 'medic.managed', value: `n${process.pid}` };
+  /** How long a question waits before it ends ESCALATED, unanswered: long enough to reject one in time. */
+  const MAX_WAIT = '20s';
 
   beforeAll(async () => {
     gemini = await startFakeGemini();
@@ -84,6 +90,7 @@ describe.skipIf(Boolean(skipReason))('a model that proposes nothing for a dead c
       demo: { name: NOOP_DEMO, env: NO_WEBHOOK },
       env: {
         MEDIC_SWEEP_INTERVAL: '1s',
+        MEDIC_ESCALATION_MAX_WAIT: MAX_WAIT,
         MEDIC_PROVIDERS: 'gemini',
         GEMINI_API_KEY: 'test-key',
         MEDIC_GEMINI_BASE_URL: gemini.url,
@@ -96,29 +103,52 @@ describe.skipIf(Boolean(skipReason))('a model that proposes nothing for a dead c
     await gemini?.close();
   });
 
-  it('asks a person instead of closing RESOLVED, and the sweep raises the fault again once it ends unhealed', {
-    timeout: 180_000,
+  it('asks a person instead of closing RESOLVED; the sweep raises the fault again after an unanswered question, not after a rejection', {
+    timeout: 240_000,
   }, async () => {
     await engine!.docker.getContainer(NOOP_DEMO).kill({ signal: 'SIGKILL' });
     const workflowId = incidentWorkflowId(NOOP_DEMO, 'crash');
+    const { sweeperId } = watchIds(noop.config.temporal.taskQueue);
     const read = async () => {
       const res = await fetch(`${noop.apiUrl}/incidents/${workflowId}`);
       return res.status === 200 ? ((await res.json()) as IncidentState) : undefined;
     };
-    const asked = await waitFor(
-      'the NOOP to become a question',
-      async () => {
-        const state = await read();
-        return state?.status === 'AWAITING_APPROVAL' ? state : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 500 },
-    );
+    const question = (notId?: string) =>
+      waitFor(
+        'the NOOP to become a question',
+        async () => {
+          const state = await read();
+          return state?.status === 'AWAITING_APPROVAL' && state.id !== notId ? state : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+    // Read from the run itself: the API shows the newest run, which the sweep may start a moment after.
+    const ended = async (id: string) =>
+      (await noop.client.workflow.getHandle(workflowId, id).result()) as IncidentState;
+    const events = (state: IncidentState) => state.timeline.map((t) => t.event);
+    const sweeps = async () =>
+      ((await noop.client.workflow.getHandle(sweeperId).fetchHistory()).events ?? []).filter(
+        (e) => e.activityTaskCompletedEventAttributes,
+      ).length;
+
+    const asked = await question();
     expect(asked.diagnosis).toMatchObject({ source: 'gemini', action: 'NOOP' });
     expect(asked.approval?.reason).toContain('proposes nothing');
     expect(asked.approval?.reason).toContain('the rules propose RESTART');
-    expect(asked.timeline.map((t) => t.event)).not.toContain('RESOLVED');
+    expect(events(asked)).not.toContain('RESOLVED');
 
-    // Rejected: the container stays as it is, the incident ends unhealed, and the sweep may raise it again.
+    // Nobody answers: the question ends ESCALATED, unhealed, and the sweeper is told it may raise it again.
+    const unanswered = await ended(asked.id);
+    expect(unanswered.status).toBe('ESCALATED');
+    expect(events(unanswered)).toContain('sweep-told');
+    expect(events(unanswered)).not.toContain('RESOLVED');
+
+    const again = await question(asked.id);
+    expect(again.evidence).toMatchObject({ via: 'sweep', check: 'exited' });
+    expect(again.approval?.reason).toContain('proposes nothing');
+    expect((await engine!.docker.getContainer(NOOP_DEMO).inspect()).State.Running).toBe(false);
+
+    // Rejected: the container stays as it is, and the sweep leaves the fault alone.
     const res = await fetch(`${noop.apiUrl}/incidents/${workflowId}/reject`, {
       method: 'POST',
       headers: {
@@ -128,15 +158,15 @@ describe.skipIf(Boolean(skipReason))('a model that proposes nothing for a dead c
       body: JSON.stringify({ comment: 'looking myself' }),
     });
     expect(res.status).toBe(200);
-    const again = await waitFor(
-      'the sweep to raise the fault again',
-      async () => {
-        const state = await read();
-        return state && state.id !== asked.id ? state : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 500 },
-    );
-    expect(again.evidence).toMatchObject({ via: 'sweep', check: 'exited' });
+    const rejected = await ended(again.id);
+    expect(rejected.status).toBe('REJECTED');
+    expect(events(rejected)).not.toContain('sweep-told');
+    const after = await sweeps();
+    await waitFor('five more sweeps', async () => (await sweeps()) >= after + 5, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
+    expect(await read()).toMatchObject({ id: again.id, status: 'REJECTED' });
     expect((await engine!.docker.getContainer(NOOP_DEMO).inspect()).State.Running).toBe(false);
   });
 });

@@ -30,7 +30,10 @@ const EXPECTED = [
  * waiting for a lease) and the guards and the budget they spoke to. `judgment`: the judgment patches' paths
  * (decided again, one question per target, healed by another's restart, a NOOP or a `resolved` checked
  * against the target's health, a `resolved` from another sender, the dry-run kept across continue-as-new, a
- * retried restart finding its own), the guard's desk, the sweeper and the runbook's desk.
+ * retried restart finding its own), the guard's desk, the sweeper and the runbook's desk. `sweep-again`: the
+ * sweeper's incidents once the sweep raises an anomaly again only after a failure or an unanswered question
+ * (a NOOP's question rejected, one unanswered, a NOOP the rules cannot replace escalated at once) and the
+ * sweeper.
  */
 const LATER_SETS: Record<string, readonly string[]> = {
   'issue-16': EXPECTED,
@@ -57,6 +60,8 @@ const LATER_SETS: Record<string, readonly string[]> = {
     'runbook-desk',
     'sweeper',
   ],
+  'sweep-again': ['incident-noop-escalated', 'incident-noop-rejected', 'incident-noop-unanswered', 'sweeper'],
+  remedies: ['incident-next-step', 'incident-plan-dry-run', 'incident-reset-pool', 'incident-step-approved'],
 };
 
 const load = (name: string): History =>

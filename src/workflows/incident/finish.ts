@@ -32,15 +32,19 @@ const VERIFIED: ReadonlySet<Ending['kind']> = new Set([
 ]);
 
 /**
- * After a failure or a real escalation the anomaly may be raised again. Not after a rejection (a person
- * said leave it), a dry run or a refusal: the next sweep would ask again, and again. Older histories raised
- * it after every ending that did not see the target healthy.
+ * After a failure, or a question nobody answered, the anomaly may be raised again. Not after a rejection (a
+ * person said leave it), a dry run or a refusal: the next sweep would ask again, and again. Nor after an
+ * escalation that ended at once (nothing to propose, diagnosis failed, target not Medic's): a person was
+ * told, and raising it again would escalate again at every sweep. Older histories raised it after every
+ * ending that did not see the target healthy, then after every failure and escalation.
  */
 function sweepMayRaiseAgain(run: IncidentRun, ending: Ending): boolean {
   if (VERIFIED.has(ending.kind)) return false;
   if (run.state.evidence?.via !== 'sweep') return false;
   if (!isPatched('sweep-raises-again-after-failure')) return true;
-  return (ending.kind === 'failed' || ending.kind === 'escalated') && !run.dryRun;
+  if (!(ending.kind === 'failed' || ending.kind === 'escalated') || run.dryRun) return false;
+  if (ending.kind === 'failed' || !isPatched('sweep-raises-again-unanswered')) return true;
+  return ending.unanswered === true;
 }
 
 async function close(run: IncidentRun, ending: Ending): Promise<IncidentState> {
