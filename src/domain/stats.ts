@@ -11,9 +11,11 @@ export interface Percentiles {
 export interface IncidentStats {
   incidents: number;
   byOutcome: Record<string, number>;
-  /** From the incident's opening to its verified health check, for incidents Medic restarted and healed. */
+  /** From the incident's opening to its verified health check, for incidents Medic acted on and healed. */
   timeToHealthy: { overall: Percentiles; byPhase: Record<Phase, Percentiles> };
   restarts: { automatic: number; approved: number };
+  /** Every action Medic made, by remedy (RESTART, ROLLBACK, RAISE_MEMORY, ACTION); a plan's steps each count. */
+  actions: Record<string, number>;
   topTargets: Array<{ target: string; incidents: number }>;
   topErrorSignatures: Array<{ errorSignature: string; incidents: number }>;
 }
@@ -46,6 +48,7 @@ export function computeStats(states: readonly IncidentState[], topN = 5): Incide
   const restarts = { automatic: 0, approved: 0 };
   const targets = new Map<string, number>();
   const signatures = new Map<string, number>();
+  const remedies = new Map<string, number>();
   for (const state of states) {
     byOutcome[state.status] = (byOutcome[state.status] ?? 0) + 1;
     bump(targets, state.target);
@@ -53,10 +56,15 @@ export function computeStats(states: readonly IncidentState[], topN = 5): Incide
     const restarted = state.actions.filter((a) => a.outcome === 'restarted').length;
     if (state.approval?.decision === 'approved') restarts.approved += restarted;
     else restarts.automatic += restarted;
+    // Every action Medic made, by remedy (a plan's steps each count); a declared action as ACTION.
+    for (const a of state.actions)
+      if (a.outcome === 'restarted' || a.outcome === 'acted')
+        bump(remedies, a.action.startsWith('ACTION:') ? 'ACTION' : a.action);
+    const acted = state.actions.filter((a) => a.outcome === 'restarted' || a.outcome === 'acted').length;
     const checkedAt = Date.parse(state.verification?.checkedAt ?? '');
     if (
       state.status === 'RESOLVED' &&
-      restarted > 0 &&
+      acted > 0 &&
       state.verification?.healthy &&
       Number.isFinite(checkedAt)
     ) {
@@ -75,6 +83,7 @@ export function computeStats(states: readonly IncidentState[], topN = 5): Incide
       byPhase: Object.fromEntries(PHASES.map((p) => [p, summarise(phases[p])])) as Record<Phase, Percentiles>,
     },
     restarts,
+    actions: Object.fromEntries([...remedies.entries()].sort((a, b) => a[0].localeCompare(b[0]))),
     topTargets: top(targets, 'target', topN),
     topErrorSignatures: top(signatures, 'errorSignature', topN),
   };

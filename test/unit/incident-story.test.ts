@@ -74,7 +74,26 @@ describe('/stats arithmetic', () => {
       verification: { healthy: true, attempts: 1, detail: 'ok', checkedAt: '2026-01-01T00:01:00.000Z' },
     });
     const recorded = state({ status: 'RESOLVED' });
+    // A plan: its declared action did not heal, its rollback did (it counts for time to healthy too).
+    const planned = state({
+      status: 'RESOLVED',
+      target: 'pay',
+      actions: [
+        {
+          action: 'ACTION:reset-pool',
+          at: '2026-01-01T00:00:10.000Z',
+          outcome: 'acted',
+          detail: '',
+          step: 1,
+          of: 2,
+        },
+        { action: 'ROLLBACK', at: '2026-01-01T00:00:20.000Z', outcome: 'acted', detail: '', step: 2, of: 2 },
+      ],
+      verification: { healthy: true, attempts: 1, detail: 'ok', checkedAt: '2026-01-01T00:00:40.000Z' },
+    });
     const stats = computeStats([healed, approved, recorded, state({ status: 'ESCALATED' })]);
+    expect(computeStats([healed, planned]).actions).toEqual({ ACTION: 1, RESTART: 1, ROLLBACK: 1 });
+    expect(computeStats([planned]).timeToHealthy.overall.count).toBe(1);
     expect(stats.byOutcome).toEqual({ RESOLVED: 3, FAILED: 0, ESCALATED: 1, REJECTED: 0 });
     expect(stats.restarts).toEqual({ automatic: 1, approved: 1 });
     expect(stats.timeToHealthy.overall).toEqual({ count: 2, p50Ms: 30_000, p95Ms: 60_000 });

@@ -33,12 +33,11 @@ export const incidentMetrics = {
       .createHistogram(M.phase, 'float', 's', 'Time spent in each phase of an incident')
       .record(Math.max(0, elapsedMs) / 1000, { phase });
   },
-  acted(mode: 'automatic' | 'approved'): void {
+  /** `remedy`: RESTART, ROLLBACK, RAISE_MEMORY, or ACTION for a declared action (its name would be unbounded). */
+  acted(mode: 'automatic' | 'approved', remedy = 'RESTART'): void {
     metricMeter
-      .createCounter(M.actions, '', 'Restarts Medic made, automatic or approved by a person')
-      .add(1, {
-        mode,
-      });
+      .createCounter(M.actions, '', 'Actions Medic made (each plan step), automatic or approved, by remedy')
+      .add(1, { mode, remedy: remedy.startsWith('ACTION:') ? 'ACTION' : remedy });
   },
   /** Labelled by the refusal's kind (`cooldown`, `hourly-limit`, `breaker-open`, `budget`, `no-answer`, ...). */
   denied(refusal: Refusal): void {

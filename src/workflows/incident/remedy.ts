@@ -63,7 +63,7 @@ export async function remedyStep(
     ...position,
   });
   if (done.dryRun) return { kind: 'dry-run', detail: done.detail };
-  incidentMetrics.acted(state.approval?.decidedBy ? 'approved' : 'automatic');
+  incidentMetrics.acted(state.approval?.decidedBy ? 'approved' : 'automatic', step.name);
   run.setStatus('VERIFYING', `checking ${state.target} health after ${step.words}`);
   const health = await verifiedHealthy(run);
   if (health.healthy) {
