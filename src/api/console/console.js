@@ -209,10 +209,28 @@ function trailList(trail) {
   );
 }
 
+/** The plan's step being decided, in words ("step 2 of 3: restart payments"), or the diagnosis's action. */
+function proposedText(state) {
+  const plan = state.plan;
+  const step = plan?.steps?.[plan.at];
+  if (step)
+    return plan.steps.length > 1 ? `step ${plan.at + 1} of ${plan.steps.length}: ${step.words}` : step.words;
+  return state.diagnosis ? state.diagnosis.action : 'not diagnosed yet';
+}
+
+/** What the plan tried so far, and what it planned. */
+function planText(state) {
+  const plan = state.plan;
+  if (!plan || plan.steps.length < 2) return '';
+  const tried = (state.steps ?? []).slice(-plan.steps.length).map((s) => `${s.remedy}: ${s.outcome}`);
+  return `${plan.steps.map((s) => s.name).join(', then ')}${tried.length ? ` (so far ${tried.join('; ')})` : ''}`;
+}
+
 function factsList(state, guardView) {
   const d = state.diagnosis;
   const rows = [
-    ['Proposed action', d ? d.action : 'not diagnosed yet'],
+    ['Proposed action', proposedText(state)],
+    ['Plan', planText(state)],
     ['Why a person decides', state.approval?.reason ?? ''],
     [
       'Diagnosis',
