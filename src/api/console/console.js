@@ -213,9 +213,9 @@ function trailList(trail) {
 function proposedText(state) {
   const plan = state.plan;
   const step = plan?.steps?.[plan.at];
-  if (step)
-    return plan.steps.length > 1 ? `step ${plan.at + 1} of ${plan.steps.length}: ${step.words}` : step.words;
-  return state.diagnosis ? state.diagnosis.action : 'not diagnosed yet';
+  if (!step) return state.diagnosis ? state.diagnosis.action : 'not diagnosed yet';
+  const words = `${step.name} (${step.words}, ${step.risk} risk)`;
+  return plan.steps.length > 1 ? `step ${plan.at + 1} of ${plan.steps.length}: ${words}` : words;
 }
 
 /** What the plan tried so far, and what it planned. */
