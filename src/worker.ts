@@ -27,6 +27,7 @@ import {
   type EngineWatchActivities,
 } from './activities/watch/index.js';
 import { readKernelOomKills } from './activities/watch/kernel-log.js';
+import { engineAlerter } from './activities/watch/raise-alert.js';
 import { DEFAULT_WORKFLOW_CACHE, loadConfig, type MedicConfig } from './config.js';
 import { FAILURE } from './domain/failures.js';
 import { MEDIC_HISTOGRAM_BUCKETS } from './domain/metric-names.js';
@@ -116,9 +117,22 @@ export function medicWorkerActivities(deps: {
     config.temporal.taskQueue,
     config.worker.hostName ?? LOCAL_HOST,
   );
+  const incidents = new IncidentGateway(
+    deps.client,
+    config.temporal.taskQueue,
+    config.incident,
+    config.logLimits,
+  );
   const host = (runtime: ContainerRuntime) => ({
     runtime,
     healthyImages,
+    // A restarted target's unhealthy dependents become incidents of their own, as engine faults do.
+    raiseAlert: engineAlerter({
+      runtime,
+      incidents,
+      log: activityLogger,
+      ...(config.worker.hostName ? { host: config.worker.hostName } : {}),
+    }),
     logger: activityLogger,
     dryRun: config.incident.dryRun,
     allowlist: { managedLabel: config.managedLabel, protectedNames: allowlistNames(config) },
@@ -137,12 +151,7 @@ export function medicWorkerActivities(deps: {
       runtime: new DockerEngineRuntime(deps.watchEngine.docker, config.managedLabel, {
         healthUrlHosts: config.healthUrlHosts,
       }),
-      incidents: new IncidentGateway(
-        deps.client,
-        config.temporal.taskQueue,
-        config.incident,
-        config.logLimits,
-      ),
+      incidents,
       logger: activityLogger,
       host: config.worker.hostName,
       healthyImages,

@@ -36,6 +36,7 @@ import {
   type RunbookStore,
   runbookEntry,
 } from './runbook.js';
+import type { RaiseEngineAlert } from './watch/raise-alert.js';
 
 /** What a host worker needs: its engine, and how to judge and probe what runs there. */
 export interface HostActivityDeps {
@@ -50,6 +51,8 @@ export interface HostActivityDeps {
   healthyImages?: HealthyImages;
   /** Evidence time box and log limits (the diagnosis settings' own, where one process does both). */
   evidence?: Pick<DiagnosisSettings, 'evidenceTimeoutMs' | 'logLimits'>;
+  /** Opens an incident for a container: a restarted target's unhealthy dependents get their own. */
+  raiseAlert?: RaiseEngineAlert;
 }
 
 /** What the central worker needs: the safety settings, the runbook, the notifier and the providers. */

@@ -181,6 +181,8 @@ export const ENGINE_ALERT_TYPES = {
   restartLoop: 'restart-loop',
   highCpu: 'high-cpu',
   highMemory: 'high-memory',
+  /** It declares `medic.depends-on=<target>` and fails after Medic restarted that target. */
+  dependencyFailed: 'dependency-failed',
 } as const;
 
 /**
@@ -196,4 +198,6 @@ export const ENGINE_ALERT_SEVERITY: Record<string, Severity> = {
   'restart-loop': 'critical',
   'high-cpu': 'medium',
   'high-memory': 'medium',
+  // Its connections to the restarted container went stale: a restart of its own, within its own limits.
+  'dependency-failed': 'medium',
 };

@@ -95,6 +95,20 @@ export interface UnhealthyDependentsInput {
   target: string;
 }
 
+/** After Medic restarted `target` (incident `restartedBy`): its unhealthy dependents are raised as incidents. */
+export interface RaiseDependentsInput {
+  target: string;
+  restartedBy: string;
+}
+
+/** A dependent raised as an incident of its own (`dependency-failed`), or why it could not be. */
+export interface RaisedDependent {
+  name: string;
+  detail: string;
+  workflowId?: string;
+  problem?: string;
+}
+
 /** A container that declares `medic.depends-on=<target>` and is not healthy now. */
 export interface UnhealthyDependent {
   name: string;

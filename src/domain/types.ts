@@ -132,8 +132,8 @@ export interface Alert {
 
 /** The engine's own account of a fault that no one alerted about. */
 export interface EngineEvidence {
-  /** The event stream (`die`, `oom`, `health_status`) or the scheduled sweep. */
-  via: 'event' | 'sweep';
+  /** The event stream (`die`, `oom`, `health_status`), the scheduled sweep, or a dependency's restart. */
+  via: 'event' | 'sweep' | 'dependency';
   /** The event or sweep check that found it, e.g. `die`, `oom`, `restart-loop`, `memory`. */
   check: string;
   containerId: string;

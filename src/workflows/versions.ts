@@ -224,6 +224,15 @@ export const PATCHES = {
     retireWhen: noOpenIncidentOlderThan('2026-12-06'),
     stage: 'active',
   },
+  'restart-dependents': {
+    changed:
+      "after a plan's restart heals its target, the containers that declare `medic.depends-on=<target>` and fail then are raised as incidents of their own (`raiseDependents`)",
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents planned before 2026-12-05 that had not yet healed by a restart',
+    fixtures: { oldPath: ['remedies/incident-next-step'], newPath: ['dependents/incident-next-step'] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-06'),
+    stage: 'active',
+  },
 } as const satisfies Record<string, PatchRecord>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -62,6 +62,12 @@ const LATER_SETS: Record<string, readonly string[]> = {
   ],
   'sweep-again': ['incident-noop-escalated', 'incident-noop-rejected', 'incident-noop-unanswered', 'sweeper'],
   remedies: ['incident-next-step', 'incident-plan-dry-run', 'incident-reset-pool', 'incident-step-approved'],
+  dependents: [
+    'incident-next-step',
+    'incident-plan-dry-run',
+    'incident-reset-pool',
+    'incident-step-approved',
+  ],
 };
 
 const load = (name: string): History =>

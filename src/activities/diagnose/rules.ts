@@ -87,6 +87,16 @@ const RULES: readonly Rule[] = [
     confirmedConfidence: 0.6,
   },
   {
+    // It declares medic.depends-on=<container> and failed after Medic restarted that container.
+    name: 'dependency-failed',
+    alertTypes: ['dependency-failed'],
+    evidence: /connect|connection|refused|reset|upstream|unavailable|timed? ?out|pool/i,
+    rootCause: 'a container it depends on was restarted; its connections to it went stale',
+    action: 'RESTART',
+    confidence: 0.75,
+    confirmedConfidence: 0.85,
+  },
+  {
     name: 'crash',
     alertTypes: ['crash', 'container-died', 'container-exited', 'exited'],
     evidence: /fatal|crash|uncaught|exit(ed|ing)?|panic|segfault/i,

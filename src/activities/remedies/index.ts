@@ -6,6 +6,8 @@ import type {
   FinishRollbackResult,
   MemoryLimitInput,
   MemoryLimitResult,
+  RaiseDependentsInput,
+  RaisedDependent,
   RollbackInput,
   RollbackResult,
   ServiceActionInput,
@@ -18,6 +20,7 @@ import type {
 import type { Logger } from '../../logger.js';
 import type { ContainerRuntime } from '../containers.js';
 import { onEngine, whileHeartbeating } from '../engine-call.js';
+import type { RaiseEngineAlert } from '../watch/raise-alert.js';
 import { unhealthyDependentsOf } from './dependents.js';
 import { memoryLimitOnce } from './memory.js';
 import { finishRollbackOnce, rollbackOnce, undoRollbackOnce } from './rollback.js';
@@ -29,6 +32,8 @@ export interface RemedyActivityDeps {
   /** MEDIC_DRY_RUN of this worker: its remedies touch nothing, whoever asks. */
   dryRun?: boolean;
   healthProbeTimeoutMs?: number;
+  /** Opens an incident for a container (the engine watch's start-or-join): a dependent's own. */
+  raiseAlert?: RaiseEngineAlert;
 }
 
 export function createRemedyActivities(deps: RemedyActivityDeps) {
@@ -68,6 +73,43 @@ export function createRemedyActivities(deps: RemedyActivityDeps) {
       );
     },
 
+    /**
+     * After Medic restarted `target`: each container that declares `medic.depends-on=<target>` and is not
+     * healthy now is raised as an incident of its own (`dependency-failed`), restarted, if at all, by that
+     * incident within its own guard's limits. Read-only here: nothing is touched.
+     */
+    async raiseDependents(input: RaiseDependentsInput): Promise<RaisedDependent[]> {
+      const dependents = await onEngine(runtime, () =>
+        unhealthyDependentsOf(runtime, { target: input.target }, deps.healthProbeTimeoutMs ?? 3000),
+      );
+      const raised: RaisedDependent[] = [];
+      for (const d of dependents) {
+        const detail = `declares medic.depends-on=${input.target} and is not healthy after ${input.restartedBy} restarted ${input.target}: ${d.detail}`;
+        if (!deps.raiseAlert) {
+          raised.push({ name: d.name, detail, problem: 'this worker cannot open incidents' });
+          continue;
+        }
+        const evidence = {
+          via: 'dependency' as const,
+          check: 'depends-on',
+          containerId: d.containerId,
+          detail,
+        };
+        const workflowId = await deps.raiseAlert(
+          d.name,
+          'dependency-failed',
+          new Date().toISOString(),
+          evidence,
+        );
+        logger.info(
+          { target: input.target, dependent: d.name, workflowId },
+          'dependent raised as an incident',
+        );
+        raised.push({ name: d.name, detail, workflowId });
+      }
+      return raised;
+    },
+
     /** The containers that declare `medic.depends-on=<target>` and are not healthy now, by name. */
     async unhealthyDependents(input: UnhealthyDependentsInput): Promise<UnhealthyDependent[]> {
       return onEngine(runtime, () =>
@@ -86,4 +128,5 @@ export const REMEDY_ACTIVITY_NAMES = [
   'restoreMemoryLimit',
   'runServiceAction',
   'unhealthyDependents',
+  'raiseDependents',
 ] as const;

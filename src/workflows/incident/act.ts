@@ -7,13 +7,14 @@ import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { AvailableRemedy } from '../../domain/remedies.js';
 import type { Diagnosis } from '../../domain/types.js';
 import type { PermitDesk } from '../permit.js';
+import { isPatched } from '../versions.js';
 import { resolvedAndHealthy } from './ask.js';
 import { decideStep } from './decide.js';
 import type { Desks } from './desks.js';
 import { describeFailure } from './failures.js';
 import { currentStep, noteStep, stepWords } from './plan.js';
 import { leaveTarget } from './question.js';
-import { remedyStep } from './remedy.js';
+import { raiseDependents, remedyStep } from './remedy.js';
 import { failRemediation, noteLease, type PlanStep, restartAndVerify, restartStep } from './restart.js';
 import type { IncidentRun } from './run.js';
 import type { Decided, DiagnoseAgain, Ending } from './types.js';
@@ -78,6 +79,8 @@ async function carryOutPlan(
       noteStep(run, step, 'healed', state.verification?.detail ?? 'healthy');
       await desks.permits.release(permit, result.counted ? 'succeeded' : 'not-acted');
       noteLease(run, { releasedAt: nowIso(), outcome: result.counted ? 'succeeded' : 'not-acted' });
+      if (step.name === 'RESTART' && result.counted && isPatched('restart-dependents'))
+        await raiseDependents(run);
       return { kind: 'healed', diagnosis: proposal, restarted: result.counted };
     }
     const outcome = result.undone ? 'undone' : result.failed ? 'failed' : 'not-healed';

@@ -119,7 +119,14 @@ function remedyActivities(settings: IncidentSettings, onHost: { taskQueue?: stri
     heartbeatTimeout: '10s',
     retry,
   });
+  // Lists a restarted target's unhealthy dependents and opens their incidents: it touches nothing.
+  const { raiseDependents } = proxyActivities<MedicActivities>({
+    ...onHost,
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 3, initialInterval: '1s', nonRetryableErrorTypes: engineFinal },
+  });
   return {
+    raiseDependents,
     rollbackContainer: onEngine.rollbackContainer,
     finishRollback: onEngine.finishRollback,
     undoRollback: onEngine.undoRollback,
