@@ -148,7 +148,7 @@ export class DeliveringNotifier implements Notifier {
     const facts = factsFor(n, this.settings);
     const body =
       destination.format === 'slack'
-        ? slackMessage(n, facts)
+        ? slackMessage(n, facts, { buttons: this.settings.slackButtons === true })
         : webhookBody(n, facts, { id, sentAt: new Date().toISOString() });
     const started = Date.now();
     let response: Response;

@@ -1,5 +1,6 @@
 // Where notifications go and what their links point at: the settings, the route list's parser, and
 // how a destination's URL is shown (never in full: a Slack webhook URL is its own secret).
+import { defaultList } from '../domain/settings-table.js';
 
 /** Block Kit for Slack's incoming webhooks; the generic, documented JSON body for anything else. */
 export type NotifyFormat = 'slack' | 'webhook';
@@ -20,6 +21,8 @@ export interface NotifyRoute {
 
 export interface NotifySettings {
   slackWebhookUrl?: string;
+  /** Approve and Reject buttons on Slack messages that await a decision (needs the Slack app's interactivity). */
+  slackButtons?: boolean;
   webhookUrl?: string;
   routes: NotifyRoute[];
   /** Base of the console and report links, e.g. `http://127.0.0.1:3000`. */
@@ -44,9 +47,12 @@ export function checkHttpUrl(text: string): string | undefined {
   return undefined;
 }
 
-/** Slack's incoming webhooks live on hooks.slack.com; any other host gets the generic JSON. */
+/** Slack's hooks host (incoming webhooks and response URLs: MEDIC_SLACK_RESPONSE_HOSTS's default). */
+const SLACK_HOOKS_HOSTS = defaultList('MEDIC_SLACK_RESPONSE_HOSTS');
+
+/** Slack's incoming webhooks live on Slack's hooks host; any other host gets the generic JSON. */
 export function formatByHost(url: string): NotifyFormat {
-  return new URL(url).hostname === 'hooks.slack.com' ? 'slack' : 'webhook';
+  return SLACK_HOOKS_HOSTS.includes(new URL(url).hostname) ? 'slack' : 'webhook';
 }
 
 /**

@@ -123,7 +123,8 @@ export type SettingParser =
   | 'metrics-address'
   | 'providers'
   | 'severity-policy'
-  | 'notify-routes';
+  | 'notify-routes'
+  | 'slack-approvers';
 
 export interface SettingRow {
   readonly name: string;
@@ -787,6 +788,44 @@ export const SETTINGS = [
     secret: true,
     fills: ['notify.slackWebhookUrl'],
     services: ['medic-worker'],
+  },
+  {
+    name: 'MEDIC_SLACK_BUTTONS',
+    group: 'notifications',
+    doc: "`on`: Slack messages that await a decision carry Approve and Reject buttons; needs the Slack app's interactivity pointed at `POST /integrations/slack/actions` and `MEDIC_SLACK_SIGNING_SECRET` on the API.",
+    parser: 'switch',
+    values: ['on', 'off'],
+    default: 'off',
+    fills: ['notify.slackButtons'],
+    services: ['medic-worker'],
+  },
+  {
+    name: 'MEDIC_SLACK_SIGNING_SECRET',
+    group: 'notifications',
+    doc: "The Slack app's signing secret (Basic Information, App Credentials): `POST /integrations/slack/actions` checks each click's `v0` signature with it; unset, that route answers 404.",
+    parser: 'secret',
+    min: 8,
+    secret: true,
+    fills: ['slack.signingSecret'],
+    services: ['medic-api'],
+  },
+  {
+    name: 'MEDIC_SLACK_APPROVERS',
+    group: 'notifications',
+    doc: 'Slack users who may decide with the buttons: user ids, each optionally bound to its workspace (`U0456,T0123/U0789`); a workspace id alone admits nobody. Anyone else gets "you may not decide this", recorded in the timeline.',
+    parser: 'slack-approvers',
+    default: '',
+    fills: ['slack.approvers'],
+    services: ['medic-api'],
+  },
+  {
+    name: 'MEDIC_SLACK_RESPONSE_HOSTS',
+    group: 'notifications',
+    doc: "Hosts a click's `response_url` may name (https only, but for loopback): Medic posts the outcome there and nowhere else.",
+    parser: 'list',
+    default: 'hooks.slack.com',
+    fills: ['slack.responseHosts'],
+    services: ['medic-api'],
   },
   {
     name: 'MEDIC_NOTIFY_WEBHOOK_URL',

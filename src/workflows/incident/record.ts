@@ -25,6 +25,7 @@ export async function tell(
 ): Promise<void> {
   const { state } = run;
   const diagnosis = state.diagnosis;
+  const question = state.status === 'AWAITING_APPROVAL' ? state.approval : undefined;
   try {
     await run.activities.notify.executeWithOptions({ summary: `notify ${recipient ?? 'people'}: ${title}` }, [
       {
@@ -50,6 +51,17 @@ export async function tell(
                 source: diagnosis.source,
                 rootCause: diagnosis.rootCause,
                 confidence: diagnosis.confidence,
+              },
+              evidence: [diagnosis.justification, ...(diagnosis.evidenceNotes ?? [])].filter(Boolean),
+            }
+          : {}),
+        ...(question?.askedAt && question.proposed !== undefined
+          ? {
+              approval: {
+                askedAt: question.askedAt,
+                ...(question.expiresAt ? { expiresAt: question.expiresAt } : {}),
+                reason: question.reason,
+                proposed: question.proposed,
               },
             }
           : {}),
