@@ -8,6 +8,7 @@ describe('notification settings', () => {
   it('default to the log line only, links to the API and the local Temporal Web UI', () => {
     expect(loadConfig({}).notify).toEqual({
       slackButtons: false,
+      pagerdutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue',
       routes: [],
       publicUrl: 'http://127.0.0.1:3000',
       temporalUiUrl: 'http://127.0.0.1:8233',
@@ -36,6 +37,7 @@ describe('notification settings', () => {
     expect(config.notify).toEqual({
       slackWebhookUrl: SLACK,
       slackButtons: false,
+      pagerdutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue',
       webhookUrl: 'http://127.0.0.1:9000/hook',
       routes: [
         { level: 'on-call', format: 'slack', url: SLACK },
