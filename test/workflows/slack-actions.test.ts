@@ -2,9 +2,10 @@
 // message with Approve and Reject buttons to a local Slack receiver; a local sender clicks them, signed as
 // Slack signs, at Medic's API. Each `it` goes on from the one before (one incident, in order).
 import type { WorkflowHandle } from '@temporalio/client';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifier } from '../../src/activities/notify-delivery.js';
-import { createApp } from '../../src/api/app.js';
+import { createApp, DEFAULT_INGEST } from '../../src/api/app.js';
 import type { IncidentState } from '../../src/domain/types.js';
 import { IncidentGateway } from '../../src/temporal/incident-gateway.js';
 import type { incidentWorkflow } from '../../src/workflows/incident/story.js';
@@ -74,6 +75,8 @@ beforeAll(async () => {
         webhookSecret: 'test-webhook-secret-0123456789',
         approverTokens: [],
         incident: settings,
+        // Hundreds of generated clicks from one address: not what the rate limits' tests are about.
+        ingest: { ...DEFAULT_INGEST, unauthenticatedRateLimit: { perSecond: 100_000, burst: 100_000 } },
         slack: {
           signingSecret: SIGNING_SECRET,
           approvers: [{ user: 'U0ALICE' }, { user: 'U0BOB', team: 'T0TEST' }],
@@ -106,7 +109,9 @@ afterAll(async () => {
   await responses?.close();
 });
 
-const refusals = (s: IncidentState) => s.timeline.filter((t) => t.event === 'decision-refused');
+/** The refusals of these tests' own users (the generated clicks' users are others). */
+const refusals = (s: IncidentState) =>
+  s.timeline.filter((t) => t.event === 'decision-refused' && /^slack: U0(MALLORY|BOB):/.test(t.detail));
 
 describe('Slack buttons that decide', () => {
   it('shows the exact proposal, the evidence and the expiry, with Approve and Reject bound to this question', async () => {
@@ -143,6 +148,58 @@ describe('Slack buttons that decide', () => {
     expect(garbage).toMatchObject({ status: 400, body: { error: { code: 'invalid_slack_payload' } } });
     expect((await state()).status).toBe('AWAITING_APPROVAL');
     expect(responses.posts).toHaveLength(0);
+  });
+
+  it('answers any signed body with a 2xx or a JSON 4xx, never deciding', async () => {
+    const approve = buttons.medic_approve as SlackButton;
+    const field = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.integer(),
+      fc.constant(null),
+      fc.constant(undefined),
+    );
+    const payload = fc.record(
+      {
+        type: fc.oneof(fc.constant('block_actions'), fc.string({ maxLength: 20 })),
+        user: fc.oneof(
+          fc.record({ id: fc.oneof(fc.constant('U0EVE'), fc.string({ maxLength: 12 })) }),
+          field,
+        ),
+        response_url: fc.oneof(
+          fc.constant('https://evil.example/steal'),
+          fc.constant('http://127.0.0.1:9/x'),
+          fc.string({ maxLength: 30 }),
+        ),
+        actions: fc.oneof(
+          fc.array(
+            fc.record({
+              action_id: fc.constantFrom('medic_approve', 'medic_reject', 'other'),
+              value: fc.oneof(fc.constant(approve.value), fc.string({ maxLength: 60 })),
+              action_ts: fc.oneof(fc.constant('1.2'), fc.string({ maxLength: 12 })),
+            }),
+            { maxLength: 3 },
+          ),
+          field,
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    const body = fc.oneof(
+      payload.map((p) => `payload=${encodeURIComponent(JSON.stringify(p))}`),
+      fc.string({ maxLength: 80 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (text) => {
+        const answer = await sendSigned(api.base, SIGNING_SECRET, text);
+        expect(answer.status === 200 || (answer.status >= 400 && answer.status < 500)).toBe(true);
+        if (answer.status >= 400) expect(answer.body).toMatchObject({ error: { code: expect.any(String) } });
+      }),
+      { numRuns: 150 },
+    );
+    // Generated clicks come from unlisted users (or none): refused, never deciding.
+    const s = await state();
+    expect(s.status).toBe('AWAITING_APPROVAL');
+    expect(s.approval?.decidedBy).toBeUndefined();
   });
 
   it('refuses an unlisted user, and a listed user of another workspace, ephemerally, and records it', async () => {
