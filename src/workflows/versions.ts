@@ -220,6 +220,18 @@ export const PATCHES = {
     retireWhen: noOpenIncidentOlderThan('2026-12-06'),
     stage: 'active',
   },
+  'notify-decisions': {
+    changed:
+      "a person's approval is told (`acting`, sent without waiting): PagerDuty acknowledges the incident it was paged with",
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents approved before 2026-12-05',
+    fixtures: {
+      oldPath: ['incident-approved', 'issue-16/incident-approved'],
+      newPath: ['oncall/incident-approved'],
+    },
+    retireWhen: noOpenIncidentOlderThan('2026-12-06'),
+    stage: 'active',
+  },
 } as const satisfies Record<string, PatchRecord>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -30,10 +30,13 @@ const EXPECTED = [
  * waiting for a lease) and the guards and the budget they spoke to. `judgment`: the judgment patches' paths
  * (decided again, one question per target, healed by another's restart, a NOOP or a `resolved` checked
  * against the target's health, a `resolved` from another sender, the dry-run kept across continue-as-new, a
- * retried restart finding its own), the guard's desk, the sweeper and the runbook's desk.
+ * retried restart finding its own), the guard's desk, the sweeper and the runbook's desk. `oncall`: an
+ * approved incident that tells of the approval (PagerDuty acknowledges).
  */
 const LATER_SETS: Record<string, readonly string[]> = {
   'issue-16': EXPECTED,
+  // A person's approval told (patch `notify-decisions`), recorded with `record.ts oncall`.
+  oncall: ['incident-approved'],
   permit: [
     'budget',
     'guard-cancelled',
