@@ -9,6 +9,7 @@ import type { LogLimits } from './domain/log-bounds.js';
 import type { ScopedToken, WebhookSenderSetting } from './domain/sender-scope.js';
 import type { IncidentSettings, WorkerRole } from './domain/settings.js';
 import { defaultNumber, type ParsedSetting, SETTINGS, type SettingRow } from './domain/settings-table.js';
+import type { SlackApprover } from './domain/slack-approval.js';
 import { type Env, envSchema, type SettingValue } from './settings-schema.js';
 
 /** The sticky cache's default size (MEDIC_WORKFLOW_CACHE). */
@@ -86,6 +87,15 @@ export interface MedicConfig {
   worker: { hostName: string; role: WorkerRole; workflowCache: number };
   dockerHost: string | undefined;
   notify: NotifySettings;
+  /** Deciding from Slack's buttons (the API's `POST /integrations/slack/actions`). */
+  slack: SlackActionSettings;
+}
+
+export interface SlackActionSettings {
+  /** Unset: the route answers 404. */
+  signingSecret: string | undefined;
+  approvers: SlackApprover[];
+  responseHosts: string[];
 }
 
 /** The API's own URL, for links: an unspecified listen address is reached on loopback. */

@@ -18,6 +18,7 @@ import {
   type SettingParser,
   type SettingRow,
 } from './domain/settings-table.js';
+import { parseSlackApprovers } from './domain/slack-approval.js';
 
 /** `host:port` with an IPv4 address, a name or a bracketed IPv6 address. */
 const METRICS_ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
@@ -239,6 +240,7 @@ const PARSERS = {
   'severity-policy': (row: SettingRow) =>
     parsedWith((t) => parseSeverityPolicy(t, parseSeverityPolicy(text(row), {} as SeverityTable)), text(row)),
   'notify-routes': (row: SettingRow) => parsedWith(parseNotifyRoutes, text(row)),
+  'slack-approvers': (row: SettingRow) => parsedWith(parseSlackApprovers, text(row)),
 } satisfies Record<SettingParser, (row: SettingRow) => z.ZodType>;
 
 type Words<R> = R extends { values: readonly (infer W)[] } ? W : never;

@@ -5,6 +5,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from '../logger.js';
 import { LogNotifier, type Notification, type Notifier } from './notify.js';
 import { factsFor } from './notify-message.js';
+import { pagerDutyEvent } from './notify-pagerduty.js';
 import {
   type NotifyDestination,
   type NotifySettings,
@@ -13,6 +14,7 @@ import {
   scrubUrl,
 } from './notify-settings.js';
 import { slackMessage } from './notify-slack.js';
+import { teamsMessage } from './notify-teams.js';
 import { webhookBody } from './notify-webhook.js';
 
 /** A destination that did not take the notification; `permanent` when trying again cannot help (a 4xx). */
@@ -144,12 +146,25 @@ export class DeliveringNotifier implements Notifier {
     });
   }
 
-  private async deliver(destination: NotifyDestination, n: Notification, id: string): Promise<void> {
+  private bodyFor(destination: NotifyDestination, n: Notification, id: string): object | undefined {
     const facts = factsFor(n, this.settings);
-    const body =
-      destination.format === 'slack'
-        ? slackMessage(n, facts)
-        : webhookBody(n, facts, { id, sentAt: new Date().toISOString() });
+    const sentAt = new Date().toISOString();
+    switch (destination.format) {
+      case 'slack':
+        return slackMessage(n, facts, { buttons: this.settings.slackButtons === true });
+      case 'pagerduty':
+        return pagerDutyEvent(n, facts, { routingKey: destination.routingKey ?? '', sentAt });
+      case 'teams':
+        return teamsMessage(n, facts);
+      case 'webhook':
+        return webhookBody(n, facts, { id, sentAt });
+    }
+  }
+
+  private async deliver(destination: NotifyDestination, n: Notification, id: string): Promise<void> {
+    const body = this.bodyFor(destination, n, id);
+    // PagerDuty hears only what changes its incident.
+    if (body === undefined) return;
     const started = Date.now();
     let response: Response;
     try {

@@ -1,26 +1,41 @@
 // Where notifications go and what their links point at: the settings, the route list's parser, and
 // how a destination's URL is shown (never in full: a Slack webhook URL is its own secret).
+import { defaultList, defaultText } from '../domain/settings-table.js';
 
-/** Block Kit for Slack's incoming webhooks; the generic, documented JSON body for anything else. */
-export type NotifyFormat = 'slack' | 'webhook';
+/**
+ * Block Kit for Slack's incoming webhooks; the generic, documented JSON body for anything else; PagerDuty's
+ * Events API v2; an Adaptive Card for a Microsoft Teams incoming webhook.
+ */
+export type NotifyFormat = 'slack' | 'webhook' | 'pagerduty' | 'teams';
 
 export interface NotifyDestination {
   /** Names the destination in logs, errors and the timeline, e.g. `slack` or `route on-call (webhook)`. */
   name: string;
   format: NotifyFormat;
   url: string;
+  /** PagerDuty's integration key (the events go to `url`, the Events API). */
+  routingKey?: string;
 }
 
 export interface NotifyRoute {
   /** An escalation level, e.g. `on-call`: notifications with this recipient go to this route. */
   level: string;
   format: NotifyFormat;
+  /** Empty for PagerDuty: its events go to MEDIC_PAGERDUTY_EVENTS_URL. */
   url: string;
+  routingKey?: string;
 }
 
 export interface NotifySettings {
   slackWebhookUrl?: string;
+  /** Approve and Reject buttons on Slack messages that await a decision (needs the Slack app's interactivity). */
+  slackButtons?: boolean;
   webhookUrl?: string;
+  /** PagerDuty Events API v2: the integration key, and where events go (PagerDuty's own URL unless a test says). */
+  pagerdutyRoutingKey?: string;
+  pagerdutyEventsUrl?: string;
+  /** A Microsoft Teams incoming webhook (Workflows) URL. */
+  teamsWebhookUrl?: string;
   routes: NotifyRoute[];
   /** Base of the console and report links, e.g. `http://127.0.0.1:3000`. */
   publicUrl: string;
@@ -44,13 +59,18 @@ export function checkHttpUrl(text: string): string | undefined {
   return undefined;
 }
 
-/** Slack's incoming webhooks live on hooks.slack.com; any other host gets the generic JSON. */
+/** Slack's hooks host (incoming webhooks and response URLs: MEDIC_SLACK_RESPONSE_HOSTS's default). */
+const SLACK_HOOKS_HOSTS = defaultList('MEDIC_SLACK_RESPONSE_HOSTS');
+
+/** Slack's incoming webhooks live on Slack's hooks host; any other host gets the generic JSON. */
 export function formatByHost(url: string): NotifyFormat {
-  return new URL(url).hostname === 'hooks.slack.com' ? 'slack' : 'webhook';
+  return SLACK_HOOKS_HOSTS.includes(new URL(url).hostname) ? 'slack' : 'webhook';
 }
 
+const ROUTING_KEY = /^[A-Za-z0-9]{20,64}$/;
+
 /**
- * Parses `on-call=<url>,team-lead=slack:<url>,manager=webhook:<url>`. A level may appear more than once
+ * Parses `on-call=<url>,team-lead=slack:<url>,manager=webhook:<url>,lead=teams:<url>,pager=pagerduty:<key>`. A level may appear more than once
  * to reach several destinations. URLs must not contain commas (write `%2C`).
  */
 export function parseNotifyRoutes(text: string): NotifyRoute[] {
@@ -68,8 +88,18 @@ export function parseNotifyRoutes(text: string): NotifyRoute[] {
       );
     }
     let target = part.slice(sep + 1).trim();
+    const pagerduty = /^pagerduty:(.*)$/i.exec(target);
+    if (pagerduty) {
+      const routingKey = (pagerduty[1] ?? '').trim();
+      if (!ROUTING_KEY.test(routingKey))
+        throw new Error(
+          `route ${index + 1} (${level}): a PagerDuty integration key is 20-64 letters and digits`,
+        );
+      routes.push({ level, format: 'pagerduty', url: '', routingKey });
+      continue;
+    }
     let format: NotifyFormat | undefined;
-    const prefix = /^(slack|webhook):(?=https?:)/i.exec(target);
+    const prefix = /^(slack|webhook|teams):(?=https?:)/i.exec(target);
     if (prefix?.[1]) {
       format = prefix[1].toLowerCase() as NotifyFormat;
       target = target.slice(prefix[0].length);
@@ -80,6 +110,9 @@ export function parseNotifyRoutes(text: string): NotifyRoute[] {
   }
   return routes;
 }
+
+const pagerdutyUrl = (settings: NotifySettings) =>
+  settings.pagerdutyEventsUrl ?? defaultText('MEDIC_PAGERDUTY_EVENTS_URL');
 
 /** Every destination the settings name, each with a name unique among them. */
 export function notifyDestinations(settings: NotifySettings): {
@@ -93,13 +126,27 @@ export function notifyDestinations(settings: NotifySettings): {
     ...(settings.webhookUrl
       ? [{ name: 'webhook', format: 'webhook' as const, url: settings.webhookUrl }]
       : []),
+    ...(settings.pagerdutyRoutingKey
+      ? [
+          {
+            name: 'pagerduty',
+            format: 'pagerduty' as const,
+            url: pagerdutyUrl(settings),
+            routingKey: settings.pagerdutyRoutingKey,
+          },
+        ]
+      : []),
+    ...(settings.teamsWebhookUrl
+      ? [{ name: 'teams', format: 'teams' as const, url: settings.teamsWebhookUrl }]
+      : []),
   ];
   const seen = new Map<string, number>();
   const routes = settings.routes.map((route) => {
     const base = `route ${route.level} (${route.format})`;
     const count = (seen.get(base) ?? 0) + 1;
     seen.set(base, count);
-    return { ...route, name: count === 1 ? base : `${base} #${count}` };
+    const url = route.format === 'pagerduty' ? pagerdutyUrl(settings) : route.url;
+    return { ...route, url, name: count === 1 ? base : `${base} #${count}` };
   });
   return { defaults, routes };
 }

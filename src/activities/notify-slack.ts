@@ -1,5 +1,14 @@
 // A notification as a Slack incoming-webhook message: Block Kit blocks within Slack's documented limits,
 // and a plain `text` that notifications and clients without blocks show.
+import { createHash } from 'node:crypto';
+import type { ActionsBlock } from '@slack/types';
+import {
+  encodeButtonValue,
+  escapeMrkdwn,
+  type QuestionFacts,
+  questionText,
+  SLACK_ACTION_IDS,
+} from '../domain/slack-approval.js';
 import type { Notification } from './notify.js';
 import { type NotificationFacts, proposedInWords, truncate } from './notify-message.js';
 
@@ -24,17 +33,15 @@ export type SlackBlock =
   | { type: 'header'; text: TextObject }
   | { type: 'section'; text?: TextObject; fields?: TextObject[] }
   | { type: 'context'; elements: TextObject[] }
-  | { type: 'divider' };
+  | { type: 'divider' }
+  | ActionsBlock;
 
 export interface SlackMessage {
   text: string;
   blocks: SlackBlock[];
 }
 
-/** Slack's mrkdwn gives `&`, `<` and `>` meaning (links, mentions): everything Medic quotes is escaped. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeMrkdwn };
 
 /** Escaped text cut to `max`, without leaving half an entity (`&am…`) at the cut. */
 function cutEscaped(text: string, max: number): string {
@@ -88,18 +95,87 @@ function howToDecide(facts: NotificationFacts): string | undefined {
   ].join('\n');
 }
 
-export function slackMessage(n: Notification, facts: NotificationFacts): SlackMessage {
+/** The digest of the question a message shows: the API refuses a click whose digest is no longer current. */
+export function questionDigest(facts: QuestionFacts): string {
+  return createHash('sha256').update(questionText(facts)).digest('base64url').slice(0, 32);
+}
+
+/** The question's facts as the notification carries them; undefined without an open question. */
+function questionOf(n: Notification): QuestionFacts | undefined {
+  if (!n.approval) return undefined;
+  return {
+    workflowId: n.workflowId,
+    incidentId: n.incidentId,
+    askedAt: n.approval.askedAt,
+    reason: n.approval.reason,
+    proposed: n.approval.proposed,
+    rootCause: n.diagnosis?.rootCause ?? '',
+  };
+}
+
+const clock = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+
+/** What the person decides on: the exact proposal, the evidence in short, and when the request expires. */
+function askedText(n: Notification): string | undefined {
+  if (!n.approval) return undefined;
+  const evidence = (n.evidence ?? []).slice(0, 5).map((line) => `• ${escapeMrkdwn(truncate(line, 300))}`);
+  return [
+    `*Proposed:* ${escapeMrkdwn(n.approval.proposed)}`,
+    ...(evidence.length > 0 ? ['*Evidence:*', ...evidence] : []),
+    ...(n.approval.expiresAt
+      ? [`*Expires:* ${clock(n.approval.expiresAt)} (then the request goes unanswered)`]
+      : []),
+  ].join('\n');
+}
+
+/** Approve and Reject, each carrying the incident and the question's digest (Slack allows 2000 characters). */
+function decisionButtons(n: Notification): ActionsBlock | undefined {
+  const question = questionOf(n);
+  if (!question) return undefined;
+  const value = encodeButtonValue({ workflowId: n.workflowId, digest: questionDigest(question) });
+  if (value.length > 2000) return undefined;
+  return {
+    type: 'actions',
+    block_id: 'medic_decision',
+    elements: [
+      {
+        type: 'button',
+        action_id: SLACK_ACTION_IDS.approve,
+        text: { type: 'plain_text', text: 'Approve' },
+        style: 'primary',
+        value,
+      },
+      {
+        type: 'button',
+        action_id: SLACK_ACTION_IDS.reject,
+        text: { type: 'plain_text', text: 'Reject' },
+        style: 'danger',
+        value,
+      },
+    ],
+  };
+}
+
+export function slackMessage(
+  n: Notification,
+  facts: NotificationFacts,
+  options: { buttons?: boolean } = {},
+): SlackMessage {
   const section = (text: string): SlackBlock => ({
     type: 'section',
     text: mrkdwn(text, SLACK_LIMITS.sectionText),
   });
   const proposal = proposalText(n);
   const decide = howToDecide(facts);
+  const asked = facts.commands ? askedText(n) : undefined;
+  const buttons = facts.commands && options.buttons ? decisionButtons(n) : undefined;
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: truncate(facts.headline, SLACK_LIMITS.headerText) } },
     section(escapeMrkdwn(n.message || n.title)),
     { type: 'section', fields: fieldsFor(n) },
     ...(proposal ? [section(proposal)] : []),
+    ...(asked ? [section(asked)] : []),
+    ...(buttons ? [buttons] : []),
     ...(decide ? [section(decide)] : []),
     {
       type: 'context',

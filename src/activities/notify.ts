@@ -34,6 +34,10 @@ export interface Notification {
   diagnosis?: { source: string; rootCause: string; confidence: number };
   /** Where the incident stands now, e.g. AWAITING_APPROVAL. */
   status?: string;
+  /** The open question, while one is asked: what a Slack button binds a click to, and when it expires. */
+  approval?: { askedAt: string; expiresAt?: string; reason: string; proposed: string };
+  /** The evidence behind the proposal, in a few lines (the diagnosis' justification, what could not be gathered). */
+  evidence?: string[];
 }
 
 export interface Notifier {

@@ -20,6 +20,7 @@ import { openRoute, RequestLimits } from './rate-limit.js';
 import { runbookRoutes } from './runbook.js';
 import { securityHeaders } from './security-headers.js';
 import { SingleFlight } from './single-flight.js';
+import { slackActionRoutes } from './slack-actions.js';
 import { statsRoutes } from './stats.js';
 import { WebhookSenders } from './webhook-senders.js';
 import { webhookRoutes } from './webhooks.js';
@@ -53,7 +54,7 @@ const DEFAULT_DECISION_TIMEOUT_MS = defaultMs('MEDIC_DECISION_TIMEOUT');
 export interface AppDeps {
   client: Client;
   config: Pick<MedicConfig, 'temporal' | 'webhookSecret' | 'approverTokens' | 'incident'> &
-    Partial<Pick<MedicConfig, 'ingest' | 'logLimits' | 'webhookSenders'>> & {
+    Partial<Pick<MedicConfig, 'ingest' | 'logLimits' | 'webhookSenders' | 'slack'>> & {
       /** `decisionTimeoutMs` (default 10 s) and `trustedProxies` (default none) are read here. */
       api?: Partial<MedicConfig['api']>;
       /** Where the console links incidents in the Temporal Web UI (default: the dev server's UI). */
@@ -175,6 +176,16 @@ export function createApp(deps: AppDeps): MedicApp {
   const doors = { gateway, requireApprover, requireReader };
   app.use(incidentRoutes({ ...doors, metrics, decisionTimeoutMs }));
   app.use(guardRoutes(doors));
+  app.use('/integrations/slack', open);
+  app.use(
+    slackActionRoutes({
+      gateway,
+      settings: config.slack ?? { signingSecret: undefined, approvers: [], responseHosts: [] },
+      decisionTimeoutMs,
+      logger: logger.child({ component: 'slack-actions' }),
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  );
   const runbook = new RunbookGateway(deps.client, config.temporal.taskQueue);
   app.use(runbookRoutes({ runbook, requireApprover, requireReader, timeoutMs: decisionTimeoutMs }));
   app.use(statsRoutes({ ...doors, ...(deps.now ? { now: deps.now } : {}) }));

@@ -33,6 +33,14 @@ export function checkDecisionPayload(payload: unknown): Check {
   );
 }
 
+/** A refusal the API tells an incident: who, through which channel, and why. */
+export function checkRefusedDecision(payload: unknown): Check {
+  if (!isObject(payload)) return 'the payload must be an object';
+  if (!['api', 'slack', 'temporal-update', 'temporal-signal'].includes(payload.channel as string))
+    return 'channel must be one of api, slack, temporal-update, temporal-signal';
+  return first(text(payload.by, 'by', 100), text(payload.reason, 'reason', 500));
+}
+
 /** The sender's `resolved`. */
 export function checkResolvedPayload(payload: unknown): Check {
   if (!isObject(payload)) return 'the payload must be an object';

@@ -123,7 +123,8 @@ export type SettingParser =
   | 'metrics-address'
   | 'providers'
   | 'severity-policy'
-  | 'notify-routes';
+  | 'notify-routes'
+  | 'slack-approvers';
 
 export interface SettingRow {
   readonly name: string;
@@ -793,6 +794,44 @@ export const SETTINGS = [
     services: ['medic-worker'],
   },
   {
+    name: 'MEDIC_SLACK_BUTTONS',
+    group: 'notifications',
+    doc: "`on`: Slack messages that await a decision carry Approve and Reject buttons; needs the Slack app's interactivity pointed at `POST /integrations/slack/actions` and `MEDIC_SLACK_SIGNING_SECRET` on the API.",
+    parser: 'switch',
+    values: ['on', 'off'],
+    default: 'off',
+    fills: ['notify.slackButtons'],
+    services: ['medic-worker'],
+  },
+  {
+    name: 'MEDIC_SLACK_SIGNING_SECRET',
+    group: 'notifications',
+    doc: "The Slack app's signing secret (Basic Information, App Credentials): `POST /integrations/slack/actions` checks each click's `v0` signature with it; unset, that route answers 404.",
+    parser: 'secret',
+    min: 8,
+    secret: true,
+    fills: ['slack.signingSecret'],
+    services: ['medic-api'],
+  },
+  {
+    name: 'MEDIC_SLACK_APPROVERS',
+    group: 'notifications',
+    doc: 'Slack users who may decide with the buttons: user ids, each optionally bound to its workspace (`U0456,T0123/U0789`); a workspace id alone admits nobody. Anyone else gets "you may not decide this", recorded in the timeline.',
+    parser: 'slack-approvers',
+    default: '',
+    fills: ['slack.approvers'],
+    services: ['medic-api'],
+  },
+  {
+    name: 'MEDIC_SLACK_RESPONSE_HOSTS',
+    group: 'notifications',
+    doc: "Hosts a click's `response_url` may name (https only, but for loopback): Medic posts the outcome there and nowhere else.",
+    parser: 'list',
+    default: 'hooks.slack.com',
+    fills: ['slack.responseHosts'],
+    services: ['medic-api'],
+  },
+  {
     name: 'MEDIC_NOTIFY_WEBHOOK_URL',
     group: 'notifications',
     doc: 'A generic webhook: notifications as the documented JSON body.',
@@ -802,9 +841,36 @@ export const SETTINGS = [
     services: ['medic-worker'],
   },
   {
+    name: 'MEDIC_PAGERDUTY_ROUTING_KEY',
+    group: 'notifications',
+    doc: "A PagerDuty Events API v2 integration key: one PagerDuty incident per Medic incident (`dedup_key` = its first run's id), triggered when a person is needed or Medic gave up, acknowledged when it goes on without one, resolved when healthy again or rejected.",
+    parser: 'secret',
+    min: 20,
+    secret: true,
+    fills: ['notify.pagerdutyRoutingKey'],
+    services: ['medic-worker'],
+  },
+  {
+    name: 'MEDIC_PAGERDUTY_EVENTS_URL',
+    group: 'notifications',
+    doc: "Where PagerDuty's events go: its Events API, or a local receiver in tests.",
+    parser: 'base-url',
+    default: 'https://events.pagerduty.com/v2/enqueue',
+    fills: ['notify.pagerdutyEventsUrl'],
+  },
+  {
+    name: 'MEDIC_TEAMS_WEBHOOK_URL',
+    group: 'notifications',
+    doc: 'A Microsoft Teams incoming webhook (a Workflows "when a Teams webhook request is received" URL): notifications as Adaptive Cards that link to the console (logged as scheme and host only).',
+    parser: 'http-url',
+    secret: true,
+    fills: ['notify.teamsWebhookUrl'],
+    services: ['medic-worker'],
+  },
+  {
     name: 'MEDIC_NOTIFY_ROUTES',
     group: 'notifications',
-    doc: "`level=URL,...` (e.g. `on-call=<url>,team-lead=webhook:<url>`): that escalation level's notifications go there instead; `slack:` or `webhook:` chooses the format.",
+    doc: "`level=URL,...` (e.g. `on-call=<url>,team-lead=webhook:<url>,manager=teams:<url>,on-call=pagerduty:<integration key>`): that escalation level's notifications go there instead; `slack:`, `webhook:` or `teams:` chooses the format.",
     parser: 'notify-routes',
     default: '',
     secret: true,

@@ -234,6 +234,11 @@ export type DecisionChannel = 'api' | 'temporal-update' | 'temporal-signal' | 's
 export interface ApprovalState {
   required: boolean;
   reason: string;
+  /** When this question was asked, and when it goes unanswered (the ladder's longest wait). */
+  askedAt?: string;
+  expiresAt?: string;
+  /** The exact action or plan step the question proposes, in words. */
+  proposed?: string;
   decidedBy?: string;
   decision?: 'approved' | 'rejected';
   comment?: string;
@@ -381,6 +386,13 @@ export interface DecisionPayload {
 }
 
 /** What the `approve` and `reject` Updates answer once the decision is taken. */
+/** A decision refused outside the incident, told to it for its timeline. */
+export interface RefusedDecision {
+  channel: DecisionChannel;
+  by: string;
+  reason: string;
+}
+
 export interface DecisionResult {
   workflowId: string;
   decision: 'approve' | 'reject';

@@ -33,6 +33,7 @@ import type {
   DecisionResult,
   IncidentState,
   IncidentStatus,
+  RefusedDecision,
   ResolvedPayload,
 } from '../domain/types.js';
 import type { incidentWorkflow } from '../workflows/index.js';
@@ -42,11 +43,13 @@ import {
   approveUpdate,
   budgetStateQuery,
   DECISION_EXPIRED,
+  decisionRefusedSignal,
   guardStateQuery,
   NOT_AWAITING_APPROVAL,
   rejectUpdate,
   resetBreakerSignal,
   resolvedSignal,
+  SLACK_UPDATE_ID_PREFIX,
   statusQuery,
   targetDeskSignal,
 } from '../workflows/messages.js';
@@ -343,6 +346,18 @@ export class IncidentGateway implements IncidentPort {
     return undefined;
   }
 
+  /** Tells the incident of a decision refused before it reached it, for its timeline; a closed one is not told. */
+  async tellRefusal(workflowId: string, refused: RefusedDecision): Promise<void> {
+    try {
+      await this.client.withDeadline(Date.now() + ACCEPT_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(workflowId).signal(decisionRefusedSignal, refused),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw unavailableOr(err);
+    }
+  }
+
   /**
    * Decides through the `approve` / `reject` Update, which answers once the decision is taken. The
    * Update id is `api:` + the caller's idempotency key, so a retried request gets the first answer, even
@@ -353,9 +368,14 @@ export class IncidentGateway implements IncidentPort {
     workflowId: string,
     verdict: 'approve' | 'reject',
     payload: DecisionPayload,
-    options: { idempotencyKey?: string; timeoutMs: number },
+    options: {
+      idempotencyKey?: string;
+      /** The whole Update id, for channels other than the API's (Slack: `slack:<action_ts>:<user>`). */
+      updateId?: string;
+      timeoutMs: number;
+    },
   ): Promise<DecisionResult> {
-    const updateId = `${API_UPDATE_ID_PREFIX}${options.idempotencyKey ?? randomUUID()}`;
+    const updateId = options.updateId ?? `${API_UPDATE_ID_PREFIX}${options.idempotencyKey ?? randomUUID()}`;
     const update = verdict === 'approve' ? approveUpdate : rejectUpdate;
     // The whole answer fits in the timeout: most of it for the Update, the rest to read what happened.
     // An Update still undelivered when the caller stops waiting is refused by the incident (notAfter).
@@ -395,6 +415,11 @@ export class IncidentGateway implements IncidentPort {
 }
 
 const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** The Update id of a Slack click: its channel is `slack`, and a resent click is the same Update. */
+export function slackUpdateId(actionTs: string, user: string): string {
+  return `${SLACK_UPDATE_ID_PREFIX}${actionTs}:${user}`;
+}
 
 /** A target's guard ids, `guard:<host>:<target>` first; the older `guard-<target>` is the local host's. */
 function guardIds(target: string, host: string): string[] {

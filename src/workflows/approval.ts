@@ -10,6 +10,7 @@ import { checkDecisionPayload, checkPassedDecision } from '../domain/message-che
 import type { TargetNews } from '../domain/target-desk.js';
 import type { DecisionChannel, DecisionPayload, DecisionResult } from '../domain/types.js';
 import { climbLadder } from './approval-ladder.js';
+import { listenForRefusals } from './decision-refusals.js';
 import { tell } from './incident/record.js';
 import type { IncidentRun } from './incident/run.js';
 import type { ResumePoint } from './incident/types.js';
@@ -64,6 +65,7 @@ export class ApprovalDesk {
     };
     setHandler(approveSignal, onSignal('approved'));
     setHandler(rejectSignal, onSignal('rejected'));
+    listenForRefusals(this.run);
     setHandler(passedDecisionSignal, (passed) => {
       const problem = checkPassedDecision(passed);
       if (problem) return this.run.record('decision-refused', `a passed decision was refused: ${problem}`);
@@ -206,9 +208,14 @@ export class ApprovalDesk {
     const { run } = this;
     const first = run.settings.escalation.levels[0];
     this.decision = undefined;
+    const now = Date.now();
     run.state.approval = {
       required: true,
       reason,
+      // What a Slack button binds a click to, and when the question goes unanswered.
+      askedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + run.settings.escalation.maxWaitMs).toISOString(),
+      proposed,
       ...(run.state.approval?.with ? { with: run.state.approval.with } : {}),
     };
     if (extra.limitEndsAtMs !== undefined)

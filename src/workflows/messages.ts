@@ -21,6 +21,7 @@ import type {
   DecisionResult,
   IncidentState,
   PassedDecision,
+  RefusedDecision,
   ResolvedPayload,
 } from '../domain/types.js';
 
@@ -49,6 +50,8 @@ export function decisionChannelOf(updateId: string | undefined): DecisionChannel
   if (updateId?.startsWith(SLACK_UPDATE_ID_PREFIX)) return 'slack';
   return 'temporal-update';
 }
+/** A decision Medic's API refused before it reached the incident (Slack: an unlisted user, a stale click). */
+export const decisionRefusedSignal = defineSignal<[RefusedDecision]>('decisionRefused');
 /** Refusals of a decision Update, by failure type: the API answers 409 for the first, 400 for the second. */
 export const NOT_AWAITING_APPROVAL = 'NotAwaitingApproval';
 export const INVALID_DECISION = 'InvalidDecision';

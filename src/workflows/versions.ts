@@ -16,24 +16,9 @@ import {
   SWEEP_NOOPS,
   sweepAgain,
 } from './version-fixtures.js';
+import { noOpenIncidentOlderThan, type PatchRecord } from './version-record.js';
 
-export interface PatchRecord {
-  /** What the new path does differently, in a sentence. */
-  changed: string;
-  /** The workflow types whose histories branch on it. */
-  workflows: ReadonlyArray<'incidentWorkflow' | 'guardWorkflow' | 'budgetWorkflow'>;
-  /** Which histories take the old path: those begun before this code was deployed. */
-  oldPathFor: string;
-  /** Replay fixtures (under test/fixtures/histories) of the old path and of the new one. */
-  fixtures: { oldPath: readonly string[]; newPath: readonly string[] };
-  /** When the old path (and its fixtures) may be deleted, through `deprecatePatch` first. */
-  retireWhen: string;
-  /** `deprecated`: new histories no longer record a marker; the old path is gone. */
-  stage: 'active' | 'deprecated';
-}
-
-const noOpenIncidentOlderThan = (date: string) =>
-  `no incident, guard or budget run started before ${date} is still open (Web UI: StartTime < "${date}" AND ExecutionStatus = "Running")`;
+export type { PatchRecord } from './version-record.js';
 
 export const PATCHES = {
   'settings-from-worker': {
@@ -230,6 +215,18 @@ export const PATCHES = {
     workflows: ['incidentWorkflow'],
     oldPathFor: 'incidents planned before 2026-12-05 that had not yet healed by a restart',
     fixtures: { oldPath: ['remedies/incident-next-step'], newPath: ['dependents/incident-next-step'] },
+    retireWhen: noOpenIncidentOlderThan('2026-12-06'),
+    stage: 'active',
+  },
+  'notify-decisions': {
+    changed:
+      "a person's approval is told (`acting`, sent without waiting): PagerDuty acknowledges the incident it was paged with",
+    workflows: ['incidentWorkflow'],
+    oldPathFor: 'incidents approved before 2026-12-05',
+    fixtures: {
+      oldPath: ['incident-approved', 'issue-16/incident-approved'],
+      newPath: ['oncall/incident-approved'],
+    },
     retireWhen: noOpenIncidentOlderThan('2026-12-06'),
     stage: 'active',
   },

@@ -7,6 +7,8 @@ const SLACK = 'https://hooks.slack.com/services/T0/B0/secretpart';
 describe('notification settings', () => {
   it('default to the log line only, links to the API and the local Temporal Web UI', () => {
     expect(loadConfig({}).notify).toEqual({
+      slackButtons: false,
+      pagerdutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue',
       routes: [],
       publicUrl: 'http://127.0.0.1:3000',
       temporalUiUrl: 'http://127.0.0.1:8233',
@@ -34,6 +36,8 @@ describe('notification settings', () => {
     });
     expect(config.notify).toEqual({
       slackWebhookUrl: SLACK,
+      slackButtons: false,
+      pagerdutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue',
       webhookUrl: 'http://127.0.0.1:9000/hook',
       routes: [
         { level: 'on-call', format: 'slack', url: SLACK },

@@ -33,10 +33,13 @@ const EXPECTED = [
  * retried restart finding its own), the guard's desk, the sweeper and the runbook's desk. `sweep-again`: the
  * sweeper's incidents once the sweep raises an anomaly again only after a failure or an unanswered question
  * (a NOOP's question rejected, one unanswered, a NOOP the rules cannot replace escalated at once) and the
- * sweeper.
+ * sweeper. `oncall`: an approved incident that tells of the approval (PagerDuty acknowledges). `remedies` and
+ * `dependents`: incidents that plan their remedies, before and after `restart-dependents`.
  */
 const LATER_SETS: Record<string, readonly string[]> = {
   'issue-16': EXPECTED,
+  // A person's approval told (patch `notify-decisions`), recorded with `record.ts oncall`.
+  oncall: ['incident-approved'],
   permit: [
     'budget',
     'guard-cancelled',

@@ -7,11 +7,13 @@ import { secondsText } from '../../domain/incident.js';
 import type { TargetNews } from '../../domain/target-desk.js';
 import type { Diagnosis } from '../../domain/types.js';
 import type { Decision, DecisionWait } from '../approval.js';
+import { noticeWithoutWaiting } from '../legacy/acting-notice.js';
 import { isPatched } from '../versions.js';
 import { actingWithoutPerson, decideAgain, withdrawQuestion } from './again.js';
 import type { Desks } from './desks.js';
 import { checkHealthNow, verifiedHealthy } from './health.js';
 import { ownerOfQuestion, passDecision } from './question.js';
+import { tell } from './record.js';
 import type { IncidentRun } from './run.js';
 import { type Decided, ended } from './types.js';
 
@@ -154,6 +156,11 @@ async function approvedAction(
 ): Promise<Decided> {
   // Decided: no second decision may be taken while the lease is fetched.
   run.setStatus('REMEDIATING', `approved by ${by}; asking ${desks.permits.guardId} for the lease`);
+  // Those who were paged hear that someone decided (PagerDuty: acknowledge), without holding the lease up.
+  if (isPatched('notify-decisions'))
+    await noticeWithoutWaiting(
+      tell(run, 'acting', 'info', `approved by ${by}`, `${run.state.workflowId}: approved by ${by}; acting`),
+    );
   const permit = await run.timed('decide', () => desks.permits.acquire(by));
   if (permit.ok) return { kind: 'permitted', requestId: permit.requestId, diagnosis };
   return ended({ kind: 'escalated', reason: `approved by ${by}, but ${permit.reason}` });

@@ -27,6 +27,7 @@ export async function tell(
   const diagnosis = state.diagnosis;
   const plan = state.plan;
   const step = plan?.steps[plan.at];
+  const question = state.status === 'AWAITING_APPROVAL' ? state.approval : undefined;
   try {
     await run.activities.notify.executeWithOptions({ summary: `notify ${recipient ?? 'people'}: ${title}` }, [
       {
@@ -54,6 +55,17 @@ export async function tell(
                 source: diagnosis.source,
                 rootCause: diagnosis.rootCause,
                 confidence: diagnosis.confidence,
+              },
+              evidence: [diagnosis.justification, ...(diagnosis.evidenceNotes ?? [])].filter(Boolean),
+            }
+          : {}),
+        ...(question?.askedAt && question.proposed !== undefined
+          ? {
+              approval: {
+                askedAt: question.askedAt,
+                ...(question.expiresAt ? { expiresAt: question.expiresAt } : {}),
+                reason: question.reason,
+                proposed: question.proposed,
               },
             }
           : {}),
