@@ -24,7 +24,8 @@ describe.skipIf(Boolean(skipReason))('end to end with the demo app in a containe
       engine: engine!,
       // A resolved incident closes at once instead of watching for its alert to come back.
       env: { MEDIC_RECURRENCE_WINDOW: '0s' },
-      demo: { name: DEMO, env: { MONITOR_INTERVAL_MS: '1000' } },
+      // These are the restart's tests: the demo declares no remedies here (remedy-plans.test.ts has them).
+      demo: { name: DEMO, env: { MONITOR_INTERVAL_MS: '1000' }, declaresRemedies: false },
     });
   });
 
