@@ -58,6 +58,11 @@ describe.skipIf(Boolean(skipReason))('plans of remedies on the engine', () => {
     });
     expect(await startedAt(name)).toBe(before);
     expect((await fetch(`${stack!.demo.url}/health`)).status).toBe(200);
+    // Printed, never asserted: the figure the remedies issue asks for.
+    const toHealthyMs = Date.parse(state.verification?.checkedAt ?? '') - Date.parse(state.openedAt);
+    console.log(
+      `[plans] reset-pool: alert to healthy ${toHealthyMs} ms, phases ${JSON.stringify(state.phases)}`,
+    );
   });
 
   it('goes on to the next step when the first does not heal, and records both', {

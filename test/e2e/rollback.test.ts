@@ -90,6 +90,10 @@ describe.skipIf(Boolean(skipReason))('a bad deploy', () => {
     expect(ended.steps?.[0]?.approval).toMatchObject({ decision: 'approved' });
     expect(ended.actions.filter((a) => a.action === 'ROLLBACK').map((a) => a.outcome)).toEqual(['acted']);
 
+    // Printed, never asserted: from the approval to healthy on the old image, and the phases.
+    const approvedAt = Date.parse(ended.approval?.decidedAt ?? '');
+    const toHealthyMs = Date.parse(ended.verification?.checkedAt ?? '') - approvedAt;
+    console.log(`[rollback] approval to healthy ${toHealthyMs} ms, phases ${JSON.stringify(ended.phases)}`);
     const after = await inspect();
     expect(after.Image).toBe(good.Image);
     expect(after.Id).not.toBe(bad.Id);
