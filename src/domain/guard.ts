@@ -72,7 +72,14 @@ export interface GuardAction {
 export interface GuardState {
   target: string;
   limits: GuardLimits;
-  holder?: { requestId: string; incidentWorkflowId: string; grantedAt: number; expiresAt: number };
+  holder?: {
+    requestId: string;
+    incidentWorkflowId: string;
+    grantedAt: number;
+    expiresAt: number;
+    /** Granted as a plan's next step, on a reservation kept until then: a step that did nothing keeps it. */
+    reservedUntilMs?: number;
+  };
   /** Actions granted, newest last; those released as `not-acted` never happened and count for nothing. */
   actions: GuardAction[];
   consecutiveFailures: number;
@@ -230,16 +237,18 @@ function remember(state: GuardState, requestId: string, decision: LeaseDecision)
 
 function decide(state: GuardState, request: LeaseRequest, now: number): LeaseDecision {
   // A plan's next step: the cooldown its own last step started does not apply (the hourly limit does).
-  const nextStep = state.reserved?.incidentWorkflowId === request.incidentWorkflowId;
-  if (nextStep) state.reserved = undefined;
-  const limits = nextStep ? { ...request.limits, cooldownMs: 0 } : request.limits;
+  const reservation =
+    state.reserved?.incidentWorkflowId === request.incidentWorkflowId ? state.reserved : undefined;
+  const limits = reservation ? { ...request.limits, cooldownMs: 0 } : request.limits;
   const denial = request.approvedBy ? undefined : limitDenial(state, limits, now);
   if (denial) return remember(state, request.requestId, { kind: 'denied', ...denial });
+  state.reserved = reservation ? undefined : state.reserved;
   state.holder = {
     requestId: request.requestId,
     incidentWorkflowId: request.incidentWorkflowId,
     grantedAt: now,
     expiresAt: now + request.limits.leaseTtlMs,
+    ...(reservation ? { reservedUntilMs: reservation.untilMs } : {}),
   };
   state.actions.push({
     requestId: request.requestId,
@@ -341,6 +350,7 @@ export function releaseLease(
     return { released: false };
   }
   const holder = state.holder.incidentWorkflowId;
+  const reservedUntilMs = state.holder.reservedUntilMs;
   state.holder = undefined;
   const action = state.actions.find((a) => a.requestId === requestId);
   if (action) {
@@ -349,6 +359,9 @@ export function releaseLease(
   }
   if (outcome === 'step-done')
     state.reserved = { incidentWorkflowId: holder, untilMs: now + RESERVED_FOR_NEXT_STEP_MS };
+  // A plan's step that did nothing gives back the reservation it was granted on, for the step after it.
+  if (outcome === 'not-acted' && reservedUntilMs !== undefined && now < reservedUntilMs)
+    state.reserved = { incidentWorkflowId: holder, untilMs: reservedUntilMs };
   let breakerOpened: string | undefined;
   if (action && !action.dryRun) {
     if (outcome === 'succeeded') state.consecutiveFailures = 0;

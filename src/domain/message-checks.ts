@@ -223,6 +223,7 @@ export function checkDeskMessage(payload: unknown): Check {
           (typeof payload.untilMs === 'number' && Number.isFinite(payload.untilMs) && payload.untilMs > 0)
           ? undefined
           : 'untilMs must be a positive number of milliseconds since the epoch',
+        payload.proposed === undefined ? undefined : text(payload.proposed, 'proposed', 64),
       );
     case 'done':
       return first(

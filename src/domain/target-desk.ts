@@ -25,13 +25,15 @@ export interface TargetDeskState {
     joined: Array<{ workflowId: string; alertType: string }>;
     /** Past this the owner is taken for gone (it ended without saying so): the next asker owns the question. */
     untilMs?: number;
+    /** The remedy the question proposes (absent: a restart, as before plans). */
+    proposed?: string;
   };
 }
 
 /** What an incident tells its target's guard, or the engine watch does. */
 export type DeskMessage =
   /** It waits for a person (or a limit): follow the target, and own or join its question. */
-  | { kind: 'ask'; incidentWorkflowId: string; alertType: string; untilMs?: number }
+  | { kind: 'ask'; incidentWorkflowId: string; alertType: string; untilMs?: number; proposed?: string }
   /** It no longer waits; `unanswered`: it ended because nobody answered its question. */
   | { kind: 'done'; incidentWorkflowId: string; unanswered?: boolean }
   /** The engine watch saw the container start (ISO times: when, and its new start time). */
@@ -128,9 +130,14 @@ function ask(desk: TargetDeskState, message: Extract<DeskMessage, { kind: 'ask' 
       alertType,
       joined: [],
       ...(message.untilMs !== undefined ? { untilMs: message.untilMs } : {}),
+      ...(message.proposed !== undefined ? { proposed: message.proposed } : {}),
     };
     return [...closed, { to: asker, news: { kind: 'question', owner: asker } }];
   }
+  // One question is one decision about one remedy: an incident that proposes another asks on its own, so
+  // an approval of one remedy is never taken for another (a rollback nobody was shown).
+  if ((question.proposed ?? 'RESTART') !== (message.proposed ?? 'RESTART'))
+    return [...closed, { to: asker, news: { kind: 'question', owner: asker } }];
   if (!question.joined.some((j) => j.workflowId === asker)) {
     question.joined.push({ workflowId: asker, alertType });
     if (question.joined.length > FOLLOWERS_LIMIT)

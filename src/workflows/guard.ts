@@ -92,6 +92,10 @@ export async function guardWorkflow(input: GuardWorkflowInput): Promise<void> {
     const deadlines = [
       state.holder?.expiresAt,
       state.breaker.open ? state.breaker.closesAt : undefined,
+      // A plan's reservation that ends unclaimed gives the target to the queue (patch `remedy-plans`).
+      state.reserved && state.queue.length > 0 && isPatched('remedy-plans')
+        ? state.reserved.untilMs
+        : undefined,
     ].filter((d): d is number => d !== undefined);
     const wakeIn = deadlines.length ? Math.max(1, Math.min(...deadlines) - Date.now()) : undefined;
     if (wakeIn === undefined) await condition(() => inbox.length > 0);

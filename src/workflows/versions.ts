@@ -203,7 +203,7 @@ export const PATCHES = {
   'remedy-plans': {
     changed:
       "an incident plans its remedies (a rollback after a recent image change, the runbook's fix, the target's declared plan and actions, the model's, the rules'), weighs each step by its risk, does, verifies and undoes them one by one holding the target's lease between steps (`step-done`), and decides the next step again with fresh evidence",
-    workflows: ['incidentWorkflow'],
+    workflows: ['incidentWorkflow', 'guardWorkflow'],
     oldPathFor: 'incidents that decided before 2026-12-05 (they restart, as they always did)',
     fixtures: { oldPath: INCIDENTS, newPath: PLANNED },
     retireWhen: noOpenIncidentOlderThan('2026-12-06'),

@@ -299,6 +299,20 @@ describe("a plan's steps at the guard", () => {
     expect(served?.decision).toMatchObject({ kind: 'denied', refusal: { kind: 'acted-meanwhile' } });
   });
 
+  it('keeps the reservation for the step after one that did nothing', () => {
+    const state = newGuardState('svc', limits);
+    const plan = request({ incidentWorkflowId: 'incident-svc-plan' });
+    requestLease(state, plan, 0);
+    releaseLease(state, plan.requestId, 'step-done', MINUTE);
+    const step2 = request({ incidentWorkflowId: 'incident-svc-plan' });
+    expect(requestLease(state, step2, 2 * MINUTE).kind).toBe('granted');
+    // Step 2 found its precondition gone and did nothing: step 3 still comes without step 1's cooldown.
+    releaseLease(state, step2.requestId, 'not-acted', 2 * MINUTE + 1);
+    expect(snapshotGuard(state, 2 * MINUTE + 2).reserved?.incidentWorkflowId).toBe('incident-svc-plan');
+    const step3 = request({ incidentWorkflowId: 'incident-svc-plan' });
+    expect(requestLease(state, step3, 3 * MINUTE).kind).toBe('granted');
+  });
+
   it("neither counts a plan's step as a success nor a failure, and frees the target when the plan does not go on", () => {
     const state = newGuardState('svc', { ...limits, breakerThreshold: 1 });
     const plan = request({

@@ -25,6 +25,22 @@ describe("a target's desk: one question per target", () => {
     expect(desk.question?.joined).toEqual([{ workflowId: 'i-oom', alertType: 'oom' }]);
   });
 
+  it('joins only a question about the same remedy: another proposal asks on its own', () => {
+    const desk = newTargetDesk();
+    onDeskMessage(desk, { ...ask('i-bad-release'), proposed: 'ROLLBACK' }, context(0));
+    // A restart (no `proposed`, as before plans) is not the rollback the person is shown.
+    expect(onDeskMessage(desk, ask('i-crash'), context(1))).toEqual([
+      { to: 'i-crash', news: { kind: 'question', owner: 'i-crash' } },
+    ]);
+    expect(desk.question?.owner).toBe('i-bad-release');
+    expect(desk.question?.joined).toEqual([]);
+    // Another incident proposing the same rollback joins it.
+    expect(onDeskMessage(desk, { ...ask('i-errors'), proposed: 'ROLLBACK' }, context(2))[0]?.news).toEqual({
+      kind: 'question',
+      owner: 'i-bad-release',
+    });
+  });
+
   it('closes the question when its owner is done, telling the joiners whether nobody answered', () => {
     const desk = newTargetDesk();
     onDeskMessage(desk, ask('i-crash'), context(0));

@@ -10,14 +10,15 @@ import type { PermitDesk } from '../permit.js';
 import { isPatched } from '../versions.js';
 import { resolvedAndHealthy } from './ask.js';
 import { decideStep } from './decide.js';
+import { raiseDependents } from './dependents.js';
 import type { Desks } from './desks.js';
 import { describeFailure } from './failures.js';
 import { currentStep, noteStep, stepWords } from './plan.js';
 import { leaveTarget } from './question.js';
-import { raiseDependents, remedyStep } from './remedy.js';
+import { remedyStep } from './remedy.js';
 import { failRemediation, noteLease, type PlanStep, restartAndVerify, restartStep } from './restart.js';
 import type { IncidentRun } from './run.js';
-import type { Decided, DiagnoseAgain, Ending } from './types.js';
+import { type Decided, type DiagnoseAgain, type Ending, ended } from './types.js';
 
 const nowIso = () => new Date().toISOString();
 
@@ -117,11 +118,26 @@ async function nextStep(run: IncidentRun, desks: Desks, diagnosis: Diagnosis): P
   const step = state.plan?.steps[state.plan.at];
   if (!step) throw new Error('a plan went past its last step');
   run.record('next-step', `${stepWords(run, step)}: the step before did not heal ${state.target}`);
-  run.acting = false;
+  // No lease is held until the next one is granted; `acting` stays: a sender's `resolved` now says nothing
+  // of what Medic did.
+  run.leaseActed = false;
   const observed = await freshLook(run);
-  if (observed && state.diagnosis) state.diagnosis.observed = observed;
-  const proposal = { ...diagnosis, ...(observed ? { observed } : {}), action: step.name };
-  return decideStep(run, desks, proposal, {}, step);
+  // The next step compares against what the target is now: without a fresh look it would act on stale facts.
+  if (!observed)
+    return ended({
+      kind: 'escalated',
+      reason: `could not look at ${state.target} again before ${stepWords(run, step)}`,
+    });
+  if (state.diagnosis) state.diagnosis.observed = observed;
+  const proposal = { ...diagnosis, observed, action: step.name };
+  const decided = await decideStep(run, desks, proposal, {}, step);
+  // A later step weighed "record only" (or nothing to do) after earlier steps acted is no healing.
+  if (decided.kind === 'ended' && decided.ending.kind === 'nothing-to-do')
+    return ended({
+      kind: 'escalated',
+      reason: `${stepWords(run, step)}: ${decided.ending.reason}; the steps before did not heal ${state.target}`,
+    });
+  return decided;
 }
 
 /** What the target's host shows now (its start time, image, limit); undefined when it cannot be had. */
@@ -215,7 +231,8 @@ export async function givingBackTheLease(
   } catch (err) {
     const lease = desks.permits.heldLease();
     if (isCancellation(err) && lease) {
-      const acted = ['REMEDIATING', 'VERIFYING'].includes(run.state.status);
+      // A plan knows whether its current lease acted; before plans, the status said so.
+      const acted = run.state.plan ? run.leaseActed : ['REMEDIATING', 'VERIFYING'].includes(run.state.status);
       await CancellationScope.nonCancellable(() =>
         desks.permits.release(lease, acted ? 'failed' : 'not-acted'),
       );

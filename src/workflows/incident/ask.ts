@@ -80,7 +80,7 @@ async function startAsking(
   reason: string,
   limitEndsAtMs: number | undefined,
 ): Promise<DecisionWait> {
-  const owner = await ownerOfQuestion(run, desks.permits.guardId);
+  const owner = await ownerOfQuestion(run, desks.permits.guardId, diagnosis.action);
   const joined = owner !== run.state.workflowId ? owner : undefined;
   if (joined) run.record('question-joined', `joined the question of ${joined} instead of asking again`);
   return desks.approvals.ask(

@@ -17,7 +17,7 @@ const OWNER_ANSWER_MS = 30_000;
 const QUESTION_MARGIN_MS = 10 * 60_000;
 
 /** The owner of the target's question (this incident's own id when it asks the people itself). */
-export async function ownerOfQuestion(run: IncidentRun, guardId: string): Promise<string> {
+export async function ownerOfQuestion(run: IncidentRun, guardId: string, proposed?: string): Promise<string> {
   const self = run.state.workflowId;
   if (!isPatched('one-question-per-target')) return self;
   run.askedGuard = true;
@@ -27,6 +27,8 @@ export async function ownerOfQuestion(run: IncidentRun, guardId: string): Promis
     incidentWorkflowId: self,
     alertType: run.state.alertType,
     untilMs: since + run.settings.escalation.maxWaitMs + QUESTION_MARGIN_MS,
+    // A plan's step other than a restart: only a question about the same remedy is joined.
+    ...(run.state.plan && proposed && proposed !== 'RESTART' ? { proposed } : {}),
   });
   if (!told) return self;
   const answer = () => run.newsSince('question', since);

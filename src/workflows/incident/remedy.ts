@@ -44,6 +44,7 @@ export async function remedyStep(
   const words = stepWords(run, step);
   const position = { step: (state.plan?.at ?? 0) + 1, of: state.plan?.steps.length ?? 1 };
   run.setStatus('REMEDIATING', words);
+  run.leaseActed = true;
   let done: Done;
   try {
     done = await whileEngineAway(run, words, () => run.timed('act', () => doRemedy(run, diagnosis, step)));
@@ -166,18 +167,24 @@ async function raiseMemory(
   const dryRun = raised.outcome === 'would-have';
   let detail = raised.detail;
   if (!dryRun && observed.running === false) {
-    const started = await activities.restartContainer.executeWithOptions(
-      { summary: `start ${state.target} again under its raised limit` },
-      [
-        {
-          incidentId: state.id,
-          target: state.target,
-          expectedStartedAt: observed.startedAt ?? '',
-          stopTimeoutMs: settings.restartStopTimeoutMs,
-        },
-      ],
-    );
-    detail = `${detail}; ${started.detail}`;
+    // A start that fails leaves the raise to its undo (the verification will not find it healthy).
+    try {
+      const started = await activities.restartContainer.executeWithOptions(
+        { summary: `start ${state.target} again under its raised limit` },
+        [
+          {
+            incidentId: state.id,
+            target: state.target,
+            expectedStartedAt: observed.startedAt ?? '',
+            stopTimeoutMs: settings.restartStopTimeoutMs,
+          },
+        ],
+      );
+      detail = `${detail}; ${started.detail}`;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      detail = `${detail}; it could not be started again: ${describeFailure(err)}`;
+    }
   }
   const undo = async () =>
     (
@@ -219,30 +226,4 @@ async function rollBack(
       )
     ).detail;
   return { outcome: rolled.outcome, detail: rolled.detail, dryRun, finish, undo };
-}
-
-/**
- * After Medic's restart healed the target: the containers that declare `medic.depends-on=<target>` and fail
- * now are raised as incidents of their own (`dependency-failed`), each restarted, if at all, by its own
- * incident and counted by its own guard. Best effort: it never changes how this incident ends.
- */
-export async function raiseDependents(run: IncidentRun): Promise<void> {
-  const { state } = run;
-  try {
-    const raised = await run.activities.raiseDependents.executeWithOptions(
-      { summary: `look for ${state.target}'s unhealthy dependents (medic.depends-on)` },
-      [{ target: state.target, restartedBy: state.workflowId }],
-    );
-    for (const d of raised)
-      run.record(
-        'dependent-raised',
-        d.workflowId ? `${d.name}: ${d.detail} (incident ${d.workflowId})` : `${d.name}: ${d.problem}`,
-      );
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    run.record(
-      'dependents-failed',
-      `could not look for ${state.target}'s dependents: ${describeFailure(err)}`,
-    );
-  }
 }

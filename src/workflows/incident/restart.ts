@@ -59,6 +59,7 @@ export async function restartStep(
 ): Promise<PlanStep> {
   const { state, settings } = run;
   run.acting = true;
+  run.leaseActed = true;
   run.setStatus('REMEDIATING', options.words);
   noteLease(run, { grantedAt: nowIso() });
   const restart = await restartTarget(run, permits, diagnosis, requestId, options.last);

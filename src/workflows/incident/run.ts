@@ -51,6 +51,8 @@ export class IncidentRun {
   resolvedBySender: ResolvedPayload | undefined;
   /** Medic has started acting on the target; a `resolved` now says nothing about Medic's fix. */
   acting = false;
+  /** A plan's step has acted (or may have) under the lease held now: a cancellation releases it `failed`. */
+  leaseActed = false;
   dryRun = false;
   /** The container host of the target: its guard, its queue. */
   readonly host: string;
