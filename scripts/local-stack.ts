@@ -16,6 +16,7 @@ import {
 } from '../src/activities/containers.js';
 import { loadConfig, type MedicConfig } from '../src/config.js';
 import { parseWebhookSenders } from '../src/domain/sender-scope.js';
+import { defaultText } from '../src/domain/settings-table.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { startApi } from '../src/server.js';
 import { connectClient, temporalConnectionOptions } from '../src/temporal/connection.js';
@@ -35,6 +36,7 @@ import {
   runDemoContainer,
 } from './demo-image.js';
 import { type Engine, findEngine } from './engine.js';
+import { ollamaHasModel, ollamaPresent, startOllama } from './ollama.js';
 import { DATA_DIR, PROJECT_ROOT } from './paths.js';
 import { type DevServer, startTemporalDevServer, temporalReachable } from './temporal-server.js';
 import { ensureTool, findTool, TEMPORAL_CLI } from './tools.js';
@@ -338,7 +340,7 @@ function demoSender(operators: string, demoName: string) {
 }
 
 /** What `npm start` prints once the stack runs: where everything is and what to try. */
-export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {}): string {
+export function banner(stack: Stack, extras: { workerMetricsUrl?: string; diagnosis?: string } = {}): string {
   const api = stack.apiUrl;
   const demo = stack.demo.url;
   const token = stack.approverTokens[0];
@@ -354,6 +356,7 @@ export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {})
     `  Temporal Web UI  ${stack.temporalUiUrl ?? '(external server: use its UI)'}   (the incident history)`,
     `  Worker metrics   ${extras.workerMetricsUrl ?? '(off: MEDIC_WORKER_METRICS_ADDRESS is empty)'}   (temporal_* and medic_* for Prometheus)`,
     `  Demo app         ${demo}   (${where})`,
+    `  Diagnosis        ${extras.diagnosis ?? diagnosisLine(stack.config)}`,
     '',
     'Trigger the faults (and a bad deploy) in this order and watch them heal (each is one incident,',
     'incident:local:<demo>:<alert type>; each action starts a 5 min cooldown, in which the next waits and then',
@@ -371,6 +374,16 @@ export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {})
     'Ctrl-C stops everything.',
     '',
   ].join('\n');
+}
+
+/** Which sources diagnose, in order, and which model each provider would ask. */
+export function diagnosisLine(config: MedicConfig, ollamaNote = ''): string {
+  const { gemini, ollama } = config.diagnosis;
+  const models = [
+    ...(gemini ? [gemini.apiKey ? `Gemini ${gemini.model}` : `Gemini skipped (no GEMINI_API_KEY)`] : []),
+    ...(ollama ? [`Ollama ${ollama.model} at ${ollama.host}${ollamaNote}`] : []),
+  ];
+  return `the runbook, then ${models.length > 0 ? `${models.join(', then ')}, then ` : ''}the rules`;
 }
 
 /** Every fault the demo app has, in the tour's order, with what it leads to here (scripts/tour.ts). */
@@ -395,6 +408,36 @@ function temporalCli(): string {
   return onPath ? 'temporal' : found;
 }
 
+/**
+ * The real model for `npm start`: OLLAMA_HOST when it answers with MEDIC_OLLAMA_MODEL, else the Ollama
+ * `npm run setup:ollama` built, started here with medic-small (and stopped with the stack), else none.
+ */
+async function localModel(): Promise<{ env: NodeJS.ProcessEnv; note: string; stop: () => Promise<void> }> {
+  const none = { env: {}, note: '', stop: async () => {} };
+  const providers = process.env.MEDIC_PROVIDERS ?? 'gemini,ollama';
+  if (!providers.split(',').some((p) => p.trim() === 'ollama')) return none;
+  const given = process.env.OLLAMA_HOST;
+  if (given) {
+    const url = /^https?:\/\//.test(given) ? given : `http://${given}`;
+    const wanted = process.env.MEDIC_OLLAMA_MODEL || defaultText('MEDIC_OLLAMA_MODEL');
+    if (await ollamaHasModel(url, wanted)) return { ...none, note: ' (answers)' };
+    if (!ollamaPresent()) return { ...none, note: ` (does not answer with ${wanted})` };
+  }
+  if (!ollamaPresent())
+    return { ...none, note: ' (none running; `npm run setup:ollama` builds a small one)' };
+  const server = await startOllama({ ensure: false, log: (line) => console.log(`[medic] ${line}`) });
+  return {
+    env: {
+      OLLAMA_HOST: server.url,
+      MEDIC_OLLAMA_MODEL: server.model,
+      // A 135M model on one thread: its answers take 10-60 s on a busy 2-core machine.
+      MEDIC_PROVIDER_TIMEOUT: process.env.MEDIC_PROVIDER_TIMEOUT || '90s',
+    },
+    note: ' (built by setup:ollama, started here; SmolLM2-135M: expect weak answers)',
+    stop: () => server.stop(),
+  };
+}
+
 async function main(): Promise<void> {
   const logger = createLogger({ name: 'medic' });
   // npm start serves the worker's metrics on the usual exporter port unless told otherwise (empty: off).
@@ -404,9 +447,11 @@ async function main(): Promise<void> {
     metricsAddress,
   });
   const limitMb = Number(process.env.DEMO_MEMORY_LIMIT_MB || DEMO_MEMORY_LIMIT_MB);
+  const model = await localModel();
   const stack = await startStack({
     startTemporal: true,
     logger,
+    env: { ...process.env, ...model.env },
     demo: {
       memoryLimitBytes: limitMb * 1024 * 1024,
       env: {
@@ -416,16 +461,24 @@ async function main(): Promise<void> {
       },
     },
   });
-  console.log(banner(stack, metricsAddress ? { workerMetricsUrl: `http://${metricsAddress}/metrics` } : {}));
+  console.log(
+    banner(stack, {
+      ...(metricsAddress ? { workerMetricsUrl: `http://${metricsAddress}/metrics` } : {}),
+      diagnosis: diagnosisLine(stack.config, model.note),
+    }),
+  );
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n[medic] ${signal}: stopping the API and the worker, then the demo app, then Temporal ...`);
-    stack.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    stack
+      .stop()
+      .then(() => model.stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
