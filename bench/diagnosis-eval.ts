@@ -19,7 +19,6 @@ import type { DiagnosisSettings } from '../src/activities/diagnose/settings.js';
 import { RunbookStore } from '../src/activities/runbook.js';
 import { loadConfig } from '../src/config.js';
 import { issuesInWords } from '../src/domain/alert.js';
-import { parseDuration } from '../src/domain/duration.js';
 import { DEFAULT_LOG_LIMITS } from '../src/domain/log-bounds.js';
 import { errorSignature } from '../src/domain/log-signature.js';
 import { imageChangedAgoMs, planFor, remedyContext } from '../src/domain/plan.js';
@@ -27,7 +26,6 @@ import { type ApprovalPolicy, decideRemediation } from '../src/domain/policy.js'
 import { catalogueFor } from '../src/domain/remedies.js';
 import { sanitiseLogLines } from '../src/domain/sanitise.js';
 import type { RemedySettings } from '../src/domain/settings.js';
-import { defaultNumber, defaultText } from '../src/domain/settings-table.js';
 import type { Diagnosis, Severity, TargetObservation } from '../src/domain/types.js';
 
 const DEFAULT_CASES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'diagnosis-eval', 'cases.json');
@@ -111,7 +109,7 @@ export function loadCases(file: string): EvalCase[] {
 
 const DAY_MS = 24 * 3600_000;
 
-const fakeId = (text: string) => `sha256:${Buffer.from(text).toString('hex').padEnd(64, '0').slice(0, 64)}`;
+const fakeId = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
 /** The evidence Medic would have gathered for the case, as a host worker hands it to decide(). */
 export function evidenceOf(c: EvalCase, now: number): Evidence {
@@ -177,6 +175,8 @@ export interface CaseResult {
   refused: boolean;
   latencyMs: number;
   trail: string[];
+  /** The model's raw answer, for the model sources. */
+  raw?: string;
 }
 
 export interface SourceScore {
@@ -209,9 +209,11 @@ export interface RememberingProvider extends ModelProvider {
   /** The case being diagnosed now (the answers are kept by case). */
   current: string;
   tookMs(caseId: string): number;
+  /** The model's raw text for the case (what the parser was given), if it answered. */
+  rawOf(caseId: string): string | undefined;
 }
 function remembering(provider: ModelProvider): RememberingProvider {
-  const seen = new Map<string, { answer: Promise<string>; ms: number }>();
+  const seen = new Map<string, { answer: Promise<string>; ms: number; raw?: string }>();
   const self: RememberingProvider = {
     name: provider.name,
     current: '',
@@ -220,15 +222,22 @@ function remembering(provider: ModelProvider): RememberingProvider {
       const known = seen.get(id);
       if (known) return known.answer;
       const started = performance.now();
-      const entry = { answer: provider.ask(prompt), ms: 0 };
+      const entry: { answer: Promise<string>; ms: number; raw?: string } = {
+        answer: provider.ask(prompt),
+        ms: 0,
+      };
       const done = () => {
         entry.ms = performance.now() - started;
       };
-      entry.answer.then(done, done);
+      entry.answer.then((raw) => {
+        entry.raw = raw;
+        done();
+      }, done);
       seen.set(id, entry);
       return entry.answer;
     },
     tookMs: (caseId) => seen.get(caseId)?.ms ?? 0,
+    rawOf: (caseId) => seen.get(caseId)?.raw,
   };
   return self;
 }
@@ -326,6 +335,11 @@ export async function scoreSource(source: Source, cases: EvalCase[], setup: Setu
         refused,
         latencyMs: Math.round(latencyMs),
         trail: diagnosis.trail.map((t) => `${t.provider}: ${t.outcome} (${t.detail})`),
+        ...(setup.ollama &&
+        (source === 'ollama' || source === 'chain') &&
+        setup.ollama.rawOf(c.id) !== undefined
+          ? { raw: setup.ollama.rawOf(c.id) }
+          : {}),
       });
     }
   } finally {
