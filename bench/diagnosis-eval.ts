@@ -468,10 +468,8 @@ async function main(): Promise<void> {
   const casesFile = path.resolve(values.cases ?? DEFAULT_CASES);
   const cases = loadCases(casesFile);
   const log = (line: string) => console.log(line);
-  const config = loadConfig({
-    ...process.env,
-    MEDIC_PROVIDERS: process.env.MEDIC_PROVIDERS ?? 'gemini,ollama',
-  });
+  // The stack's settings: MEDIC_PROVIDERS (Gemini and Ollama by default), the timeouts, the policy.
+  const config = loadConfig(process.env);
   const settings = config.diagnosis;
   const gemini = Boolean(settings.gemini?.apiKey);
   let sources: Source[] = wanted.length > 0 ? (wanted as Source[]) : ['rules', 'runbook', 'ollama', 'chain'];

@@ -16,7 +16,6 @@ import {
 } from '../src/activities/containers.js';
 import { loadConfig, type MedicConfig } from '../src/config.js';
 import { parseWebhookSenders } from '../src/domain/sender-scope.js';
-import { defaultText } from '../src/domain/settings-table.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { startApi } from '../src/server.js';
 import { connectClient, temporalConnectionOptions } from '../src/temporal/connection.js';
@@ -414,14 +413,12 @@ function temporalCli(): string {
  */
 async function localModel(): Promise<{ env: NodeJS.ProcessEnv; note: string; stop: () => Promise<void> }> {
   const none = { env: {}, note: '', stop: async () => {} };
-  const providers = process.env.MEDIC_PROVIDERS ?? 'gemini,ollama';
-  if (!providers.split(',').some((p) => p.trim() === 'ollama')) return none;
-  const given = process.env.OLLAMA_HOST;
-  if (given) {
-    const url = /^https?:\/\//.test(given) ? given : `http://${given}`;
-    const wanted = process.env.MEDIC_OLLAMA_MODEL || defaultText('MEDIC_OLLAMA_MODEL');
-    if (await ollamaHasModel(url, wanted)) return { ...none, note: ' (answers)' };
-    if (!ollamaPresent()) return { ...none, note: ` (does not answer with ${wanted})` };
+  // As the worker will read them: Ollama among MEDIC_PROVIDERS, its host and its model.
+  const ollama = loadConfig(process.env).diagnosis.ollama;
+  if (!ollama) return none;
+  if (process.env.OLLAMA_HOST) {
+    if (await ollamaHasModel(ollama.host, ollama.model)) return { ...none, note: ' (answers)' };
+    if (!ollamaPresent()) return { ...none, note: ` (does not answer with ${ollama.model})` };
   }
   if (!ollamaPresent())
     return { ...none, note: ' (none running; `npm run setup:ollama` builds a small one)' };
