@@ -427,8 +427,8 @@ async function localModel(): Promise<{ env: NodeJS.ProcessEnv; note: string; sto
     env: {
       OLLAMA_HOST: server.url,
       MEDIC_OLLAMA_MODEL: server.model,
-      // A 135M model on one thread: its answers take 10-60 s on a busy 2-core machine.
-      MEDIC_PROVIDER_TIMEOUT: process.env.MEDIC_PROVIDER_TIMEOUT || '90s',
+      // A 135M model on one thread: 10-20 s an answer on a busy 2-core machine (the activity allows 2 min).
+      MEDIC_PROVIDER_TIMEOUT: process.env.MEDIC_PROVIDER_TIMEOUT || '60s',
     },
     note: ' (built by setup:ollama, started here; SmolLM2-135M: expect weak answers)',
     stop: () => server.stop(),

@@ -120,8 +120,8 @@ describe.skipIf(Boolean(skipReason))('an incident whose only model is the real O
         MEDIC_PROVIDERS: 'ollama',
         OLLAMA_HOST: server.url,
         MEDIC_OLLAMA_MODEL: OLLAMA_MODEL,
-        // A 135M model on one thread of a busy 2-core machine: up to a minute or so an answer.
-        MEDIC_PROVIDER_TIMEOUT: '180s',
+        // A 135M model on one thread of a busy 2-core machine: 10-20 s an answer; the diagnose activity has 2 min.
+        MEDIC_PROVIDER_TIMEOUT: '100s',
         MEDIC_GUARD_MAX_RESTARTS_PER_HOUR: '100',
       },
       demo: { name: DEMO, env: { MONITOR_INTERVAL_MS: '1000' } },
