@@ -155,6 +155,10 @@ describe.skipIf(Boolean(skipReason))('an incident whose only model is the real O
       { timeoutMs: 400_000, intervalMs: 1000 },
     );
     const step = ollamaStep(settled.diagnosis?.trail);
+    // What the model did this time, for whoever reads the run.
+    console.log(
+      `[real-model] ${settled.status}: ${(settled.diagnosis?.trail ?? []).map((t) => `${t.provider}: ${t.outcome} (${t.detail})`).join('; ')}`,
+    );
     expect(['answered', 'invalid']).toContain(step?.outcome);
     if (step?.outcome === 'answered') {
       expect(settled.diagnosis?.source).toBe('ollama');
