@@ -1,10 +1,12 @@
 // Diagnosis latency by source: the whole diagnose() call (evidence included) and the step that
 // answered, over a real process runtime, with Gemini and Ollama as local wire-format servers
-// (so the numbers are Medic's own overhead, not a model's thinking time).
-//   npx tsx bench/diagnosis-latency.ts [runs]
+// (so the numbers are Medic's own overhead, not a model's thinking time), and beside them the real
+// small model (medic-small, `npm run setup:ollama`) when it is built: a model's own time, on this CPU.
+//   npx tsx bench/diagnosis-latency.ts [runs] [real-model runs, default 5]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ollamaPresent, startOllama } from '../scripts/ollama.js';
 import { ProcessSupervisor } from '../src/activities/containers.js';
 import { createDiagnosisPipeline } from '../src/activities/diagnose/graph.js';
 import { type DiagnosisSettings, RULES_ONLY } from '../src/activities/diagnose/settings.js';
@@ -13,6 +15,7 @@ import { startFakeGemini } from '../test/support/fake-gemini.js';
 import { startFakeOllama } from '../test/support/fake-ollama.js';
 
 const RUNS = Number(process.argv[2] ?? 50);
+const REAL_RUNS = Number(process.argv[3] ?? 5);
 const TARGET = 'bench-svc';
 const LOGS = ['{"level":"error","msg":"memory usage above threshold","rssMb":412}'];
 const ANSWER = { rootCause: 'a leak', action: 'RESTART', confidence: 0.8, justification: 'rss grows' };
@@ -54,7 +57,14 @@ async function main() {
   }
   const empty = () => new RunbookStore(path.join(dir, `empty-${Math.random()}.json`));
 
-  const cases = [
+  const real = ollamaPresent() ? await startOllama({ ensure: false }) : undefined;
+  const cases: Array<{
+    source: string;
+    runbook: RunbookStore;
+    settings: DiagnosisSettings;
+    /** The real model: fewer runs, and an invalid answer (the rules then) is counted, not an error. */
+    real?: boolean;
+  }> = [
     {
       source: 'runbook',
       runbook: learned,
@@ -67,7 +77,19 @@ async function main() {
     },
     { source: 'ollama', runbook: empty(), settings: { ...base, ollama: ollamaSettings } },
     { source: 'rules', runbook: empty(), settings: base },
+    ...(real
+      ? [
+          {
+            source: 'ollama',
+            runbook: empty(),
+            settings: { ...base, ollama: { host: real.url, model: real.model, timeoutMs: 120_000 } },
+            real: true,
+          },
+        ]
+      : []),
   ];
+  if (!real)
+    console.log('(the real model is not built: npm run setup:ollama adds medic-small to this table)');
   console.log(`diagnosis latency over ${RUNS} runs each (ms): whole diagnose() | answering step`);
   console.log('source    p50     p95     max    | step p50  step p95');
   for (const c of cases) {
@@ -78,7 +100,9 @@ async function main() {
     });
     const whole: number[] = [];
     const steps: number[] = [];
-    for (let i = 0; i < RUNS + 3; i++) {
+    let invalid = 0;
+    const warmUp = c.real ? 1 : 3;
+    for (let i = 0; i < (c.real ? REAL_RUNS : RUNS) + warmUp; i++) {
       const started = performance.now();
       const d = await pipeline.diagnose({
         target: TARGET,
@@ -86,19 +110,23 @@ async function main() {
         severity: 'medium',
         logs: LOGS,
       });
-      if (d.source !== c.source) throw new Error(`expected source ${c.source}, got ${d.source}`);
-      if (i < 3) continue; // warm-up
+      const asked = d.trail.find((t) => t.provider === c.source);
+      if (!c.real && d.source !== c.source) throw new Error(`expected source ${c.source}, got ${d.source}`);
+      if (i < warmUp) continue; // warm-up (the real model: its load)
+      if (d.source !== c.source) invalid++;
       whole.push(performance.now() - started);
-      steps.push(d.trail.at(-1)?.latencyMs ?? Number.NaN);
+      steps.push((c.real ? asked?.latencyMs : d.trail.at(-1)?.latencyMs) ?? Number.NaN);
     }
     whole.sort((a, b) => a - b);
     steps.sort((a, b) => a - b);
     const f = (n: number) => n.toFixed(1).padStart(6);
+    const name = c.real ? 'medic-small' : c.source;
+    const note = c.real ? `   (${REAL_RUNS} runs; ${invalid} answers refused, the rules then)` : '';
     console.log(
-      `${c.source.padEnd(8)} ${f(percentile(whole, 50))}  ${f(percentile(whole, 95))}  ${f(whole.at(-1) ?? 0)}   | ${f(percentile(steps, 50))}    ${f(percentile(steps, 95))}`,
+      `${name.padEnd(8)} ${f(percentile(whole, 50))}  ${f(percentile(whole, 95))}  ${f(whole.at(-1) ?? 0)}   | ${f(percentile(steps, 50))}    ${f(percentile(steps, 95))}${note}`,
     );
   }
-  await Promise.all([gemini.close(), ollama.close(), supervisor.stopAll()]);
+  await Promise.all([gemini.close(), ollama.close(), supervisor.stopAll(), real?.stop()]);
 }
 
 main().catch((err) => {

@@ -35,6 +35,7 @@ import {
   runDemoContainer,
 } from './demo-image.js';
 import { type Engine, findEngine } from './engine.js';
+import { ollamaHasModel, ollamaPresent, startOllama } from './ollama.js';
 import { DATA_DIR, PROJECT_ROOT } from './paths.js';
 import { type DevServer, startTemporalDevServer, temporalReachable } from './temporal-server.js';
 import { ensureTool, findTool, TEMPORAL_CLI } from './tools.js';
@@ -340,7 +341,7 @@ function demoSender(operators: string, demoName: string) {
 }
 
 /** What `npm start` prints once the stack runs: where everything is and what to try. */
-export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {}): string {
+export function banner(stack: Stack, extras: { workerMetricsUrl?: string; diagnosis?: string } = {}): string {
   const api = stack.apiUrl;
   const demo = stack.demo.url;
   const token = stack.approverTokens[0];
@@ -356,6 +357,7 @@ export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {})
     `  Temporal Web UI  ${stack.temporalUiUrl ?? '(external server: use its UI)'}   (the incident history)`,
     `  Worker metrics   ${extras.workerMetricsUrl ?? '(off: MEDIC_WORKER_METRICS_ADDRESS is empty)'}   (temporal_* and medic_* for Prometheus)`,
     `  Demo app         ${demo}   (${where})`,
+    `  Diagnosis        ${extras.diagnosis ?? diagnosisLine(stack.config)}`,
     '',
     'Trigger the faults (and a bad deploy) in this order and watch them heal (each is one incident,',
     'incident:local:<demo>:<alert type>; each action starts a 5 min cooldown, in which the next waits and then',
@@ -373,6 +375,16 @@ export function banner(stack: Stack, extras: { workerMetricsUrl?: string } = {})
     'Ctrl-C stops everything.',
     '',
   ].join('\n');
+}
+
+/** Which sources diagnose, in order, and which model each provider would ask. */
+export function diagnosisLine(config: MedicConfig, ollamaNote = ''): string {
+  const { gemini, ollama } = config.diagnosis;
+  const models = [
+    ...(gemini ? [gemini.apiKey ? `Gemini ${gemini.model}` : `Gemini skipped (no GEMINI_API_KEY)`] : []),
+    ...(ollama ? [`Ollama ${ollama.model} at ${ollama.host}${ollamaNote}`] : []),
+  ];
+  return `the runbook, then ${models.length > 0 ? `${models.join(', then ')}, then ` : ''}the rules`;
 }
 
 /** Every fault the demo app has, in the tour's order, with what it leads to here (scripts/tour.ts). */
@@ -397,6 +409,34 @@ function temporalCli(): string {
   return onPath ? 'temporal' : found;
 }
 
+/**
+ * The real model for `npm start`: OLLAMA_HOST when it answers with MEDIC_OLLAMA_MODEL, else the Ollama
+ * `npm run setup:ollama` built, started here with medic-small (and stopped with the stack), else none.
+ */
+async function localModel(): Promise<{ env: NodeJS.ProcessEnv; note: string; stop: () => Promise<void> }> {
+  const none = { env: {}, note: '', stop: async () => {} };
+  // As the worker will read them: Ollama among MEDIC_PROVIDERS, its host and its model.
+  const ollama = loadConfig(process.env).diagnosis.ollama;
+  if (!ollama) return none;
+  if (process.env.OLLAMA_HOST) {
+    if (await ollamaHasModel(ollama.host, ollama.model)) return { ...none, note: ' (answers)' };
+    if (!ollamaPresent()) return { ...none, note: ` (does not answer with ${ollama.model})` };
+  }
+  if (!ollamaPresent())
+    return { ...none, note: ' (none running; `npm run setup:ollama` builds a small one)' };
+  const server = await startOllama({ ensure: false, log: (line) => console.log(`[medic] ${line}`) });
+  return {
+    env: {
+      OLLAMA_HOST: server.url,
+      MEDIC_OLLAMA_MODEL: server.model,
+      // A 135M model on one thread: 10-20 s an answer on a busy 2-core machine (the activity allows 2 min).
+      MEDIC_PROVIDER_TIMEOUT: process.env.MEDIC_PROVIDER_TIMEOUT || '60s',
+    },
+    note: ' (built by setup:ollama, started here; SmolLM2-135M: expect weak answers)',
+    stop: () => server.stop(),
+  };
+}
+
 async function main(): Promise<void> {
   const logger = createLogger({ name: 'medic' });
   // npm start serves the worker's metrics on the usual exporter port unless told otherwise (empty: off).
@@ -406,9 +446,11 @@ async function main(): Promise<void> {
     metricsAddress,
   });
   const limitMb = Number(process.env.DEMO_MEMORY_LIMIT_MB || DEMO_MEMORY_LIMIT_MB);
+  const model = await localModel();
   const stack = await startStack({
     startTemporal: true,
     logger,
+    env: { ...process.env, ...model.env },
     demo: {
       memoryLimitBytes: limitMb * 1024 * 1024,
       env: {
@@ -418,16 +460,24 @@ async function main(): Promise<void> {
       },
     },
   });
-  console.log(banner(stack, metricsAddress ? { workerMetricsUrl: `http://${metricsAddress}/metrics` } : {}));
+  console.log(
+    banner(stack, {
+      ...(metricsAddress ? { workerMetricsUrl: `http://${metricsAddress}/metrics` } : {}),
+      diagnosis: diagnosisLine(stack.config, model.note),
+    }),
+  );
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n[medic] ${signal}: stopping the API and the worker, then the demo app, then Temporal ...`);
-    stack.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    stack
+      .stop()
+      .then(() => model.stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

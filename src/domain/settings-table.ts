@@ -78,6 +78,7 @@ export const COMPOSE_SERVICES = [
   'prometheus',
   'alertmanager',
   'grafana',
+  'ollama',
 ] as const;
 export type ComposeService = (typeof COMPOSE_SERVICES)[number];
 
@@ -727,14 +728,21 @@ export const SETTINGS = [
     fills: ['diagnosis.ollama.host'],
     services: ['medic-worker'],
     composeDefault: '',
+    // The ollama profile's own server reads the same variable: where it listens.
+    composeSets: {
+      services: ['ollama'],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the compose file's own text
+      value: '${OLLAMA_BIND:-0.0.0.0}:${OLLAMA_PORT:-11434}',
+    },
   },
   {
     name: 'MEDIC_OLLAMA_MODEL',
     group: 'diagnosis',
-    doc: 'The Ollama model (pull it first: `ollama pull llama3.2:3b`).',
+    doc: 'The Ollama model (pull it first: `ollama pull llama3.2:3b`; `npm run setup:ollama` builds `medic-small`, which `npm start` uses).',
     parser: 'non-empty-text',
     default: 'llama3.2:3b',
     fills: ['diagnosis.ollama.model'],
+    services: ['medic-worker'],
   },
   {
     name: 'MEDIC_PROVIDER_TIMEOUT',
@@ -1169,6 +1177,12 @@ export const SETTINGS = [
       ],
       ['GRAFANA_IMAGE', 'grafana/grafana:11.3.0', ['grafana'], 'Grafana (monitoring profile).'],
       [
+        'OLLAMA_IMAGE',
+        'ollama/ollama:0.17.4',
+        ['ollama'],
+        'Ollama (ollama profile): the version `npm run setup:ollama` builds from source.',
+      ],
+      [
         'DOCKER_PROXY_IMAGE',
         'haproxy:2.6.12',
         ['docker-proxy'],
@@ -1331,6 +1345,7 @@ export const SETTINGS = [
       ['PROMETHEUS_BIND', '0.0.0.0', 'prometheus', "Prometheus's bind address inside its container."],
       ['ALERTMANAGER_BIND', '0.0.0.0', 'alertmanager', "Alertmanager's bind address inside its container."],
       ['GRAFANA_BIND', '0.0.0.0', 'grafana', "Grafana's bind address inside its container."],
+      ['OLLAMA_BIND', '0.0.0.0', 'ollama', "Ollama's bind address inside its container (ollama profile)."],
     ] as const
   ).map(([name, value, service, doc]) => ({
     name,
@@ -1419,6 +1434,7 @@ export const SETTINGS = [
       ['PROMETHEUS_PORT', '9090', ['prometheus', 'grafana'], 'Prometheus.'],
       ['ALERTMANAGER_PORT', '9093', ['alertmanager'], 'Alertmanager.'],
       ['GRAFANA_PORT', '3001', ['grafana'], 'Grafana.'],
+      ['OLLAMA_PORT', '11434', ['ollama'], 'Ollama (ollama profile; never published).'],
     ] as const
   ).map(([name, value, services, doc]) => ({
     name,

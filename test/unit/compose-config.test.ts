@@ -99,6 +99,7 @@ const NETWORKS: Record<string, string[]> = {
   prometheus: ['managed', 'medic'],
   alertmanager: ['medic'],
   grafana: ['medic'],
+  ollama: ['medic'],
 };
 /** Services only on internal networks that publish a port join `published` (the ports file). */
 const PUBLISHED_ONLY_THERE = ['temporal', 'temporal-ui', 'alertmanager', 'grafana'];
@@ -270,5 +271,28 @@ describe.skipIf(!haveCompose)('docker-compose files, resolved by docker-compose'
     const hostIps = [...published.matchAll(/^ {4}- ([\d.]+):\d+:\d+\/tcp$/gm)].map((m) => m[1]);
     expect(hostIps.length).toBeGreaterThanOrEqual(7);
     expect(new Set(hostIps)).toEqual(new Set(['127.0.0.1']));
+  });
+});
+
+describe.skipIf(!haveCompose)('the ollama profile', () => {
+  it("runs the official image, pinned, on Medic's own network only, with its cloud features off", async () => {
+    for (const combination of COMBINATIONS) {
+      const config = await resolved(combination);
+      const ollama = config.services.ollama;
+      expect(ollama?.profiles, label(combination)).toEqual(['ollama']);
+      const image = (ollama as { image?: string } | undefined)?.image ?? '';
+      expect(image).toMatch(/^ollama\/ollama:\d+\.\d+\.\d+$/);
+      expect(Object.keys(ollama?.networks ?? {})).toEqual(['medic']);
+      expect(ollama?.ports, 'never published').toBeUndefined();
+      expect(ollama?.environment).toMatchObject({ OLLAMA_NO_CLOUD: '1', OLLAMA_HOST: '0.0.0.0:11434' });
+      // Models are loaded from a GGUF in ./ollama (read-only) or pulled where a registry is reachable.
+      expect(
+        volumesOf(ollama as Service)
+          .map((v) => v.target)
+          .sort(),
+      ).toEqual(['/models', '/root/.ollama']);
+      // The worker can be pointed at it.
+      expect(config.services['medic-worker']?.environment).toHaveProperty('MEDIC_OLLAMA_MODEL');
+    }
   });
 });

@@ -60,4 +60,14 @@ describe('the start-up banner', () => {
     );
     expect(banner(fakeStack({}))).toMatch(/Worker metrics +\(off: MEDIC_WORKER_METRICS_ADDRESS is empty\)/);
   });
+
+  it('says which sources diagnose, and which model each provider asks', () => {
+    expect(banner(fakeStack({}, { MEDIC_PROVIDERS: '' }))).toMatch(/Diagnosis +the runbook, then the rules/);
+    const both = banner(
+      fakeStack({}, { OLLAMA_HOST: 'http://127.0.0.1:11500', MEDIC_OLLAMA_MODEL: 'medic-small' }),
+    );
+    expect(both).toMatch(
+      /Diagnosis +the runbook, then Gemini skipped \(no GEMINI_API_KEY\), then Ollama medic-small at http:\/\/127\.0\.0\.1:11500, then the rules/,
+    );
+  });
 });

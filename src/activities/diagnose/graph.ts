@@ -6,7 +6,14 @@
 // Each provider's answer is validated where it is produced: an invalid answer is a step in the
 // trail and the next provider is asked. Nothing a provider says can change the target.
 import { Annotation, END, START, StateGraph } from '@langchain/langgraph';
-import type { Diagnosis, DiagnosisSource, DiagnosisTrailStep } from '../../domain/types.js';
+import { remedyContext } from '../../domain/plan.js';
+import { catalogueFor } from '../../domain/remedies.js';
+import type {
+  Diagnosis,
+  DiagnosisSource,
+  DiagnosisTrailStep,
+  TargetObservation,
+} from '../../domain/types.js';
 import type { ContainerInfo, ContainerRuntime } from '../containers.js';
 import { judgeFix, RunbookFormatError, type RunbookStore } from '../runbook.js';
 import {
@@ -183,6 +190,8 @@ export function createDiagnosisPipeline(deps: DiagnosisPipelineDeps): DiagnosisP
       const checked = validateAnswer(raw, state.evidence.target);
       const ms = elapsed(started);
       if (!checked.ok) return { trail: [step(name, 'invalid', `answer refused: ${checked.reason}`, ms)] };
+      const lacking = notInCatalogue(checked.answer.action, state.evidence.observed);
+      if (lacking) return { trail: [step(name, 'invalid', `answer refused: ${lacking}`, ms)] };
       return {
         answer: { ...checked.answer, source: name },
         trail: [
@@ -244,6 +253,21 @@ export function createDiagnosisPipeline(deps: DiagnosisPipelineDeps): DiagnosisP
     return conclude(input, final);
   };
   return { diagnose: (input) => run(input), decide: (input, evidence) => run(input, evidence) };
+}
+
+/**
+ * Why a model's action cannot be this target's remedy, if it cannot: a rollback without an earlier healthy
+ * image, a memory raise without a limit. Refused here, so the next provider answers: otherwise the plan would
+ * drop the step and fall back to a restart carrying the model's confidence (a real model answered ROLLBACK
+ * at confidence 1 for containers that never changed image).
+ */
+function notInCatalogue(action: string, observed: TargetObservation): string | undefined {
+  if (action === 'NOOP' || action === 'ESCALATE') return undefined;
+  if (!observed.exists || !observed.managed) return undefined;
+  const catalogue = catalogueFor(observed.name, remedyContext(observed));
+  if (catalogue.has(action as never)) return undefined;
+  const have = [...catalogue.keys()].join(', ');
+  return `${action} is not a remedy ${observed.name} has (it has ${have})`;
 }
 
 /** The diagnosis from the graph's final state: its answer, or a person when nothing valid remained. */

@@ -107,12 +107,88 @@ const RULES: readonly Rule[] = [
   },
 ];
 
+/**
+ * Faults a restart cannot fix, or makes worse, whatever the alert type: their log lines hand the incident to a
+ * person. Each is a well-known class with the wording the common runtimes use (Node, the JVM, PostgreSQL,
+ * nginx). Written after scoring the rules on the labelled set (test/fixtures/diagnosis-eval), so the rules'
+ * score on that set is an optimistic one: a team's own set (`npm run eval:diagnosis -- --cases`) says more.
+ * The demo's bad-config ("invalid configuration") is not among them on purpose: its restart is how the
+ * runbook learns that a restart does not help.
+ */
+const CANNOT_FIX: ReadonlyArray<{ name: string; pattern: RegExp; rootCause: string }> = [
+  {
+    name: 'disk-full',
+    pattern: /no space left on device|\bENOSPC\b/i,
+    rootCause: 'the disk is full; a restart frees no space',
+  },
+  {
+    name: 'missing-configuration',
+    pattern:
+      /missing required (environment variable|configuration)|APPLICATION FAILED TO START|configuration file \S+ test failed|\[emerg\]|password authentication failed/i,
+    rootCause: 'its configuration is missing or wrong where it is read at start; a restart reads the same',
+  },
+  {
+    name: 'port-in-use',
+    pattern: /\bEADDRINUSE\b|address already in use/i,
+    rootCause: 'another process holds its port; every restart fails to listen',
+  },
+  {
+    name: 'dependency-unreachable',
+    pattern: /\bECONNREFUSED\b|\bENOTFOUND\b|getaddrinfo|while connecting to upstream|connection timeout/i,
+    rootCause: 'a service it depends on is unreachable; restarting this one does not bring that back',
+  },
+  {
+    name: 'database-recovering',
+    pattern: /automatic recovery in progress|the database system is starting up|redo in progress/i,
+    rootCause: 'the database is recovering after an unclean shutdown; a restart starts the recovery over',
+  },
+  {
+    name: 'database-resolved-deadlock',
+    pattern: /\bdeadlock detected\b/i,
+    rootCause:
+      'the database detected a deadlock and resolved it by aborting a transaction; nothing to restart',
+  },
+  {
+    name: 'permissions',
+    pattern: /has wrong ownership|permission denied/i,
+    rootCause: 'files it needs have the wrong owner or permissions; a restart sees the same',
+  },
+];
+
+/** The engine says the container's own health check passes: a restart may wait for a person. */
+const HEALTHY_MAX_CONFIDENCE = 0.4;
+
 function messagesOf(logs: readonly string[]): string {
   return logs.map((l) => logMessage(l).message).join('\n');
 }
 
 export function diagnoseByRules(input: RuleInput): RuleVerdict {
+  const verdict = diagnoseByPatterns(input);
+  // A healthy container is never restarted alone on the rules' word: below MEDIC_MIN_CONFIDENCE's default.
+  if (verdict.action === 'RESTART' && input.observed.health === 'healthy') {
+    return {
+      ...verdict,
+      confidence: Math.min(verdict.confidence, HEALTHY_MAX_CONFIDENCE),
+      justification: `${verdict.justification}; but the container's own health check passes, so a person should agree`,
+    };
+  }
+  return verdict;
+}
+
+function diagnoseByPatterns(input: RuleInput): RuleVerdict {
   const text = messagesOf(input.logs);
+  // Raw lines too: a multi-line trace's continuation lines are not log records with a message.
+  const raw = input.logs.join('\n');
+  const cannot = CANNOT_FIX.find((c) => c.pattern.test(text) || c.pattern.test(raw));
+  if (cannot) {
+    return {
+      rule: cannot.name,
+      rootCause: cannot.rootCause,
+      action: 'ESCALATE',
+      confidence: 0.7,
+      justification: `the logs show ${cannot.name.replace(/-/g, ' ')}, which a restart does not fix: a person decides`,
+    };
+  }
   const rule = RULES.find((r) => r.alertTypes.includes(input.alertType));
   if (rule) {
     const confirmed = rule.evidence.test(text);
