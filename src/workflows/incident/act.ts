@@ -16,7 +16,14 @@ import { describeFailure } from './failures.js';
 import { currentStep, noteStep, stepWords } from './plan.js';
 import { leaveTarget } from './question.js';
 import { remedyStep } from './remedy.js';
-import { failRemediation, noteLease, type PlanStep, restartAndVerify, restartStep } from './restart.js';
+import {
+  failRemediation,
+  giveLeaseBack,
+  noteLease,
+  type PlanStep,
+  restartAndVerify,
+  restartStep,
+} from './restart.js';
 import type { IncidentRun } from './run.js';
 import { type Decided, type DiagnoseAgain, type Ending, ended } from './types.js';
 
@@ -78,8 +85,7 @@ async function carryOutPlan(
     }
     if (result.kind === 'healed') {
       noteStep(run, step, 'healed', state.verification?.detail ?? 'healthy');
-      await desks.permits.release(permit, result.counted ? 'succeeded' : 'not-acted');
-      noteLease(run, { releasedAt: nowIso(), outcome: result.counted ? 'succeeded' : 'not-acted' });
+      await giveLeaseBack(run, desks.permits, permit, result.counted ? 'succeeded' : 'not-acted');
       if (step.name === 'RESTART' && result.counted && isPatched('restart-dependents'))
         await raiseDependents(run);
       return { kind: 'healed', diagnosis: proposal, restarted: result.counted };
@@ -101,8 +107,7 @@ async function carryOutPlan(
       };
       return failRemediation(run, desks.permits, diagnosis, lease, reason);
     }
-    await desks.permits.release(permit, result.counted ? 'step-done' : 'not-acted');
-    noteLease(run, { releasedAt: nowIso(), outcome: result.counted ? 'step-done' : 'not-acted' });
+    await giveLeaseBack(run, desks.permits, permit, result.counted ? 'step-done' : 'not-acted');
     if (plan) plan.at += 1;
     const next = await nextStep(run, desks, proposal);
     if (next.kind === 'ended') return next.ending;
@@ -196,8 +201,7 @@ async function otherStep(
   const result = await remedyStep(run, diagnosis, step);
   if (result.kind === 'dry-run') {
     // The host's worker is in dry-run, whatever this incident was told: it ends as a dry run does.
-    await permits.release(requestId, 'not-acted');
-    noteLease(run, { releasedAt: nowIso(), outcome: 'not-acted' });
+    await giveLeaseBack(run, permits, requestId, 'not-acted');
     return {
       kind: 'stop',
       result: { kind: 'escalated', reason: result.detail },
@@ -206,8 +210,7 @@ async function otherStep(
   }
   if (result.kind === 'engine-away') {
     // Whether a request reached the engine before it went away is unknown: counted, as a failure.
-    await permits.release(requestId, 'failed');
-    noteLease(run, { releasedAt: nowIso(), outcome: 'failed' });
+    await giveLeaseBack(run, permits, requestId, 'failed');
     return {
       kind: 'stop',
       result: { kind: 'escalated', reason: result.reason },

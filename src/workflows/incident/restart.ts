@@ -2,6 +2,7 @@
 // seen at diagnosis, issued once), its verification with backoff, the lease noted on the decision, and the
 // lease given back when the remediation did not work. A restart somebody else made is verified, not credited.
 import { isCancellation } from '@temporalio/workflow';
+import type { ReleaseOutcome } from '../../domain/guard.js';
 import type { ActionRecord, DecisionRecord, Diagnosis, PlanStepRecord } from '../../domain/types.js';
 import { alreadyRestartedCounts } from '../legacy/already-restarted.js';
 import type { PermitDesk } from '../permit.js';
@@ -41,8 +42,7 @@ export async function restartAndVerify(
     return failRemediation(run, permits, diagnosis, { requestId, outcome }, restarted.reason);
   }
   const outcome = restarted.counted ? 'succeeded' : 'not-acted';
-  await permits.release(requestId, outcome);
-  noteLease(run, { releasedAt: nowIso(), outcome });
+  await giveLeaseBack(run, permits, requestId, outcome);
   return { kind: 'healed', diagnosis, restarted: restarted.counted };
 }
 
@@ -119,8 +119,7 @@ async function restartTarget(
     run.record(action.outcome, action.detail);
     if (action.outcome === 'would-restart') {
       // The host's worker is in dry-run, whatever this incident was told: it ends as a dry run does.
-      await permits.release(requestId, 'not-acted');
-      noteLease(run, { releasedAt: nowIso(), outcome: 'not-acted' });
+      await giveLeaseBack(run, permits, requestId, 'not-acted');
       return ended({ kind: 'escalated', reason: action.detail });
     }
     return {
@@ -134,8 +133,7 @@ async function restartTarget(
     state.actions.push({ action: 'RESTART', at: nowIso(), outcome: 'failed', detail: reason });
     if (err instanceof EngineOutage) {
       // Whether a request reached the engine before it went away is unknown: counted, as a failure.
-      await permits.release(requestId, 'failed');
-      noteLease(run, { releasedAt: nowIso(), outcome: 'failed' });
+      await giveLeaseBack(run, permits, requestId, 'failed');
       return ended({ kind: 'escalated', reason });
     }
     // A plan goes on to its next step; a restart that was the last step fails the pass.
@@ -183,8 +181,7 @@ async function healedByOther(
 ): Promise<Ending | DiagnoseAgain> {
   run.setStatus('VERIFYING', `${run.state.target} was restarted by someone else: checking its health`);
   const health = await verifiedHealthy(run);
-  await permits.release(requestId, 'not-acted');
-  noteLease(run, { releasedAt: nowIso(), outcome: 'not-acted' });
+  await giveLeaseBack(run, permits, requestId, 'not-acted');
   if (health.healthy) return { kind: 'healed-by-other', diagnosis };
   run.acting = false;
   return {
@@ -206,6 +203,17 @@ export function noteLease(run: IncidentRun, lease: Partial<NonNullable<DecisionR
   };
 }
 
+/** Gives the lease back with its outcome, and notes the release on the decision it was acted under. */
+export async function giveLeaseBack(
+  run: IncidentRun,
+  permits: PermitDesk,
+  requestId: string,
+  outcome: ReleaseOutcome,
+): Promise<void> {
+  await permits.release(requestId, outcome);
+  noteLease(run, { releasedAt: nowIso(), outcome });
+}
+
 /** The remediation did not work: give the lease back with its outcome; finish.ts learns and tells it. */
 export async function failRemediation(
   run: IncidentRun,
@@ -214,7 +222,6 @@ export async function failRemediation(
   lease: { requestId: string; outcome: 'failed' | 'not-acted' },
   reason: string,
 ): Promise<Ending> {
-  await permits.release(lease.requestId, lease.outcome);
-  noteLease(run, { releasedAt: nowIso(), outcome: lease.outcome });
+  await giveLeaseBack(run, permits, lease.requestId, lease.outcome);
   return { kind: 'failed', diagnosis, reason };
 }
